@@ -1,0 +1,3 @@
+module github.com/sftpgo-ng/sftpgo
+
+go 1.26.8

@@ -1,0 +1,540 @@
+// Package config holds the typed configuration of every component, its
+// defaults, and the loading of sftpgo.json, env.d files and SFTPGO_
+// environment variables. Key names are the reference product's.
+package config
+
+// Config is the whole sftpgo.json.
+type Config struct {
+	Common       CommonConfig       `json:"common" mapstructure:"common"`
+	ACME         ACMEConfig         `json:"acme" mapstructure:"acme"`
+	SFTPD        SFTPDConfig        `json:"sftpd" mapstructure:"sftpd"`
+	FTPD         FTPDConfig         `json:"ftpd" mapstructure:"ftpd"`
+	WebDAVD      WebDAVDConfig      `json:"webdavd" mapstructure:"webdavd"`
+	DataProvider DataProviderConfig `json:"data_provider" mapstructure:"data_provider"`
+	HTTPD        HTTPDConfig        `json:"httpd" mapstructure:"httpd"`
+	Telemetry    TelemetryConfig    `json:"telemetry" mapstructure:"telemetry"`
+	HTTP         HTTPClientConfig   `json:"http" mapstructure:"http"`
+	Command      CommandConfig      `json:"command" mapstructure:"command"`
+	KMS          KMSConfig          `json:"kms" mapstructure:"kms"`
+	MFA          MFAConfig          `json:"mfa" mapstructure:"mfa"`
+	SMTP         SMTPConfig         `json:"smtp" mapstructure:"smtp"`
+	Plugins      []PluginConfig     `json:"plugins" mapstructure:"plugins"`
+}
+
+// ActionsConfig names a hook and the events that fire it.
+type ActionsConfig struct {
+	ExecuteOn   []string `json:"execute_on" mapstructure:"execute_on"`
+	ExecuteSync []string `json:"execute_sync" mapstructure:"execute_sync"`
+	Hook        string   `json:"hook" mapstructure:"hook"`
+}
+
+// LoginDelay slows down responses after a login attempt (milliseconds).
+type LoginDelay struct {
+	Success        int `json:"success" mapstructure:"success"`
+	PasswordFailed int `json:"password_failed" mapstructure:"password_failed"`
+}
+
+// DefenderConfig configures the brute-force defender.
+type DefenderConfig struct {
+	Enabled            bool       `json:"enabled" mapstructure:"enabled"`
+	Driver             string     `json:"driver" mapstructure:"driver"`
+	BanTime            int        `json:"ban_time" mapstructure:"ban_time"`
+	BanTimeIncrement   int        `json:"ban_time_increment" mapstructure:"ban_time_increment"`
+	Threshold          int        `json:"threshold" mapstructure:"threshold"`
+	ScoreInvalid       int        `json:"score_invalid" mapstructure:"score_invalid"`
+	ScoreValid         int        `json:"score_valid" mapstructure:"score_valid"`
+	ScoreLimitExceeded int        `json:"score_limit_exceeded" mapstructure:"score_limit_exceeded"`
+	ScoreNoAuth        int        `json:"score_no_auth" mapstructure:"score_no_auth"`
+	ObservationTime    int        `json:"observation_time" mapstructure:"observation_time"`
+	EntriesSoftLimit   int        `json:"entries_soft_limit" mapstructure:"entries_soft_limit"`
+	EntriesHardLimit   int        `json:"entries_hard_limit" mapstructure:"entries_hard_limit"`
+	LoginDelay         LoginDelay `json:"login_delay" mapstructure:"login_delay"`
+}
+
+// RateLimiterConfig is one token-bucket rate limiter.
+type RateLimiterConfig struct {
+	Average                int64    `json:"average" mapstructure:"average"`
+	Period                 int64    `json:"period" mapstructure:"period"`
+	Burst                  int      `json:"burst" mapstructure:"burst"`
+	Type                   int      `json:"type" mapstructure:"type"`
+	Protocols              []string `json:"protocols" mapstructure:"protocols"`
+	GenerateDefenderEvents bool     `json:"generate_defender_events" mapstructure:"generate_defender_events"`
+	EntriesSoftLimit       int      `json:"entries_soft_limit" mapstructure:"entries_soft_limit"`
+	EntriesHardLimit       int      `json:"entries_hard_limit" mapstructure:"entries_hard_limit"`
+}
+
+// MetadataConfig configures metadata (mtime) handling on cloud backends.
+type MetadataConfig struct {
+	Read int `json:"read" mapstructure:"read"`
+}
+
+// EventManagerConfig configures the event manager.
+type EventManagerConfig struct {
+	EnabledCommands []string `json:"enabled_commands" mapstructure:"enabled_commands"`
+}
+
+// CommonConfig is shared by every protocol.
+type CommonConfig struct {
+	// IdleTimeout in minutes; 0 disables the idle check.
+	IdleTimeout int           `json:"idle_timeout" mapstructure:"idle_timeout"`
+	UploadMode  int           `json:"upload_mode" mapstructure:"upload_mode"`
+	Actions     ActionsConfig `json:"actions" mapstructure:"actions"`
+	SetstatMode int           `json:"setstat_mode" mapstructure:"setstat_mode"`
+	RenameMode  int           `json:"rename_mode" mapstructure:"rename_mode"`
+	// ResumeMaxSize: uploads larger than this cannot be resumed on backends
+	// that need the whole file rewritten (0: no limit).
+	ResumeMaxSize         int64               `json:"resume_max_size" mapstructure:"resume_max_size"`
+	TempPath              string              `json:"temp_path" mapstructure:"temp_path"`
+	ProxyProtocol         int                 `json:"proxy_protocol" mapstructure:"proxy_protocol"`
+	ProxyAllowed          []string            `json:"proxy_allowed" mapstructure:"proxy_allowed"`
+	ProxySkipped          []string            `json:"proxy_skipped" mapstructure:"proxy_skipped"`
+	StartupHook           string              `json:"startup_hook" mapstructure:"startup_hook"`
+	PostConnectHook       string              `json:"post_connect_hook" mapstructure:"post_connect_hook"`
+	PostDisconnectHook    string              `json:"post_disconnect_hook" mapstructure:"post_disconnect_hook"`
+	MaxTotalConnections   int                 `json:"max_total_connections" mapstructure:"max_total_connections"`
+	MaxPerHostConnections int                 `json:"max_per_host_connections" mapstructure:"max_per_host_connections"`
+	AllowListStatus       int                 `json:"allowlist_status" mapstructure:"allowlist_status"`
+	AllowSelfConnections  int                 `json:"allow_self_connections" mapstructure:"allow_self_connections"`
+	Umask                 string              `json:"umask" mapstructure:"umask"`
+	ServerVersion         string              `json:"server_version" mapstructure:"server_version"`
+	TZ                    string              `json:"tz" mapstructure:"tz"`
+	Metadata              MetadataConfig      `json:"metadata" mapstructure:"metadata"`
+	EventManager          EventManagerConfig  `json:"event_manager" mapstructure:"event_manager"`
+	Defender              DefenderConfig      `json:"defender" mapstructure:"defender"`
+	RateLimiters          []RateLimiterConfig `json:"rate_limiters" mapstructure:"rate_limiters"`
+}
+
+// HTTP01Challenge configures the ACME HTTP-01 challenge.
+type HTTP01Challenge struct {
+	Port        int    `json:"port" mapstructure:"port"`
+	WebRoot     string `json:"webroot" mapstructure:"webroot"`
+	ProxyHeader string `json:"proxy_header" mapstructure:"proxy_header"`
+}
+
+// TLSALPN01Challenge configures the ACME TLS-ALPN-01 challenge.
+type TLSALPN01Challenge struct {
+	Port int `json:"port" mapstructure:"port"`
+}
+
+// ACMEConfig configures automatic certificates.
+type ACMEConfig struct {
+	Domains            []string           `json:"domains" mapstructure:"domains"`
+	Email              string             `json:"email" mapstructure:"email"`
+	KeyType            string             `json:"key_type" mapstructure:"key_type"`
+	CertsPath          string             `json:"certs_path" mapstructure:"certs_path"`
+	CAEndpoint         string             `json:"ca_endpoint" mapstructure:"ca_endpoint"`
+	RenewDays          int                `json:"renew_days" mapstructure:"renew_days"`
+	HTTP01Challenge    HTTP01Challenge    `json:"http01_challenge" mapstructure:"http01_challenge"`
+	TLSALPN01Challenge TLSALPN01Challenge `json:"tls_alpn01_challenge" mapstructure:"tls_alpn01_challenge"`
+}
+
+// SFTPDBinding is one SFTP listener.
+type SFTPDBinding struct {
+	Address          string `json:"address" mapstructure:"address"`
+	Port             int    `json:"port" mapstructure:"port"`
+	ApplyProxyConfig bool   `json:"apply_proxy_config" mapstructure:"apply_proxy_config"`
+}
+
+// SFTPDConfig configures the SSH/SFTP/SCP server.
+type SFTPDConfig struct {
+	Bindings                          []SFTPDBinding `json:"bindings" mapstructure:"bindings"`
+	MaxAuthTries                      int            `json:"max_auth_tries" mapstructure:"max_auth_tries"`
+	HostKeys                          []string       `json:"host_keys" mapstructure:"host_keys"`
+	HostCertificates                  []string       `json:"host_certificates" mapstructure:"host_certificates"`
+	HostKeyAlgorithms                 []string       `json:"host_key_algorithms" mapstructure:"host_key_algorithms"`
+	KexAlgorithms                     []string       `json:"kex_algorithms" mapstructure:"kex_algorithms"`
+	Ciphers                           []string       `json:"ciphers" mapstructure:"ciphers"`
+	MACs                              []string       `json:"macs" mapstructure:"macs"`
+	PublicKeyAlgorithms               []string       `json:"public_key_algorithms" mapstructure:"public_key_algorithms"`
+	TrustedUserCAKeys                 []string       `json:"trusted_user_ca_keys" mapstructure:"trusted_user_ca_keys"`
+	RevokedUserCertsFile              string         `json:"revoked_user_certs_file" mapstructure:"revoked_user_certs_file"`
+	LoginBannerFile                   string         `json:"login_banner_file" mapstructure:"login_banner_file"`
+	EnabledSSHCommands                []string       `json:"enabled_ssh_commands" mapstructure:"enabled_ssh_commands"`
+	KeyboardInteractiveAuthentication bool           `json:"keyboard_interactive_authentication" mapstructure:"keyboard_interactive_authentication"`
+	KeyboardInteractiveAuthHook       string         `json:"keyboard_interactive_auth_hook" mapstructure:"keyboard_interactive_auth_hook"`
+	PasswordAuthentication            bool           `json:"password_authentication" mapstructure:"password_authentication"`
+	FolderPrefix                      string         `json:"folder_prefix" mapstructure:"folder_prefix"`
+}
+
+// PassiveIPOverride tells clients in Networks to use IP for passive data
+// connections.
+type PassiveIPOverride struct {
+	Networks []string `json:"networks" mapstructure:"networks"`
+	IP       string   `json:"ip" mapstructure:"ip"`
+}
+
+// FTPDBinding is one FTP listener.
+type FTPDBinding struct {
+	Address                    string              `json:"address" mapstructure:"address"`
+	Port                       int                 `json:"port" mapstructure:"port"`
+	ApplyProxyConfig           bool                `json:"apply_proxy_config" mapstructure:"apply_proxy_config"`
+	TLSMode                    int                 `json:"tls_mode" mapstructure:"tls_mode"`
+	TLSSessionReuse            int                 `json:"tls_session_reuse" mapstructure:"tls_session_reuse"`
+	CertificateFile            string              `json:"certificate_file" mapstructure:"certificate_file"`
+	CertificateKeyFile         string              `json:"certificate_key_file" mapstructure:"certificate_key_file"`
+	MinTLSVersion              int                 `json:"min_tls_version" mapstructure:"min_tls_version"`
+	MaxTLSVersion              int                 `json:"max_tls_version" mapstructure:"max_tls_version"`
+	ForcePassiveIP             string              `json:"force_passive_ip" mapstructure:"force_passive_ip"`
+	PassiveIPOverrides         []PassiveIPOverride `json:"passive_ip_overrides" mapstructure:"passive_ip_overrides"`
+	PassiveHost                string              `json:"passive_host" mapstructure:"passive_host"`
+	ClientAuthType             int                 `json:"client_auth_type" mapstructure:"client_auth_type"`
+	TLSCipherSuites            []string            `json:"tls_cipher_suites" mapstructure:"tls_cipher_suites"`
+	PassiveConnectionsSecurity int                 `json:"passive_connections_security" mapstructure:"passive_connections_security"`
+	ActiveConnectionsSecurity  int                 `json:"active_connections_security" mapstructure:"active_connections_security"`
+	IgnoreASCIITransferType    int                 `json:"ignore_ascii_transfer_type" mapstructure:"ignore_ascii_transfer_type"`
+	Debug                      bool                `json:"debug" mapstructure:"debug"`
+}
+
+// PortRange is an inclusive range of TCP ports.
+type PortRange struct {
+	Start int `json:"start" mapstructure:"start"`
+	End   int `json:"end" mapstructure:"end"`
+}
+
+// FTPDConfig configures the FTP/FTPS server.
+type FTPDConfig struct {
+	Bindings                 []FTPDBinding `json:"bindings" mapstructure:"bindings"`
+	BannerFile               string        `json:"banner_file" mapstructure:"banner_file"`
+	ActiveTransfersPortNon20 bool          `json:"active_transfers_port_non_20" mapstructure:"active_transfers_port_non_20"`
+	PassivePortRange         PortRange     `json:"passive_port_range" mapstructure:"passive_port_range"`
+	DisableActiveMode        bool          `json:"disable_active_mode" mapstructure:"disable_active_mode"`
+	EnableSite               bool          `json:"enable_site" mapstructure:"enable_site"`
+	HASHSupport              int           `json:"hash_support" mapstructure:"hash_support"`
+	CombineSupport           int           `json:"combine_support" mapstructure:"combine_support"`
+	CertificateFile          string        `json:"certificate_file" mapstructure:"certificate_file"`
+	CertificateKeyFile       string        `json:"certificate_key_file" mapstructure:"certificate_key_file"`
+	CACertificates           []string      `json:"ca_certificates" mapstructure:"ca_certificates"`
+	CARevocationLists        []string      `json:"ca_revocation_lists" mapstructure:"ca_revocation_lists"`
+}
+
+// WebDAVDBinding is one WebDAV listener.
+type WebDAVDBinding struct {
+	Address              string   `json:"address" mapstructure:"address"`
+	Port                 int      `json:"port" mapstructure:"port"`
+	EnableHTTPS          bool     `json:"enable_https" mapstructure:"enable_https"`
+	CertificateFile      string   `json:"certificate_file" mapstructure:"certificate_file"`
+	CertificateKeyFile   string   `json:"certificate_key_file" mapstructure:"certificate_key_file"`
+	MinTLSVersion        int      `json:"min_tls_version" mapstructure:"min_tls_version"`
+	ClientAuthType       int      `json:"client_auth_type" mapstructure:"client_auth_type"`
+	TLSCipherSuites      []string `json:"tls_cipher_suites" mapstructure:"tls_cipher_suites"`
+	Prefix               string   `json:"prefix" mapstructure:"prefix"`
+	ProxyAllowed         []string `json:"proxy_allowed" mapstructure:"proxy_allowed"`
+	ClientIPProxyHeader  string   `json:"client_ip_proxy_header" mapstructure:"client_ip_proxy_header"`
+	ClientIPHeaderDepth  int      `json:"client_ip_header_depth" mapstructure:"client_ip_header_depth"`
+	DisableWWWAuthHeader bool     `json:"disable_www_auth_header" mapstructure:"disable_www_auth_header"`
+}
+
+// CORSConfig configures cross-origin requests.
+type CORSConfig struct {
+	Enabled              bool     `json:"enabled" mapstructure:"enabled"`
+	AllowedOrigins       []string `json:"allowed_origins" mapstructure:"allowed_origins"`
+	AllowedMethods       []string `json:"allowed_methods" mapstructure:"allowed_methods"`
+	AllowedHeaders       []string `json:"allowed_headers" mapstructure:"allowed_headers"`
+	ExposedHeaders       []string `json:"exposed_headers" mapstructure:"exposed_headers"`
+	AllowCredentials     bool     `json:"allow_credentials" mapstructure:"allow_credentials"`
+	MaxAge               int      `json:"max_age" mapstructure:"max_age"`
+	OptionsPassthrough   bool     `json:"options_passthrough" mapstructure:"options_passthrough"`
+	OptionsSuccessStatus int      `json:"options_success_status" mapstructure:"options_success_status"`
+	AllowPrivateNetwork  bool     `json:"allow_private_network" mapstructure:"allow_private_network"`
+}
+
+// UsersCacheConfig configures the WebDAV authentication cache.
+type UsersCacheConfig struct {
+	ExpirationTime int `json:"expiration_time" mapstructure:"expiration_time"`
+	MaxSize        int `json:"max_size" mapstructure:"max_size"`
+}
+
+// MimeTypesCacheConfig configures the WebDAV MIME type cache.
+type MimeTypesCacheConfig struct {
+	Enabled        bool     `json:"enabled" mapstructure:"enabled"`
+	MaxSize        int      `json:"max_size" mapstructure:"max_size"`
+	CustomMappings []string `json:"custom_mappings" mapstructure:"custom_mappings"`
+}
+
+// WebDAVCacheConfig groups the WebDAV caches.
+type WebDAVCacheConfig struct {
+	Users     UsersCacheConfig     `json:"users" mapstructure:"users"`
+	MimeTypes MimeTypesCacheConfig `json:"mime_types" mapstructure:"mime_types"`
+}
+
+// WebDAVDConfig configures the WebDAV server.
+type WebDAVDConfig struct {
+	Bindings           []WebDAVDBinding  `json:"bindings" mapstructure:"bindings"`
+	CertificateFile    string            `json:"certificate_file" mapstructure:"certificate_file"`
+	CertificateKeyFile string            `json:"certificate_key_file" mapstructure:"certificate_key_file"`
+	CACertificates     []string          `json:"ca_certificates" mapstructure:"ca_certificates"`
+	CARevocationLists  []string          `json:"ca_revocation_lists" mapstructure:"ca_revocation_lists"`
+	CORS               CORSConfig        `json:"cors" mapstructure:"cors"`
+	Cache              WebDAVCacheConfig `json:"cache" mapstructure:"cache"`
+}
+
+// BcryptOptions tunes bcrypt hashing.
+type BcryptOptions struct {
+	Cost int `json:"cost" mapstructure:"cost"`
+}
+
+// Argon2Options tunes argon2id hashing.
+type Argon2Options struct {
+	Memory      uint32 `json:"memory" mapstructure:"memory"`
+	Iterations  uint32 `json:"iterations" mapstructure:"iterations"`
+	Parallelism uint8  `json:"parallelism" mapstructure:"parallelism"`
+}
+
+// PasswordHashing selects how new passwords are hashed.
+type PasswordHashing struct {
+	BcryptOptions BcryptOptions `json:"bcrypt_options" mapstructure:"bcrypt_options"`
+	Argon2Options Argon2Options `json:"argon2_options" mapstructure:"argon2_options"`
+	// Algo is "bcrypt" or "argon2id".
+	Algo string `json:"algo" mapstructure:"algo"`
+}
+
+// PasswordValidationRules sets a minimum entropy for new passwords.
+type PasswordValidationRules struct {
+	MinEntropy float64 `json:"min_entropy" mapstructure:"min_entropy"`
+}
+
+// PasswordValidation groups the rules for admins and users.
+type PasswordValidation struct {
+	Admins PasswordValidationRules `json:"admins" mapstructure:"admins"`
+	Users  PasswordValidationRules `json:"users" mapstructure:"users"`
+}
+
+// ProviderActions configures hooks on provider object changes.
+type ProviderActions struct {
+	ExecuteOn  []string `json:"execute_on" mapstructure:"execute_on"`
+	ExecuteFor []string `json:"execute_for" mapstructure:"execute_for"`
+	Hook       string   `json:"hook" mapstructure:"hook"`
+}
+
+// NodeConfig is how other nodes reach this one when the provider is shared.
+type NodeConfig struct {
+	Host  string `json:"host" mapstructure:"host"`
+	Port  int    `json:"port" mapstructure:"port"`
+	Proto string `json:"proto" mapstructure:"proto"`
+}
+
+// DataProviderConfig configures where accounts and settings are stored.
+type DataProviderConfig struct {
+	// Driver: sqlite, memory, bolt, postgresql, mysql.
+	Driver             string `json:"driver" mapstructure:"driver"`
+	Name               string `json:"name" mapstructure:"name"`
+	Host               string `json:"host" mapstructure:"host"`
+	Port               int    `json:"port" mapstructure:"port"`
+	Username           string `json:"username" mapstructure:"username"`
+	Password           string `json:"password" mapstructure:"password"`
+	SSLMode            int    `json:"sslmode" mapstructure:"sslmode"`
+	DisableSNI         bool   `json:"disable_sni" mapstructure:"disable_sni"`
+	TargetSessionAttrs string `json:"target_session_attrs" mapstructure:"target_session_attrs"`
+	RootCert           string `json:"root_cert" mapstructure:"root_cert"`
+	ClientCert         string `json:"client_cert" mapstructure:"client_cert"`
+	ClientKey          string `json:"client_key" mapstructure:"client_key"`
+	ConnectionString   string `json:"connection_string" mapstructure:"connection_string"`
+	SQLTablesPrefix    string `json:"sql_tables_prefix" mapstructure:"sql_tables_prefix"`
+	// TrackQuota 0 off, 1 always, 2 only for users with a quota.
+	TrackQuota         int                `json:"track_quota" mapstructure:"track_quota"`
+	DelayedQuotaUpdate int                `json:"delayed_quota_update" mapstructure:"delayed_quota_update"`
+	PoolSize           int                `json:"pool_size" mapstructure:"pool_size"`
+	UsersBaseDir       string             `json:"users_base_dir" mapstructure:"users_base_dir"`
+	Actions            ProviderActions    `json:"actions" mapstructure:"actions"`
+	ExternalAuthHook   string             `json:"external_auth_hook" mapstructure:"external_auth_hook"`
+	ExternalAuthScope  int                `json:"external_auth_scope" mapstructure:"external_auth_scope"`
+	PreLoginHook       string             `json:"pre_login_hook" mapstructure:"pre_login_hook"`
+	PostLoginHook      string             `json:"post_login_hook" mapstructure:"post_login_hook"`
+	PostLoginScope     int                `json:"post_login_scope" mapstructure:"post_login_scope"`
+	CheckPasswordHook  string             `json:"check_password_hook" mapstructure:"check_password_hook"`
+	CheckPasswordScope int                `json:"check_password_scope" mapstructure:"check_password_scope"`
+	PasswordHashing    PasswordHashing    `json:"password_hashing" mapstructure:"password_hashing"`
+	PasswordValidation PasswordValidation `json:"password_validation" mapstructure:"password_validation"`
+	PasswordCaching    bool               `json:"password_caching" mapstructure:"password_caching"`
+	// UpdateMode 0: serve migrates the schema; 1: it refuses an old schema.
+	UpdateMode         int        `json:"update_mode" mapstructure:"update_mode"`
+	CreateDefaultAdmin bool       `json:"create_default_admin" mapstructure:"create_default_admin"`
+	NamingRules        int        `json:"naming_rules" mapstructure:"naming_rules"`
+	IsShared           int        `json:"is_shared" mapstructure:"is_shared"`
+	Node               NodeConfig `json:"node" mapstructure:"node"`
+	BackupsPath        string     `json:"backups_path" mapstructure:"backups_path"`
+}
+
+// HTTPDSecurityConfig sets security headers.
+type HTTPDSecurityConfig struct {
+	Enabled                 bool     `json:"enabled" mapstructure:"enabled"`
+	AllowedHosts            []string `json:"allowed_hosts" mapstructure:"allowed_hosts"`
+	AllowedHostsAreRegex    bool     `json:"allowed_hosts_are_regex" mapstructure:"allowed_hosts_are_regex"`
+	HostsProxyHeaders       []string `json:"hosts_proxy_headers" mapstructure:"hosts_proxy_headers"`
+	HTTPSRedirect           bool     `json:"https_redirect" mapstructure:"https_redirect"`
+	HTTPSHost               string   `json:"https_host" mapstructure:"https_host"`
+	HTTPSProxyHeaders       []string `json:"https_proxy_headers" mapstructure:"https_proxy_headers"`
+	STSSeconds              int64    `json:"sts_seconds" mapstructure:"sts_seconds"`
+	STSIncludeSubdomains    bool     `json:"sts_include_subdomains" mapstructure:"sts_include_subdomains"`
+	STSPreload              bool     `json:"sts_preload" mapstructure:"sts_preload"`
+	ContentTypeNosniff      bool     `json:"content_type_nosniff" mapstructure:"content_type_nosniff"`
+	ContentSecurityPolicy   string   `json:"content_security_policy" mapstructure:"content_security_policy"`
+	PermissionsPolicy       string   `json:"permissions_policy" mapstructure:"permissions_policy"`
+	CrossOriginOpenerPolicy string   `json:"cross_origin_opener_policy" mapstructure:"cross_origin_opener_policy"`
+	CacheControl            string   `json:"cache_control" mapstructure:"cache_control"`
+}
+
+// BrandingConfig customises the web UI's names and logos.
+type BrandingConfig struct {
+	Name           string   `json:"name" mapstructure:"name"`
+	ShortName      string   `json:"short_name" mapstructure:"short_name"`
+	FaviconPath    string   `json:"favicon_path" mapstructure:"favicon_path"`
+	LogoPath       string   `json:"logo_path" mapstructure:"logo_path"`
+	DisclaimerName string   `json:"disclaimer_name" mapstructure:"disclaimer_name"`
+	DisclaimerPath string   `json:"disclaimer_path" mapstructure:"disclaimer_path"`
+	DefaultCSS     []string `json:"default_css" mapstructure:"default_css"`
+	ExtraCSS       []string `json:"extra_css" mapstructure:"extra_css"`
+}
+
+// WebBranding groups the branding of both web UIs.
+type WebBranding struct {
+	WebAdmin  BrandingConfig `json:"web_admin" mapstructure:"web_admin"`
+	WebClient BrandingConfig `json:"web_client" mapstructure:"web_client"`
+}
+
+// HTTPDBinding is one HTTP listener.
+type HTTPDBinding struct {
+	Address             string              `json:"address" mapstructure:"address"`
+	Port                int                 `json:"port" mapstructure:"port"`
+	EnableWebAdmin      bool                `json:"enable_web_admin" mapstructure:"enable_web_admin"`
+	EnableWebClient     bool                `json:"enable_web_client" mapstructure:"enable_web_client"`
+	EnableRESTAPI       bool                `json:"enable_rest_api" mapstructure:"enable_rest_api"`
+	EnabledLoginMethods int                 `json:"enabled_login_methods" mapstructure:"enabled_login_methods"`
+	EnableHTTPS         bool                `json:"enable_https" mapstructure:"enable_https"`
+	CertificateFile     string              `json:"certificate_file" mapstructure:"certificate_file"`
+	CertificateKeyFile  string              `json:"certificate_key_file" mapstructure:"certificate_key_file"`
+	MinTLSVersion       int                 `json:"min_tls_version" mapstructure:"min_tls_version"`
+	ClientAuthType      int                 `json:"client_auth_type" mapstructure:"client_auth_type"`
+	TLSCipherSuites     []string            `json:"tls_cipher_suites" mapstructure:"tls_cipher_suites"`
+	ProxyAllowed        []string            `json:"proxy_allowed" mapstructure:"proxy_allowed"`
+	ClientIPProxyHeader string              `json:"client_ip_proxy_header" mapstructure:"client_ip_proxy_header"`
+	ClientIPHeaderDepth int                 `json:"client_ip_header_depth" mapstructure:"client_ip_header_depth"`
+	HideLoginURL        int                 `json:"hide_login_url" mapstructure:"hide_login_url"`
+	RenderOpenAPI       bool                `json:"render_openapi" mapstructure:"render_openapi"`
+	Languages           []string            `json:"languages" mapstructure:"languages"`
+	Security            HTTPDSecurityConfig `json:"security" mapstructure:"security"`
+	Branding            WebBranding         `json:"branding" mapstructure:"branding"`
+}
+
+// SetupConfig protects the first-run setup page.
+type SetupConfig struct {
+	InstallationCode     string `json:"installation_code" mapstructure:"installation_code"`
+	InstallationCodeHint string `json:"installation_code_hint" mapstructure:"installation_code_hint"`
+}
+
+// HTTPDConfig configures the REST API and the web UIs.
+type HTTPDConfig struct {
+	Bindings              []HTTPDBinding `json:"bindings" mapstructure:"bindings"`
+	TemplatesPath         string         `json:"templates_path" mapstructure:"templates_path"`
+	StaticFilesPath       string         `json:"static_files_path" mapstructure:"static_files_path"`
+	OpenAPIPath           string         `json:"openapi_path" mapstructure:"openapi_path"`
+	WebRoot               string         `json:"web_root" mapstructure:"web_root"`
+	CertificateFile       string         `json:"certificate_file" mapstructure:"certificate_file"`
+	CertificateKeyFile    string         `json:"certificate_key_file" mapstructure:"certificate_key_file"`
+	CACertificates        []string       `json:"ca_certificates" mapstructure:"ca_certificates"`
+	CARevocationLists     []string       `json:"ca_revocation_lists" mapstructure:"ca_revocation_lists"`
+	SigningPassphrase     string         `json:"signing_passphrase" mapstructure:"signing_passphrase"`
+	SigningPassphraseFile string         `json:"signing_passphrase_file" mapstructure:"signing_passphrase_file"`
+	TokenValidation       int            `json:"token_validation" mapstructure:"token_validation"`
+	MaxUploadFileSize     int64          `json:"max_upload_file_size" mapstructure:"max_upload_file_size"`
+	CORS                  CORSConfig     `json:"cors" mapstructure:"cors"`
+	Setup                 SetupConfig    `json:"setup" mapstructure:"setup"`
+	HideSupportLink       bool           `json:"hide_support_link" mapstructure:"hide_support_link"`
+}
+
+// TelemetryConfig configures the metrics and profiler listener.
+type TelemetryConfig struct {
+	BindPort           int      `json:"bind_port" mapstructure:"bind_port"`
+	BindAddress        string   `json:"bind_address" mapstructure:"bind_address"`
+	EnableProfiler     bool     `json:"enable_profiler" mapstructure:"enable_profiler"`
+	AuthUserFile       string   `json:"auth_user_file" mapstructure:"auth_user_file"`
+	CertificateFile    string   `json:"certificate_file" mapstructure:"certificate_file"`
+	CertificateKeyFile string   `json:"certificate_key_file" mapstructure:"certificate_key_file"`
+	MinTLSVersion      int      `json:"min_tls_version" mapstructure:"min_tls_version"`
+	TLSCipherSuites    []string `json:"tls_cipher_suites" mapstructure:"tls_cipher_suites"`
+}
+
+// TLSKeyPair is a client certificate for outgoing HTTP.
+type TLSKeyPair struct {
+	Cert string `json:"cert" mapstructure:"cert"`
+	Key  string `json:"key" mapstructure:"key"`
+}
+
+// HTTPHeader is a header added to outgoing HTTP requests to a URL prefix.
+type HTTPHeader struct {
+	Key   string `json:"key" mapstructure:"key"`
+	Value string `json:"value" mapstructure:"value"`
+	URL   string `json:"url" mapstructure:"url"`
+}
+
+// HTTPClientConfig configures outgoing HTTP (hooks).
+type HTTPClientConfig struct {
+	Timeout        float64      `json:"timeout" mapstructure:"timeout"`
+	RetryWaitMin   int          `json:"retry_wait_min" mapstructure:"retry_wait_min"`
+	RetryWaitMax   int          `json:"retry_wait_max" mapstructure:"retry_wait_max"`
+	RetryMax       int          `json:"retry_max" mapstructure:"retry_max"`
+	CACertificates []string     `json:"ca_certificates" mapstructure:"ca_certificates"`
+	Certificates   []TLSKeyPair `json:"certificates" mapstructure:"certificates"`
+	SkipTLSVerify  bool         `json:"skip_tls_verify" mapstructure:"skip_tls_verify"`
+	Headers        []HTTPHeader `json:"headers" mapstructure:"headers"`
+}
+
+// CommandEntry overrides timeout and environment for one external command.
+type CommandEntry struct {
+	Path    string   `json:"path" mapstructure:"path"`
+	Timeout int      `json:"timeout" mapstructure:"timeout"`
+	Env     []string `json:"env" mapstructure:"env"`
+	Args    []string `json:"args" mapstructure:"args"`
+	Hook    string   `json:"hook" mapstructure:"hook"`
+}
+
+// CommandConfig configures external commands run as hooks.
+type CommandConfig struct {
+	Timeout  int            `json:"timeout" mapstructure:"timeout"`
+	Env      []string       `json:"env" mapstructure:"env"`
+	Commands []CommandEntry `json:"commands" mapstructure:"commands"`
+}
+
+// KMSSecrets configures the built-in secrets provider.
+type KMSSecrets struct {
+	URL           string `json:"url" mapstructure:"url"`
+	MasterKey     string `json:"master_key" mapstructure:"master_key"`
+	MasterKeyPath string `json:"master_key_path" mapstructure:"master_key_path"`
+}
+
+// KMSConfig configures secret encryption.
+type KMSConfig struct {
+	Secrets KMSSecrets `json:"secrets" mapstructure:"secrets"`
+}
+
+// TOTPConfig is one TOTP configuration users can choose.
+type TOTPConfig struct {
+	Name   string `json:"name" mapstructure:"name"`
+	Issuer string `json:"issuer" mapstructure:"issuer"`
+	Algo   string `json:"algo" mapstructure:"algo"`
+}
+
+// MFAConfig configures second factors.
+type MFAConfig struct {
+	TOTP []TOTPConfig `json:"totp" mapstructure:"totp"`
+}
+
+// SMTPConfig configures outgoing mail.
+type SMTPConfig struct {
+	Host          string `json:"host" mapstructure:"host"`
+	Port          int    `json:"port" mapstructure:"port"`
+	From          string `json:"from" mapstructure:"from"`
+	User          string `json:"user" mapstructure:"user"`
+	Password      string `json:"password" mapstructure:"password"`
+	AuthType      int    `json:"auth_type" mapstructure:"auth_type"`
+	Encryption    int    `json:"encryption" mapstructure:"encryption"`
+	Domain        string `json:"domain" mapstructure:"domain"`
+	TemplatesPath string `json:"templates_path" mapstructure:"templates_path"`
+	Debug         int    `json:"debug" mapstructure:"debug"`
+}
+
+// PluginConfig is accepted for compatibility; plugins are not supported.
+type PluginConfig struct {
+	Type string `json:"type" mapstructure:"type"`
+	Cmd  string `json:"cmd" mapstructure:"cmd"`
+}
