@@ -23,8 +23,8 @@ import (
 
 // Upload modes (common.upload_mode).
 const (
-	UploadModeStandard        = 0
-	UploadModeAtomic          = 1
+	UploadModeStandard         = 0
+	UploadModeAtomic           = 1
 	UploadModeAtomicWithResume = 2
 )
 
