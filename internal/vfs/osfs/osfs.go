@@ -6,6 +6,7 @@ package osfs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -350,7 +351,9 @@ func (f *Fs) OpenReaderAt(ctx context.Context, name string) (vfs.ReaderAtCloser,
 }
 
 // Link implements vfs.LinkFs. Both names resolve inside the root; linking
-// a symlink links the symlink itself, not its target.
+// a symlink links the symlink itself, not its target, and is refused with
+// fs.ErrPermission when that symlink points outside the root (following
+// the new link would be refused anyway; this reports it up front).
 func (f *Fs) Link(ctx context.Context, oldname, newname string) error {
 	o, err := begin(ctx, "link", oldname)
 	if err != nil {
@@ -359,6 +362,13 @@ func (f *Fs) Link(ctx context.Context, oldname, newname string) error {
 	n, err := rel("link", newname)
 	if err != nil {
 		return err
+	}
+	if fi, err := f.root.Lstat(o); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		if _, err := f.root.Stat(o); err != nil {
+			if merr := mapErr("link", oldname, err, false); errors.Is(merr, fs.ErrPermission) {
+				return merr
+			}
+		}
 	}
 	return mapErr("link", newname, f.root.Link(o, n), false)
 }
