@@ -616,8 +616,8 @@ func (s *suite) names(t *testing.T, fsys vfs.Fs) {
 		mustMkdir(t, fsys, d)
 	}
 	files := map[string][]byte{
-		"/dir with spaces/a file.txt":            RandomData(t, 10),
-		"/ünïcödé 日本語/файл ü.bin":                RandomData(t, 70000),
+		"/dir with spaces/a file.txt":             RandomData(t, 10),
+		"/ünïcödé 日本語/файл ü.bin":                 RandomData(t, 70000),
 		"/dir with spaces/ emoji 🚀 /🚀 rocket":     RandomData(t, 1),
 		"/name with 'quotes' & (parens) #%+=.txt": RandomData(t, 5),
 	}
@@ -719,4 +719,3 @@ func (s *suite) appendCase(t *testing.T, fsys vfs.Fs) {
 	}
 	assertContent(t, fsys, "/f", append(slices.Clip(first), second...))
 }
-
