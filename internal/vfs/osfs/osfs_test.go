@@ -1,0 +1,21 @@
+package osfs
+
+import (
+	"testing"
+
+	"github.com/sftpgo-ng/sftpgo/internal/vfs"
+	"github.com/sftpgo-ng/sftpgo/internal/vfs/vfstest"
+)
+
+func newTestFs(t testing.TB) *Fs {
+	t.Helper()
+	fsys, err := New(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fsys
+}
+
+func TestConformance(t *testing.T) {
+	vfstest.Run(t, func(t *testing.T) vfs.Fs { return newTestFs(t) })
+}
