@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sftpgo-ng/sftpgo/internal/common/commontest"
 	"github.com/sftpgo-ng/sftpgo/internal/config"
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
 	"github.com/sftpgo-ng/sftpgo/internal/vfs"
@@ -45,7 +46,22 @@ func listNames(t *testing.T, c *BaseConnection, vpath string) []string {
 }
 
 func TestBasicOperations(t *testing.T) {
-	s, store := newTestServer(t, config.CommonConfig{})
+	t.Run("testfs", func(t *testing.T) {
+		s, store := newTestServer(t, config.CommonConfig{})
+		testBasicOperations(t, s, store, false)
+	})
+	t.Run("osfs", func(t *testing.T) {
+		store := newStoreOnly()
+		s, err := New(config.CommonConfig{}, Deps{Store: store})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		testBasicOperations(t, s, store, true)
+	})
+}
+
+func testBasicOperations(t *testing.T, s *Server, store *commontest.MemStore, statvfs bool) {
 	c := newTestConn(t, s, store, testUser(t, "alice"))
 	data := randomData(t, 100_000)
 	if err := c.Mkdir(bg, "/d"); err != nil {
@@ -74,7 +90,7 @@ func TestBasicOperations(t *testing.T) {
 	if err := c.Symlink(bg, "g.bin", "/link"); err != nil {
 		t.Fatal(err)
 	}
-	if target, err := c.Readlink(bg, "/link"); err != nil || target != "/g.bin" {
+	if target, err := c.Readlink(bg, "/link"); err != nil || (target != "/g.bin" && target != "g.bin") {
 		t.Fatalf("readlink: %q %v", target, err)
 	}
 	if err := c.Chmod(bg, "/g.bin", 0o600); err != nil {
@@ -108,9 +124,17 @@ func TestBasicOperations(t *testing.T) {
 	if err := c.Remove(bg, "/nope"); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("remove missing: %v", err)
 	}
-	if _, err := c.StatVFS(bg, "/"); !errors.Is(err, vfs.ErrNotSupported) {
-		t.Fatalf("statvfs: %v", err)
+	if st, err := c.StatVFS(bg, "/"); statvfs != (err == nil) || (statvfs && st.Blocks == 0) {
+		t.Fatalf("statvfs: %v %v", st, err)
 	}
+	// a target above the root is taken within the user's tree, as in a chroot
+	if err := c.Symlink(bg, "../../../../etc/passwd", "/evil"); err != nil {
+		t.Fatal(err)
+	}
+	if target, err := c.Readlink(bg, "/evil"); err != nil || strings.TrimPrefix(target, "/") != "etc/passwd" {
+		t.Fatalf("confined symlink: %q %v", target, err)
+	}
+	c.Remove(bg, "/evil")
 }
 
 func TestErrorsDoNotLeakPaths(t *testing.T) {

@@ -4,13 +4,14 @@ import (
 	"errors"
 
 	"github.com/sftpgo-ng/sftpgo/internal/vfs"
+	"github.com/sftpgo-ng/sftpgo/internal/vfs/osfs"
 )
 
-// Placeholders until internal/vfs/osfs and cryptfs are merged.
 func newLocalFs(root string) (vfs.Fs, error) {
-	return nil, errors.New("local storage backend not available in this build")
+	return osfs.New(root, osfs.Options{})
 }
 
+// Placeholder until internal/vfs/cryptfs is merged.
 func newCryptFs(root, passphrase string) (vfs.Fs, error) {
 	return nil, errors.New("encrypted storage backend not available in this build")
 }
