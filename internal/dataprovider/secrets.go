@@ -20,7 +20,7 @@ var errNoKMS = errors.New("no KMS configured to encrypt secrets")
 // objects that hold none.
 type noKMS struct{}
 
-func (noKMS) Encrypt(*kms.Secret, string) error     { return errNoKMS }
+func (noKMS) Encrypt(*kms.Secret, string) error   { return errNoKMS }
 func (noKMS) Decrypt(*kms.Secret) (string, error) { return "", errNoKMS }
 
 // secretField is one secret of an object, named for error messages.

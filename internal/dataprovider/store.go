@@ -62,7 +62,6 @@ const (
 	RestoreModeDisconnect = 2 // like 0 and disconnect updated users (done by the caller)
 )
 
-
 // Store is the data provider: validation, password hashing, secret
 // encryption and caching over a Driver (sqlite, memory, ...).
 type Store struct {
