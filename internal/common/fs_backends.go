@@ -1,9 +1,8 @@
 package common
 
 import (
-	"errors"
-
 	"github.com/sftpgo-ng/sftpgo/internal/vfs"
+	"github.com/sftpgo-ng/sftpgo/internal/vfs/cryptfs"
 	"github.com/sftpgo-ng/sftpgo/internal/vfs/osfs"
 )
 
@@ -11,7 +10,6 @@ func newLocalFs(root string) (vfs.Fs, error) {
 	return osfs.New(root, osfs.Options{})
 }
 
-// Placeholder until internal/vfs/cryptfs is merged.
 func newCryptFs(root, passphrase string) (vfs.Fs, error) {
-	return nil, errors.New("encrypted storage backend not available in this build")
+	return cryptfs.New(root, passphrase, cryptfs.Options{})
 }

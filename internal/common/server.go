@@ -185,3 +185,5 @@ func (s *Server) CloseIdle(now time.Time) int {
 	}
 	return n
 }
+
+var _ Store = (*dataprovider.Store)(nil)

@@ -197,6 +197,11 @@ func (c *BaseConnection) OpenForWrite(ctx context.Context, vpath string, opts Wr
 	if err := c.requirePerm(perm, parentDir(vpath)); err != nil {
 		return nil, err
 	}
+	if opts.ReadWrite {
+		if err := c.requirePerm(dataprovider.PermDownload, parentDir(vpath)); err != nil {
+			return nil, err
+		}
+	}
 	t.resume = t.existed && !opts.Truncate
 	t.sizeLimit, err = c.sizeLimit(ctx, loc, t.existing, !t.existed)
 	if err != nil {
