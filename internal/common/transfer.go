@@ -62,8 +62,9 @@ type WriteOptions struct {
 	Truncate bool
 	// Exclusive fails when the file exists.
 	Exclusive bool
-	// ReadWrite also allows ReadAt on the transfer (storage must support
-	// random access).
+	// ReadWrite also allows ReadAt on the transfer. Storage without random
+	// access opens the file write-only and fails reads with
+	// vfs.ErrNotSupported (clients such as pkg/sftp open uploads O_RDWR).
 	ReadWrite bool
 	// Size is the expected final size, -1 when unknown.
 	Size int64
@@ -243,9 +244,6 @@ func (c *BaseConnection) OpenForWrite(ctx context.Context, vpath string, opts Wr
 		}
 		t.wfile, err = rfs.OpenFile(ctx, writePath, flag, mode)
 	} else {
-		if opts.ReadWrite {
-			return nil, newErr(vfs.ErrNotSupported, "read and write on the same file is not supported by this storage")
-		}
 		t.writer, err = loc.fs.Create(c.ctx, writePath, vfs.CreateOptions{Size: opts.Size, Append: t.resume, Mode: mode})
 		if err == nil {
 			t.reorder = NewReorderWriter(t.writer, t.seqOff, 0, 0, c.srv.cfg.TempPath)
