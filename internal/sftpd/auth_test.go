@@ -75,11 +75,20 @@ func TestCertificateAuth(t *testing.T) {
 	}
 	c.Close()
 	cases := map[string]ssh.Signer{
-		"wrong principal": func() ssh.Signer { s, _ := signCert(t, ca, key, "other", now.Add(-time.Hour), now.Add(time.Hour)); return s }(),
-		"expired":         func() ssh.Signer { s, _ := signCert(t, ca, key, "hank", now.Add(-2*time.Hour), now.Add(-time.Hour)); return s }(),
-		"untrusted CA":    func() ssh.Signer { s, _ := signCert(t, other, key, "hank", now.Add(-time.Hour), now.Add(time.Hour)); return s }(),
-		"revoked":         revoked,
-		"plain key":       key.signer,
+		"wrong principal": func() ssh.Signer {
+			s, _ := signCert(t, ca, key, "other", now.Add(-time.Hour), now.Add(time.Hour))
+			return s
+		}(),
+		"expired": func() ssh.Signer {
+			s, _ := signCert(t, ca, key, "hank", now.Add(-2*time.Hour), now.Add(-time.Hour))
+			return s
+		}(),
+		"untrusted CA": func() ssh.Signer {
+			s, _ := signCert(t, other, key, "hank", now.Add(-time.Hour), now.Add(time.Hour))
+			return s
+		}(),
+		"revoked":   revoked,
+		"plain key": key.signer,
 	}
 	for name, s := range cases {
 		if c, err := e.dial(t, "hank", ssh.PublicKeys(s)); err == nil {
