@@ -26,7 +26,8 @@ func (s *Server) serveSFTP(conn *common.BaseConnection, ch ssh.Channel) {
 	if err := rs.Serve(); err != nil && !errors.Is(err, io.EOF) {
 		conn.Logger().Debug("sftp session ended", "error", err)
 	}
-	rs.Close()
+	// not rs.Close(): it would close the channel before the exit status
+	// that clients such as scp in SFTP mode wait for
 }
 
 // handler maps pkg/sftp requests onto a common.BaseConnection.
