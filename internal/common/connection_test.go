@@ -16,6 +16,7 @@ import (
 	"github.com/sftpgo-ng/sftpgo/internal/common/commontest"
 	"github.com/sftpgo-ng/sftpgo/internal/config"
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
+	"github.com/sftpgo-ng/sftpgo/internal/kms"
 	"github.com/sftpgo-ng/sftpgo/internal/vfs"
 )
 
@@ -553,3 +554,47 @@ func TestCheckLogin(t *testing.T) {
 		}
 	}
 }
+
+// TestSetstatDuringUpload: clients set times and modes on the open handle
+// before closing it (sftp put -p); in atomic mode they must land on the
+// committed file.
+func TestSetstatDuringUpload(t *testing.T) {
+	for _, prov := range []dataprovider.FilesystemProvider{dataprovider.LocalFilesystemProvider, dataprovider.CryptedFilesystemProvider} {
+		store := newStoreOnly()
+		s, err := New(config.CommonConfig{UploadMode: UploadModeAtomic}, Deps{Store: store, KMS: plainKMS{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		u := testUser(t, "sam")
+		u.FsConfig.Provider = prov
+		u.FsConfig.CryptConfig.Passphrase = kms.NewPlainSecret("test passphrase")
+		c := newTestConn(t, s, store, u)
+		tr, err := c.OpenForWrite(bg, "/f", WriteOptions{Truncate: true, Size: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr.WriteAt([]byte("data"), 0)
+		mtime := time.Date(2018, 1, 1, 0, 0, 0, 0, time.UTC)
+		if err := c.Chtimes(bg, "/f", mtime, mtime); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Chmod(bg, "/f", 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := tr.Close(); err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(filepath.Join(u.HomeDir, "f"))
+		if err != nil || !fi.ModTime().Equal(mtime) {
+			t.Fatalf("provider %d: mtime %v %v", prov, fi.ModTime(), err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Fatalf("mode %v", fi.Mode())
+		}
+	}
+}
+
+type plainKMS struct{}
+
+func (plainKMS) Decrypt(s *kms.Secret) (string, error) { return s.Payload, nil }

@@ -457,6 +457,17 @@ func (c *BaseConnection) setstat(ctx context.Context, op, perm, vpath string, ap
 	if err != nil {
 		return err
 	}
+	if t := c.uploadFor(vpath); t != nil {
+		// The file is being uploaded: in atomic mode it is not at vpath
+		// yet, and on streaming storage later writes would reset its
+		// times, so apply the change once the upload is committed.
+		t.afterCommit(func() {
+			if ok, err := apply(loc); ok && err != nil {
+				c.fail(op, vpath, err)
+			}
+		})
+		return nil
+	}
 	supported, err := apply(loc)
 	if !supported {
 		if c.srv.cfg.SetstatMode == SetstatModeIgnoreCloud {

@@ -48,10 +48,18 @@ type Transfer struct {
 	allowance int64 // data transfer allowance, -1 unlimited
 	bytes     atomic.Int64
 
-	mu     sync.Mutex
-	seqOff int64
-	err    error
-	closed bool
+	mu      sync.Mutex
+	seqOff  int64
+	err     error
+	closed  bool
+	pending []func() // metadata changes applied after a successful upload
+}
+
+// afterCommit queues f to run once the upload has been committed.
+func (t *Transfer) afterCommit(f func()) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.pending = append(t.pending, f)
 }
 
 // WriteOptions says how OpenForWrite opens a file.
@@ -536,6 +544,13 @@ func (t *Transfer) Close() error {
 	if err != nil {
 		c.log.Warn("upload failed", "path", t.vpath, "bytes", t.bytes.Load(), "elapsed_ms", elapsed, "error", err)
 		return userError(err)
+	}
+	t.mu.Lock()
+	pending := t.pending
+	t.pending = nil
+	t.mu.Unlock()
+	for _, f := range pending {
+		f()
 	}
 	c.log.Info("upload finished", "path", t.vpath, "bytes", t.bytes.Load(), "elapsed_ms", elapsed)
 	return nil
