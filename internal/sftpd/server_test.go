@@ -1,0 +1,124 @@
+package sftpd
+
+import (
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/sftpgo-ng/sftpgo/internal/config"
+)
+
+func TestBannerVersionAndAuthTries(t *testing.T) {
+	banner := filepath.Join(t.TempDir(), "banner.txt")
+	os.WriteFile(banner, []byte("Authorized use only\n"), 0o644)
+	e := newEnv(t, envOpts{
+		common: config.CommonConfig{ServerVersion: "short"},
+		sftpd: func(c *config.SFTPDConfig) {
+			c.LoginBannerFile = banner
+			c.MaxAuthTries = 2
+		},
+	})
+	e.addUser(t, "tina", userKey{}, nil)
+	var got string
+	var serverVersion string
+	conn, err := ssh.Dial("tcp", e.addr, &ssh.ClientConfig{
+		User:            "tina",
+		Auth:            []ssh.AuthMethod{ssh.Password(testPassword)},
+		HostKeyCallback: func(string, net.Addr, ssh.PublicKey) error { return nil },
+		BannerCallback:  func(m string) error { got = m; return nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	serverVersion = string(conn.ServerVersion())
+	conn.Close()
+	if got != "Authorized use only\n" {
+		t.Fatalf("banner %q", got)
+	}
+	if serverVersion != "SSH-2.0-SFTPGo" {
+		t.Fatalf("server version %q", serverVersion)
+	}
+	// three wrong passwords in one connection: the server gives up after two
+	tries := 0
+	_, err = ssh.Dial("tcp", e.addr, &ssh.ClientConfig{
+		User: "tina",
+		Auth: []ssh.AuthMethod{ssh.RetryableAuthMethod(ssh.PasswordCallback(func() (string, error) {
+			tries++
+			return "wrong", nil
+		}), 5)},
+		HostKeyCallback: ssh.InsecureIgnoreHostKey(),
+	})
+	if err == nil || tries < 1 || tries > 2 {
+		t.Fatalf("max_auth_tries: %d tries, %v", tries, err)
+	}
+}
+
+func TestStartBindingsAndShutdown(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	e := newEnv(t, envOpts{})
+	e.addUser(t, "ursula", userKey{}, nil)
+	cfg := defaultSFTPDConfig()
+	cfg.Bindings = []config.SFTPDBinding{{Address: "127.0.0.1", Port: port}, {Address: "127.0.0.1", Port: 0}}
+	s, err := New(cfg, e.common, e.store, sharedConfigDir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	addrs := s.Addrs()
+	if len(addrs) != 1 || !strings.HasSuffix(addrs[0].String(), ":"+strconv.Itoa(port)) {
+		t.Fatalf("addrs %v", addrs)
+	}
+	c, err := ssh.Dial("tcp", addrs[0].String(), &ssh.ClientConfig{User: "ursula",
+		Auth: []ssh.AuthMethod{ssh.Password(testPassword)}, HostKeyCallback: ssh.InsecureIgnoreHostKey()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.Wait() }()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("client connection not closed by Shutdown")
+	}
+	if _, err := net.DialTimeout("tcp", addrs[0].String(), time.Second); err == nil {
+		t.Fatal("still listening after Shutdown")
+	}
+}
+
+func TestCloseConnectionFromRegistry(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	e.addUser(t, "victor", userKey{}, nil)
+	c := e.sftpClient(t, "victor", ssh.Password(testPassword))
+	st := e.common.Connections()
+	if len(st) != 1 {
+		t.Fatalf("%d connections", len(st))
+	}
+	if !e.common.CloseConnection(st[0].ConnectionID) {
+		t.Fatal("connection not found")
+	}
+	if _, err := c.ReadDir("/"); err == nil {
+		t.Fatal("request succeeded on a closed connection")
+	}
+	if n := len(e.common.Connections()); n != 0 {
+		t.Fatalf("%d connections left", n)
+	}
+}
