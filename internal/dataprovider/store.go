@@ -2,8 +2,14 @@ package dataprovider
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/sftpgo-ng/sftpgo/internal/config"
 	"github.com/sftpgo-ng/sftpgo/internal/kms"
@@ -44,6 +50,9 @@ type Options struct {
 	ConfigDir string
 	KMS       *kms.Manager
 	Logger    *slog.Logger
+	// Secrets, when set, encrypts and decrypts secrets instead of KMS
+	// (tests, embedders).
+	Secrets SecretEncrypter
 }
 
 // Restore modes for loaddata.
@@ -53,185 +62,191 @@ const (
 	RestoreModeDisconnect = 2 // like 0 and disconnect updated users (done by the caller)
 )
 
-var errTODO = errors.New("dataprovider: not implemented yet")
-
 // Store is the data provider: validation, password hashing, secret
 // encryption and caching over a Driver (sqlite, memory, ...).
-type Store struct{}
+type Store struct {
+	cfg          config.DataProviderConfig
+	driver       Driver
+	secrets      SecretEncrypter
+	hasher       passwordHasher
+	pwdCache     *passwordCache
+	log          *slog.Logger
+	usersBaseDir string
+}
+
+func nowMillis() int64 { return time.Now().UnixMilli() }
+
+// resolvePath makes a relative path relative to the config dir.
+func resolvePath(configDir, p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(configDir, p)
+}
 
 // Open opens the configured driver. It does not migrate the schema.
-func Open(ctx context.Context, opts Options) (*Store, error) { return nil, errTODO }
+// The memory driver starts at CurrentSchemaVersion and, when
+// data_provider.name names a file, loads it as a dump.
+func Open(ctx context.Context, opts Options) (*Store, error) {
+	s := &Store{cfg: opts.Config, log: opts.Logger, hasher: newPasswordHasher(opts.Config.PasswordHashing)}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	switch {
+	case opts.Secrets != nil:
+		s.secrets = opts.Secrets
+	case opts.KMS != nil:
+		s.secrets = opts.KMS
+	default:
+		s.secrets = noKMS{}
+	}
+	if opts.Config.PasswordCaching {
+		s.pwdCache = newPasswordCache()
+	}
+	s.usersBaseDir = resolvePath(opts.ConfigDir, opts.Config.UsersBaseDir)
+	switch opts.Config.Driver {
+	case "sqlite", "":
+		name := opts.Config.Name
+		if name == "" {
+			name = "sftpgo.db"
+		}
+		d, err := openSQLite(ctx, resolvePath(opts.ConfigDir, name), opts.Config.SQLTablesPrefix, opts.Config.PoolSize)
+		if err != nil {
+			return nil, err
+		}
+		s.driver = d
+	case "memory":
+		d := newMemDriver()
+		d.state.version = CurrentSchemaVersion
+		s.driver = d
+		if opts.Config.Name != "" {
+			if err := s.loadDumpFile(ctx, resolvePath(opts.ConfigDir, opts.Config.Name)); err != nil {
+				return nil, err
+			}
+		}
+	default:
+		return nil, fmt.Errorf("dataprovider: unsupported driver %q (supported: sqlite, memory)", opts.Config.Driver)
+	}
+	return s, nil
+}
+
+// loadDumpFile seeds the memory driver from a dumpdata file.
+func (s *Store) loadDumpFile(ctx context.Context, file string) error {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("dataprovider: memory provider: %w", err)
+	}
+	var data BackupData
+	if err := json.Unmarshal(b, &data); err != nil {
+		return fmt.Errorf("dataprovider: memory provider: decode %s: %w", file, err)
+	}
+	if err := s.Restore(ctx, &data, RestoreModeAddUpdate); err != nil {
+		return fmt.Errorf("dataprovider: memory provider: load %s: %w", file, err)
+	}
+	return nil
+}
 
 // Close releases the driver.
-func (s *Store) Close() error { return errTODO }
+func (s *Store) Close() error { return s.driver.Close() }
+
+// Driver returns the underlying driver (persistence only, no validation).
+func (s *Store) Driver() Driver { return s.driver }
+
+// DecryptSecret returns the clear payload of a stored secret, for the code
+// that builds a user's filesystem.
+func (s *Store) DecryptSecret(sec *kms.Secret) (string, error) {
+	if sec.IsEmpty() {
+		return "", nil
+	}
+	return s.secrets.Decrypt(sec)
+}
 
 // CurrentSchemaVersion is the schema this build expects.
-const CurrentSchemaVersion = 0
+const CurrentSchemaVersion = 2
+
+// ErrSchemaNewer: the database was migrated by a newer build.
+var ErrSchemaNewer = errors.New("database schema is newer than this build supports")
 
 // SchemaVersion returns the schema version in the database, 0 if empty.
-func (s *Store) SchemaVersion(ctx context.Context) (int, error) { return 0, errTODO }
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) { return s.driver.SchemaVersion(ctx) }
 
 // Migrate brings the schema up to CurrentSchemaVersion.
-func (s *Store) Migrate(ctx context.Context) error { return errTODO }
+func (s *Store) Migrate(ctx context.Context) error {
+	v, err := s.driver.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	if v > CurrentSchemaVersion {
+		return fmt.Errorf("dataprovider: schema version %d, this build knows up to %d: %w", v, CurrentSchemaVersion, ErrSchemaNewer)
+	}
+	if v == CurrentSchemaVersion {
+		return nil
+	}
+	s.log.Info("migrating data provider schema", "from", v, "to", CurrentSchemaVersion)
+	return s.driver.MigrateTo(ctx, CurrentSchemaVersion)
+}
 
 // Revert walks the schema down to version.
-func (s *Store) Revert(ctx context.Context, version int) error { return errTODO }
+func (s *Store) Revert(ctx context.Context, version int) error {
+	if version < 1 || version > CurrentSchemaVersion {
+		return fmt.Errorf("dataprovider: cannot revert to version %d: valid versions are 1 to %d", version, CurrentSchemaVersion)
+	}
+	v, err := s.driver.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	if v > CurrentSchemaVersion {
+		return fmt.Errorf("dataprovider: schema version %d, this build knows up to %d: %w", v, CurrentSchemaVersion, ErrSchemaNewer)
+	}
+	if v == 0 {
+		return fmt.Errorf("dataprovider: cannot revert: the database is not initialized")
+	}
+	if version >= v {
+		return fmt.Errorf("dataprovider: cannot revert to version %d: the schema is at version %d", version, v)
+	}
+	s.log.Info("reverting data provider schema", "from", v, "to", version)
+	return s.driver.MigrateTo(ctx, version)
+}
+
+// CheckSchema reports ErrSchemaOutdated when the database needs
+// migrating (for update_mode 1) and ErrSchemaNewer when it was migrated
+// by a newer build.
+func (s *Store) CheckSchema(ctx context.Context) error {
+	v, err := s.driver.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	switch {
+	case v < CurrentSchemaVersion:
+		return fmt.Errorf("dataprovider: schema version %d, expected %d, run initprovider: %w", v, CurrentSchemaVersion, ErrSchemaOutdated)
+	case v > CurrentSchemaVersion:
+		return fmt.Errorf("dataprovider: schema version %d, this build knows up to %d: %w", v, CurrentSchemaVersion, ErrSchemaNewer)
+	}
+	return nil
+}
 
 // Reset drops every table.
-func (s *Store) Reset(ctx context.Context) error { return errTODO }
+func (s *Store) Reset(ctx context.Context) error {
+	if s.pwdCache != nil {
+		s.pwdCache = newPasswordCache()
+	}
+	return s.driver.Reset(ctx)
+}
 
 // CheckAvailability pings the database.
-func (s *Store) CheckAvailability(ctx context.Context) error { return errTODO }
+func (s *Store) CheckAvailability(ctx context.Context) error { return s.driver.Ping(ctx) }
 
-// AddUser validates, hashes the password, encrypts secrets and stores u;
-// on success u holds the stored values (ID, timestamps).
-func (s *Store) AddUser(ctx context.Context, u *User) error { return errTODO }
-
-// UpdateUser replaces a user; an empty password keeps the stored hash and
-// a redacted secret keeps the stored secret.
-func (s *Store) UpdateUser(ctx context.Context, u *User) error { return errTODO }
-
-// DeleteUser removes a user.
-func (s *Store) DeleteUser(ctx context.Context, username string) error { return errTODO }
-
-// GetUser returns a user as stored, virtual folders resolved.
-func (s *Store) GetUser(ctx context.Context, username string) (User, error) {
-	return User{}, errTODO
+func parseOrder(order string) (bool, error) {
+	switch strings.ToUpper(order) {
+	case "", "ASC":
+		return false, nil
+	case "DESC":
+		return true, nil
+	}
+	return false, invalid("order", "must be ASC or DESC")
 }
 
-// GetEffectiveUser returns a user with its groups' settings applied: what
-// the protocols act on.
-func (s *Store) GetEffectiveUser(ctx context.Context, username string) (User, error) {
-	return User{}, errTODO
-}
+func (s *Store) name(n string) string { return normalizeName(n, s.cfg.NamingRules) }
 
-// ListUsers pages through users ordered by username; order "ASC" or "DESC".
-func (s *Store) ListUsers(ctx context.Context, limit, offset int, order string) ([]User, error) {
-	return nil, errTODO
-}
-
-// CheckUserPassword authenticates a user by password and returns the
-// effective user; ErrInvalidCredentials on any mismatch.
-func (s *Store) CheckUserPassword(ctx context.Context, username, password string) (User, error) {
-	return User{}, errTODO
-}
-
-// CheckUserPublicKey authenticates a user by an SSH public key in wire
-// format and returns the effective user.
-func (s *Store) CheckUserPublicKey(ctx context.Context, username string, pubKey []byte) (User, error) {
-	return User{}, errTODO
-}
-
-// UpdateUserQuota adds to (or, with reset, sets) a user's used quota.
-func (s *Store) UpdateUserQuota(ctx context.Context, username string, size int64, files int, reset bool) error {
-	return errTODO
-}
-
-// UpdateUserTransferQuota adds to (or resets) a user's transferred bytes.
-func (s *Store) UpdateUserTransferQuota(ctx context.Context, username string, uploaded, downloaded int64, reset bool) error {
-	return errTODO
-}
-
-// UpdateFolderQuota adds to (or, with reset, sets) a folder's used quota.
-func (s *Store) UpdateFolderQuota(ctx context.Context, name string, size int64, files int, reset bool) error {
-	return errTODO
-}
-
-// UpdateLastLogin records a successful login.
-func (s *Store) UpdateLastLogin(ctx context.Context, username string) error { return errTODO }
-
-// AddGroup validates and stores a group.
-func (s *Store) AddGroup(ctx context.Context, g *Group) error { return errTODO }
-
-// UpdateGroup replaces a group.
-func (s *Store) UpdateGroup(ctx context.Context, g *Group) error { return errTODO }
-
-// DeleteGroup removes a group; ErrConflict while users are members.
-func (s *Store) DeleteGroup(ctx context.Context, name string) error { return errTODO }
-
-// GetGroup returns a group.
-func (s *Store) GetGroup(ctx context.Context, name string) (Group, error) {
-	return Group{}, errTODO
-}
-
-// ListGroups pages through groups.
-func (s *Store) ListGroups(ctx context.Context, limit, offset int, order string) ([]Group, error) {
-	return nil, errTODO
-}
-
-// AddFolder validates and stores a virtual folder.
-func (s *Store) AddFolder(ctx context.Context, f *BaseVirtualFolder) error { return errTODO }
-
-// UpdateFolder replaces a folder.
-func (s *Store) UpdateFolder(ctx context.Context, f *BaseVirtualFolder) error { return errTODO }
-
-// DeleteFolder removes a folder and its mappings.
-func (s *Store) DeleteFolder(ctx context.Context, name string) error { return errTODO }
-
-// GetFolder returns a folder with the users and groups that mount it.
-func (s *Store) GetFolder(ctx context.Context, name string) (BaseVirtualFolder, error) {
-	return BaseVirtualFolder{}, errTODO
-}
-
-// ListFolders pages through folders.
-func (s *Store) ListFolders(ctx context.Context, limit, offset int, order string) ([]BaseVirtualFolder, error) {
-	return nil, errTODO
-}
-
-// AddAdmin validates, hashes the password and stores an admin.
-func (s *Store) AddAdmin(ctx context.Context, a *Admin) error { return errTODO }
-
-// UpdateAdmin replaces an admin; an empty password keeps the stored hash.
-func (s *Store) UpdateAdmin(ctx context.Context, a *Admin) error { return errTODO }
-
-// DeleteAdmin removes an admin.
-func (s *Store) DeleteAdmin(ctx context.Context, username string) error { return errTODO }
-
-// GetAdmin returns an admin.
-func (s *Store) GetAdmin(ctx context.Context, username string) (Admin, error) {
-	return Admin{}, errTODO
-}
-
-// ListAdmins pages through admins.
-func (s *Store) ListAdmins(ctx context.Context, limit, offset int, order string) ([]Admin, error) {
-	return nil, errTODO
-}
-
-// HasAdmin reports whether at least one admin exists.
-func (s *Store) HasAdmin(ctx context.Context) (bool, error) { return false, errTODO }
-
-// CheckAdminPassword authenticates an admin.
-func (s *Store) CheckAdminPassword(ctx context.Context, username, password string) (Admin, error) {
-	return Admin{}, errTODO
-}
-
-// AddAPIKey generates and stores a key; on return k.Key holds the plain
-// key, shown to the caller once.
-func (s *Store) AddAPIKey(ctx context.Context, k *APIKey) error { return errTODO }
-
-// UpdateAPIKey changes a key's name, description, expiry and owner.
-func (s *Store) UpdateAPIKey(ctx context.Context, k *APIKey) error { return errTODO }
-
-// DeleteAPIKey removes a key by its id.
-func (s *Store) DeleteAPIKey(ctx context.Context, keyID string) error { return errTODO }
-
-// GetAPIKey returns a key by its id, without the secret.
-func (s *Store) GetAPIKey(ctx context.Context, keyID string) (APIKey, error) {
-	return APIKey{}, errTODO
-}
-
-// ListAPIKeys pages through keys.
-func (s *Store) ListAPIKeys(ctx context.Context, limit, offset int, order string) ([]APIKey, error) {
-	return nil, errTODO
-}
-
-// AuthenticateAPIKey checks a plain key and records its use.
-func (s *Store) AuthenticateAPIKey(ctx context.Context, key string) (APIKey, error) {
-	return APIKey{}, errTODO
-}
-
-// Dump returns every object for a backup.
-func (s *Store) Dump(ctx context.Context) (*BackupData, error) { return nil, errTODO }
-
-// Restore loads a backup; a failure leaves the database unchanged.
-func (s *Store) Restore(ctx context.Context, data *BackupData, mode int) error { return errTODO }
+// hashPassword hashes a new password unless it already is a hash.
+func (s *Store) hashPassword(p string) (string, error) { return s.hasher.hash(p) }

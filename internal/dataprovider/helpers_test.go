@@ -1,0 +1,106 @@
+package dataprovider
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"github.com/sftpgo-ng/sftpgo/internal/config"
+	"github.com/sftpgo-ng/sftpgo/internal/kms"
+)
+
+// testEncrypter stands in for the KMS: a reversible scrambling that never
+// leaves the clear text visible, bound to the additional data.
+type testEncrypter struct{}
+
+func scramble(b []byte) []byte {
+	out := make([]byte, len(b))
+	for i, c := range b {
+		out[i] = c ^ 0x5a
+	}
+	return out
+}
+
+func (testEncrypter) Encrypt(s *kms.Secret, ad string) error {
+	if !s.IsPlain() {
+		return nil
+	}
+	s.Status = kms.StatusAES256GCM
+	s.Payload = base64.StdEncoding.EncodeToString(scramble([]byte(s.Payload)))
+	s.AdditionalData = ad
+	s.Key = "test-key"
+	return nil
+}
+
+func (testEncrypter) Decrypt(s *kms.Secret) (string, error) {
+	if s.IsPlain() {
+		return s.Payload, nil
+	}
+	if s.Status != kms.StatusAES256GCM {
+		return "", errors.New("unknown status")
+	}
+	b, err := base64.StdEncoding.DecodeString(s.Payload)
+	if err != nil {
+		return "", err
+	}
+	return string(scramble(b)), nil
+}
+
+var drivers = []string{"memory", "sqlite"}
+
+func testConfig(driver string) config.DataProviderConfig {
+	return config.DataProviderConfig{
+		Driver:          driver,
+		Name:            map[string]string{"memory": "", "sqlite": "sftpgo.db"}[driver],
+		NamingRules:     NamingRuleAllowUTF8 | NamingRuleTrim,
+		PasswordCaching: true,
+		PasswordHashing: config.PasswordHashing{Algo: HashingAlgoBcrypt, BcryptOptions: config.BcryptOptions{Cost: 4}},
+	}
+}
+
+// newTestStore opens a migrated store in a temp dir.
+func newTestStore(t testing.TB, driver string, mod ...func(*config.DataProviderConfig)) *Store {
+	t.Helper()
+	cfg := testConfig(driver)
+	for _, m := range mod {
+		m(&cfg)
+	}
+	dir := t.TempDir()
+	s, err := Open(context.Background(), Options{Config: cfg, ConfigDir: dir, Secrets: testEncrypter{}})
+	if err != nil {
+		t.Fatalf("open %s: %v", driver, err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Migrate(context.Background()); err != nil {
+		t.Fatalf("migrate %s: %v", driver, err)
+	}
+	return s
+}
+
+func dbPath(t testing.TB, s *Store) string {
+	t.Helper()
+	if d, ok := s.driver.(*sqlDriver); ok {
+		return d.file
+	}
+	return filepath.Join(t.TempDir(), "none")
+}
+
+func forEachDriver(t *testing.T, fn func(t *testing.T, s *Store)) {
+	for _, d := range drivers {
+		t.Run(d, func(t *testing.T) {
+			fn(t, newTestStore(t, d))
+		})
+	}
+}
+
+func newUser(name string) User {
+	return User{
+		Username:    name,
+		Status:      StatusEnabled,
+		Password:    "secret-" + name,
+		HomeDir:     "/srv/sftp/" + name,
+		Permissions: map[string][]string{"/": {PermAny}},
+	}
+}

@@ -1,0 +1,1076 @@
+package dataprovider
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+)
+
+// sqlDriver stores objects in a SQL database through a dialect. Every
+// write runs in a transaction, so a failure leaves nothing behind.
+type sqlDriver struct {
+	*sqlOps
+	db     *sql.DB
+	file   string // the database file, for sqlite
+	prefix string
+}
+
+// querier is what *sql.DB and *sql.Tx share.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// sqlOps runs the Ops on the database (tx nil: each write in its own
+// transaction) or inside one transaction.
+type sqlOps struct {
+	d  *sqlDriver
+	dl *dialect
+	tx *sql.Tx
+}
+
+func (o *sqlOps) q() querier {
+	if o.tx != nil {
+		return o.tx
+	}
+	return o.d.db
+}
+
+// sq expands the table prefix and rebinds placeholders.
+func (o *sqlOps) sq(q string) string {
+	return o.dl.rebind(strings.ReplaceAll(q, "{p}", o.d.prefix))
+}
+
+func (o *sqlOps) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	res, err := o.q().ExecContext(ctx, o.sq(q), args...)
+	return res, o.mapErr(err)
+}
+
+func (o *sqlOps) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return o.q().QueryRowContext(ctx, o.sq(q), args...)
+}
+
+func (o *sqlOps) mapErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case o.dl.isUnique(err):
+		return fmt.Errorf("%w: %v", ErrConflict, err)
+	case o.dl.isForeignKey(err):
+		return fmt.Errorf("%w: %v", ErrConflict, err)
+	}
+	return err
+}
+
+// write runs fn in the current transaction or in a new one.
+func (o *sqlOps) write(ctx context.Context, fn func(*sqlOps) error) error {
+	if o.tx != nil {
+		return fn(o)
+	}
+	return o.d.InTx(ctx, func(ops Ops) error { return fn(ops.(*sqlOps)) })
+}
+
+func (d *sqlDriver) InTx(ctx context.Context, fn func(Ops) error) error {
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(&sqlOps{d: d, dl: d.dl, tx: tx}); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+func (d *sqlDriver) Ping(ctx context.Context) error { return d.db.PingContext(ctx) }
+func (d *sqlDriver) Close() error                   { return d.db.Close() }
+
+func (d *sqlDriver) SchemaVersion(ctx context.Context) (int, error) {
+	var name string
+	err := d.db.QueryRowContext(ctx, d.dl.rebind(d.dl.tableExists), d.prefix+"schema_version").Scan(&name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	var v int
+	err = d.db.QueryRowContext(ctx, d.sq("SELECT version FROM {p}schema_version WHERE id = 1")).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return v, err
+}
+
+// MigrateTo applies one migration per transaction, recording the new
+// version in the same transaction: a failed step leaves the previous
+// version both in the schema and in schema_version.
+func (d *sqlDriver) MigrateTo(ctx context.Context, target int) error {
+	if target < 0 || target > len(d.dl.migrations) {
+		return fmt.Errorf("dataprovider: no schema version %d", target)
+	}
+	for {
+		cur, err := d.SchemaVersion(ctx)
+		if err != nil {
+			return err
+		}
+		if cur > len(d.dl.migrations) {
+			return fmt.Errorf("dataprovider: schema version %d is unknown: %w", cur, ErrSchemaNewer)
+		}
+		if cur == target {
+			return nil
+		}
+		stmts, next := []string(nil), cur
+		if cur < target {
+			stmts, next = d.dl.migrations[cur].up, cur+1
+		} else {
+			stmts, next = d.dl.migrations[cur-1].down, cur-1
+		}
+		err = d.InTx(ctx, func(ops Ops) error {
+			o := ops.(*sqlOps)
+			for _, st := range stmts {
+				if _, err := o.tx.ExecContext(ctx, o.sq(st)); err != nil {
+					return fmt.Errorf("schema %d -> %d: %w", cur, next, err)
+				}
+			}
+			if _, err := o.tx.ExecContext(ctx, o.sq("DELETE FROM {p}schema_version")); err != nil {
+				return err
+			}
+			_, err := o.tx.ExecContext(ctx, o.sq("INSERT INTO {p}schema_version (id, version) VALUES (1, ?)"), next)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("dataprovider: migrate: %w", err)
+		}
+	}
+}
+
+// Reset drops every table of the schema, whatever its version.
+func (d *sqlDriver) Reset(ctx context.Context) error {
+	tables := []string{"api_keys", "sections", "shares", "admins_groups_mapping", "groups_folders_mapping",
+		"users_folders_mapping", "users_groups_mapping", "admins", "folders", "groups", "users", "schema_version"}
+	return d.InTx(ctx, func(ops Ops) error {
+		o := ops.(*sqlOps)
+		for _, t := range tables {
+			if _, err := o.tx.ExecContext(ctx, o.sq("DROP TABLE IF EXISTS {p}"+t)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func pageArgs(limit, offset int) (int, int) {
+	if limit <= 0 {
+		limit = math.MaxInt32
+	}
+	return limit, max(offset, 0)
+}
+
+func orderBy(desc bool) string {
+	if desc {
+		return "DESC"
+	}
+	return "ASC"
+}
+
+// names returns one page of a key column.
+func (o *sqlOps) names(ctx context.Context, table, col string, limit, offset int, desc bool) ([]string, error) {
+	limit, offset = pageArgs(limit, offset)
+	rows, err := o.q().QueryContext(ctx, o.sq(fmt.Sprintf("SELECT %s FROM {p}%s ORDER BY %s %s LIMIT ? OFFSET ?",
+		col, table, col, orderBy(desc))), limit, offset)
+	if err != nil {
+		return nil, err
+	}
+	return scanStrings(rows)
+}
+
+func scanStrings(rows *sql.Rows) ([]string, error) {
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// idOf returns the id of the row whose key column equals name.
+func (o *sqlOps) idOf(ctx context.Context, kind, table, col, name string) (int64, error) {
+	var id int64
+	err := o.queryRow(ctx, fmt.Sprintf("SELECT id FROM {p}%s WHERE %s = ?", table, col), name).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, notFound(kind, name)
+	}
+	return id, err
+}
+
+func toJSON(v any) (string, error) {
+	b, err := json.Marshal(v)
+	return string(b), err
+}
+
+// ---- users
+
+func (o *sqlOps) GetUser(ctx context.Context, username string) (User, error) {
+	var u User
+	var id int64
+	var data string
+	var c User
+	err := o.queryRow(ctx, `SELECT id, data, used_quota_size, used_quota_files, last_quota_update,
+		used_upload_data_transfer, used_download_data_transfer, last_login, first_download, first_upload
+		FROM {p}users WHERE username = ?`, username).Scan(&id, &data, &c.UsedQuotaSize, &c.UsedQuotaFiles,
+		&c.LastQuotaUpdate, &c.UsedUploadDataTransfer, &c.UsedDownloadDataTransfer, &c.LastLogin,
+		&c.FirstDownload, &c.FirstUpload)
+	if errors.Is(err, sql.ErrNoRows) {
+		return User{}, notFound("user", username)
+	}
+	if err != nil {
+		return User{}, err
+	}
+	if err := json.Unmarshal([]byte(data), &u); err != nil {
+		return User{}, fmt.Errorf("user %q: decode: %w", username, err)
+	}
+	u.ID = id
+	copyUserCounters(&u, &c)
+	rows, err := o.q().QueryContext(ctx, o.sq(`SELECT g.name, m.group_type FROM {p}users_groups_mapping m
+		JOIN {p}groups g ON g.id = m.group_id WHERE m.user_id = ? ORDER BY m.sort_order`), id)
+	if err != nil {
+		return User{}, err
+	}
+	u.Groups = nil
+	for rows.Next() {
+		var gm GroupMapping
+		if err := rows.Scan(&gm.Name, &gm.Type); err != nil {
+			rows.Close()
+			return User{}, err
+		}
+		u.Groups = append(u.Groups, gm)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return User{}, err
+	}
+	u.VirtualFolders, err = o.mountedFolders(ctx, "users_folders_mapping", "user_id", id)
+	return u, err
+}
+
+// mountedFolders resolves the folder mappings of a user or group.
+func (o *sqlOps) mountedFolders(ctx context.Context, table, ownerCol string, ownerID int64) ([]VirtualFolder, error) {
+	rows, err := o.q().QueryContext(ctx, o.sq(fmt.Sprintf(`SELECT f.id, f.data, f.used_quota_size, f.used_quota_files,
+		f.last_quota_update, m.virtual_path, m.quota_size, m.quota_files FROM {p}%s m
+		JOIN {p}folders f ON f.id = m.folder_id WHERE m.%s = ? ORDER BY m.sort_order`, table, ownerCol)), ownerID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []VirtualFolder
+	for rows.Next() {
+		var vf VirtualFolder
+		var id int64
+		var data string
+		var c BaseVirtualFolder
+		if err := rows.Scan(&id, &data, &c.UsedQuotaSize, &c.UsedQuotaFiles, &c.LastQuotaUpdate,
+			&vf.VirtualPath, &vf.QuotaSize, &vf.QuotaFiles); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(data), &vf.BaseVirtualFolder); err != nil {
+			return nil, fmt.Errorf("folder %d: decode: %w", id, err)
+		}
+		vf.ID = id
+		vf.UsedQuotaSize, vf.UsedQuotaFiles, vf.LastQuotaUpdate = c.UsedQuotaSize, c.UsedQuotaFiles, c.LastQuotaUpdate
+		vf.Users, vf.Groups = nil, nil
+		out = append(out, vf)
+	}
+	return out, rows.Err()
+}
+
+func (o *sqlOps) ListUsers(ctx context.Context, limit, offset int, desc bool) ([]User, error) {
+	names, err := o.names(ctx, "users", "username", limit, offset, desc)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]User, 0, len(names))
+	for _, n := range names {
+		u, err := o.GetUser(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, nil
+}
+
+// userDoc is the JSON document of a user: relations and counters live in
+// their own columns and tables.
+func userDoc(u *User) (string, error) {
+	c := *u
+	c.VirtualFolders, c.Groups = nil, nil
+	copyUserCounters(&c, &User{})
+	return toJSON(c)
+}
+
+func (o *sqlOps) setUserRelations(ctx context.Context, userID int64, u *User) error {
+	if _, err := o.exec(ctx, "DELETE FROM {p}users_groups_mapping WHERE user_id = ?", userID); err != nil {
+		return err
+	}
+	if _, err := o.exec(ctx, "DELETE FROM {p}users_folders_mapping WHERE user_id = ?", userID); err != nil {
+		return err
+	}
+	for i, g := range u.Groups {
+		gid, err := o.idOf(ctx, "group", "groups", "name", g.Name)
+		if err != nil {
+			return err
+		}
+		if _, err := o.exec(ctx, `INSERT INTO {p}users_groups_mapping (user_id, group_id, group_type, sort_order)
+			VALUES (?, ?, ?, ?)`, userID, gid, g.Type, i); err != nil {
+			return err
+		}
+	}
+	return o.setFolderMappings(ctx, "users_folders_mapping", "user_id", userID, u.VirtualFolders)
+}
+
+func (o *sqlOps) setFolderMappings(ctx context.Context, table, ownerCol string, ownerID int64, vfs []VirtualFolder) error {
+	for i, vf := range vfs {
+		fid, err := o.idOf(ctx, "folder", "folders", "name", vf.Name)
+		if err != nil {
+			return err
+		}
+		if _, err := o.exec(ctx, fmt.Sprintf(`INSERT INTO {p}%s (%s, folder_id, virtual_path, quota_size, quota_files, sort_order)
+			VALUES (?, ?, ?, ?, ?, ?)`, table, ownerCol), ownerID, fid, vf.VirtualPath, vf.QuotaSize, vf.QuotaFiles, i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (o *sqlOps) exists(ctx context.Context, table, col, name string) (bool, error) {
+	var one int
+	err := o.queryRow(ctx, fmt.Sprintf("SELECT 1 FROM {p}%s WHERE %s = ?", table, col), name).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+func (o *sqlOps) insertID(ctx context.Context, q string, args ...any) (int64, error) {
+	res, err := o.exec(ctx, q, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
+}
+
+func (o *sqlOps) AddUser(ctx context.Context, u *User) error {
+	return o.write(ctx, func(o *sqlOps) error {
+		if ok, err := o.exists(ctx, "users", "username", u.Username); err != nil || ok {
+			if ok {
+				return conflict("user", u.Username)
+			}
+			return err
+		}
+		doc, err := userDoc(u)
+		if err != nil {
+			return err
+		}
+		id, err := o.insertID(ctx, `INSERT INTO {p}users (username, data, used_quota_size, used_quota_files,
+			last_quota_update, used_upload_data_transfer, used_download_data_transfer, last_login, first_download,
+			first_upload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, u.Username, doc, u.UsedQuotaSize, u.UsedQuotaFiles,
+			u.LastQuotaUpdate, u.UsedUploadDataTransfer, u.UsedDownloadDataTransfer, u.LastLogin, u.FirstDownload,
+			u.FirstUpload)
+		if err != nil {
+			return err
+		}
+		if err := o.setUserRelations(ctx, id, u); err != nil {
+			return err
+		}
+		u.ID = id
+		return nil
+	})
+}
+
+func (o *sqlOps) UpdateUser(ctx context.Context, u *User) error {
+	return o.write(ctx, func(o *sqlOps) error {
+		id, err := o.idOf(ctx, "user", "users", "username", u.Username)
+		if err != nil {
+			return err
+		}
+		doc, err := userDoc(u)
+		if err != nil {
+			return err
+		}
+		if _, err := o.exec(ctx, "UPDATE {p}users SET data = ? WHERE id = ?", doc, id); err != nil {
+			return err
+		}
+		u.ID = id
+		return o.setUserRelations(ctx, id, u)
+	})
+}
+
+func (o *sqlOps) deleteByKey(ctx context.Context, kind, table, col, name string) error {
+	res, err := o.exec(ctx, fmt.Sprintf("DELETE FROM {p}%s WHERE %s = ?", table, col), name)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return notFound(kind, name)
+	}
+	return nil
+}
+
+func (o *sqlOps) DeleteUser(ctx context.Context, username string) error {
+	return o.write(ctx, func(o *sqlOps) error { return o.deleteByKey(ctx, "user", "users", "username", username) })
+}
+
+// updateCounters runs a single-row counter update; no row means not found.
+func (o *sqlOps) updateCounters(ctx context.Context, kind, name, q string, args ...any) error {
+	res, err := o.exec(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return notFound(kind, name)
+	}
+	return nil
+}
+
+func (o *sqlOps) UpdateUserQuota(ctx context.Context, username string, size int64, files int, reset bool) error {
+	q := `UPDATE {p}users SET used_quota_size = used_quota_size + ?, used_quota_files = used_quota_files + ?,
+		last_quota_update = ? WHERE username = ?`
+	if reset {
+		q = "UPDATE {p}users SET used_quota_size = ?, used_quota_files = ?, last_quota_update = ? WHERE username = ?"
+	}
+	return o.updateCounters(ctx, "user", username, q, size, files, nowMillis(), username)
+}
+
+func (o *sqlOps) UpdateUserTransferQuota(ctx context.Context, username string, ul, dl int64, reset bool) error {
+	q := `UPDATE {p}users SET used_upload_data_transfer = used_upload_data_transfer + ?,
+		used_download_data_transfer = used_download_data_transfer + ?, last_quota_update = ? WHERE username = ?`
+	if reset {
+		q = `UPDATE {p}users SET used_upload_data_transfer = ?, used_download_data_transfer = ?,
+			last_quota_update = ? WHERE username = ?`
+	}
+	return o.updateCounters(ctx, "user", username, q, ul, dl, nowMillis(), username)
+}
+
+func (o *sqlOps) SetUserLastLogin(ctx context.Context, username string, at int64) error {
+	return o.updateCounters(ctx, "user", username, "UPDATE {p}users SET last_login = ? WHERE username = ?", at, username)
+}
+
+// ---- groups
+
+func (o *sqlOps) GetGroup(ctx context.Context, name string) (Group, error) {
+	var g Group
+	var id int64
+	var data string
+	err := o.queryRow(ctx, "SELECT id, data FROM {p}groups WHERE name = ?", name).Scan(&id, &data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Group{}, notFound("group", name)
+	}
+	if err != nil {
+		return Group{}, err
+	}
+	if err := json.Unmarshal([]byte(data), &g); err != nil {
+		return Group{}, fmt.Errorf("group %q: decode: %w", name, err)
+	}
+	g.ID = id
+	if g.VirtualFolders, err = o.mountedFolders(ctx, "groups_folders_mapping", "group_id", id); err != nil {
+		return Group{}, err
+	}
+	rows, err := o.q().QueryContext(ctx, o.sq(`SELECT u.username FROM {p}users_groups_mapping m
+		JOIN {p}users u ON u.id = m.user_id WHERE m.group_id = ? ORDER BY u.username`), id)
+	if err != nil {
+		return Group{}, err
+	}
+	if g.Users, err = scanStrings(rows); err != nil {
+		return Group{}, err
+	}
+	rows, err = o.q().QueryContext(ctx, o.sq(`SELECT a.username FROM {p}admins_groups_mapping m
+		JOIN {p}admins a ON a.id = m.admin_id WHERE m.group_id = ? ORDER BY a.username`), id)
+	if err != nil {
+		return Group{}, err
+	}
+	g.Admins, err = scanStrings(rows)
+	return g, err
+}
+
+func (o *sqlOps) ListGroups(ctx context.Context, limit, offset int, desc bool) ([]Group, error) {
+	names, err := o.names(ctx, "groups", "name", limit, offset, desc)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Group, 0, len(names))
+	for _, n := range names {
+		g, err := o.GetGroup(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, g)
+	}
+	return out, nil
+}
+
+func groupDoc(g *Group) (string, error) {
+	c := *g
+	c.VirtualFolders, c.Users, c.Admins = nil, nil, nil
+	return toJSON(c)
+}
+
+func (o *sqlOps) AddGroup(ctx context.Context, g *Group) error {
+	return o.write(ctx, func(o *sqlOps) error {
+		if ok, err := o.exists(ctx, "groups", "name", g.Name); err != nil || ok {
+			if ok {
+				return conflict("group", g.Name)
+			}
+			return err
+		}
+		doc, err := groupDoc(g)
+		if err != nil {
+			return err
+		}
+		id, err := o.insertID(ctx, "INSERT INTO {p}groups (name, data) VALUES (?, ?)", g.Name, doc)
+		if err != nil {
+			return err
+		}
+		if err := o.setFolderMappings(ctx, "groups_folders_mapping", "group_id", id, g.VirtualFolders); err != nil {
+			return err
+		}
+		g.ID = id
+		return nil
+	})
+}
+
+func (o *sqlOps) UpdateGroup(ctx context.Context, g *Group) error {
+	return o.write(ctx, func(o *sqlOps) error {
+		id, err := o.idOf(ctx, "group", "groups", "name", g.Name)
+		if err != nil {
+			return err
+		}
+		doc, err := groupDoc(g)
+		if err != nil {
+			return err
+		}
+		if _, err := o.exec(ctx, "UPDATE {p}groups SET data = ? WHERE id = ?", doc, id); err != nil {
+			return err
+		}
+		if _, err := o.exec(ctx, "DELETE FROM {p}groups_folders_mapping WHERE group_id = ?", id); err != nil {
+			return err
+		}
+		g.ID = id
+		return o.setFolderMappings(ctx, "groups_folders_mapping", "group_id", id, g.VirtualFolders)
+	})
+}
+
+func (o *sqlOps) DeleteGroup(ctx context.Context, name string) error {
+	return o.write(ctx, func(o *sqlOps) error {
+		id, err := o.idOf(ctx, "group", "groups", "name", name)
+		if err != nil {
+			return err
+		}
+		var members int
+		if err := o.queryRow(ctx, "SELECT COUNT(*) FROM {p}users_groups_mapping WHERE group_id = ?", id).Scan(&members); err != nil {
+			return err
+		}
+		if members > 0 {
+			return fmt.Errorf("group %q has %d members: %w", name, members, ErrConflict)
+		}
+		if err := o.removeAdminGroup(ctx, id, name); err != nil {
+			return err
+		}
+		_, err = o.exec(ctx, "DELETE FROM {p}groups WHERE id = ?", id)
+		return err
+	})
+}
+
+// removeAdminGroup drops a group from the documents of the admins that
+// reference it (the mapping rows go with the foreign key).
+func (o *sqlOps) removeAdminGroup(ctx context.Context, groupID int64, name string) error {
+	rows, err := o.q().QueryContext(ctx, o.sq(`SELECT a.username FROM {p}admins_groups_mapping m
+		JOIN {p}admins a ON a.id = m.admin_id WHERE m.group_id = ?`), groupID)
+	if err != nil {
+		return err
+	}
+	admins, err := scanStrings(rows)
+	if err != nil {
+		return err
+	}
+	for _, n := range admins {
+		a, err := o.GetAdmin(ctx, n)
+		if err != nil {
+			return err
+		}
+		var keep []AdminGroupMapping
+		for _, m := range a.Groups {
+			if m.Name != name {
+				keep = append(keep, m)
+			}
+		}
+		a.Groups = keep
+		doc, err := toJSON(a)
+		if err != nil {
+			return err
+		}
+		if _, err := o.exec(ctx, "UPDATE {p}admins SET data = ? WHERE id = ?", doc, a.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ---- folders
+
+func (o *sqlOps) GetFolder(ctx context.Context, name string) (BaseVirtualFolder, error) {
+	var f BaseVirtualFolder
+	var id int64
+	var data string
+	var c BaseVirtualFolder
+	err := o.queryRow(ctx, `SELECT id, data, used_quota_size, used_quota_files, last_quota_update
+		FROM {p}folders WHERE name = ?`, name).Scan(&id, &data, &c.UsedQuotaSize, &c.UsedQuotaFiles, &c.LastQuotaUpdate)
+	if errors.Is(err, sql.ErrNoRows) {
+		return f, notFound("folder", name)
+	}
+	if err != nil {
+		return f, err
+	}
+	if err := json.Unmarshal([]byte(data), &f); err != nil {
+		return f, fmt.Errorf("folder %q: decode: %w", name, err)
+	}
+	f.ID = id
+	f.UsedQuotaSize, f.UsedQuotaFiles, f.LastQuotaUpdate = c.UsedQuotaSize, c.UsedQuotaFiles, c.LastQuotaUpdate
+	rows, err := o.q().QueryContext(ctx, o.sq(`SELECT u.username FROM {p}users_folders_mapping m
+		JOIN {p}users u ON u.id = m.user_id WHERE m.folder_id = ? ORDER BY u.username`), id)
+	if err != nil {
+		return f, err
+	}
+	if f.Users, err = scanStrings(rows); err != nil {
+		return f, err
+	}
+	rows, err = o.q().QueryContext(ctx, o.sq(`SELECT g.name FROM {p}groups_folders_mapping m
+		JOIN {p}groups g ON g.id = m.group_id WHERE m.folder_id = ? ORDER BY g.name`), id)
+	if err != nil {
+		return f, err
+	}
+	f.Groups, err = scanStrings(rows)
+	return f, err
+}
+
+func (o *sqlOps) ListFolders(ctx context.Context, limit, offset int, desc bool) ([]BaseVirtualFolder, error) {
+	names, err := o.names(ctx, "folders", "name", limit, offset, desc)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]BaseVirtualFolder, 0, len(names))
+	for _, n := range names {
+		f, err := o.GetFolder(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+func folderDoc(f *BaseVirtualFolder) (string, error) {
+	c := *f
+	c.Users, c.Groups = nil, nil
+	c.UsedQuotaSize, c.UsedQuotaFiles, c.LastQuotaUpdate = 0, 0, 0
+	return toJSON(c)
+}
+
+func (o *sqlOps) AddFolder(ctx context.Context, f *BaseVirtualFolder) error {
+	return o.write(ctx, func(o *sqlOps) error {
+		if ok, err := o.exists(ctx, "folders", "name", f.Name); err != nil || ok {
+			if ok {
+				return conflict("folder", f.Name)
+			}
+			return err
+		}
+		doc, err := folderDoc(f)
+		if err != nil {
+			return err
+		}
+		id, err := o.insertID(ctx, `INSERT INTO {p}folders (name, data, used_quota_size, used_quota_files,
+			last_quota_update) VALUES (?, ?, ?, ?, ?)`, f.Name, doc, f.UsedQuotaSize, f.UsedQuotaFiles, f.LastQuotaUpdate)
+		if err != nil {
+			return err
+		}
+		f.ID = id
+		return nil
+	})
+}
+
+func (o *sqlOps) UpdateFolder(ctx context.Context, f *BaseVirtualFolder) error {
+	return o.write(ctx, func(o *sqlOps) error {
+		id, err := o.idOf(ctx, "folder", "folders", "name", f.Name)
+		if err != nil {
+			return err
+		}
+		doc, err := folderDoc(f)
+		if err != nil {
+			return err
+		}
+		f.ID = id
+		_, err = o.exec(ctx, "UPDATE {p}folders SET data = ? WHERE id = ?", doc, id)
+		return err
+	})
+}
+
+func (o *sqlOps) DeleteFolder(ctx context.Context, name string) error {
+	return o.write(ctx, func(o *sqlOps) error { return o.deleteByKey(ctx, "folder", "folders", "name", name) })
+}
+
+func (o *sqlOps) UpdateFolderQuota(ctx context.Context, name string, size int64, files int, reset bool) error {
+	q := `UPDATE {p}folders SET used_quota_size = used_quota_size + ?, used_quota_files = used_quota_files + ?,
+		last_quota_update = ? WHERE name = ?`
+	if reset {
+		q = "UPDATE {p}folders SET used_quota_size = ?, used_quota_files = ?, last_quota_update = ? WHERE name = ?"
+	}
+	return o.updateCounters(ctx, "folder", name, q, size, files, nowMillis(), name)
+}
+
+// ---- admins
+
+func (o *sqlOps) GetAdmin(ctx context.Context, username string) (Admin, error) {
+	var a Admin
+	var id, lastLogin int64
+	var data string
+	err := o.queryRow(ctx, "SELECT id, data, last_login FROM {p}admins WHERE username = ?", username).Scan(&id, &data, &lastLogin)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, notFound("admin", username)
+	}
+	if err != nil {
+		return a, err
+	}
+	if err := json.Unmarshal([]byte(data), &a); err != nil {
+		return a, fmt.Errorf("admin %q: decode: %w", username, err)
+	}
+	a.ID, a.LastLogin = id, lastLogin
+	return a, nil
+}
+
+func (o *sqlOps) ListAdmins(ctx context.Context, limit, offset int, desc bool) ([]Admin, error) {
+	names, err := o.names(ctx, "admins", "username", limit, offset, desc)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Admin, 0, len(names))
+	for _, n := range names {
+		a, err := o.GetAdmin(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+func (o *sqlOps) setAdminGroups(ctx context.Context, adminID int64, a *Admin) error {
+	if _, err := o.exec(ctx, "DELETE FROM {p}admins_groups_mapping WHERE admin_id = ?", adminID); err != nil {
+		return err
+	}
+	for i, m := range a.Groups {
+		gid, err := o.idOf(ctx, "group", "groups", "name", m.Name)
+		if err != nil {
+			return err
+		}
+		opts, err := toJSON(m.Options)
+		if err != nil {
+			return err
+		}
+		if _, err := o.exec(ctx, `INSERT INTO {p}admins_groups_mapping (admin_id, group_id, options, sort_order)
+			VALUES (?, ?, ?, ?)`, adminID, gid, opts, i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func adminDoc(a *Admin) (string, error) {
+	c := *a
+	c.LastLogin = 0
+	return toJSON(c)
+}
+
+func (o *sqlOps) AddAdmin(ctx context.Context, a *Admin) error {
+	return o.write(ctx, func(o *sqlOps) error {
+		if ok, err := o.exists(ctx, "admins", "username", a.Username); err != nil || ok {
+			if ok {
+				return conflict("admin", a.Username)
+			}
+			return err
+		}
+		doc, err := adminDoc(a)
+		if err != nil {
+			return err
+		}
+		id, err := o.insertID(ctx, "INSERT INTO {p}admins (username, data, last_login) VALUES (?, ?, ?)", a.Username, doc, a.LastLogin)
+		if err != nil {
+			return err
+		}
+		a.ID = id
+		return o.setAdminGroups(ctx, id, a)
+	})
+}
+
+func (o *sqlOps) UpdateAdmin(ctx context.Context, a *Admin) error {
+	return o.write(ctx, func(o *sqlOps) error {
+		id, err := o.idOf(ctx, "admin", "admins", "username", a.Username)
+		if err != nil {
+			return err
+		}
+		doc, err := adminDoc(a)
+		if err != nil {
+			return err
+		}
+		if _, err := o.exec(ctx, "UPDATE {p}admins SET data = ? WHERE id = ?", doc, id); err != nil {
+			return err
+		}
+		a.ID = id
+		return o.setAdminGroups(ctx, id, a)
+	})
+}
+
+func (o *sqlOps) DeleteAdmin(ctx context.Context, username string) error {
+	return o.write(ctx, func(o *sqlOps) error { return o.deleteByKey(ctx, "admin", "admins", "username", username) })
+}
+
+func (o *sqlOps) CountAdmins(ctx context.Context) (int, error) {
+	var n int
+	err := o.queryRow(ctx, "SELECT COUNT(*) FROM {p}admins").Scan(&n)
+	return n, err
+}
+
+func (o *sqlOps) SetAdminLastLogin(ctx context.Context, username string, at int64) error {
+	return o.updateCounters(ctx, "admin", username, "UPDATE {p}admins SET last_login = ? WHERE username = ?", at, username)
+}
+
+// ---- API keys
+
+func (o *sqlOps) GetAPIKey(ctx context.Context, keyID string) (APIKey, error) {
+	var k APIKey
+	var id, lastUse int64
+	var data string
+	err := o.queryRow(ctx, "SELECT id, data, last_use_at FROM {p}api_keys WHERE key_id = ?", keyID).Scan(&id, &data, &lastUse)
+	if errors.Is(err, sql.ErrNoRows) {
+		return k, notFound("API key", keyID)
+	}
+	if err != nil {
+		return k, err
+	}
+	if err := json.Unmarshal([]byte(data), &k); err != nil {
+		return k, fmt.Errorf("API key %q: decode: %w", keyID, err)
+	}
+	k.ID, k.LastUseAt = id, lastUse
+	return k, nil
+}
+
+func (o *sqlOps) ListAPIKeys(ctx context.Context, limit, offset int, desc bool) ([]APIKey, error) {
+	ids, err := o.names(ctx, "api_keys", "key_id", limit, offset, desc)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]APIKey, 0, len(ids))
+	for _, n := range ids {
+		k, err := o.GetAPIKey(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, nil
+}
+
+// keyOwners resolves the user and admin ids of a key (NULL when none).
+func (o *sqlOps) keyOwners(ctx context.Context, k *APIKey) (userID, adminID sql.NullInt64, err error) {
+	if k.User != "" {
+		id, err := o.idOf(ctx, "user", "users", "username", k.User)
+		if err != nil {
+			return userID, adminID, err
+		}
+		userID = sql.NullInt64{Int64: id, Valid: true}
+	}
+	if k.Admin != "" {
+		id, err := o.idOf(ctx, "admin", "admins", "username", k.Admin)
+		if err != nil {
+			return userID, adminID, err
+		}
+		adminID = sql.NullInt64{Int64: id, Valid: true}
+	}
+	return userID, adminID, nil
+}
+
+func apiKeyDoc(k *APIKey) (string, error) {
+	c := *k
+	c.LastUseAt = 0
+	return toJSON(c)
+}
+
+func (o *sqlOps) AddAPIKey(ctx context.Context, k *APIKey) error {
+	return o.write(ctx, func(o *sqlOps) error {
+		if ok, err := o.exists(ctx, "api_keys", "key_id", k.KeyID); err != nil || ok {
+			if ok {
+				return conflict("API key", k.KeyID)
+			}
+			return err
+		}
+		uid, aid, err := o.keyOwners(ctx, k)
+		if err != nil {
+			return err
+		}
+		doc, err := apiKeyDoc(k)
+		if err != nil {
+			return err
+		}
+		id, err := o.insertID(ctx, `INSERT INTO {p}api_keys (key_id, data, user_id, admin_id, last_use_at)
+			VALUES (?, ?, ?, ?, ?)`, k.KeyID, doc, uid, aid, k.LastUseAt)
+		if err != nil {
+			return err
+		}
+		k.ID = id
+		return nil
+	})
+}
+
+func (o *sqlOps) UpdateAPIKey(ctx context.Context, k *APIKey) error {
+	return o.write(ctx, func(o *sqlOps) error {
+		id, err := o.idOf(ctx, "API key", "api_keys", "key_id", k.KeyID)
+		if err != nil {
+			return err
+		}
+		uid, aid, err := o.keyOwners(ctx, k)
+		if err != nil {
+			return err
+		}
+		doc, err := apiKeyDoc(k)
+		if err != nil {
+			return err
+		}
+		k.ID = id
+		_, err = o.exec(ctx, "UPDATE {p}api_keys SET data = ?, user_id = ?, admin_id = ? WHERE id = ?", doc, uid, aid, id)
+		return err
+	})
+}
+
+func (o *sqlOps) DeleteAPIKey(ctx context.Context, keyID string) error {
+	return o.write(ctx, func(o *sqlOps) error { return o.deleteByKey(ctx, "API key", "api_keys", "key_id", keyID) })
+}
+
+func (o *sqlOps) SetAPIKeyLastUse(ctx context.Context, keyID string, at int64) error {
+	return o.updateCounters(ctx, "API key", keyID, "UPDATE {p}api_keys SET last_use_at = ? WHERE key_id = ?", at, keyID)
+}
+
+// ---- shares
+
+func (o *sqlOps) GetShare(ctx context.Context, shareID string) (Share, error) {
+	var sh Share
+	var data string
+	err := o.queryRow(ctx, "SELECT data FROM {p}shares WHERE share_id = ?", shareID).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return sh, notFound("share", shareID)
+	}
+	if err != nil {
+		return sh, err
+	}
+	if err := json.Unmarshal([]byte(data), &sh); err != nil {
+		return sh, fmt.Errorf("share %q: decode: %w", shareID, err)
+	}
+	return sh, nil
+}
+
+func (o *sqlOps) ListShares(ctx context.Context, limit, offset int, desc bool) ([]Share, error) {
+	ids, err := o.names(ctx, "shares", "share_id", limit, offset, desc)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Share, 0, len(ids))
+	for _, n := range ids {
+		sh, err := o.GetShare(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sh)
+	}
+	return out, nil
+}
+
+func (o *sqlOps) AddShare(ctx context.Context, sh *Share) error {
+	return o.write(ctx, func(o *sqlOps) error {
+		if ok, err := o.exists(ctx, "shares", "share_id", sh.ShareID); err != nil || ok {
+			if ok {
+				return conflict("share", sh.ShareID)
+			}
+			return err
+		}
+		uid, err := o.idOf(ctx, "user", "users", "username", sh.Username)
+		if err != nil {
+			return err
+		}
+		doc, err := toJSON(sh)
+		if err != nil {
+			return err
+		}
+		_, err = o.exec(ctx, "INSERT INTO {p}shares (share_id, user_id, data) VALUES (?, ?, ?)", sh.ShareID, uid, doc)
+		return err
+	})
+}
+
+func (o *sqlOps) UpdateShare(ctx context.Context, sh *Share) error {
+	return o.write(ctx, func(o *sqlOps) error {
+		if _, err := o.idOf(ctx, "share", "shares", "share_id", sh.ShareID); err != nil {
+			return err
+		}
+		uid, err := o.idOf(ctx, "user", "users", "username", sh.Username)
+		if err != nil {
+			return err
+		}
+		doc, err := toJSON(sh)
+		if err != nil {
+			return err
+		}
+		_, err = o.exec(ctx, "UPDATE {p}shares SET user_id = ?, data = ? WHERE share_id = ?", uid, doc, sh.ShareID)
+		return err
+	})
+}
+
+func (o *sqlOps) DeleteShare(ctx context.Context, shareID string) error {
+	return o.write(ctx, func(o *sqlOps) error { return o.deleteByKey(ctx, "share", "shares", "share_id", shareID) })
+}
+
+// ---- opaque sections
+
+func (o *sqlOps) GetSection(ctx context.Context, name string) ([]byte, error) {
+	var data string
+	err := o.queryRow(ctx, "SELECT data FROM {p}sections WHERE name = ?", name).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return []byte(data), nil
+}
+
+func (o *sqlOps) SetSection(ctx context.Context, name string, data []byte) error {
+	return o.write(ctx, func(o *sqlOps) error {
+		if _, err := o.exec(ctx, "DELETE FROM {p}sections WHERE name = ?", name); err != nil {
+			return err
+		}
+		if len(data) == 0 {
+			return nil
+		}
+		_, err := o.exec(ctx, "INSERT INTO {p}sections (name, data) VALUES (?, ?)", name, string(data))
+		return err
+	})
+}
