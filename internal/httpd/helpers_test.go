@@ -2,6 +2,7 @@ package httpd
 
 import (
 	"bytes"
+	"encoding/base64"
 	"context"
 	"encoding/json"
 	"io"
@@ -22,19 +23,54 @@ const (
 	testPassword = "Adm1n-password!"
 )
 
-// openTestStore opens a real in-memory store.
-func openTestStore(t *testing.T) *dataprovider.Store {
+// testSecrets stands in for the KMS: a reversible scrambling that never
+// leaves the clear text visible.
+type testSecrets struct{}
+
+func (testSecrets) Encrypt(s *kms.Secret, ad string) error {
+	if !s.IsPlain() {
+		return nil
+	}
+	b := []byte(s.Payload)
+	for i := range b {
+		b[i] ^= 0x5a
+	}
+	s.Status = kms.StatusAES256GCM
+	s.Payload = base64.StdEncoding.EncodeToString(b)
+	s.AdditionalData = ad
+	return nil
+}
+
+func (testSecrets) Decrypt(s *kms.Secret) (string, error) {
+	if s.IsPlain() {
+		return s.Payload, nil
+	}
+	b, err := base64.StdEncoding.DecodeString(s.Payload)
+	if err != nil {
+		return "", err
+	}
+	for i := range b {
+		b[i] ^= 0x5a
+	}
+	return string(b), nil
+}
+
+// openTestStore opens a real store: memory, or sqlite in a temp dir.
+func openTestStore(t *testing.T, driver string) *dataprovider.Store {
 	t.Helper()
 	dir := t.TempDir()
-	km, err := kms.NewManager(config.KMSConfig{Secrets: config.KMSSecrets{MasterKey: "test-master-key-0123456789abcdef"}}, dir)
-	if err != nil {
-		t.Fatalf("kms: %v", err)
-	}
 	ctx := context.Background()
+	cfg := config.DataProviderConfig{
+		Driver:          driver,
+		PasswordHashing: config.PasswordHashing{Algo: "bcrypt", BcryptOptions: config.BcryptOptions{Cost: 4}},
+	}
+	if driver == "sqlite" {
+		cfg.Name = "sftpgo.db"
+	}
 	st, err := dataprovider.Open(ctx, dataprovider.Options{
-		Config:    config.DataProviderConfig{Driver: "memory", BackupsPath: "backups"},
+		Config:    cfg,
 		ConfigDir: dir,
-		KMS:       km,
+		Secrets:   testSecrets{},
 		Logger:    slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
@@ -58,9 +94,16 @@ type testEnv struct {
 
 type envOption func(*Options)
 
+// driverEnv selects the store driver of a test env (default memory).
+var driverEnv = func(d string) envOption { return func(o *Options) { o.DataProviderDriver = d } }
+
 func newTestEnv(t *testing.T, opts ...envOption) *testEnv {
 	t.Helper()
-	st := openTestStore(t)
+	o := Options{DataProviderDriver: "memory"}
+	for _, f := range opts {
+		f(&o)
+	}
+	st := openTestStore(t, o.DataProviderDriver)
 	admin := dataprovider.Admin{
 		Username:    testAdmin,
 		Password:    testPassword,
@@ -71,11 +114,11 @@ func newTestEnv(t *testing.T, opts ...envOption) *testEnv {
 		t.Fatalf("add admin: %v", err)
 	}
 	conns := &fakeConns{}
-	o := Options{
+	o = Options{
 		Store:              st,
 		Logger:             slog.New(slog.DiscardHandler),
 		BackupsPath:        t.TempDir(),
-		DataProviderDriver: "memory",
+		DataProviderDriver: o.DataProviderDriver,
 		Version:            VersionInfo{Version: "9.9.9", BuildDate: "2026-01-01", CommitHash: "abc", Features: []string{"+sftp"}},
 		Connections:        conns,
 	}
