@@ -192,7 +192,13 @@ func names[T any](items []T, name func(T) string) []string {
 }
 
 func TestDumpAndLoad(t *testing.T) {
-	src := newTestEnv(t)
+	for _, c := range []struct{ from, to string }{{"memory", "sqlite"}, {"sqlite", "memory"}} {
+		t.Run(c.from+"_to_"+c.to, func(t *testing.T) { testDumpAndLoad(t, c.from, c.to) })
+	}
+}
+
+func testDumpAndLoad(t *testing.T, from, to string) {
+	src := newTestEnv(t, driverEnv(from))
 	adm := src.adminAuth()
 	populate(t, src, adm)
 
@@ -213,7 +219,7 @@ func TestDumpAndLoad(t *testing.T) {
 	generic["unknown_top_level"] = true
 	generic["users"].([]any)[0].(map[string]any)["custom_reference_field"] = "x"
 	generic["configs"] = map[string]any{"sftpd": map[string]any{"algo": "x"}}
-	dst := newTestEnv(t)
+	dst := newTestEnv(t, driverEnv(to))
 	dadm := dst.adminAuth()
 	dst.expect(http.StatusOK, http.MethodPost, "/api/v2/loaddata?mode=0&scan-quota=0", dadm, generic)
 

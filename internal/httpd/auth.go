@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -30,15 +29,6 @@ type authInfo struct {
 func authFromContext(ctx context.Context) *authInfo {
 	a, _ := ctx.Value(ctxKeyAdmin).(*authInfo)
 	return a
-}
-
-// clientIP is the remote IP of the request, without the port.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // ipAllowed checks an admin's allow_list (IPs or CIDR networks); an empty
@@ -94,6 +84,13 @@ func (s *Server) getToken(w http.ResponseWriter, r *http.Request) {
 	if err := checkAdminUsable(&admin, ip); err != nil {
 		s.log.Warn("connection failed", "proto", "HTTP", "user", username, "remote", ip, "reason", err.Error())
 		sendUnauthorized(w, r, err, true)
+		return
+	}
+	if admin.Filters.TOTPConfig.Enabled {
+		// Issuing a token on the password alone would bypass the second
+		// factor; API keys stay usable, as in the reference product.
+		s.log.Warn("connection failed", "proto", "HTTP", "user", username, "remote", ip, "reason", "two-factor authentication required")
+		sendUnauthorized(w, r, errors.New("two-factor authentication is enabled for this admin and not supported by this server yet: use an API key"), true)
 		return
 	}
 	token, exp, err := s.tokens.issue(admin.Username, admin.Permissions, ip)

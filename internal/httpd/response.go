@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -113,16 +114,41 @@ func jsonError(err error) error {
 	case errors.As(err, &se):
 		return fmt.Errorf("malformed JSON at offset %d: %s", se.Offset, strings.TrimPrefix(se.Error(), "json: "))
 	case errors.As(err, &ute):
+		want := jsonTypeName(ute.Type)
 		if ute.Field == "" {
-			return fmt.Errorf("invalid JSON: expected %s, got %s", ute.Type, ute.Value)
+			return fmt.Errorf("invalid JSON: expected %s, got %s", want, ute.Value)
 		}
-		return fmt.Errorf("invalid value for field %q: expected %s, got %s", ute.Field, ute.Type, ute.Value)
+		return fmt.Errorf("invalid value for field %q: expected %s, got %s", ute.Field, want, ute.Value)
 	}
 	msg := err.Error()
 	if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
 		return fmt.Errorf("unknown field %s", f)
 	}
 	return fmt.Errorf("invalid JSON: %s", strings.TrimPrefix(msg, "json: "))
+}
+
+// jsonTypeName names a Go type the way a JSON client thinks of it.
+func jsonTypeName(t reflect.Type) string {
+	if t == nil {
+		return "a value"
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Map, reflect.Struct, reflect.Pointer:
+		return "an object"
+	default:
+		return t.String()
+	}
 }
 
 // decodeBody decodes a strict JSON object body and answers 400/413 itself;

@@ -194,6 +194,7 @@ func (s *Server) Handler() http.Handler {
 func (s *Server) router(b config.HTTPDBinding) http.Handler {
 	r := chi.NewRouter()
 	r.Use(middleware.Recoverer)
+	r.Use(proxyIPMiddleware(b))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		sendAPIError(w, r, http.StatusNotFound, errors.New("the requested resource does not exist"))
 	})
