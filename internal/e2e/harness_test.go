@@ -71,6 +71,25 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
+// syncBuffer is a bytes.Buffer safe for the process's output copier and
+// the test reading it at the same time.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 // instance is one running sftpgo serve process.
 type instance struct {
 	t         *testing.T
@@ -79,7 +98,7 @@ type instance struct {
 	sftpPort  int
 	env       []string
 	cmd       *exec.Cmd
-	log       *bytes.Buffer
+	log       *syncBuffer
 	done      chan error
 }
 
@@ -112,7 +131,7 @@ func (in *instance) run(args ...string) (string, error) {
 func (in *instance) start() {
 	t := in.t
 	t.Helper()
-	in.log = &bytes.Buffer{}
+	in.log = &syncBuffer{}
 	in.cmd = exec.Command(binary(t), "serve", "--config-dir", in.configDir, "--log-file-path", "-", "--log-level", "debug")
 	in.cmd.Env = in.env
 	in.cmd.Stdout = in.log
