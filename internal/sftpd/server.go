@@ -21,6 +21,7 @@ import (
 	"github.com/sftpgo-ng/sftpgo/internal/common"
 	"github.com/sftpgo-ng/sftpgo/internal/config"
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
+	"github.com/sftpgo-ng/sftpgo/internal/version"
 )
 
 // Store is what the SSH server needs from the data provider;
@@ -148,14 +149,11 @@ func serverVersion(v string) string {
 	case "", "short":
 		return "SSH-2.0-SFTPGo"
 	case "long":
-		return "SSH-2.0-SFTPGo_" + Version
+		return "SSH-2.0-SFTPGo_" + version.Get().Version
 	default:
 		return "SSH-2.0-SFTPGo_" + v
 	}
 }
-
-// Version is reported with server_version "long"; the build sets it.
-const Version = "2.6.0"
 
 // Start listens on every binding with a port > 0 and serves in the
 // background until Shutdown.
