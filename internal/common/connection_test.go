@@ -598,3 +598,42 @@ func TestSetstatDuringUpload(t *testing.T) {
 type plainKMS struct{}
 
 func (plainKMS) Decrypt(s *kms.Secret) (string, error) { return s.Payload, nil }
+
+func TestQuotaTracking(t *testing.T) {
+	for _, tc := range []struct {
+		mode      QuotaTracking
+		quota     int64
+		wantUsage bool
+		wantLimit bool
+	}{
+		{TrackQuotaAlways, 0, true, false},
+		{TrackQuotaAlways, 10, true, true},
+		{TrackQuotaDisabled, 10, false, false},
+		{TrackQuotaRestricted, 0, false, false},
+		{TrackQuotaRestricted, 10, true, true},
+	} {
+		store := newStoreOnly()
+		s, err := New(config.CommonConfig{}, Deps{Store: store, NewFs: testFs, TrackQuota: tc.mode})
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := testUser(t, "tom")
+		u.QuotaSize = tc.quota
+		c := newTestConn(t, s, store, u)
+		if err := upload(t, c, "/small", []byte("12345")); err != nil {
+			t.Fatal(err)
+		}
+		err = upload(t, c, "/big", make([]byte, 20))
+		if got := errors.Is(err, vfs.ErrQuotaExceeded); got != tc.wantLimit {
+			t.Fatalf("mode %d quota %d: limit enforced=%v (%v)", tc.mode, tc.quota, got, err)
+		}
+		su, _ := store.GetUser(bg, "tom")
+		if got := su.UsedQuotaFiles > 0; got != tc.wantUsage {
+			t.Fatalf("mode %d quota %d: usage tracked=%v", tc.mode, tc.quota, got)
+		}
+		s.Close()
+	}
+	if QuotaTrackingFromConfig(0) != TrackQuotaDisabled || QuotaTrackingFromConfig(1) != TrackQuotaAlways || QuotaTrackingFromConfig(2) != TrackQuotaRestricted {
+		t.Fatal("QuotaTrackingFromConfig")
+	}
+}
