@@ -112,16 +112,40 @@ func TestSplitCommand(t *testing.T) {
 	}
 }
 
+// FuzzSplitCommand: untrusted exec lines never panic, and words never
+// contain the separators they were split on unless quoted.
 func FuzzSplitCommand(f *testing.F) {
 	f.Add(`scp -r -t '/a b' "c"`)
+	f.Add(`sha256sum a\ b`)
 	f.Fuzz(func(t *testing.T, s string) {
 		args, err := splitCommand(s)
-		if err == nil {
+		if err != nil {
+			return
+		}
+		if !strings.ContainsAny(s, "'\"\\") {
 			for _, a := range args {
-				_ = a
+				if a == "" || strings.ContainsAny(a, " \t\n") {
+					t.Fatalf("%q split into %q", s, args)
+				}
 			}
 		}
 		parseSCP(args)
+	})
+}
+
+// FuzzSCPHeader: C/D headers from the client never yield a name that
+// leaves the current directory.
+func FuzzSCPHeader(f *testing.F) {
+	f.Add("0644 12 file.txt")
+	f.Add("0755 0 ..")
+	f.Fuzz(func(t *testing.T, h string) {
+		_, size, name, err := parseSCPHeader(h)
+		if err != nil {
+			return
+		}
+		if size < 0 || name == "" || name == "." || name == ".." || strings.Contains(name, "/") {
+			t.Fatalf("%q accepted: size %d name %q", h, size, name)
+		}
 	})
 }
 
