@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -635,5 +636,47 @@ func TestQuotaTracking(t *testing.T) {
 	}
 	if QuotaTrackingFromConfig(0) != TrackQuotaDisabled || QuotaTrackingFromConfig(1) != TrackQuotaAlways || QuotaTrackingFromConfig(2) != TrackQuotaRestricted {
 		t.Fatal("QuotaTrackingFromConfig")
+	}
+}
+
+func TestStatVFSWithQuota(t *testing.T) {
+	s, store := newTestServer(t, config.CommonConfig{})
+	u := testUser(t, "una")
+	u.QuotaSize = 1 << 20
+	u.QuotaFiles = 10
+	c := newTestConn(t, s, store, u)
+	if err := upload(t, c, "/f", make([]byte, 256<<10)); err != nil {
+		t.Fatal(err)
+	}
+	st, err := c.StatVFS(bg, "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total, free := st.Blocks*st.FragSize, st.BlocksAvail*st.FragSize; total != 1<<20 || free != 768<<10 {
+		t.Fatalf("space: total %d free %d", total, free)
+	}
+	if st.Files != 10 || st.FilesFree != 9 {
+		t.Fatalf("files: %d free %d", st.Files, st.FilesFree)
+	}
+}
+
+func TestChecksum(t *testing.T) {
+	s, store := newTestServer(t, config.CommonConfig{})
+	u := testUser(t, "vera")
+	u.Permissions["/nodl"] = []string{dataprovider.PermListItems, dataprovider.PermUpload}
+	c := newTestConn(t, s, store, u)
+	data := []byte("checksum me")
+	upload(t, c, "/f", data)
+	c.Mkdir(bg, "/nodl")
+	upload(t, c, "/nodl/f", data)
+	want := sum(data)
+	if got, err := c.Checksum(bg, "/f", "sha256"); err != nil || got != fmt.Sprintf("%x", want) {
+		t.Fatalf("sha256: %q %v", got, err)
+	}
+	if _, err := c.Checksum(bg, "/nodl/f", "md5"); !errors.Is(err, fs.ErrPermission) {
+		t.Fatalf("without download: %v", err)
+	}
+	if _, err := c.Checksum(bg, "/f", "sha3"); !errors.Is(err, vfs.ErrNotSupported) {
+		t.Fatalf("unknown algo: %v", err)
 	}
 }

@@ -675,7 +675,9 @@ func copyStream(ctx context.Context, sloc, dloc *location, size int64) error {
 	return w.Close()
 }
 
-// StatVFS reports the space of the storage holding vpath.
+// StatVFS reports the space of the storage holding vpath. Where a size
+// or files quota applies, the totals and free values are the quota's, so
+// clients' "df" shows what the user may still upload.
 func (c *BaseConnection) StatVFS(ctx context.Context, vpath string) (*vfs.StatVFS, error) {
 	c.UpdateLastActivity()
 	vpath = dataprovider.CleanVirtualPath(vpath)
@@ -683,13 +685,38 @@ func (c *BaseConnection) StatVFS(ctx context.Context, vpath string) (*vfs.StatVF
 	if err != nil {
 		return nil, err
 	}
-	sfs, ok := loc.fs.(vfs.StatVFSFs)
-	if !ok {
-		return nil, errNotSupported()
+	var st *vfs.StatVFS
+	if sfs, ok := loc.fs.(vfs.StatVFSFs); ok {
+		if st, err = sfs.StatVFS(ctx, loc.fsPath); err != nil {
+			return nil, c.fail("statvfs", vpath, err)
+		}
 	}
-	st, err := sfs.StatVFS(ctx, loc.fsPath)
-	if err != nil {
-		return nil, c.fail("statvfs", vpath, err)
+	limitSize, limitFiles, usedSize, usedFiles := c.quotaFor(ctx, loc)
+	if limitSize <= 0 && limitFiles <= 0 {
+		if st == nil {
+			return nil, errNotSupported()
+		}
+		return st, nil
+	}
+	if st == nil {
+		st = &vfs.StatVFS{BlockSize: 4096, FragSize: 4096, NameMaxLen: 255}
+	}
+	if st.BlockSize == 0 {
+		st.BlockSize = 4096
+	}
+	if st.FragSize == 0 {
+		st.FragSize = st.BlockSize
+	}
+	if limitSize > 0 {
+		free := uint64(max(limitSize-usedSize, 0))
+		st.Blocks = uint64(limitSize) / st.FragSize
+		st.BlocksFree = free / st.FragSize
+		st.BlocksAvail = st.BlocksFree
+	}
+	if limitFiles > 0 {
+		free := uint64(max(limitFiles-usedFiles, 0))
+		st.Files = uint64(limitFiles)
+		st.FilesFree, st.FilesAvail = free, free
 	}
 	return st, nil
 }

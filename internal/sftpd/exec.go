@@ -1,13 +1,8 @@
 package sftpd
 
 import (
-	"crypto/md5"
-	"crypto/sha1"
-	"crypto/sha256"
-	"crypto/sha512"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"slices"
 	"strings"
@@ -62,24 +57,14 @@ func (s *Server) execHandler(conn *common.BaseConnection, ch ssh.Channel, comman
 	return nil
 }
 
-func newHash(name string) hash.Hash {
-	switch name {
-	case "md5sum":
-		return md5.New()
-	case "sha1sum":
-		return sha1.New()
-	case "sha256sum":
-		return sha256.New()
-	default:
-		return sha512.New()
-	}
-}
+// hashAlgo maps a command to its algorithm name.
+func hashAlgo(command string) string { return strings.TrimSuffix(command, "sum") }
 
 // hashCommand prints "<hex>  <name>" lines like coreutils; with no file
 // it hashes what the client sends on stdin.
 func hashCommand(conn *common.BaseConnection, ch ssh.Channel, name string, files []string) uint32 {
 	if len(files) == 0 {
-		h := newHash(name)
+		h := common.NewHash(hashAlgo(name))
 		if _, err := io.Copy(h, ch); err != nil {
 			fmt.Fprintf(ch.Stderr(), "%s: -: %v\n", name, err)
 			return 1
@@ -96,7 +81,7 @@ func hashCommand(conn *common.BaseConnection, ch ssh.Channel, name string, files
 				vpath = dataprovider.CleanVirtualPath(sd) + vpath
 			}
 		}
-		sum, err := hashFile(conn, name, vpath)
+		sum, err := conn.Checksum(conn.Context(), vpath, hashAlgo(name))
 		if err != nil {
 			fmt.Fprintf(ch.Stderr(), "%s: %s: %v\n", name, f, err)
 			status = 1
@@ -105,22 +90,6 @@ func hashCommand(conn *common.BaseConnection, ch ssh.Channel, name string, files
 		fmt.Fprintf(ch, "%s  %s\n", sum, f)
 	}
 	return status
-}
-
-func hashFile(conn *common.BaseConnection, name, vpath string) (string, error) {
-	t, err := conn.OpenForRead(conn.Context(), vpath, 0)
-	if err != nil {
-		return "", err
-	}
-	h := newHash(name)
-	_, err = io.Copy(h, t)
-	if cerr := t.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return "", err
-	}
-	return fmt.Sprintf("%x", h.Sum(nil)), nil
 }
 
 // splitCommand splits an exec command line like a POSIX shell would for

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/sftpgo-ng/sftpgo/internal/config"
+	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
 )
 
 func TestBannerVersionAndAuthTries(t *testing.T) {
@@ -120,5 +121,66 @@ func TestCloseConnectionFromRegistry(t *testing.T) {
 	}
 	if n := len(e.common.Connections()); n != 0 {
 		t.Fatalf("%d connections left", n)
+	}
+}
+
+func TestStartDirectory(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	u := e.addUser(t, "wendy", userKey{}, func(u *dataprovider.User) { u.Filters.StartDirectory = "/start" })
+	os.MkdirAll(filepath.Join(u.HomeDir, "start"), 0o755)
+	c := e.sftpClient(t, "wendy", ssh.Password(testPassword))
+	wd, err := c.Getwd()
+	if err != nil || wd != "/start" {
+		t.Fatalf("working directory %q %v", wd, err)
+	}
+	if err := put(c, "rel.txt", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(u.HomeDir, "start", "rel.txt")); err != nil {
+		t.Fatalf("relative upload not in the start directory: %v", err)
+	}
+	if rp, _ := c.RealPath("../../.."); rp != "/" {
+		t.Fatalf("realpath above the start directory: %q", rp)
+	}
+}
+
+func TestPerHostLimitAndIdleClose(t *testing.T) {
+	e := newEnv(t, envOpts{common: config.CommonConfig{MaxPerHostConnections: 1, IdleTimeout: 1}})
+	e.addUser(t, "xena", userKey{}, nil)
+	first, err := e.dial(t, "xena", ssh.Password(testPassword))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	if c, err := e.dial(t, "xena", ssh.Password(testPassword)); err == nil {
+		c.Close()
+		t.Fatal("second connection from the same host accepted")
+	}
+	done := make(chan struct{})
+	go func() { first.Wait(); close(done) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for len(e.common.Connections()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := e.common.CloseIdle(time.Now().Add(2 * time.Minute)); n != 1 {
+		t.Fatalf("closed %d idle connections", n)
+	}
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("idle SSH connection still open")
+	}
+	// the slot is free again
+	deadline = time.Now().Add(5 * time.Second)
+	for {
+		c, err := e.dial(t, "xena", ssh.Password(testPassword))
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("connection refused after the idle one closed: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
