@@ -680,3 +680,77 @@ func TestChecksum(t *testing.T) {
 		t.Fatalf("unknown algo: %v", err)
 	}
 }
+
+func TestCopyDirAndRemoveAll(t *testing.T) {
+	s, store := newTestServer(t, config.CommonConfig{})
+	u := testUser(t, "walt")
+	c := newTestConn(t, s, store, u)
+	c.Mkdir(bg, "/src")
+	c.Mkdir(bg, "/src/sub")
+	upload(t, c, "/src/a", []byte("aaa"))
+	upload(t, c, "/src/sub/b", []byte("bb"))
+	if err := c.Copy(bg, "/src", "/src/inner"); err == nil {
+		t.Fatal("copy into itself accepted")
+	}
+	if err := c.Copy(bg, "/src", "/dst"); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(u.HomeDir, "dst", "sub", "b")); string(b) != "bb" {
+		t.Fatalf("copied tree: %q", b)
+	}
+	if err := c.Copy(bg, "/src", "/dst"); !errors.Is(err, fs.ErrExist) {
+		t.Fatalf("copy over an existing dir: %v", err)
+	}
+	if su, _ := store.GetUser(bg, "walt"); su.UsedQuotaFiles != 4 || su.UsedQuotaSize != 10 {
+		t.Fatalf("usage after copy %d/%d", su.UsedQuotaFiles, su.UsedQuotaSize)
+	}
+	if err := c.RemoveAll(bg, "/src"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(u.HomeDir, "src")); !os.IsNotExist(err) {
+		t.Fatalf("tree still there: %v", err)
+	}
+	if su, _ := store.GetUser(bg, "walt"); su.UsedQuotaFiles != 2 || su.UsedQuotaSize != 5 {
+		t.Fatalf("usage after remove %d/%d", su.UsedQuotaFiles, su.UsedQuotaSize)
+	}
+	// a user without delete_files cannot remove a tree with files
+	u2 := testUser(t, "xavi")
+	u2.Permissions["/keep"] = []string{dataprovider.PermListItems, dataprovider.PermDeleteDirs}
+	c2 := newTestConn(t, s, store, u2)
+	os.MkdirAll(filepath.Join(u2.HomeDir, "keep"), 0o755)
+	os.WriteFile(filepath.Join(u2.HomeDir, "keep", "f"), []byte("x"), 0o644)
+	if err := c2.RemoveAll(bg, "/keep"); !errors.Is(err, fs.ErrPermission) {
+		t.Fatalf("remove without delete_files: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(u2.HomeDir, "keep", "f")); err != nil {
+		t.Fatal("file removed without permission")
+	}
+}
+
+func TestResumeAtOffset(t *testing.T) {
+	s, store := newTestServer(t, config.CommonConfig{})
+	u := testUser(t, "yuri")
+	c := newTestConn(t, s, store, u)
+	upload(t, c, "/f", []byte("0123456789"))
+	tr, err := c.OpenForWrite(bg, "/f", WriteOptions{Offset: 4, Size: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.Write([]byte("ab"))
+	if err := tr.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(u.HomeDir, "f")); string(b) != "0123ab" {
+		t.Fatalf("after REST 4: %q", b)
+	}
+	if su, _ := store.GetUser(bg, "yuri"); su.UsedQuotaSize != 6 || su.UsedQuotaFiles != 1 {
+		t.Fatalf("usage %d/%d", su.UsedQuotaSize, su.UsedQuotaFiles)
+	}
+	// streaming storage resumes only at the end
+	u.FsConfig.Provider = dataprovider.CryptedFilesystemProvider
+	u.Username = "yuri2"
+	c2 := newTestConn(t, s, store, u)
+	if _, err := c2.OpenForWrite(bg, "/f", WriteOptions{Offset: 4, Size: -1}); !errors.Is(err, vfs.ErrNotSupported) {
+		t.Fatalf("stream resume in the middle: %v", err)
+	}
+}

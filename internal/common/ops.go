@@ -581,9 +581,11 @@ func (c *BaseConnection) Truncate(ctx context.Context, vpath string, size int64)
 	return nil
 }
 
-// Copy copies a file. It needs copy on both parents (or download on the
-// source and upload/overwrite on the target) and respects the target's
-// quota. Directories are not copied.
+// Copy copies a file, or a directory recursively. For each file it needs
+// copy on both parents (or download on the source and upload/overwrite on
+// the target) and respects the target's quota; a directory copy needs
+// copy (or list on the source and create_dirs on the target's parent) and
+// a target that does not exist yet.
 func (c *BaseConnection) Copy(ctx context.Context, src, dst string) error {
 	c.UpdateLastActivity()
 	src = dataprovider.CleanVirtualPath(src)
@@ -612,8 +614,11 @@ func (c *BaseConnection) Copy(ctx context.Context, src, dst string) error {
 	if err != nil {
 		return c.fail("copy", src, err)
 	}
+	if sfi.IsDir() {
+		return c.copyDir(ctx, src, dst)
+	}
 	if !sfi.Mode().IsRegular() {
-		return newErr(vfs.ErrNotSupported, "only files can be copied")
+		return newErr(vfs.ErrNotSupported, "only files and directories can be copied")
 	}
 	var existing int64 = -1
 	if dfi, err := dloc.fs.Stat(ctx, dloc.fsPath); err == nil {
@@ -656,6 +661,102 @@ func (c *BaseConnection) Copy(ctx context.Context, src, dst string) error {
 	}
 	c.log.Info("copy", "path", src, "target", dst, "size", sfi.Size())
 	return nil
+}
+
+func (c *BaseConnection) copyDir(ctx context.Context, src, dst string) error {
+	if src == "/" || strings.HasPrefix(dst, src+"/") {
+		return newErr(fs.ErrInvalid, "cannot copy a directory into itself")
+	}
+	copyOK := c.User.HasPerm(dataprovider.PermCopy, parentDir(src)) && c.User.HasPerm(dataprovider.PermCopy, parentDir(dst))
+	plainOK := c.User.HasPerm(dataprovider.PermListItems, src) && c.User.HasPerm(dataprovider.PermCreateDirs, parentDir(dst))
+	if !copyOK && !plainOK {
+		return errPermissionDenied()
+	}
+	dloc, err := c.resolve(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := dloc.fs.Lstat(ctx, dloc.fsPath); err == nil {
+		return newErr(fs.ErrExist, "target exists")
+	}
+	if err := dloc.fs.Mkdir(ctx, dloc.fsPath); err != nil {
+		return c.fail("copy", dst, err)
+	}
+	names, err := c.listNames(ctx, src)
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		if err := ctx.Err(); err != nil {
+			return userError(err)
+		}
+		if err := c.Copy(ctx, path.Join(src, name), path.Join(dst, name)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// listNames returns every entry name of a virtual directory (list
+// permission and hidden files apply).
+func (c *BaseConnection) listNames(ctx context.Context, dir string) ([]string, error) {
+	l, err := c.ListDir(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	defer l.Close()
+	var names []string
+	for {
+		batch, err := l.Next(500)
+		for _, fi := range batch {
+			names = append(names, fi.Name())
+		}
+		if errors.Is(err, io.EOF) {
+			return names, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// RemoveAll deletes a file, or a directory and everything below it,
+// checking delete_files and delete_dirs on each entry's parent. It stops
+// at the first refusal. Mount points and the directories above them
+// cannot be removed.
+func (c *BaseConnection) RemoveAll(ctx context.Context, vpath string) error {
+	c.UpdateLastActivity()
+	vpath = dataprovider.CleanVirtualPath(vpath)
+	if vpath == "/" || c.hasMountBelow(vpath) {
+		return errPermissionDenied()
+	}
+	loc, err := c.resolve(vpath)
+	if err != nil {
+		return err
+	}
+	fi, err := loc.fs.Lstat(ctx, loc.fsPath)
+	if err != nil {
+		return c.fail("remove", vpath, err)
+	}
+	if !fi.IsDir() {
+		return c.Remove(ctx, vpath)
+	}
+	if err := c.requirePerm(dataprovider.PermDeleteDirs, parentDir(vpath)); err != nil {
+		return err
+	}
+	names, err := c.listNames(ctx, vpath)
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		if err := ctx.Err(); err != nil {
+			return userError(err)
+		}
+		if err := c.RemoveAll(ctx, path.Join(vpath, name)); err != nil {
+			return err
+		}
+	}
+	return c.RemoveDir(ctx, vpath)
 }
 
 func copyStream(ctx context.Context, sloc, dloc *location, size int64) error {
