@@ -27,6 +27,11 @@ func (s *Server) execHandler(conn *common.BaseConnection, ch ssh.Channel, comman
 		return nil
 	}
 	name := args[0]
+	if dataprovider.CleanVirtualPath(s.cfg.FolderPrefix) != "/" {
+		// SCP and commands do not know the prefix: disabled with it
+		conn.Logger().Info("exec request refused: folder_prefix is set", "command", name)
+		return nil
+	}
 	if !s.commandEnabled(name) {
 		conn.Logger().Info("exec request refused", "command", name)
 		return nil

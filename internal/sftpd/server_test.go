@@ -2,6 +2,7 @@ package sftpd
 
 import (
 	"context"
+	"errors"
 	"net"
 	"os"
 	"path/filepath"
@@ -182,5 +183,55 @@ func TestPerHostLimitAndIdleClose(t *testing.T) {
 			t.Fatalf("connection refused after the idle one closed: %v", err)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestFolderPrefix(t *testing.T) {
+	e := newEnv(t, envOpts{sftpd: func(c *config.SFTPDConfig) { c.FolderPrefix = "/files" }})
+	u := e.addUser(t, "yara", userKey{}, func(u *dataprovider.User) {
+		u.Permissions["/ro"] = []string{dataprovider.PermListItems, dataprovider.PermDownload}
+	})
+	os.MkdirAll(filepath.Join(u.HomeDir, "ro"), 0o755)
+	c := e.sftpClient(t, "yara", ssh.Password(testPassword))
+	if wd, err := c.Getwd(); err != nil || wd != "/files" {
+		t.Fatalf("working directory %q %v", wd, err)
+	}
+	root, err := c.ReadDir("/")
+	if err != nil || len(root) != 1 || root[0].Name() != "files" || !root[0].IsDir() {
+		t.Fatalf("root listing %v %v", root, err)
+	}
+	if err := put(c, "/files/a.txt", []byte("a")); err != nil {
+		t.Fatal(err)
+	}
+	if err := put(c, "rel.txt", []byte("r")); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"a.txt", "rel.txt"} {
+		if _, err := os.Stat(filepath.Join(u.HomeDir, name)); err != nil {
+			t.Fatalf("%s not stored in the home: %v", name, err)
+		}
+	}
+	if err := c.Rename("/files/a.txt", "/files/b.txt"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Symlink("/files/b.txt", "/files/link"); err != nil {
+		t.Fatal(err)
+	}
+	if target, err := c.ReadLink("/files/link"); err != nil || (target != "/files/b.txt" && target != "b.txt") {
+		t.Fatalf("readlink %q %v", target, err)
+	}
+	if _, err := c.Stat("/other"); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("outside the prefix: %v", err)
+	}
+	if err := c.Mkdir("/x"); !errors.Is(err, os.ErrPermission) {
+		t.Fatalf("mkdir above the prefix: %v", err)
+	}
+	if err := put(c, "/files/ro/f", []byte("x")); !errors.Is(err, os.ErrPermission) {
+		t.Fatalf("permissions without the prefix: %v", err)
+	}
+	conn, _ := e.dial(t, "yara", ssh.Password(testPassword))
+	defer conn.Close()
+	if _, err := runCommand(t, conn, "sha256sum b.txt", nil); err == nil {
+		t.Fatal("SSH commands enabled with a folder prefix")
 	}
 }
