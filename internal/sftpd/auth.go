@@ -84,9 +84,12 @@ func (s *Server) publicKeyCallback(conn ssh.ConnMetadata, key ssh.PublicKey) (*s
 	defer cancel()
 	var user dataprovider.User
 	var err error
+	var critical map[string]string
 	if cert, ok := key.(*ssh.Certificate); ok {
 		if err = s.certs.check(conn.User(), cert); err == nil {
 			user, err = s.store.GetEffectiveUser(ctx, conn.User())
+			// the SSH library enforces source-address from here
+			critical = cert.CriticalOptions
 		}
 	} else {
 		user, err = s.store.CheckUserPublicKey(ctx, conn.User(), key.Marshal())
@@ -95,7 +98,7 @@ func (s *Server) publicKeyCallback(conn ssh.ConnMetadata, key ssh.PublicKey) (*s
 		s.loginFailed(conn, dataprovider.LoginMethodPublicKey, err)
 		return nil, errAuthFailed
 	}
-	return &ssh.Permissions{ExtraData: map[any]any{authKey{}: &authResult{user: user}}}, nil
+	return &ssh.Permissions{CriticalOptions: critical, ExtraData: map[any]any{authKey{}: &authResult{user: user}}}, nil
 }
 
 // verifiedPublicKey completes a public key login, or asks for a second
@@ -204,7 +207,12 @@ func (a *certAuth) check(username string, cert *ssh.Certificate) error {
 	if !trusted {
 		return errors.New("certificate signed by an untrusted authority")
 	}
+	// a certificate without principals would be valid for every user
+	if len(cert.ValidPrincipals) == 0 {
+		return errors.New("certificate without principals")
+	}
 	checker := ssh.CertChecker{
+		SupportedCriticalOptions: []string{"source-address"},
 		IsRevoked: func(c *ssh.Certificate) bool {
 			return a.revoked[ssh.FingerprintSHA256(c)] || a.revoked[ssh.FingerprintSHA256(c.Key)]
 		},

@@ -31,16 +31,24 @@ func newCA(t *testing.T) (ssh.Signer, string) {
 	return s, p
 }
 
-func signCert(t *testing.T, ca ssh.Signer, key userKey, principal string, after, before time.Time) (ssh.Signer, *ssh.Certificate) {
+func signCert(t *testing.T, ca ssh.Signer, key userKey, principal string, after, before time.Time, critical ...string) (ssh.Signer, *ssh.Certificate) {
 	t.Helper()
+	var principals []string
+	if principal != "" {
+		principals = []string{principal}
+	}
+	opts := map[string]string{}
+	for i := 0; i+1 < len(critical); i += 2 {
+		opts[critical[i]] = critical[i+1]
+	}
 	cert := &ssh.Certificate{
 		Key:             key.signer.PublicKey(),
 		CertType:        ssh.UserCert,
 		KeyId:           "test",
-		ValidPrincipals: []string{principal},
+		ValidPrincipals: principals,
 		ValidAfter:      uint64(after.Unix()),
 		ValidBefore:     uint64(before.Unix()),
-		Permissions:     ssh.Permissions{Extensions: map[string]string{"permit-pty": ""}},
+		Permissions:     ssh.Permissions{CriticalOptions: opts, Extensions: map[string]string{"permit-pty": ""}},
 	}
 	if err := cert.SignCert(rand.Reader, ca); err != nil {
 		t.Fatal(err)
@@ -74,7 +82,22 @@ func TestCertificateAuth(t *testing.T) {
 		t.Fatalf("valid certificate: %v", err)
 	}
 	c.Close()
+	fromLoopback, _ := signCert(t, ca, key, "hank", now.Add(-time.Hour), now.Add(time.Hour), "source-address", "127.0.0.0/8")
+	c, err = e.dial(t, "hank", ssh.PublicKeys(fromLoopback))
+	if err != nil {
+		t.Fatalf("certificate restricted to the client's network: %v", err)
+	}
+	c.Close()
 	cases := map[string]ssh.Signer{
+		"no principals": func() ssh.Signer { s, _ := signCert(t, ca, key, "", now.Add(-time.Hour), now.Add(time.Hour)); return s }(),
+		"other network": func() ssh.Signer {
+			s, _ := signCert(t, ca, key, "hank", now.Add(-time.Hour), now.Add(time.Hour), "source-address", "10.1.2.0/24")
+			return s
+		}(),
+		"unknown option": func() ssh.Signer {
+			s, _ := signCert(t, ca, key, "hank", now.Add(-time.Hour), now.Add(time.Hour), "force-command", "ls")
+			return s
+		}(),
 		"wrong principal": func() ssh.Signer {
 			s, _ := signCert(t, ca, key, "other", now.Add(-time.Hour), now.Add(time.Hour))
 			return s
