@@ -754,3 +754,33 @@ func TestResumeAtOffset(t *testing.T) {
 		t.Fatalf("stream resume in the middle: %v", err)
 	}
 }
+
+// TestSymlinkCannotWidenPermissions: a link must not expose a directory
+// with other permissions under the link's own rules.
+func TestSymlinkCannotWidenPermissions(t *testing.T) {
+	s, store := newTestServer(t, config.CommonConfig{})
+	u := testUser(t, "zoe")
+	u.Permissions["/private"] = []string{dataprovider.PermListItems}
+	u.Permissions["/tree"] = []string{dataprovider.PermAny}
+	u.Permissions["/tree/locked"] = []string{dataprovider.PermListItems}
+	os.MkdirAll(filepath.Join(u.HomeDir, "private"), 0o755)
+	os.MkdirAll(filepath.Join(u.HomeDir, "tree", "locked"), 0o755)
+	os.WriteFile(filepath.Join(u.HomeDir, "private", "secret"), []byte("s"), 0o644)
+	c := newTestConn(t, s, store, u)
+	for target, link := range map[string]string{
+		"/private":        "/pub",
+		"/private/secret": "/s",
+		"/tree":           "/t",
+	} {
+		if err := c.Symlink(bg, target, link); !errors.Is(err, fs.ErrPermission) {
+			t.Errorf("link %s -> %s: %v", link, target, err)
+		}
+	}
+	if err := c.Hardlink(bg, "/private/secret", "/hard"); !errors.Is(err, fs.ErrPermission) {
+		t.Errorf("hard link out of /private: %v", err)
+	}
+	os.MkdirAll(filepath.Join(u.HomeDir, "d"), 0o755)
+	if err := c.Symlink(bg, "/d", "/ok"); err != nil {
+		t.Fatalf("link with the same rules: %v", err)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -396,6 +397,12 @@ func (c *BaseConnection) Symlink(ctx context.Context, target, link string) error
 	}
 	if lloc.mountKey() != tloc.mountKey() {
 		return newErr(vfs.ErrNotSupported, ErrCrossFs.Error())
+	}
+	// Permissions follow virtual paths: a link to a place with other
+	// rules would let its content be reached under the link's rules.
+	if !slices.Equal(c.User.GetPermissionsForPath(link), c.User.GetPermissionsForPath(vtarget)) ||
+		c.hasRulesBelow(vtarget) || c.hasMountBelow(vtarget) {
+		return newErr(fs.ErrPermission, "symlink target has different permissions")
 	}
 	sfs, ok := lloc.fs.(vfs.SymlinkFs)
 	if !ok {
@@ -850,6 +857,9 @@ func (c *BaseConnection) Hardlink(ctx context.Context, oldname, newname string) 
 	}
 	if oloc.mountKey() != nloc.mountKey() {
 		return newErr(vfs.ErrNotSupported, ErrCrossFs.Error())
+	}
+	if !slices.Equal(c.User.GetPermissionsForPath(oldname), c.User.GetPermissionsForPath(newname)) {
+		return newErr(fs.ErrPermission, "link target has different permissions")
 	}
 	lfs, ok := oloc.fs.(vfs.LinkFs)
 	if !ok {
