@@ -181,17 +181,18 @@ func TestPermissions(t *testing.T) {
 	os.WriteFile(filepath.Join(u.HomeDir, "f"), []byte("data"), 0o644)
 	c := newTestConn(t, s, store, u)
 	denied := map[string]error{
-		"upload into ro":                upload(t, c, "/ro/new", []byte("x")),
-		"mkdir in ro":                   c.Mkdir(bg, "/ro/d"),
-		"remove in ro":                  c.Remove(bg, "/ro/f"),
-		"overwrite in root":             upload(t, c, "/f", []byte("x")),
-		"rename in root":                c.Rename(bg, "/f", "/g"),
-		"rename into rw":                c.Rename(bg, "/f", "/rw/f"),
-		"chmod in root":                 c.Chmod(bg, "/f", 0o600),
-		"symlink in root":               c.Symlink(bg, "/f", "/l"),
-		"rmdir of ro":                   c.RemoveDir(bg, "/ro"),
-		"delete root":                   c.RemoveDir(bg, "/"),
-		"rename a dir with rules below": c.Rename(bg, "/rw", "/rw2"),
+		"upload into ro":                  upload(t, c, "/ro/new", []byte("x")),
+		"mkdir in ro":                     c.Mkdir(bg, "/ro/d"),
+		"remove in ro":                    c.Remove(bg, "/ro/f"),
+		"overwrite in root":               upload(t, c, "/f", []byte("x")),
+		"rename in root":                  c.Rename(bg, "/f", "/g"),
+		"rename into rw":                  c.Rename(bg, "/f", "/rw/f"),
+		"chmod in root":                   c.Chmod(bg, "/f", 0o600),
+		"symlink in root":                 c.Symlink(bg, "/f", "/l"),
+		"rmdir of ro":                     c.RemoveDir(bg, "/ro"),
+		"delete root":                     c.RemoveDir(bg, "/"),
+		"rename a dir with rules below":   c.Rename(bg, "/rw", "/rw2"),
+		"rename a dir with its own rules": c.Rename(bg, "/ro", "/ro2"),
 	}
 	for name, err := range denied {
 		if !errors.Is(err, fs.ErrPermission) {
@@ -775,6 +776,9 @@ func TestSymlinkCannotWidenPermissions(t *testing.T) {
 		if err := c.Symlink(bg, target, link); !errors.Is(err, fs.ErrPermission) {
 			t.Errorf("link %s -> %s: %v", link, target, err)
 		}
+	}
+	if err := c.Rename(bg, "/private", "/open"); !errors.Is(err, fs.ErrPermission) {
+		t.Errorf("renaming a directory with its own rules: %v", err)
 	}
 	if err := c.Hardlink(bg, "/private/secret", "/hard"); !errors.Is(err, fs.ErrPermission) {
 		t.Errorf("hard link out of /private: %v", err)

@@ -274,16 +274,21 @@ func (c *BaseConnection) RemoveDir(ctx context.Context, vpath string) error {
 	return nil
 }
 
-// hasRulesBelow reports whether permissions or file patterns are set on a
-// directory strictly under dir: renaming dir would silently change them.
+// hasRulesBelow reports whether permissions or file patterns are set on
+// dir or a directory under it: moving or linking dir would silently change
+// the rules its content is reached under.
 func (c *BaseConnection) hasRulesBelow(dir string) bool {
+	under := func(p string) bool {
+		p = dataprovider.CleanVirtualPath(p)
+		return p == dir || dir == "/" || strings.HasPrefix(p, dir+"/")
+	}
 	for p := range c.User.Permissions {
-		if strings.HasPrefix(dataprovider.CleanVirtualPath(p), dir+"/") {
+		if under(p) {
 			return true
 		}
 	}
 	for _, f := range c.User.Filters.FilePatterns {
-		if strings.HasPrefix(dataprovider.CleanVirtualPath(f.Path), dir+"/") {
+		if under(f.Path) {
 			return true
 		}
 	}
