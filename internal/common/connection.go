@@ -186,8 +186,6 @@ func (l *location) mountKey() string {
 	return l.folder.Name
 }
 
-func (l *location) isMountRoot() bool { return l.fsPath == "/" }
-
 // resolve maps a virtual path onto its backend.
 func (c *BaseConnection) resolve(vpath string) (*location, error) {
 	vpath = dataprovider.CleanVirtualPath(vpath)

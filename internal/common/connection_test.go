@@ -788,3 +788,89 @@ func TestSymlinkCannotWidenPermissions(t *testing.T) {
 		t.Fatalf("link with the same rules: %v", err)
 	}
 }
+
+func TestFilesQuotaAndDataTransferLimits(t *testing.T) {
+	s, store := newTestServer(t, config.CommonConfig{})
+	u := testUser(t, "abel")
+	u.QuotaFiles = 1
+	u.DownloadDataTransfer = 1 // MB
+	c := newTestConn(t, s, store, u)
+	data := randomData(t, 700<<10)
+	if err := upload(t, c, "/a", data); err != nil {
+		t.Fatal(err)
+	}
+	if err := upload(t, c, "/b", []byte("x")); !errors.Is(err, vfs.ErrQuotaExceeded) || !strings.Contains(err.Error(), "files") {
+		t.Fatalf("files quota: %v", err)
+	}
+	if err := upload(t, c, "/a", []byte("overwrite")); err != nil {
+		t.Fatalf("overwrite with a full files quota: %v", err)
+	}
+	upload(t, c, "/a", data)
+	if _, err := download(t, c, "/a"); err != nil {
+		t.Fatal(err)
+	}
+	// 700 KiB used of 1 MiB: the second download stops at the limit
+	if _, err := download(t, c, "/a"); !errors.Is(err, vfs.ErrQuotaExceeded) {
+		t.Fatalf("download over the data transfer limit: %v", err)
+	}
+	if _, err := c.OpenForRead(bg, "/a", 0); !errors.Is(err, vfs.ErrQuotaExceeded) {
+		t.Fatalf("download with no allowance left: %v", err)
+	}
+	su, _ := store.GetUser(bg, "abel")
+	if su.UsedDownloadDataTransfer < 1<<20 || su.UsedUploadDataTransfer == 0 {
+		t.Fatalf("transfer counters: ul %d dl %d", su.UsedUploadDataTransfer, su.UsedDownloadDataTransfer)
+	}
+}
+
+func TestTruncateDuringUpload(t *testing.T) {
+	s, store := newTestServer(t, config.CommonConfig{})
+	u := testUser(t, "bert")
+	c := newTestConn(t, s, store, u)
+	tr, err := c.OpenForWrite(bg, "/f", WriteOptions{Truncate: true, Size: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.WriteAt([]byte("0123456789"), 0)
+	if err := c.Truncate(bg, "/f", 4); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := tr.Stat(); err != nil || fi.Size() != 4 {
+		t.Fatalf("stat of the open upload: %v %v", fi, err)
+	}
+	if err := tr.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(u.HomeDir, "f")); string(b) != "0123" {
+		t.Fatalf("content %q", b)
+	}
+	if su, _ := store.GetUser(bg, "bert"); su.UsedQuotaSize != 4 {
+		t.Fatalf("usage %d", su.UsedQuotaSize)
+	}
+}
+
+// TestStreamReaderWindow reads a stream-only file in an order that needs
+// the look-back window, a forward skip and a reopen.
+func TestStreamReaderWindow(t *testing.T) {
+	dir := t.TempDir()
+	data := randomData(t, 5<<20)
+	os.WriteFile(filepath.Join(dir, "f"), data, 0o644)
+	sr := &streamReader{ctx: bg, fs: commontest.StreamFs{Fs: commontest.NewLocalFs(dir)}, path: "/f"}
+	defer sr.Close()
+	buf := make([]byte, 64<<10)
+	for _, off := range []int64{0, 200 << 10, 100 << 10, 150 << 10, 3 << 20, 10, 5<<20 - 100, 4 << 20} {
+		n, err := sr.ReadAt(buf, off)
+		if err != nil && !errors.Is(err, io.EOF) {
+			t.Fatal(err)
+		}
+		want := data[off:min(off+int64(len(buf)), int64(len(data)))]
+		if !bytes.Equal(buf[:n], want) {
+			t.Fatalf("read at %d differs", off)
+		}
+		if n < len(buf) && !errors.Is(err, io.EOF) {
+			t.Fatalf("short read at %d without EOF", off)
+		}
+	}
+	if n, err := sr.ReadAt(buf, int64(len(data))); n != 0 || !errors.Is(err, io.EOF) {
+		t.Fatalf("read at EOF: %d %v", n, err)
+	}
+}
