@@ -212,3 +212,23 @@ func TestOpenSSHSCP(t *testing.T) {
 		})
 	}
 }
+
+func TestOpenSSHSCPQuota(t *testing.T) {
+	scpBin := requireTool(t, "scp")
+	e := newEnv(t, envOpts{common: config.CommonConfig{UploadMode: 1}})
+	key := newUserKey(t)
+	u := e.addUser(t, "sven", key, func(u *dataprovider.User) { u.QuotaSize = 1 << 20 })
+	src := filepath.Join(t.TempDir(), "big.bin")
+	os.WriteFile(src, randomBytes(t, 3<<20), 0o644)
+	small := filepath.Join(t.TempDir(), "small.bin")
+	os.WriteFile(small, []byte("fits"), 0o644)
+	args := append(e.sshArgs(t, key.path), "-O", src, small, "sven@127.0.0.1:/")
+	out, err := exec.Command(scpBin, args...).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "limit") {
+		t.Fatalf("scp over quota: %v\n%s", err, out)
+	}
+	entries, _ := os.ReadDir(u.HomeDir)
+	if len(entries) != 1 || entries[0].Name() != "small.bin" {
+		t.Fatalf("home after a refused scp upload: %v", entries)
+	}
+}

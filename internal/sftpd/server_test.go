@@ -2,6 +2,7 @@ package sftpd
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"net"
 	"os"
@@ -211,8 +212,17 @@ func TestFolderPrefix(t *testing.T) {
 			t.Fatalf("%s not stored in the home: %v", name, err)
 		}
 	}
-	if err := c.Rename("/files/a.txt", "/files/b.txt"); err != nil {
+	if b, err := get(c, "/files/a.txt"); err != nil || string(b) != "a" {
+		t.Fatalf("download under the prefix: %q %v", b, err)
+	}
+	if err := c.PosixRename("/files/a.txt", "/files/b.txt"); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := c.StatVFS("/"); err != nil {
+		t.Fatalf("statvfs above the prefix: %v", err)
+	}
+	if fi, err := c.Lstat("/"); err != nil || !fi.IsDir() {
+		t.Fatalf("lstat of the root: %v %v", fi, err)
 	}
 	if err := c.Symlink("/files/b.txt", "/files/link"); err != nil {
 		t.Fatal(err)
@@ -233,5 +243,52 @@ func TestFolderPrefix(t *testing.T) {
 	defer conn.Close()
 	if _, err := runCommand(t, conn, "sha256sum b.txt", nil); err == nil {
 		t.Fatal("SSH commands enabled with a folder prefix")
+	}
+}
+
+func TestHostCertificate(t *testing.T) {
+	dir := t.TempDir()
+	e := newEnv(t, envOpts{})
+	// generate the host keys in dir, then certify the ed25519 one
+	if _, _, err := loadHostKeys(dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, "id_ed25519"))
+	hostSigner, err := ssh.ParsePrivateKey(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := newCA(t)
+	cert := &ssh.Certificate{Key: hostSigner.PublicKey(), CertType: ssh.HostCert, KeyId: "host",
+		ValidPrincipals: []string{"127.0.0.1"}, ValidBefore: ssh.CertTimeInfinity}
+	if err := cert.SignCert(rand.Reader, ca); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "id_ed25519-cert.pub"), ssh.MarshalAuthorizedKey(cert), 0o644)
+	cfg := defaultSFTPDConfig()
+	cfg.HostCertificates = []string{"id_ed25519-cert.pub"}
+	s, err := New(cfg, e.common, e.store, dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	s.Serve(l)
+	defer s.Shutdown(context.Background())
+	e.addUser(t, "yves", userKey{}, nil)
+	checker := &ssh.CertChecker{IsHostAuthority: func(auth ssh.PublicKey, _ string) bool {
+		return string(auth.Marshal()) == string(ca.PublicKey().Marshal())
+	}}
+	conn, err := ssh.Dial("tcp", l.Addr().String(), &ssh.ClientConfig{
+		User: "yves", Auth: []ssh.AuthMethod{ssh.Password(testPassword)},
+		HostKeyCallback:   checker.CheckHostKey,
+		HostKeyAlgorithms: []string{ssh.CertAlgoED25519v01},
+	})
+	if err != nil {
+		t.Fatalf("host certificate not offered or invalid: %v", err)
+	}
+	conn.Close()
+	cfg.HostCertificates = []string{"missing-cert.pub"}
+	if _, err := New(cfg, e.common, e.store, dir, nil); err == nil {
+		t.Fatal("missing host certificate accepted")
 	}
 }
