@@ -66,6 +66,9 @@ func (s *Server) passwordLogin(conn ssh.ConnMetadata, password, method string) (
 }
 
 func (s *Server) keyboardInteractiveLogin(conn ssh.ConnMetadata, client ssh.KeyboardInteractiveChallenge, method string) (*ssh.Permissions, error) {
+	if s.cfg.KeyboardInteractiveAuthHook != "" {
+		return s.hookLogin(conn, client, method)
+	}
 	answers, err := client(conn.User(), "", []string{"Password: "}, []bool{false})
 	if err != nil {
 		return nil, err
@@ -122,6 +125,9 @@ func (s *Server) verifiedPublicKey(conn ssh.ConnMetadata, key ssh.PublicKey, per
 	}
 	if s.cfg.KeyboardInteractiveAuthentication && user.IsLoginMethodAllowed(dataprovider.LoginMethodKeyAndKeyboardInt) {
 		next.KeyboardInteractiveCallback = func(conn ssh.ConnMetadata, client ssh.KeyboardInteractiveChallenge) (*ssh.Permissions, error) {
+			if s.cfg.KeyboardInteractiveAuthHook != "" {
+				return s.hookLogin(conn, client, dataprovider.LoginMethodKeyAndKeyboardInt)
+			}
 			answers, err := client(conn.User(), "", []string{"Password: "}, []bool{false})
 			if err != nil {
 				return nil, err

@@ -12,7 +12,9 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -80,6 +82,9 @@ func New(cfg config.SFTPDConfig, srv *common.Server, store Store, configDir stri
 	s.hostKeys = paths
 	if err := s.loadHostCertificates(&signers); err != nil {
 		return nil, err
+	}
+	if h := cfg.KeyboardInteractiveAuthHook; h != "" && !strings.HasPrefix(h, "http://") && !strings.HasPrefix(h, "https://") && !filepath.IsAbs(h) {
+		return nil, fmt.Errorf("sftpd: keyboard_interactive_auth_hook must be an absolute path or an HTTP URL: %q", h)
 	}
 	s.certs, err = newCertAuth(configDir, cfg.TrustedUserCAKeys, cfg.RevokedUserCertsFile)
 	if err != nil {
