@@ -91,9 +91,10 @@ func TestKeyboardInteractiveHTTPHook(t *testing.T) {
 	}
 	c.Close()
 	mu.Lock()
-	defer mu.Unlock()
-	if len(steps) != 2 || steps[0].Username != "liv" || steps[0].IP != "127.0.0.1" || steps[0].Password == "" || steps[0].Password == testPassword {
-		t.Fatalf("hook requests: %+v", steps)
+	got := append([]kbdHookRequest(nil), steps...)
+	mu.Unlock()
+	if len(got) != 2 || got[0].Username != "liv" || got[0].IP != "127.0.0.1" || got[0].Password == "" || got[0].Password == testPassword {
+		t.Fatalf("hook requests: %+v", got)
 	}
 	if _, err := e.dial(t, "liv", answerer(map[string]string{"Token: ": "bad"}, &seen)); err == nil {
 		t.Fatal("bad token accepted")
