@@ -263,8 +263,21 @@ func TestVirtualFolders(t *testing.T) {
 	if got := listNames(t, c, "/a/b"); !slices.Equal(got, []string{"deep"}) {
 		t.Fatalf("/a/b listing: %v", got)
 	}
+	if got := listNames(t, c, "/a"); !slices.Equal(got, []string{"b"}) {
+		t.Fatalf("/a/b listing: %v", got)
+	}
 	if fi, err := c.Stat(bg, "/a"); err != nil || !fi.IsDir() {
 		t.Fatalf("stat of mount ancestor: %v %v", fi, err)
+	}
+	// the parents of a deep mount point are real directories in the home
+	if fi, err := os.Stat(filepath.Join(u.HomeDir, "a", "b")); err != nil || !fi.IsDir() {
+		t.Fatalf("mount parents not created: %v", err)
+	}
+	if err := upload(t, c, "/a/next-to-mount", []byte("x")); err != nil {
+		t.Fatalf("upload next to a mount point: %v", err)
+	}
+	if err := c.Remove(bg, "/a/next-to-mount"); err != nil {
+		t.Fatal(err)
 	}
 	data := []byte("hello folder")
 	if err := upload(t, c, "/shared/f", data); err != nil {
