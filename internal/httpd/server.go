@@ -151,6 +151,11 @@ func newServer(opts Options, st store) (*Server, error) {
 		now:         time.Now,
 	}
 	s.tokens = newTokenManager(key, opts.Config.TokenValidation, func() time.Time { return s.now() })
+	for _, b := range opts.Config.Bindings {
+		if _, err := securityMiddleware(b.Security); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
@@ -195,6 +200,10 @@ func (s *Server) router(b config.HTTPDBinding) http.Handler {
 	r := chi.NewRouter()
 	r.Use(middleware.Recoverer)
 	r.Use(proxyIPMiddleware(b))
+	r.Use(corsMiddleware(s.cfg.CORS))
+	if sec, err := securityMiddleware(b.Security); err == nil {
+		r.Use(sec)
+	}
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		sendAPIError(w, r, http.StatusNotFound, errors.New("the requested resource does not exist"))
 	})
