@@ -54,7 +54,7 @@ func TestTokenIssue(t *testing.T) {
 	e.expect(http.StatusUnauthorized, http.MethodGet, "/api/v2/version", nil, nil).apiErr(t)
 	e.expect(http.StatusUnauthorized, http.MethodGet, "/api/v2/version", bearer("not-a-jwt"), nil)
 	other := newTokenManager([]byte("another key, another server....."), 0, time.Now)
-	forged, _, _ := other.issue(testAdmin, nil, "127.0.0.1")
+	forged, _, _ := other.issue(testAdmin, nil, "", "127.0.0.1")
 	e.expect(http.StatusUnauthorized, http.MethodGet, "/api/v2/version", bearer(forged), nil)
 }
 

@@ -1,6 +1,8 @@
 package httpd
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"slices"
 	"sync"
@@ -23,6 +25,15 @@ type tokenClaims struct {
 	jwt.RegisteredClaims
 	Username    string   `json:"username"`
 	Permissions []string `json:"permissions,omitempty"`
+	// Signature binds the token to the admin's password: changing it
+	// invalidates the tokens issued before.
+	Signature string `json:"sig,omitempty"`
+}
+
+// adminSignature summarises the stored password hash of an admin.
+func adminSignature(username, passwordHash string) string {
+	sum := sha256.Sum256([]byte(username + "\x00" + passwordHash))
+	return base64.RawURLEncoding.EncodeToString(sum[:12])
 }
 
 // tokenManager signs, verifies and revokes JWTs (HS256).
@@ -42,7 +53,7 @@ func newTokenManager(key []byte, validation int, now func() time.Time) *tokenMan
 }
 
 // issue returns a signed token for the admin, bound to ip when configured.
-func (m *tokenManager) issue(username string, perms []string, ip string) (string, time.Time, error) {
+func (m *tokenManager) issue(username string, perms []string, sig, ip string) (string, time.Time, error) {
 	now := m.now()
 	exp := now.Add(tokenDuration)
 	aud := jwt.ClaimStrings{tokenAudienceAPI}
@@ -60,6 +71,7 @@ func (m *tokenManager) issue(username string, perms []string, ip string) (string
 		},
 		Username:    username,
 		Permissions: perms,
+		Signature:   sig,
 	}
 	signed, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(m.key)
 	if err != nil {
