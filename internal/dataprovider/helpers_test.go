@@ -2,10 +2,13 @@ package dataprovider
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/base64"
 	"errors"
 	"path/filepath"
 	"testing"
+
+	"golang.org/x/crypto/ssh"
 
 	"github.com/sftpgo-ng/sftpgo/internal/config"
 	"github.com/sftpgo-ng/sftpgo/internal/kms"
@@ -103,4 +106,17 @@ func newUser(name string) User {
 		HomeDir:     "/srv/sftp/" + name,
 		Permissions: map[string][]string{"/": {PermAny}},
 	}
+}
+
+func testPublicKey(t testing.TB) string {
+	t.Helper()
+	pub, _, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, err := ssh.NewPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(ssh.MarshalAuthorizedKey(sp))
 }
