@@ -104,7 +104,7 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		created = u
 	}
-	w.Header().Set("Location", apiPrefix+"/users/"+url.PathEscape(created.Username))
+	w.Header().Set("Location", s.webRoot+apiPrefix+"/users/"+url.PathEscape(created.Username))
 	renderJSON(w, http.StatusCreated, redactUser(created))
 }
 

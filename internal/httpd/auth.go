@@ -98,7 +98,7 @@ func (s *Server) getToken(w http.ResponseWriter, r *http.Request) {
 		s.sendStoreError(w, r, err)
 		return
 	}
-	token, exp, err := s.tokens.issue(admin.Username, admin.Permissions, adminSignature(stored.Username, stored.Password), ip)
+	token, exp, err := s.tokens.issue(admin.Username, admin.Permissions, s.tokens.signature(&stored), ip)
 	if err != nil {
 		sendAPIError(w, r, http.StatusInternalServerError, fmt.Errorf("unable to sign the token: %w", err))
 		return
@@ -195,8 +195,8 @@ func (s *Server) authenticateBearer(r *http.Request, ip string) (*authInfo, erro
 	if err != nil {
 		return nil, err
 	}
-	if claims.Signature != adminSignature(admin.Username, admin.Password) {
-		return nil, errors.New("the admin's password changed: get a new token")
+	if claims.Signature != s.tokens.signature(&admin) {
+		return nil, errors.New("the admin account changed since the token was issued: get a new token")
 	}
 	return &authInfo{admin: admin, claims: claims}, nil
 }

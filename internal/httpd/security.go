@@ -14,7 +14,7 @@ import (
 
 // securityMiddleware applies a binding's security settings: allowed
 // hosts, HTTPS redirect and the response headers (HSTS, nosniff, CSP,
-// permissions and opener policies, cache control). Disabled, it adds
+// permissions, cross-origin and referrer policies, cache control). Disabled, it adds
 // nothing.
 func securityMiddleware(cfg config.HTTPDSecurityConfig) (func(http.Handler) http.Handler, error) {
 	if !cfg.Enabled {
@@ -49,9 +49,7 @@ func securityMiddleware(cfg config.HTTPDSecurityConfig) (func(http.Handler) http
 			return true
 		}
 		for _, h := range cfg.HTTPSProxyHeaders {
-			// "X-Forwarded-Proto:https" style entries.
-			name, value, ok := strings.Cut(h, ":")
-			if ok && strings.EqualFold(strings.TrimSpace(r.Header.Get(strings.TrimSpace(name))), strings.TrimSpace(value)) {
+			if h.Key != "" && strings.EqualFold(strings.TrimSpace(r.Header.Get(h.Key)), strings.TrimSpace(h.Value)) {
 				return true
 			}
 		}
@@ -104,6 +102,15 @@ func securityMiddleware(cfg config.HTTPDSecurityConfig) (func(http.Handler) http
 			}
 			if cfg.CrossOriginOpenerPolicy != "" {
 				hdr.Set("Cross-Origin-Opener-Policy", cfg.CrossOriginOpenerPolicy)
+			}
+			if cfg.CrossOriginResourcePolicy != "" {
+				hdr.Set("Cross-Origin-Resource-Policy", cfg.CrossOriginResourcePolicy)
+			}
+			if cfg.CrossOriginEmbedderPolicy != "" {
+				hdr.Set("Cross-Origin-Embedder-Policy", cfg.CrossOriginEmbedderPolicy)
+			}
+			if cfg.ReferrerPolicy != "" {
+				hdr.Set("Referrer-Policy", cfg.ReferrerPolicy)
 			}
 			if cfg.CacheControl != "" {
 				hdr.Set("Cache-Control", cfg.CacheControl)

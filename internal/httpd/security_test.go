@@ -14,7 +14,8 @@ func TestSecurityHeaders(t *testing.T) {
 	b := config.HTTPDBinding{Security: config.HTTPDSecurityConfig{
 		Enabled: true, AllowedHosts: []string{"files.example.com"}, STSSeconds: 31536000, STSIncludeSubdomains: true,
 		ContentTypeNosniff: true, ContentSecurityPolicy: "default-src 'self'", CacheControl: "no-store",
-		HTTPSRedirect: true, HTTPSProxyHeaders: []string{"X-Forwarded-Proto:https"},
+		HTTPSRedirect: true, HTTPSProxyHeaders: []config.HTTPSProxyHeader{{Key: "X-Forwarded-Proto", Value: "https"}},
+		ReferrerPolicy: "no-referrer", CrossOriginResourcePolicy: "same-origin", CrossOriginEmbedderPolicy: "require-corp",
 	}}
 	h := e.srv.router(b)
 	do := func(host string, tlsOn bool, hdr map[string]string) *httptest.ResponseRecorder {
@@ -33,7 +34,8 @@ func TestSecurityHeaders(t *testing.T) {
 	rec := do("files.example.com", true, nil)
 	if rec.Code != 200 || rec.Header().Get("Strict-Transport-Security") != "max-age=31536000; includeSubDomains" ||
 		rec.Header().Get("X-Content-Type-Options") != "nosniff" || rec.Header().Get("Content-Security-Policy") != "default-src 'self'" ||
-		rec.Header().Get("Cache-Control") != "no-store" {
+		rec.Header().Get("Cache-Control") != "no-store" || rec.Header().Get("Referrer-Policy") != "no-referrer" ||
+		rec.Header().Get("Cross-Origin-Resource-Policy") != "same-origin" || rec.Header().Get("Cross-Origin-Embedder-Policy") != "require-corp" {
 		t.Fatalf("headers: %d %v", rec.Code, rec.Header())
 	}
 	if rec := do("evil.example.com", true, nil); rec.Code != http.StatusBadRequest {

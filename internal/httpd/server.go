@@ -115,6 +115,8 @@ type Server struct {
 	status      StatusProvider
 	tokens      *tokenManager
 	now         func() time.Time
+	// webRoot prefixes every path but /healthz ("" or e.g. "/sftpgo").
+	webRoot string
 
 	mu      sync.Mutex
 	servers []*http.Server
@@ -149,8 +151,9 @@ func newServer(opts Options, st store) (*Server, error) {
 		conns:       opts.Connections,
 		status:      opts.Status,
 		now:         time.Now,
+		webRoot:     normalizeWebRoot(opts.Config.WebRoot),
 	}
-	s.tokens = newTokenManager(key, opts.Config.TokenValidation, func() time.Time { return s.now() })
+	s.tokens = newTokenManager(key, opts.Config.TokenValidation, opts.Config.JWTLifetime, func() time.Time { return s.now() })
 	for _, b := range opts.Config.Bindings {
 		if _, err := securityMiddleware(b.Security); err != nil {
 			return nil, err
@@ -180,6 +183,15 @@ func signingKey(cfg config.HTTPDConfig, configDir string) ([]byte, error) {
 	}
 	sum := sha256.Sum256([]byte(pass))
 	return sum[:], nil
+}
+
+// normalizeWebRoot turns "", "/" into "" and "sftpgo/" into "/sftpgo".
+func normalizeWebRoot(p string) string {
+	p = strings.Trim(p, "/")
+	if p == "" {
+		return ""
+	}
+	return "/" + p
 }
 
 func resolvePath(dir, p string) string {
@@ -215,16 +227,27 @@ func (s *Server) router(b config.HTTPDBinding) http.Handler {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok"))
 	})
-	r.Get("/openapi/openapi.yaml", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/yaml")
-		_, _ = w.Write(openapi.Spec)
-	})
+	if s.webRoot == "" {
+		s.appRoutes(r, b)
+	} else {
+		r.Route(s.webRoot, func(r chi.Router) { s.appRoutes(r, b) })
+	}
+	return r
+}
+
+// appRoutes are the routes under web_root.
+func (s *Server) appRoutes(r chi.Router, b config.HTTPDBinding) {
+	if s.cfg.OpenAPIPath != "" {
+		r.Get("/openapi/openapi.yaml", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/yaml")
+			_, _ = w.Write(openapi.Spec)
+		})
+	}
 	if b.EnableRESTAPI {
 		r.Route(apiPrefix, s.apiRoutes)
 	}
 	// The web admin (/web/admin) and web client (/web/client) mount here
 	// when b.EnableWebAdmin / b.EnableWebClient are set.
-	return r
 }
 
 const apiPrefix = "/api/v2"
@@ -419,6 +442,16 @@ func (s *Server) tlsConfig(b config.HTTPDBinding) (*tls.Config, error) {
 		Certificates: []tls.Certificate{cert},
 		MinVersion:   tls.VersionTLS12,
 		NextProtos:   []string{"h2", "http/1.1"},
+	}
+	if len(b.TLSProtocols) > 0 {
+		cfg.NextProtos = nil
+		for _, p := range b.TLSProtocols {
+			p = strings.TrimSpace(p)
+			if p != "h2" && p != "http/1.1" {
+				return nil, fmt.Errorf("httpd: unsupported tls_protocols entry %q: h2 or http/1.1", p)
+			}
+			cfg.NextProtos = append(cfg.NextProtos, p)
+		}
 	}
 	if b.MinTLSVersion == 13 {
 		cfg.MinVersion = tls.VersionTLS13

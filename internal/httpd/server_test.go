@@ -138,9 +138,39 @@ func TestTLSConfigErrors(t *testing.T) {
 	if cfg, err := s.tlsConfig(b); err != nil || cfg.ClientAuth != tls.RequireAndVerifyClientCert {
 		t.Fatalf("client auth: %v", err)
 	}
+	b = base
+	b.TLSProtocols = []string{"http/1.1"}
+	if cfg, err := s.tlsConfig(b); err != nil || len(cfg.NextProtos) != 1 || cfg.NextProtos[0] != "http/1.1" {
+		t.Fatalf("tls_protocols: %v", err)
+	}
+	b.TLSProtocols = []string{"spdy/3"}
+	if _, err := s.tlsConfig(b); err == nil {
+		t.Fatal("unknown ALPN protocol accepted")
+	}
 	// Falls back to the global certificate.
 	s.cfg.CertificateFile, s.cfg.CertificateKeyFile = "cert.pem", "key.pem"
 	if _, err := s.tlsConfig(config.HTTPDBinding{EnableHTTPS: true}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestWebRootAndOpenAPIPath(t *testing.T) {
+	e := newTestEnv(t, func(o *Options) { o.Config.WebRoot = "/sftpgo/" })
+	e.expect(http.StatusOK, http.MethodGet, "/healthz", nil, nil)
+	e.expect(http.StatusNotFound, http.MethodGet, "/api/v2/token", basic(testAdmin, testPassword), nil)
+	r := e.expect(http.StatusOK, http.MethodGet, "/sftpgo/api/v2/token", basic(testAdmin, testPassword), nil)
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	r.json(t, &tok)
+	r = e.expect(http.StatusCreated, http.MethodPost, "/sftpgo/api/v2/users", bearer(tok.AccessToken), testUser("rooted"))
+	if loc := r.header.Get("Location"); loc != "/sftpgo/api/v2/users/rooted" {
+		t.Fatalf("Location %q", loc)
+	}
+	e.expect(http.StatusOK, http.MethodGet, "/sftpgo/openapi/openapi.yaml", nil, nil)
+
+	// An empty openapi_path disables serving the spec.
+	e2 := newTestEnv(t, func(o *Options) { o.Config.OpenAPIPath = "" })
+	e2.expect(http.StatusNotFound, http.MethodGet, "/openapi/openapi.yaml", nil, nil)
+	e2.expect(http.StatusOK, http.MethodGet, "/healthz", nil, nil)
 }

@@ -5,19 +5,25 @@ import (
 	"encoding/base64"
 	"errors"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
+
+	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
 )
 
 // Token audiences; the REST API accepts only tokenAudienceAPI. The web UIs
 // will use their own so a browser cookie is never a REST credential.
 const tokenAudienceAPI = "API"
 
-// tokenDuration is the lifetime of a REST API token.
-const tokenDuration = 20 * time.Minute
+// Token lifetime: httpd.jwt_lifetime minutes, 20 by default, 720 at most.
+const (
+	defaultTokenLifetime = 20 * time.Minute
+	maxTokenLifetime     = 720 * time.Minute
+)
 
 // tokenClaims are the JWT claims of an admin token. Permissions are
 // informational: every request reloads the admin from the store.
@@ -30,32 +36,47 @@ type tokenClaims struct {
 	Signature string `json:"sig,omitempty"`
 }
 
-// adminSignature summarises the stored password hash of an admin.
-func adminSignature(username, passwordHash string) string {
-	sum := sha256.Sum256([]byte(username + "\x00" + passwordHash))
+// signature summarises what a token is bound to in the stored admin: its
+// password hash and, with bindUpdates, its last change.
+func (m *tokenManager) signature(a *dataprovider.Admin) string {
+	v := a.Username + "\x00" + a.Password
+	if m.bindUpdates {
+		v += "\x00" + strconv.FormatInt(a.UpdatedAt, 10)
+	}
+	sum := sha256.Sum256([]byte(v))
 	return base64.RawURLEncoding.EncodeToString(sum[:12])
 }
 
 // tokenManager signs, verifies and revokes JWTs (HS256).
 type tokenManager struct {
 	key []byte
-	// bindIP: token_validation 0 binds a token to the client IP it was
-	// issued to; 1 disables that check.
+	// bindIP: token_validation bit 1 unset binds a token to the client IP
+	// it was issued to.
 	bindIP bool
-	now    func() time.Time
+	// bindUpdates: token_validation bit 2 invalidates tokens whenever the
+	// admin account changes, not only its password.
+	bindUpdates bool
+	lifetime    time.Duration
+	now         func() time.Time
 
 	mu      sync.Mutex
 	revoked map[string]time.Time // jti -> expiry
 }
 
-func newTokenManager(key []byte, validation int, now func() time.Time) *tokenManager {
-	return &tokenManager{key: key, bindIP: validation&1 == 0, now: now, revoked: map[string]time.Time{}}
+func newTokenManager(key []byte, validation, lifetimeMinutes int, now func() time.Time) *tokenManager {
+	lifetime := time.Duration(lifetimeMinutes) * time.Minute
+	if lifetime <= 0 {
+		lifetime = defaultTokenLifetime
+	}
+	lifetime = min(lifetime, maxTokenLifetime)
+	return &tokenManager{key: key, bindIP: validation&1 == 0, bindUpdates: validation&2 != 0,
+		lifetime: lifetime, now: now, revoked: map[string]time.Time{}}
 }
 
 // issue returns a signed token for the admin, bound to ip when configured.
 func (m *tokenManager) issue(username string, perms []string, sig, ip string) (string, time.Time, error) {
 	now := m.now()
-	exp := now.Add(tokenDuration)
+	exp := now.Add(m.lifetime)
 	aud := jwt.ClaimStrings{tokenAudienceAPI}
 	if m.bindIP {
 		aud = append(aud, ip)
@@ -118,7 +139,7 @@ func (m *tokenManager) revoke(claims *tokenClaims) {
 			delete(m.revoked, id)
 		}
 	}
-	exp := now.Add(tokenDuration)
+	exp := now.Add(m.lifetime)
 	if claims.ExpiresAt != nil {
 		exp = claims.ExpiresAt.Time
 	}
