@@ -104,9 +104,17 @@ func TestTokenValidationAccountChanges(t *testing.T) {
 	}{{0, http.StatusOK}, {2, http.StatusUnauthorized}} {
 		e := newTestEnv(t, func(o *Options) { o.Config.TokenValidation = c.validation })
 		adm := e.adminAuth()
-		// Any change to the account, here its profile.
+		// Any change to the account: its profile, its password.
 		e.expect(http.StatusOK, http.MethodPut, "/api/v2/admin/profile", adm, map[string]any{"description": "changed"})
 		e.expect(c.want, http.MethodGet, "/api/v2/version", adm, nil)
+		adm = e.adminAuth()
+		e.expect(http.StatusOK, http.MethodPut, "/api/v2/admin/changepwd", adm,
+			map[string]string{"current_password": testPassword, "new_password": "N3w-password!"})
+		e.expect(c.want, http.MethodGet, "/api/v2/version", adm, nil)
+		if err := e.store.UpdateAdmin(context.Background(), &dataprovider.Admin{Username: testAdmin, Password: testPassword,
+			Status: 1, Permissions: []string{"*"}}); err != nil {
+			t.Fatal(err)
+		}
 		// A fresh token works either way.
 		e.expect(http.StatusOK, http.MethodGet, "/api/v2/version", e.adminAuth(), nil)
 	}

@@ -31,18 +31,20 @@ type tokenClaims struct {
 	jwt.RegisteredClaims
 	Username    string   `json:"username"`
 	Permissions []string `json:"permissions,omitempty"`
-	// Signature binds the token to the admin's password: changing it
-	// invalidates the tokens issued before.
+	// Signature binds the token to the state of the admin account (see
+	// tokenManager.signature).
 	Signature string `json:"sig,omitempty"`
 }
 
-// signature summarises what a token is bound to in the stored admin: its
-// password hash and, with bindUpdates, its last change.
+// signature summarises the stored admin a token is bound to when
+// token_validation bit 2 is set: any change to the account (password,
+// permissions, profile) changes it. Without that bit tokens are not bound
+// to the account's state.
 func (m *tokenManager) signature(a *dataprovider.Admin) string {
-	v := a.Username + "\x00" + a.Password
-	if m.bindUpdates {
-		v += "\x00" + strconv.FormatInt(a.UpdatedAt, 10)
+	if !m.bindUpdates {
+		return ""
 	}
+	v := a.Username + "\x00" + a.Password + "\x00" + strconv.FormatInt(a.UpdatedAt, 10)
 	sum := sha256.Sum256([]byte(v))
 	return base64.RawURLEncoding.EncodeToString(sum[:12])
 }
