@@ -117,6 +117,7 @@ type Server struct {
 	now         func() time.Time
 	// webRoot prefixes every path but /healthz ("" or e.g. "/sftpgo").
 	webRoot string
+	certs   *certStore
 
 	mu      sync.Mutex
 	servers []*http.Server
@@ -152,6 +153,7 @@ func newServer(opts Options, st store) (*Server, error) {
 		status:      opts.Status,
 		now:         time.Now,
 		webRoot:     normalizeWebRoot(opts.Config.WebRoot),
+		certs:       newCertStore(),
 	}
 	s.tokens = newTokenManager(key, opts.Config.TokenValidation, opts.Config.JWTLifetime, func() time.Time { return s.now() })
 	for _, b := range opts.Config.Bindings {
@@ -425,7 +427,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 // tlsConfig builds the TLS settings of a binding: its own certificate or
 // the global one, min_tls_version (12 or 13), cipher suites by Go name and
-// client certificates when client_auth_type is 1.
+// client certificates (checked against ca_revocation_lists) when
+// client_auth_type is 1. Certificates and CRLs are reloaded by Reload.
 func (s *Server) tlsConfig(b config.HTTPDBinding) (*tls.Config, error) {
 	certFile, keyFile := b.CertificateFile, b.CertificateKeyFile
 	if certFile == "" || keyFile == "" {
@@ -434,13 +437,13 @@ func (s *Server) tlsConfig(b config.HTTPDBinding) (*tls.Config, error) {
 	if certFile == "" || keyFile == "" {
 		return nil, fmt.Errorf("httpd: binding %s:%d has enable_https but no certificate", b.Address, b.Port)
 	}
-	cert, err := tls.LoadX509KeyPair(resolvePath(s.configDir, certFile), resolvePath(s.configDir, keyFile))
+	getCert, err := s.certs.add(resolvePath(s.configDir, certFile), resolvePath(s.configDir, keyFile))
 	if err != nil {
-		return nil, fmt.Errorf("httpd: load certificate: %w", err)
+		return nil, err
 	}
 	cfg := &tls.Config{
-		Certificates: []tls.Certificate{cert},
-		MinVersion:   tls.VersionTLS12,
+		GetCertificate: getCert,
+		MinVersion:     tls.VersionTLS12,
 		NextProtos:   []string{"h2", "http/1.1"},
 	}
 	if len(b.TLSProtocols) > 0 {
@@ -482,6 +485,10 @@ func (s *Server) tlsConfig(b config.HTTPDBinding) (*tls.Config, error) {
 		}
 		cfg.ClientCAs = pool
 		cfg.ClientAuth = tls.RequireAndVerifyClientCert
+		if err := s.certs.loadCRLs(s.crlFiles()); err != nil {
+			return nil, err
+		}
+		cfg.VerifyPeerCertificate = s.certs.verifyNotRevoked
 	}
 	return cfg, nil
 }

@@ -113,7 +113,7 @@ func TestStartHTTPS(t *testing.T) {
 func TestTLSConfigErrors(t *testing.T) {
 	dir := t.TempDir()
 	writeSelfSigned(t, dir)
-	s := &Server{configDir: dir}
+	s := &Server{configDir: dir, certs: newCertStore()}
 	base := config.HTTPDBinding{EnableHTTPS: true, CertificateFile: "cert.pem", CertificateKeyFile: "key.pem"}
 	if _, err := s.tlsConfig(base); err != nil {
 		t.Fatal(err)
