@@ -36,19 +36,6 @@ type tokenClaims struct {
 	Signature string `json:"sig,omitempty"`
 }
 
-// signature summarises the stored admin a token is bound to when
-// token_validation bit 2 is set: any change to the account (password,
-// permissions, profile) changes it. Without that bit tokens are not bound
-// to the account's state.
-func (m *tokenManager) signature(a *dataprovider.Admin) string {
-	if !m.bindUpdates {
-		return ""
-	}
-	v := a.Username + "\x00" + a.Password + "\x00" + strconv.FormatInt(a.UpdatedAt, 10)
-	sum := sha256.Sum256([]byte(v))
-	return base64.RawURLEncoding.EncodeToString(sum[:12])
-}
-
 // tokenManager signs, verifies and revokes JWTs (HS256).
 type tokenManager struct {
 	key []byte
@@ -73,6 +60,19 @@ func newTokenManager(key []byte, validation, lifetimeMinutes int, now func() tim
 	lifetime = min(lifetime, maxTokenLifetime)
 	return &tokenManager{key: key, bindIP: validation&1 == 0, bindUpdates: validation&2 != 0,
 		lifetime: lifetime, now: now, revoked: map[string]time.Time{}}
+}
+
+// signature summarises the stored admin a token is bound to when
+// token_validation bit 2 is set: any change to the account (password,
+// permissions, profile) changes it. Without that bit tokens are not bound
+// to the account's state.
+func (m *tokenManager) signature(a *dataprovider.Admin) string {
+	if !m.bindUpdates {
+		return ""
+	}
+	v := a.Username + "\x00" + a.Password + "\x00" + strconv.FormatInt(a.UpdatedAt, 10)
+	sum := sha256.Sum256([]byte(v))
+	return base64.RawURLEncoding.EncodeToString(sum[:12])
 }
 
 // issue returns a signed token for the admin, bound to ip when configured.
