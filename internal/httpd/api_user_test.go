@@ -125,12 +125,12 @@ func TestUserPaging(t *testing.T) {
 		return strings.Join(out, ",")
 	}
 	for q, want := range map[string]string{
-		"":                          "u1,u2,u3",
-		"?order=DESC":               "u3,u2,u1",
-		"?limit=2":                  "u1,u2",
-		"?limit=2&offset=2":         "u3",
+		"":                            "u1,u2,u3",
+		"?order=DESC":                 "u3,u2,u1",
+		"?limit=2":                    "u1,u2",
+		"?limit=2&offset=2":           "u3",
 		"?offset=1&limit=1&order=ASC": "u2",
-		"?limit=100000":             "u1,u2,u3",
+		"?limit=100000":               "u1,u2,u3",
 	} {
 		if got := names(q); got != want {
 			t.Errorf("users%s = %q, want %q", q, got, want)

@@ -444,7 +444,7 @@ func (s *Server) tlsConfig(b config.HTTPDBinding) (*tls.Config, error) {
 	cfg := &tls.Config{
 		GetCertificate: getCert,
 		MinVersion:     tls.VersionTLS12,
-		NextProtos:   []string{"h2", "http/1.1"},
+		NextProtos:     []string{"h2", "http/1.1"},
 	}
 	if len(b.TLSProtocols) > 0 {
 		cfg.NextProtos = nil
