@@ -13,6 +13,9 @@ declare -A tools=(
   [curl]=curl
   [rclone]=rclone
   [litmus]=litmus
+  [vsftpd]=vsftpd
+  [node]=nodejs
+  [npm]=npm
 )
 
 missing=()
@@ -37,6 +40,15 @@ if [ -d /run ] && [ ! -d /run/sshd ]; then
   mkdir -p /run/sshd 2>/dev/null || true
 fi
 
+
+# npm emulators, kept inside the repository (ignored by git): Azurite for
+# the Azure Blob backend tests. Tests look for .cache/npm/node_modules/.bin.
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+NPM_DIR="$REPO/.cache/npm"
+if ! [ -x "$NPM_DIR/node_modules/.bin/azurite-blob" ]; then
+  mkdir -p "$NPM_DIR"
+  npm install --silent --no-audit --no-fund --prefix "$NPM_DIR" azurite@3.35.0
+fi
 
 # The linter `make lint` runs.
 if ! [ -x "$(go env GOPATH)/bin/staticcheck" ]; then
