@@ -23,6 +23,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/sftpgo-ng/sftpgo/internal/common"
 	"github.com/sftpgo-ng/sftpgo/internal/config"
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
 	"github.com/sftpgo-ng/sftpgo/openapi"
@@ -37,28 +38,11 @@ type VersionInfo struct {
 }
 
 // Transfer is one upload or download in progress on a connection.
-type Transfer struct {
-	// OperationType is "upload" or "download".
-	OperationType string `json:"operation_type"`
-	Path          string `json:"path"`
-	// StartTime is a unix timestamp in milliseconds.
-	StartTime int64 `json:"start_time"`
-	Size      int64 `json:"size"`
-}
+type Transfer = common.TransferStatus
 
 // ConnectionStatus describes an active client connection for
-// GET /api/v2/connections. Times are unix timestamps in milliseconds.
-type ConnectionStatus struct {
-	Username        string     `json:"username"`
-	ConnectionID    string     `json:"connection_id"`
-	ClientVersion   string     `json:"client_version,omitempty"`
-	RemoteAddress   string     `json:"remote_address"`
-	ConnectionTime  int64      `json:"connection_time"`
-	Command         string     `json:"command,omitempty"`
-	LastActivity    int64      `json:"last_activity"`
-	Protocol        string     `json:"protocol"`
-	ActiveTransfers []Transfer `json:"active_transfers,omitempty"`
-}
+// GET /api/v2/connections.
+type ConnectionStatus = common.ConnectionStatus
 
 // ConnectionsProvider lists and closes the active protocol connections.
 type ConnectionsProvider interface {
