@@ -3,7 +3,9 @@ package sftpd
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/base32"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -12,8 +14,10 @@ import (
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
 
+	"github.com/sftpgo-ng/sftpgo/internal/common"
 	"github.com/sftpgo-ng/sftpgo/internal/config"
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
+	"github.com/sftpgo-ng/sftpgo/internal/kms"
 )
 
 func newCA(t *testing.T) (ssh.Signer, string) {
@@ -133,4 +137,50 @@ func TestMaxSessions(t *testing.T) {
 			t.Fatal("second session allowed with max_sessions 1")
 		}
 	}
+}
+
+func TestTOTPOverKeyboardInteractive(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	key := []byte("0123456789abcdef0123")
+	secret := base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(key)
+	pub := newUserKey(t)
+	e.addUser(t, "tara", pub, func(u *dataprovider.User) {
+		u.Filters.TOTPConfig = dataprovider.TOTPConfig{Enabled: true, ConfigName: "Default",
+			Secret: kms.NewPlainSecret(secret), Protocols: []string{"SSH"}}
+	})
+	kbd := func(password, code string) ssh.AuthMethod {
+		return ssh.KeyboardInteractive(func(name, instruction string, questions []string, echos []bool) ([]string, error) {
+			switch {
+			case len(questions) == 1 && questions[0] == "Password: ":
+				return []string{password}, nil
+			case len(questions) == 1 && questions[0] == "Authentication code: ":
+				return []string{code}, nil
+			}
+			return nil, errors.New("unexpected questions")
+		})
+	}
+	good := common.TOTPCode(key, time.Now().Unix()/30, "sha1", 6)
+	c, err := e.dial(t, "tara", kbd(testPassword, good))
+	if err != nil {
+		t.Fatalf("password and code: %v", err)
+	}
+	c.Close()
+	bad := "000000"
+	if bad == good {
+		bad = "111111"
+	}
+	if c, err := e.dial(t, "tara", kbd(testPassword, bad)); err == nil {
+		c.Close()
+		t.Fatal("wrong code accepted")
+	}
+	if c, err := e.dial(t, "tara", ssh.Password(testPassword)); err == nil {
+		c.Close()
+		t.Fatal("password alone accepted with a second factor")
+	}
+	// public keys are not affected by the second factor
+	c, err = e.dial(t, "tara", ssh.PublicKeys(pub.signer))
+	if err != nil {
+		t.Fatalf("public key: %v", err)
+	}
+	c.Close()
 }
