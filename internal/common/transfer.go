@@ -262,6 +262,9 @@ func (c *BaseConnection) OpenForWrite(ctx context.Context, vpath string, opts Wr
 		if !t.resume {
 			flag |= os.O_TRUNC
 		}
+		if opts.Exclusive && t.tmpPath == "" {
+			flag |= os.O_EXCL
+		}
 		t.wfile, err = rfs.OpenFile(ctx, writePath, flag, mode)
 		if err == nil && t.resume && t.seqOff < t.existing {
 			if err = t.wfile.Truncate(t.seqOff); err == nil {
