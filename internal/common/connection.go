@@ -51,7 +51,8 @@ type BaseConnection struct {
 // NewConnection creates the session state of an authenticated user. id
 // must be unique in the process; disconnect (optional) closes the network
 // connection and is called by CloseConnection and the idle checker. The
-// connection is not registered: call AddConnection.
+// connection is not registered: call AddConnection, and Close in any
+// case (it releases the storages the session opened).
 func (s *Server) NewConnection(id, protocol, remoteAddr, clientVersion string, user dataprovider.User, disconnect func() error) *BaseConnection {
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &BaseConnection{

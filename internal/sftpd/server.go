@@ -301,11 +301,11 @@ func (s *Server) handleConn(nc net.Conn) {
 	}
 	user := auth.user
 	conn := s.common.NewConnection(newConnID(), protocolSSH, remote, string(sconn.ClientVersion()), user, sconn.Close)
+	defer conn.Close()
 	if err := s.common.AddConnection(conn); err != nil {
 		s.common.LoginFailed(remote, user.Username, auth.method, protocolSSH, err)
 		return
 	}
-	defer conn.Close()
 	s.common.LoginSucceeded(context.Background(), &user, protocolSSH, auth.method, remote)
 
 	var wg sync.WaitGroup
