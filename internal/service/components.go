@@ -43,6 +43,7 @@ func (s *Service) buildComponents() error {
 		KMS:          s.kms,
 		Logger:       s.logger,
 		UsersBaseDir: s.resolve(cfg.DataProvider.UsersBaseDir),
+		TrackQuota:   common.QuotaTrackingFromConfig(cfg.DataProvider.TrackQuota),
 	})
 	if err != nil {
 		return fmt.Errorf("common: %w", err)
