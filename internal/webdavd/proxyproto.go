@@ -219,4 +219,3 @@ func readProxyV2(br *bufio.Reader) (net.Addr, error) {
 	}
 	return nil, nil
 }
-
