@@ -226,3 +226,9 @@ func requireTool(t testing.TB, name string) string {
 	}
 	return p
 }
+
+type (
+	configBinding    = config.WebDAVDBinding
+	configCommon     = config.CommonConfig
+	configUsersCache = config.UsersCacheConfig
+)
