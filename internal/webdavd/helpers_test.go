@@ -232,3 +232,5 @@ type (
 	configCommon     = config.CommonConfig
 	configUsersCache = config.UsersCacheConfig
 )
+
+type configWebDAVD = config.WebDAVDConfig
