@@ -49,6 +49,39 @@ func etagOf(fi os.FileInfo) string {
 type davFS struct {
 	q     *request
 	stats map[string]os.FileInfo
+	// dead properties of the members of listed directories, read in one
+	// go; a listed path missing here has none
+	props  map[string]map[xml.Name]webdav.Property
+	listed map[string]bool
+}
+
+// deadProps returns the dead properties of vpath, from the prefetched
+// listing when its directory was listed.
+func (d *davFS) deadProps(vpath string) (map[xml.Name]webdav.Property, error) {
+	if d.listed[path.Dir(vpath)] && vpath != "/" {
+		return d.props[vpath], nil
+	}
+	return d.q.s.props.get(d.q.username(), vpath)
+}
+
+// prefetchProps reads the dead properties of the members of dir.
+func (d *davFS) prefetchProps(dir string) {
+	if d.listed[dir] {
+		return
+	}
+	m, err := d.q.s.props.children(d.q.username(), dir)
+	if err != nil {
+		d.q.conn.Logger().Warn("unable to read dead properties", "path", dir, "error", err)
+		return
+	}
+	if d.listed == nil {
+		d.listed = make(map[string]bool)
+		d.props = make(map[string]map[xml.Name]webdav.Property)
+	}
+	d.listed[dir] = true
+	for k, v := range m {
+		d.props[k] = v
+	}
 }
 
 func (d *davFS) wrap(fi os.FileInfo, vpath string) os.FileInfo {
@@ -180,6 +213,7 @@ func (f *davFile) Readdir(count int) ([]os.FileInfo, error) {
 			return nil, err
 		}
 		f.lister = l
+		f.fs.prefetchProps(f.vpath)
 	}
 	var out []os.FileInfo
 	for count <= 0 || len(out) < count {
@@ -279,13 +313,14 @@ func (f *davFile) Close() error {
 // live property without computing it.
 func (f *davFile) DeadProps() (map[xml.Name]webdav.Property, error) {
 	q := f.fs.q
-	m, err := q.s.props.get(q.username(), f.vpath)
+	stored, err := f.fs.deadProps(f.vpath)
 	if err != nil {
 		q.conn.Logger().Warn("unable to read dead properties", "path", f.vpath, "error", err)
 		return nil, err
 	}
-	if m == nil {
-		m = make(map[xml.Name]webdav.Property, 1)
+	m := make(map[xml.Name]webdav.Property, len(stored)+1)
+	for k, v := range stored {
+		m[k] = v
 	}
 	name := xml.Name{Space: "DAV:", Local: "lockdiscovery"}
 	m[name] = webdav.Property{XMLName: name, InnerXML: []byte(q.lockDiscoveryXML(q.s.locks.covering(q.username(), f.vpath)))}

@@ -90,6 +90,37 @@ func (s *propStore) get(user, vpath string) (map[xml.Name]webdav.Property, error
 	return m, err
 }
 
+// children returns the dead properties of the direct members of dir that
+// have any, read in one transaction (a Depth 1 PROPFIND asks for all of
+// them).
+func (s *propStore) children(user, dir string) (map[string]map[xml.Name]webdav.Property, error) {
+	out := make(map[string]map[xml.Name]webdav.Property)
+	prefix := []byte(dir + "/")
+	if dir == "/" {
+		prefix = []byte("/")
+	}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(userBucket(user))
+		if b == nil {
+			return nil
+		}
+		c := b.Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			rest := k[len(prefix):]
+			if len(rest) == 0 || bytes.IndexByte(rest, '/') >= 0 {
+				continue
+			}
+			m, err := decodeProps(v)
+			if err != nil {
+				return err
+			}
+			out[string(k)] = m
+		}
+		return nil
+	})
+	return out, err
+}
+
 // patch applies PROPPATCH instructions atomically, as
 // webdav.DeadPropsHolder.Patch describes: every property set or removed
 // gets 200, or nothing changes.

@@ -1,6 +1,7 @@
 package webdavd
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"io/fs"
@@ -203,8 +204,27 @@ func (q *request) handlePropfind() {
 	if !q.checkXMLBody() {
 		return
 	}
-	q.xnet().ServeHTTP(q.w, q.r)
+	// x/net/webdav flushes after every response element; collect them in
+	// bigger writes
+	bw := &bufferedResponse{ResponseWriter: q.w}
+	bw.buf = bufio.NewWriterSize(writerFunc(bw.ResponseWriter.Write), 64<<10)
+	q.xnet().ServeHTTP(bw, q.r)
+	if err := bw.buf.Flush(); err != nil {
+		q.conn.Logger().Debug("PROPFIND response", "error", err)
+	}
 }
+
+// bufferedResponse buffers the body of a response.
+type bufferedResponse struct {
+	http.ResponseWriter
+	buf *bufio.Writer
+}
+
+func (b *bufferedResponse) Write(p []byte) (int, error) { return b.buf.Write(p) }
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
 // handleProppatch checks the target, the permission and the body; lock
 // checks happen in x/net/webdav through lockSystem.
