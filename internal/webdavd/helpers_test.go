@@ -18,9 +18,11 @@ import (
 	"time"
 
 	"github.com/sftpgo-ng/sftpgo/internal/common"
+	"github.com/sftpgo-ng/sftpgo/internal/common/commontest"
 	"github.com/sftpgo-ng/sftpgo/internal/config"
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
 	"github.com/sftpgo-ng/sftpgo/internal/kms"
+	"github.com/sftpgo-ng/sftpgo/internal/vfs"
 )
 
 // syncBuffer is a log sink safe for concurrent writes.
@@ -63,6 +65,7 @@ type envOpts struct {
 	configDir string // reuse (restart tests)
 	store     *dataprovider.Store
 	base      string
+	newFs     common.FsFactory // storage override (streaming backends)
 }
 
 func newEnv(t testing.TB, o envOpts) *env {
@@ -89,7 +92,7 @@ func newEnv(t testing.TB, o envOpts) *env {
 		}
 		t.Cleanup(func() { store.Close() })
 	}
-	cs, err := common.New(o.common, common.Deps{Store: store, KMS: km, Logger: logger, UsersBaseDir: filepath.Join(base, "users")})
+	cs, err := common.New(o.common, common.Deps{Store: store, KMS: km, Logger: logger, UsersBaseDir: filepath.Join(base, "users"), NewFs: o.newFs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,3 +237,9 @@ type (
 )
 
 type configWebDAVD = config.WebDAVDConfig
+
+// streamingFs builds local storage seen through the core vfs.Fs only:
+// stream reads and writes, no random access, no server-side copy.
+func streamingFs(_ dataprovider.Filesystem, root string, _ common.Decrypter) (vfs.Fs, error) {
+	return commontest.StreamFs{Fs: commontest.NewLocalFs(root)}, nil
+}

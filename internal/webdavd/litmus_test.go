@@ -19,8 +19,21 @@ var litmusSummary = regexp.MustCompile("summary for `([a-z]+)': of ([0-9]+) test
 // one suite at a time (litmus stops at the first failing suite), each in
 // a collection of its own.
 func TestLitmus(t *testing.T) {
+	runLitmus(t, envOpts{})
+}
+
+// TestLitmusStreamingStorage runs litmus over storage that only streams
+// (no random access, no server-side copy), like object stores.
+func TestLitmusStreamingStorage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	runLitmus(t, envOpts{newFs: streamingFs})
+}
+
+func runLitmus(t *testing.T, o envOpts) {
 	bin := requireTool(t, "litmus")
-	e := newEnv(t, envOpts{})
+	e := newEnv(t, o)
 	e.addUser(t, "litmus", nil)
 	suites := []struct {
 		name  string

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
+	"github.com/sftpgo-ng/sftpgo/internal/kms"
 )
 
 func TestAuthentication(t *testing.T) {
@@ -133,7 +134,12 @@ func TestUserCacheExpiryAndSize(t *testing.T) {
 // net/http and checks hashes, ETag, Last-Modified, Range and conditional
 // GETs.
 func TestGoClientRoundTrip(t *testing.T) {
-	e := newEnv(t, envOpts{})
+	t.Run("local", func(t *testing.T) { testGoClientRoundTrip(t, envOpts{}) })
+	t.Run("streaming", func(t *testing.T) { testGoClientRoundTrip(t, envOpts{newFs: streamingFs}) })
+}
+
+func testGoClientRoundTrip(t *testing.T, o envOpts) {
+	e := newEnv(t, o)
 	e.addUser(t, "alice", nil)
 	data := randomBytes(t, 9<<20+123)
 	if code, body := e.status(t, "PUT", "/big.bin", "alice", data, nil); code != http.StatusCreated {
@@ -200,7 +206,12 @@ func TestGoClientRoundTrip(t *testing.T) {
 // TestUploadStreams checks that an upload reaches the storage while the
 // client is still sending: the body is never buffered whole.
 func TestUploadStreams(t *testing.T) {
-	e := newEnv(t, envOpts{})
+	t.Run("local", func(t *testing.T) { testUploadStreams(t, envOpts{}) })
+	t.Run("streaming", func(t *testing.T) { testUploadStreams(t, envOpts{newFs: streamingFs}) })
+}
+
+func testUploadStreams(t *testing.T, o envOpts) {
+	e := newEnv(t, o)
 	e.addUser(t, "alice", nil)
 	pr, pw := io.Pipe()
 	chunk := randomBytes(t, 4<<20)
@@ -682,5 +693,43 @@ func TestDeleteRefusesTreeWithMount(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(e.base, "homes", "alice", "top", "f.txt")); !os.IsNotExist(err) {
 		t.Fatalf("source left: %v", err)
+	}
+}
+
+// TestEncryptedStorage round-trips through the encrypted local backend:
+// sizes are plaintext sizes and ranges decrypt the right bytes.
+func TestEncryptedStorage(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	e.addUser(t, "enc", func(u *dataprovider.User) {
+		u.FsConfig = dataprovider.Filesystem{
+			Provider:    dataprovider.CryptedFilesystemProvider,
+			CryptConfig: dataprovider.CryptConfig{Passphrase: kms.NewPlainSecret("a long test passphrase")},
+		}
+	})
+	data := randomBytes(t, 3<<20+77)
+	if code, body := e.status(t, "PUT", "/secret.bin", "enc", data, nil); code != http.StatusCreated {
+		t.Fatalf("PUT: %d %s", code, body)
+	}
+	raw, err := os.ReadFile(filepath.Join(e.base, "homes", "enc", "secret.bin"))
+	if err != nil || bytes.Contains(raw, data[:64]) {
+		t.Fatalf("stored in clear or missing: %v", err)
+	}
+	code, body := e.status(t, "GET", "/secret.bin", "enc", nil, nil)
+	if code != http.StatusOK || sha([]byte(body)) != sha(data) {
+		t.Fatalf("GET: %d", code)
+	}
+	code, body = e.status(t, "GET", "/secret.bin", "enc", nil, map[string]string{"Range": "bytes=2000000-2000099"})
+	if code != http.StatusPartialContent || body != string(data[2000000:2000100]) {
+		t.Fatalf("Range: %d", code)
+	}
+	code, body = e.status(t, "PROPFIND", "/secret.bin", "enc", nil, map[string]string{"Depth": "0"})
+	if code != http.StatusMultiStatus || !strings.Contains(body, fmt.Sprintf(">%d<", len(data))) {
+		t.Fatalf("PROPFIND size: %d %s", code, body)
+	}
+	if code, _ := e.status(t, "COPY", "/secret.bin", "enc", nil, map[string]string{"Destination": e.url + "copy.bin"}); code != http.StatusCreated {
+		t.Fatalf("COPY: %d", code)
+	}
+	if code, body := e.status(t, "GET", "/copy.bin", "enc", nil, nil); code != http.StatusOK || sha([]byte(body)) != sha(data) {
+		t.Fatalf("GET copy: %d", code)
 	}
 }
