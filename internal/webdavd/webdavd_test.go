@@ -55,7 +55,7 @@ func TestAuthentication(t *testing.T) {
 			}
 		})
 	}
-	if !strings.Contains(e.logs.String(), `"sender":"connection_failed"`) || !strings.Contains(e.logs.String(), `"protocol":"DAV"`) {
+	if !strings.Contains(e.logs.String(), `"msg":"connection failed"`) || !strings.Contains(e.logs.String(), `"protocol":"DAV"`) {
 		t.Fatalf("no connection failed line in the log")
 	}
 }
