@@ -112,7 +112,9 @@ func (d *davFS) Stat(ctx context.Context, name string) (os.FileInfo, error) {
 	}
 	fi, err := d.q.conn.Stat(ctx, vpath)
 	if err != nil {
-		return nil, err
+		// x/net/webdav skips entries failing with a *PathError during a
+		// PROPFIND walk instead of aborting the response halfway
+		return nil, &fs.PathError{Op: "stat", Path: vpath, Err: err}
 	}
 	fi = d.wrap(fi, vpath)
 	d.remember(vpath, fi)
@@ -224,6 +226,13 @@ func (f *davFile) Readdir(count int) ([]os.FileInfo, error) {
 		batch, err := f.lister.Next(limit)
 		for _, fi := range batch {
 			child := path.Join(f.vpath, fi.Name())
+			if fi.Mode()&os.ModeSymlink != 0 {
+				// list what the link points to, as GET and PROPFIND on
+				// the link itself see it
+				if target, err := f.fs.q.conn.Stat(f.ctx, child); err == nil {
+					fi = target
+				}
+			}
 			wfi := f.fs.wrap(fi, child)
 			f.fs.remember(child, wfi)
 			out = append(out, wfi)

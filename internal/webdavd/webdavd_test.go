@@ -733,3 +733,30 @@ func TestEncryptedStorage(t *testing.T) {
 		t.Fatalf("GET copy: %d", code)
 	}
 }
+
+// TestPropfindSymlinks lists a link to a directory as a collection and a
+// dangling link without breaking the response.
+func TestPropfindSymlinks(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	e.addUser(t, "alice", nil)
+	e.status(t, "MKCOL", "/real", "alice", nil, nil)
+	home := filepath.Join(e.base, "homes", "alice")
+	if err := os.Symlink("real", filepath.Join(home, "link")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("nowhere", filepath.Join(home, "dangling")); err != nil {
+		t.Fatal(err)
+	}
+	code, body := e.status(t, "PROPFIND", "/", "alice", nil, map[string]string{"Depth": "1"})
+	if code != http.StatusMultiStatus {
+		t.Fatalf("PROPFIND: %d %s", code, body)
+	}
+	ms := parseMultistatus(t, body)
+	found := map[string]bool{}
+	for _, r := range ms.Responses {
+		found[r.Href] = true
+	}
+	if !found["/link/"] || !found["/real/"] || !found["/"] || !found["/dangling"] {
+		t.Fatalf("hrefs %v", found)
+	}
+}
