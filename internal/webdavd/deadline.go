@@ -13,6 +13,9 @@ import (
 // forward by common.idle_timeout, so only a stalled transfer fails.
 
 func (q *request) transferIdle() time.Duration {
+	if q.s.transferIdle > 0 {
+		return q.s.transferIdle
+	}
 	return time.Duration(q.s.common.Config().IdleTimeout) * time.Minute
 }
 

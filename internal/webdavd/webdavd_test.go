@@ -760,3 +760,39 @@ func TestPropfindSymlinks(t *testing.T) {
 		t.Fatalf("hrefs %v", found)
 	}
 }
+
+// TestStalledUpload checks that an upload whose client stops sending is
+// ended by the idle deadline and leaves nothing behind.
+func TestStalledUpload(t *testing.T) {
+	e := newEnv(t, envOpts{common: configCommon{UploadMode: 1}})
+	e.srv.transferIdle = 300 * time.Millisecond
+	e.addUser(t, "alice", nil)
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	go func() {
+		req, _ := http.NewRequest("PUT", e.url+"stalled.bin", pr)
+		req.ContentLength = 1 << 20
+		req.SetBasicAuth("alice", testPassword)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	pw.Write([]byte("a few bytes and then nothing"))
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		seen := false
+		for _, c := range e.common.Connections() {
+			seen = seen || len(c.ActiveTransfers) > 0
+		}
+		if !seen && e.common.ActiveSessions("alice") == 0 && strings.Contains(e.logs.String(), "upload failed") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("stalled upload still running")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(e.base, "homes", "alice")); len(entries) != 0 {
+		t.Fatalf("leftovers: %v", entries)
+	}
+}
