@@ -796,3 +796,19 @@ func TestStalledUpload(t *testing.T) {
 		t.Fatalf("leftovers: %v", entries)
 	}
 }
+
+func TestWin32LastModifiedTime(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	e.addUser(t, "alice", nil)
+	e.status(t, "PUT", "/w.txt", "alice", []byte("x"), nil)
+	body := `<?xml version="1.0" encoding="utf-8"?><D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:schemas-microsoft-com:"><D:set><D:prop>` +
+		`<Z:Win32LastModifiedTime>Thu, 01 Jan 2015 10:00:00 GMT</Z:Win32LastModifiedTime></D:prop></D:set></D:propertyupdate>`
+	if code, resp := e.status(t, "PROPPATCH", "/w.txt", "alice", []byte(body), nil); code != http.StatusMultiStatus || !strings.Contains(resp, "200 OK") {
+		t.Fatalf("PROPPATCH: %d %s", code, resp)
+	}
+	fi, err := os.Stat(filepath.Join(e.base, "homes", "alice", "w.txt"))
+	want := time.Date(2015, 1, 1, 10, 0, 0, 0, time.UTC)
+	if err != nil || !fi.ModTime().Equal(want) {
+		t.Fatalf("mtime %v, want %v (%v)", fi.ModTime(), want, err)
+	}
+}
