@@ -317,23 +317,18 @@ func (f *davFile) Close() error {
 	return err
 }
 
-// DeadProps implements webdav.DeadPropsHolder. Besides the stored dead
-// properties it reports DAV:lockdiscovery, which x/net/webdav lists as a
-// live property without computing it.
+// DeadProps implements webdav.DeadPropsHolder.
 func (f *davFile) DeadProps() (map[xml.Name]webdav.Property, error) {
-	q := f.fs.q
-	stored, err := f.fs.deadProps(f.vpath)
+	m, err := f.fs.deadProps(f.vpath)
 	if err != nil {
-		q.conn.Logger().Warn("unable to read dead properties", "path", f.vpath, "error", err)
+		f.fs.q.conn.Logger().Warn("unable to read dead properties", "path", f.vpath, "error", err)
 		return nil, err
 	}
-	m := make(map[xml.Name]webdav.Property, len(stored)+1)
-	for k, v := range stored {
-		m[k] = v
+	out := make(map[xml.Name]webdav.Property, len(m))
+	for k, v := range m {
+		out[k] = v
 	}
-	name := xml.Name{Space: "DAV:", Local: "lockdiscovery"}
-	m[name] = webdav.Property{XMLName: name, InnerXML: []byte(q.lockDiscoveryXML(q.s.locks.covering(q.username(), f.vpath)))}
-	return m, nil
+	return out, nil
 }
 
 // Patch implements webdav.DeadPropsHolder.
