@@ -1,6 +1,8 @@
 package webdavd
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
@@ -50,6 +52,14 @@ func TestLockManagerConflicts(t *testing.T) {
 	}
 	if m.count() != 0 {
 		t.Fatalf("%d locks left", m.count())
+	}
+	for i := range maxLocksPerUser {
+		if _, err := m.create("many", fmt.Sprintf("/f%d", i), false, false, "", time.Minute); err != nil {
+			t.Fatalf("lock %d: %v", i, err)
+		}
+	}
+	if _, err := m.create("many", "/one-more", false, false, "", time.Minute); !errors.Is(err, errTooManyLocks) {
+		t.Fatalf("lock over the cap: %v", err)
 	}
 }
 
