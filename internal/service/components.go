@@ -10,6 +10,7 @@ import (
 	"github.com/sftpgo-ng/sftpgo/internal/httpd"
 	"github.com/sftpgo-ng/sftpgo/internal/sftpd"
 	"github.com/sftpgo-ng/sftpgo/internal/version"
+	"github.com/sftpgo-ng/sftpgo/internal/webdavd"
 )
 
 // commonComponent adapts the shared connection layer to the component
@@ -58,6 +59,15 @@ func (s *Service) buildComponents() error {
 		}
 		status.sftp = srv
 		s.components = append(s.components, namedComponent{"sftpd", srv})
+	}
+
+	if hasPort(cfg.WebDAVD.Bindings, func(b config.WebDAVDBinding) int { return b.Port }) {
+		srv, err := webdavd.New(cfg.WebDAVD, conns, s.store, s.configDir, s.logger)
+		if err != nil {
+			return fmt.Errorf("webdavd: %w", err)
+		}
+		status.webdav = srv
+		s.components = append(s.components, namedComponent{"webdavd", srv})
 	}
 
 	if hasPort(cfg.HTTPD.Bindings, func(b config.HTTPDBinding) int { return b.Port }) {
