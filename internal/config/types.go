@@ -81,6 +81,9 @@ type CommonConfig struct {
 	Actions     ActionsConfig `json:"actions" mapstructure:"actions"`
 	SetstatMode int           `json:"setstat_mode" mapstructure:"setstat_mode"`
 	RenameMode  int           `json:"rename_mode" mapstructure:"rename_mode"`
+	// SymlinkMode is a bit mask of the backends where clients may create
+	// symbolic links: 1 local (and encrypted local), 2 SFTP.
+	SymlinkMode int `json:"symlink_mode" mapstructure:"symlink_mode"`
 	// ResumeMaxSize: uploads larger than this cannot be resumed on backends
 	// that need the whole file rewritten (0: no limit).
 	ResumeMaxSize         int64               `json:"resume_max_size" mapstructure:"resume_max_size"`
@@ -143,11 +146,14 @@ type SFTPDConfig struct {
 	HostCertificates                  []string       `json:"host_certificates" mapstructure:"host_certificates"`
 	HostKeyAlgorithms                 []string       `json:"host_key_algorithms" mapstructure:"host_key_algorithms"`
 	KexAlgorithms                     []string       `json:"kex_algorithms" mapstructure:"kex_algorithms"`
+	MinDHGroupExchangeKeySize         int            `json:"min_dh_group_exchange_key_size" mapstructure:"min_dh_group_exchange_key_size"`
 	Ciphers                           []string       `json:"ciphers" mapstructure:"ciphers"`
 	MACs                              []string       `json:"macs" mapstructure:"macs"`
 	PublicKeyAlgorithms               []string       `json:"public_key_algorithms" mapstructure:"public_key_algorithms"`
 	TrustedUserCAKeys                 []string       `json:"trusted_user_ca_keys" mapstructure:"trusted_user_ca_keys"`
 	RevokedUserCertsFile              string         `json:"revoked_user_certs_file" mapstructure:"revoked_user_certs_file"`
+	OPKSSHPath                        string         `json:"opkssh_path" mapstructure:"opkssh_path"`
+	OPKSSHChecksum                    string         `json:"opkssh_checksum" mapstructure:"opkssh_checksum"`
 	LoginBannerFile                   string         `json:"login_banner_file" mapstructure:"login_banner_file"`
 	EnabledSSHCommands                []string       `json:"enabled_ssh_commands" mapstructure:"enabled_ssh_commands"`
 	KeyboardInteractiveAuthentication bool           `json:"keyboard_interactive_authentication" mapstructure:"keyboard_interactive_authentication"`
@@ -217,7 +223,9 @@ type WebDAVDBinding struct {
 	MinTLSVersion        int      `json:"min_tls_version" mapstructure:"min_tls_version"`
 	ClientAuthType       int      `json:"client_auth_type" mapstructure:"client_auth_type"`
 	TLSCipherSuites      []string `json:"tls_cipher_suites" mapstructure:"tls_cipher_suites"`
+	TLSProtocols         []string `json:"tls_protocols" mapstructure:"tls_protocols"`
 	Prefix               string   `json:"prefix" mapstructure:"prefix"`
+	ProxyMode            int      `json:"proxy_mode" mapstructure:"proxy_mode"`
 	ProxyAllowed         []string `json:"proxy_allowed" mapstructure:"proxy_allowed"`
 	ClientIPProxyHeader  string   `json:"client_ip_proxy_header" mapstructure:"client_ip_proxy_header"`
 	ClientIPHeaderDepth  int      `json:"client_ip_header_depth" mapstructure:"client_ip_header_depth"`
@@ -246,9 +254,15 @@ type UsersCacheConfig struct {
 
 // MimeTypesCacheConfig configures the WebDAV MIME type cache.
 type MimeTypesCacheConfig struct {
-	Enabled        bool     `json:"enabled" mapstructure:"enabled"`
-	MaxSize        int      `json:"max_size" mapstructure:"max_size"`
-	CustomMappings []string `json:"custom_mappings" mapstructure:"custom_mappings"`
+	Enabled        bool          `json:"enabled" mapstructure:"enabled"`
+	MaxSize        int           `json:"max_size" mapstructure:"max_size"`
+	CustomMappings []MimeMapping `json:"custom_mappings" mapstructure:"custom_mappings"`
+}
+
+// MimeMapping maps a file extension (with the dot) to a MIME type.
+type MimeMapping struct {
+	Ext  string `json:"ext" mapstructure:"ext"`
+	Mime string `json:"mime" mapstructure:"mime"`
 }
 
 // WebDAVCacheConfig groups the WebDAV caches.
@@ -357,21 +371,47 @@ type DataProviderConfig struct {
 
 // HTTPDSecurityConfig sets security headers.
 type HTTPDSecurityConfig struct {
-	Enabled                 bool     `json:"enabled" mapstructure:"enabled"`
-	AllowedHosts            []string `json:"allowed_hosts" mapstructure:"allowed_hosts"`
-	AllowedHostsAreRegex    bool     `json:"allowed_hosts_are_regex" mapstructure:"allowed_hosts_are_regex"`
-	HostsProxyHeaders       []string `json:"hosts_proxy_headers" mapstructure:"hosts_proxy_headers"`
-	HTTPSRedirect           bool     `json:"https_redirect" mapstructure:"https_redirect"`
-	HTTPSHost               string   `json:"https_host" mapstructure:"https_host"`
-	HTTPSProxyHeaders       []string `json:"https_proxy_headers" mapstructure:"https_proxy_headers"`
-	STSSeconds              int64    `json:"sts_seconds" mapstructure:"sts_seconds"`
-	STSIncludeSubdomains    bool     `json:"sts_include_subdomains" mapstructure:"sts_include_subdomains"`
-	STSPreload              bool     `json:"sts_preload" mapstructure:"sts_preload"`
-	ContentTypeNosniff      bool     `json:"content_type_nosniff" mapstructure:"content_type_nosniff"`
-	ContentSecurityPolicy   string   `json:"content_security_policy" mapstructure:"content_security_policy"`
-	PermissionsPolicy       string   `json:"permissions_policy" mapstructure:"permissions_policy"`
-	CrossOriginOpenerPolicy string   `json:"cross_origin_opener_policy" mapstructure:"cross_origin_opener_policy"`
-	CacheControl            string   `json:"cache_control" mapstructure:"cache_control"`
+	Enabled                   bool               `json:"enabled" mapstructure:"enabled"`
+	AllowedHosts              []string           `json:"allowed_hosts" mapstructure:"allowed_hosts"`
+	AllowedHostsAreRegex      bool               `json:"allowed_hosts_are_regex" mapstructure:"allowed_hosts_are_regex"`
+	HostsProxyHeaders         []string           `json:"hosts_proxy_headers" mapstructure:"hosts_proxy_headers"`
+	HTTPSRedirect             bool               `json:"https_redirect" mapstructure:"https_redirect"`
+	HTTPSHost                 string             `json:"https_host" mapstructure:"https_host"`
+	HTTPSProxyHeaders         []HTTPSProxyHeader `json:"https_proxy_headers" mapstructure:"https_proxy_headers"`
+	STSSeconds                int64              `json:"sts_seconds" mapstructure:"sts_seconds"`
+	STSIncludeSubdomains      bool               `json:"sts_include_subdomains" mapstructure:"sts_include_subdomains"`
+	STSPreload                bool               `json:"sts_preload" mapstructure:"sts_preload"`
+	ContentTypeNosniff        bool               `json:"content_type_nosniff" mapstructure:"content_type_nosniff"`
+	ContentSecurityPolicy     string             `json:"content_security_policy" mapstructure:"content_security_policy"`
+	PermissionsPolicy         string             `json:"permissions_policy" mapstructure:"permissions_policy"`
+	CrossOriginOpenerPolicy   string             `json:"cross_origin_opener_policy" mapstructure:"cross_origin_opener_policy"`
+	CrossOriginResourcePolicy string             `json:"cross_origin_resource_policy" mapstructure:"cross_origin_resource_policy"`
+	CrossOriginEmbedderPolicy string             `json:"cross_origin_embedder_policy" mapstructure:"cross_origin_embedder_policy"`
+	ReferrerPolicy            string             `json:"referrer_policy" mapstructure:"referrer_policy"`
+	CacheControl              string             `json:"cache_control" mapstructure:"cache_control"`
+}
+
+// HTTPSProxyHeader is a request header, set by a TLS-terminating proxy,
+// whose value marks the request as HTTPS (e.g. X-Forwarded-Proto: https).
+type HTTPSProxyHeader struct {
+	Key   string `json:"key" mapstructure:"key"`
+	Value string `json:"value" mapstructure:"value"`
+}
+
+// OIDCConfig configures OpenID Connect login for the web UIs.
+type OIDCConfig struct {
+	ClientID                   string   `json:"client_id" mapstructure:"client_id"`
+	ClientSecret               string   `json:"client_secret" mapstructure:"client_secret"`
+	ClientSecretFile           string   `json:"client_secret_file" mapstructure:"client_secret_file"`
+	ConfigURL                  string   `json:"config_url" mapstructure:"config_url"`
+	RedirectBaseURL            string   `json:"redirect_base_url" mapstructure:"redirect_base_url"`
+	Scopes                     []string `json:"scopes" mapstructure:"scopes"`
+	UsernameField              string   `json:"username_field" mapstructure:"username_field"`
+	RoleField                  string   `json:"role_field" mapstructure:"role_field"`
+	ImplicitRoles              bool     `json:"implicit_roles" mapstructure:"implicit_roles"`
+	CustomFields               []string `json:"custom_fields" mapstructure:"custom_fields"`
+	InsecureSkipSignatureCheck bool     `json:"insecure_skip_signature_check" mapstructure:"insecure_skip_signature_check"`
+	Debug                      bool     `json:"debug" mapstructure:"debug"`
 }
 
 // BrandingConfig customises the web UI's names and logos.
@@ -394,26 +434,30 @@ type WebBranding struct {
 
 // HTTPDBinding is one HTTP listener.
 type HTTPDBinding struct {
-	Address             string              `json:"address" mapstructure:"address"`
-	Port                int                 `json:"port" mapstructure:"port"`
-	EnableWebAdmin      bool                `json:"enable_web_admin" mapstructure:"enable_web_admin"`
-	EnableWebClient     bool                `json:"enable_web_client" mapstructure:"enable_web_client"`
-	EnableRESTAPI       bool                `json:"enable_rest_api" mapstructure:"enable_rest_api"`
-	EnabledLoginMethods int                 `json:"enabled_login_methods" mapstructure:"enabled_login_methods"`
-	EnableHTTPS         bool                `json:"enable_https" mapstructure:"enable_https"`
-	CertificateFile     string              `json:"certificate_file" mapstructure:"certificate_file"`
-	CertificateKeyFile  string              `json:"certificate_key_file" mapstructure:"certificate_key_file"`
-	MinTLSVersion       int                 `json:"min_tls_version" mapstructure:"min_tls_version"`
-	ClientAuthType      int                 `json:"client_auth_type" mapstructure:"client_auth_type"`
-	TLSCipherSuites     []string            `json:"tls_cipher_suites" mapstructure:"tls_cipher_suites"`
-	ProxyAllowed        []string            `json:"proxy_allowed" mapstructure:"proxy_allowed"`
-	ClientIPProxyHeader string              `json:"client_ip_proxy_header" mapstructure:"client_ip_proxy_header"`
-	ClientIPHeaderDepth int                 `json:"client_ip_header_depth" mapstructure:"client_ip_header_depth"`
-	HideLoginURL        int                 `json:"hide_login_url" mapstructure:"hide_login_url"`
-	RenderOpenAPI       bool                `json:"render_openapi" mapstructure:"render_openapi"`
-	Languages           []string            `json:"languages" mapstructure:"languages"`
-	Security            HTTPDSecurityConfig `json:"security" mapstructure:"security"`
-	Branding            WebBranding         `json:"branding" mapstructure:"branding"`
+	Address              string              `json:"address" mapstructure:"address"`
+	Port                 int                 `json:"port" mapstructure:"port"`
+	EnableWebAdmin       bool                `json:"enable_web_admin" mapstructure:"enable_web_admin"`
+	EnableWebClient      bool                `json:"enable_web_client" mapstructure:"enable_web_client"`
+	EnableRESTAPI        bool                `json:"enable_rest_api" mapstructure:"enable_rest_api"`
+	EnabledLoginMethods  int                 `json:"enabled_login_methods" mapstructure:"enabled_login_methods"`
+	DisabledLoginMethods int                 `json:"disabled_login_methods" mapstructure:"disabled_login_methods"`
+	EnableHTTPS          bool                `json:"enable_https" mapstructure:"enable_https"`
+	CertificateFile      string              `json:"certificate_file" mapstructure:"certificate_file"`
+	CertificateKeyFile   string              `json:"certificate_key_file" mapstructure:"certificate_key_file"`
+	MinTLSVersion        int                 `json:"min_tls_version" mapstructure:"min_tls_version"`
+	ClientAuthType       int                 `json:"client_auth_type" mapstructure:"client_auth_type"`
+	TLSCipherSuites      []string            `json:"tls_cipher_suites" mapstructure:"tls_cipher_suites"`
+	TLSProtocols         []string            `json:"tls_protocols" mapstructure:"tls_protocols"`
+	ProxyMode            int                 `json:"proxy_mode" mapstructure:"proxy_mode"`
+	ProxyAllowed         []string            `json:"proxy_allowed" mapstructure:"proxy_allowed"`
+	ClientIPProxyHeader  string              `json:"client_ip_proxy_header" mapstructure:"client_ip_proxy_header"`
+	ClientIPHeaderDepth  int                 `json:"client_ip_header_depth" mapstructure:"client_ip_header_depth"`
+	HideLoginURL         int                 `json:"hide_login_url" mapstructure:"hide_login_url"`
+	RenderOpenAPI        bool                `json:"render_openapi" mapstructure:"render_openapi"`
+	Languages            []string            `json:"languages" mapstructure:"languages"`
+	OIDC                 OIDCConfig          `json:"oidc" mapstructure:"oidc"`
+	Security             HTTPDSecurityConfig `json:"security" mapstructure:"security"`
+	Branding             WebBranding         `json:"branding" mapstructure:"branding"`
 }
 
 // SetupConfig protects the first-run setup page.
@@ -436,10 +480,14 @@ type HTTPDConfig struct {
 	SigningPassphrase     string         `json:"signing_passphrase" mapstructure:"signing_passphrase"`
 	SigningPassphraseFile string         `json:"signing_passphrase_file" mapstructure:"signing_passphrase_file"`
 	TokenValidation       int            `json:"token_validation" mapstructure:"token_validation"`
-	MaxUploadFileSize     int64          `json:"max_upload_file_size" mapstructure:"max_upload_file_size"`
-	CORS                  CORSConfig     `json:"cors" mapstructure:"cors"`
-	Setup                 SetupConfig    `json:"setup" mapstructure:"setup"`
-	HideSupportLink       bool           `json:"hide_support_link" mapstructure:"hide_support_link"`
+	// CookieLifetime, ShareCookieLifetime and JWTLifetime are in minutes.
+	CookieLifetime      int         `json:"cookie_lifetime" mapstructure:"cookie_lifetime"`
+	ShareCookieLifetime int         `json:"share_cookie_lifetime" mapstructure:"share_cookie_lifetime"`
+	JWTLifetime         int         `json:"jwt_lifetime" mapstructure:"jwt_lifetime"`
+	MaxUploadFileSize   int64       `json:"max_upload_file_size" mapstructure:"max_upload_file_size"`
+	CORS                CORSConfig  `json:"cors" mapstructure:"cors"`
+	Setup               SetupConfig `json:"setup" mapstructure:"setup"`
+	HideSupportLink     bool        `json:"hide_support_link" mapstructure:"hide_support_link"`
 }
 
 // TelemetryConfig configures the metrics and profiler listener.
@@ -452,6 +500,7 @@ type TelemetryConfig struct {
 	CertificateKeyFile string   `json:"certificate_key_file" mapstructure:"certificate_key_file"`
 	MinTLSVersion      int      `json:"min_tls_version" mapstructure:"min_tls_version"`
 	TLSCipherSuites    []string `json:"tls_cipher_suites" mapstructure:"tls_cipher_suites"`
+	TLSProtocols       []string `json:"tls_protocols" mapstructure:"tls_protocols"`
 }
 
 // TLSKeyPair is a client certificate for outgoing HTTP.
@@ -521,20 +570,60 @@ type MFAConfig struct {
 
 // SMTPConfig configures outgoing mail.
 type SMTPConfig struct {
-	Host          string `json:"host" mapstructure:"host"`
-	Port          int    `json:"port" mapstructure:"port"`
-	From          string `json:"from" mapstructure:"from"`
-	User          string `json:"user" mapstructure:"user"`
-	Password      string `json:"password" mapstructure:"password"`
-	AuthType      int    `json:"auth_type" mapstructure:"auth_type"`
-	Encryption    int    `json:"encryption" mapstructure:"encryption"`
-	Domain        string `json:"domain" mapstructure:"domain"`
-	TemplatesPath string `json:"templates_path" mapstructure:"templates_path"`
-	Debug         int    `json:"debug" mapstructure:"debug"`
+	Host          string     `json:"host" mapstructure:"host"`
+	Port          int        `json:"port" mapstructure:"port"`
+	From          string     `json:"from" mapstructure:"from"`
+	User          string     `json:"user" mapstructure:"user"`
+	Password      string     `json:"password" mapstructure:"password"`
+	AuthType      int        `json:"auth_type" mapstructure:"auth_type"`
+	Encryption    int        `json:"encryption" mapstructure:"encryption"`
+	Domain        string     `json:"domain" mapstructure:"domain"`
+	TemplatesPath string     `json:"templates_path" mapstructure:"templates_path"`
+	Debug         int        `json:"debug" mapstructure:"debug"`
+	OAuth2        SMTPOAuth2 `json:"oauth2" mapstructure:"oauth2"`
+}
+
+// SMTPOAuth2 configures XOAUTH2 authentication (auth_type 3).
+type SMTPOAuth2 struct {
+	// Provider 0 Google, 1 Microsoft.
+	Provider     int    `json:"provider" mapstructure:"provider"`
+	Tenant       string `json:"tenant" mapstructure:"tenant"`
+	ClientID     string `json:"client_id" mapstructure:"client_id"`
+	ClientSecret string `json:"client_secret" mapstructure:"client_secret"`
+	RefreshToken string `json:"refresh_token" mapstructure:"refresh_token"`
 }
 
 // PluginConfig is accepted for compatibility; plugins are not supported.
 type PluginConfig struct {
-	Type string `json:"type" mapstructure:"type"`
-	Cmd  string `json:"cmd" mapstructure:"cmd"`
+	Type            string                `json:"type" mapstructure:"type"`
+	NotifierOptions PluginNotifierOptions `json:"notifier_options" mapstructure:"notifier_options"`
+	KMSOptions      PluginKMSOptions      `json:"kms_options" mapstructure:"kms_options"`
+	AuthOptions     PluginAuthOptions     `json:"auth_options" mapstructure:"auth_options"`
+	Cmd             string                `json:"cmd" mapstructure:"cmd"`
+	Args            []string              `json:"args" mapstructure:"args"`
+	SHA256Sum       string                `json:"sha256sum" mapstructure:"sha256sum"`
+	AutoMTLS        bool                  `json:"auto_mtls" mapstructure:"auto_mtls"`
+	EnvPrefix       string                `json:"env_prefix" mapstructure:"env_prefix"`
+	EnvVars         []string              `json:"env_vars" mapstructure:"env_vars"`
+}
+
+// PluginNotifierOptions is accepted for compatibility.
+type PluginNotifierOptions struct {
+	FsEvents          []string `json:"fs_events" mapstructure:"fs_events"`
+	ProviderEvents    []string `json:"provider_events" mapstructure:"provider_events"`
+	ProviderObjects   []string `json:"provider_objects" mapstructure:"provider_objects"`
+	LogEvents         []int    `json:"log_events" mapstructure:"log_events"`
+	RetryMaxTime      int      `json:"retry_max_time" mapstructure:"retry_max_time"`
+	RetryQueueMaxSize int      `json:"retry_queue_max_size" mapstructure:"retry_queue_max_size"`
+}
+
+// PluginKMSOptions is accepted for compatibility.
+type PluginKMSOptions struct {
+	Scheme          string `json:"scheme" mapstructure:"scheme"`
+	EncryptedStatus string `json:"encrypted_status" mapstructure:"encrypted_status"`
+}
+
+// PluginAuthOptions is accepted for compatibility.
+type PluginAuthOptions struct {
+	Scope int `json:"scope" mapstructure:"scope"`
 }

@@ -1,0 +1,110 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+)
+
+// DefaultFileName is the config file name, without extension, looked for
+// in the config dir when no file is given.
+const DefaultFileName = "sftpgo"
+
+// fileExts are the accepted extensions, in lookup order.
+var fileExts = []string{".json", ".yaml", ".yml", ".toml"}
+
+// ResolveFile returns the config file Load reads: configFile (relative to
+// configDir unless absolute) when given, else the first of sftpgo.json,
+// sftpgo.yaml, sftpgo.yml, sftpgo.toml present in configDir. found is
+// false when that file does not exist, in which case Load uses defaults
+// and the environment only.
+func ResolveFile(configDir, configFile string) (path string, found bool) {
+	if configFile != "" {
+		path = configFile
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(configDir, path)
+		}
+		_, err := os.Stat(path)
+		return path, err == nil
+	}
+	for _, ext := range fileExts {
+		p := filepath.Join(configDir, DefaultFileName+ext)
+		if _, err := os.Stat(p); err == nil {
+			return p, true
+		}
+	}
+	return filepath.Join(configDir, DefaultFileName+".json"), false
+}
+
+// Load builds the configuration from, in increasing precedence: Default(),
+// the config file (see ResolveFile; a missing file is not an error),
+// <configDir>/env.d/*.env, and the process environment. Unknown keys and
+// values of the wrong type are errors that name the key. Load does not
+// call Validate.
+func Load(configDir, configFile string) (Config, error) {
+	return LoadEnviron(configDir, configFile, os.Environ())
+}
+
+// LoadEnviron is Load with the process environment given as KEY=VALUE
+// strings, so callers and tests need not touch the real environment.
+func LoadEnviron(configDir, configFile string, environ []string) (Config, error) {
+	cfg := Default()
+	path, found := ResolveFile(configDir, configFile)
+	if found {
+		if err := loadFile(&cfg, path); err != nil {
+			return Config{}, err
+		}
+	}
+	env, err := Environment(configDir, environ)
+	if err != nil {
+		return Config{}, err
+	}
+	if err := applyEnv(&cfg, env); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+func loadFile(cfg *Config, path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return fmt.Errorf("config: %w", err)
+	}
+	if err := decodeFile(cfg, filepath.Ext(path), data); err != nil {
+		return fmt.Errorf("config: %s: %w", path, err)
+	}
+	return nil
+}
+
+// decodeFile applies a file's content, in the format its extension names,
+// on top of cfg. On error cfg may be partly modified.
+func decodeFile(cfg *Config, ext string, data []byte) error {
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
+	var parse func([]byte) (*node, error)
+	switch strings.ToLower(ext) {
+	case ".json":
+		parse = parseJSON
+	case ".yaml", ".yml":
+		parse = parseYAML
+	case ".toml":
+		parse = parseTOML
+	default:
+		return fmt.Errorf("unsupported config file extension %q: use .json, .yaml, .yml or .toml", ext)
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil
+	}
+	root, err := parse(data)
+	if err != nil {
+		return err
+	}
+	return decode("", root, reflect.ValueOf(cfg).Elem())
+}
