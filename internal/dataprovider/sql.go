@@ -362,6 +362,11 @@ func (o *sqlOps) exists(ctx context.Context, table, col, name string) (bool, err
 }
 
 func (o *sqlOps) insertID(ctx context.Context, q string, args ...any) (int64, error) {
+	if o.dl.returningID {
+		var id int64
+		err := o.queryRow(ctx, q+" RETURNING id", args...).Scan(&id)
+		return id, o.mapErr(err)
+	}
 	res, err := o.exec(ctx, q, args...)
 	if err != nil {
 		return 0, err
