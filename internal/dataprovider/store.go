@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sftpgo-ng/sftpgo/internal/config"
@@ -72,6 +73,8 @@ type Store struct {
 	pwdCache     *passwordCache
 	log          *slog.Logger
 	usersBaseDir string
+	dummyOnce    sync.Once
+	dummyHash    string
 }
 
 func nowMillis() int64 { return time.Now().UnixMilli() }

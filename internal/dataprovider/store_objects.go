@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 )
@@ -244,6 +243,9 @@ func (s *Store) prepareAdmin(ctx context.Context, ops Ops, a *Admin, old *Admin)
 	case a.Password == "":
 		a.Password = old.Password
 	case old == nil || a.Password != old.Password:
+		if err := checkPasswordStrength(a.Password, s.cfg.PasswordValidation.Admins.MinEntropy); err != nil {
+			return err
+		}
 		if a.Password, err = s.hashPassword(a.Password); err != nil {
 			return err
 		}
@@ -397,6 +399,7 @@ func (s *Store) CheckAdminPassword(ctx context.Context, username, password strin
 	a, err := s.driver.GetAdmin(ctx, s.name(username))
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
+			s.spendVerification()
 			return Admin{}, errLogin("unknown admin")
 		}
 		return Admin{}, err
@@ -420,12 +423,4 @@ func (s *Store) CheckAdminPassword(ctx context.Context, username, password strin
 // UpdateAdminLastLogin records a successful admin login.
 func (s *Store) UpdateAdminLastLogin(ctx context.Context, username string) error {
 	return s.driver.SetAdminLastLogin(ctx, s.name(username), nowMillis())
-}
-
-// usersBaseHome is the default home of a user without one.
-func (s *Store) usersBaseHome(username string) string {
-	if s.usersBaseDir == "" {
-		return ""
-	}
-	return filepath.Join(s.usersBaseDir, username)
 }

@@ -35,6 +35,9 @@ func (s *Store) prepareUser(ctx context.Context, ops Ops, u *User, old *User) er
 		u.LastPasswordChange = old.LastPasswordChange
 	case u.Password != "":
 		if old == nil || u.Password != old.Password {
+			if err := checkPasswordStrength(u.Password, s.cfg.PasswordValidation.Users.MinEntropy); err != nil {
+				return err
+			}
 			if u.Password, err = s.hashPassword(u.Password); err != nil {
 				return err
 			}
@@ -242,6 +245,7 @@ func (s *Store) loginUser(ctx context.Context, username string) (User, error) {
 	u, err := s.driver.GetUser(ctx, s.name(username))
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
+			s.spendVerification()
 			return User{}, errLogin("unknown user")
 		}
 		return User{}, err
