@@ -118,6 +118,12 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 			return nil, err
 		}
 		s.driver = d
+	case "postgresql":
+		d, err := openPostgres(ctx, opts.Config, opts.ConfigDir)
+		if err != nil {
+			return nil, err
+		}
+		s.driver = d
 	case "memory":
 		d := newMemDriver()
 		d.state.version = CurrentSchemaVersion
@@ -128,7 +134,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 			}
 		}
 	default:
-		return nil, fmt.Errorf("dataprovider: unsupported driver %q (supported: sqlite, memory)", opts.Config.Driver)
+		return nil, fmt.Errorf("dataprovider: unsupported driver %q (supported: sqlite, postgresql, memory)", opts.Config.Driver)
 	}
 	return s, nil
 }
