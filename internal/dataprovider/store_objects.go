@@ -329,6 +329,15 @@ func (s *Store) AddAdmin(ctx context.Context, a *Admin) error {
 func (s *Store) UpdateAdmin(ctx context.Context, a *Admin) error {
 	c := deepCopy(*a)
 	c.Username = s.name(c.Username)
+	if c.Password != "" && !IsPasswordHashed(c.Password) {
+		if err := checkPasswordStrength(c.Password, s.cfg.PasswordValidation.Admins.MinEntropy); err != nil {
+			return err
+		}
+		var err error
+		if c.Password, err = s.hashPassword(c.Password); err != nil {
+			return err
+		}
+	}
 	var stored Admin
 	err := s.driver.InTx(ctx, func(ops Ops) error {
 		old, err := ops.GetAdmin(ctx, c.Username)

@@ -191,6 +191,17 @@ func (s *Store) AddUser(ctx context.Context, u *User) error {
 func (s *Store) UpdateUser(ctx context.Context, u *User) error {
 	c := deepCopy(*u)
 	c.Username = s.name(c.Username)
+	// hash before the transaction: bcrypt/argon2 must not hold the
+	// database's write lock
+	if c.Password != "" && !IsPasswordHashed(c.Password) {
+		if err := checkPasswordStrength(c.Password, s.cfg.PasswordValidation.Users.MinEntropy); err != nil {
+			return err
+		}
+		var err error
+		if c.Password, err = s.hashPassword(c.Password); err != nil {
+			return err
+		}
+	}
 	var stored User
 	err := s.driver.InTx(ctx, func(ops Ops) error {
 		old, err := ops.GetUser(ctx, c.Username)
