@@ -47,6 +47,18 @@ func TestOpenDefaultsWithKMS(t *testing.T) {
 	if p, err := s2.DecryptSecret(got.FsConfig.CryptConfig.Passphrase); err != nil || p != "kms-protected" {
 		t.Fatalf("decrypt after reopen: %q %v", p, err)
 	}
+	// a group's secret reaches its members through the effective user
+	g := Group{Name: "remote", UserSettings: GroupUserSettings{FsConfig: Filesystem{Provider: SFTPFilesystemProvider,
+		SFTPConfig: SFTPConfig{Endpoint: "h:22", Username: "%username%", Password: kms.NewPlainSecret("group-secret")}}}}
+	must(t, s2.AddGroup(ctx, &g))
+	got.Password = ""
+	got.Groups = []GroupMapping{{Name: "remote", Type: GroupTypePrimary}}
+	must(t, s2.UpdateUser(ctx, &got))
+	e, err := s2.GetEffectiveUser(ctx, "nina")
+	must(t, err)
+	if p, err := s2.DecryptSecret(e.FsConfig.SFTPConfig.Password); err != nil || p != "group-secret" || e.FsConfig.SFTPConfig.Username != "nina" {
+		t.Fatalf("group secret through the effective user: %q %v", p, err)
+	}
 }
 
 func TestOpenMemoryFromDump(t *testing.T) {
