@@ -55,12 +55,16 @@ func (testEncrypter) Decrypt(s *kms.Secret) (string, error) {
 }
 
 // drivers are the drivers every driver-agnostic test runs against.
-// PostgreSQL joins when SFTPGO_TEST_POSTGRES_DSN names a database (each
-// test then works under its own table prefix and drops its tables).
+// PostgreSQL and MySQL join when SFTPGO_TEST_POSTGRES_DSN or
+// SFTPGO_TEST_MYSQL_DSN name a database (each test then works under its
+// own table prefix and drops its tables).
 var drivers = func() []string {
 	d := []string{"memory", "sqlite"}
 	if os.Getenv("SFTPGO_TEST_POSTGRES_DSN") != "" {
 		d = append(d, "postgresql")
+	}
+	if os.Getenv("SFTPGO_TEST_MYSQL_DSN") != "" {
+		d = append(d, "mysql")
 	}
 	return d
 }()
@@ -69,8 +73,13 @@ var tablePrefixSeq atomic.Int64
 
 func testConfig(driver string) config.DataProviderConfig {
 	var prefix, dsn string
-	if driver == "postgresql" {
+	switch driver {
+	case "postgresql":
 		dsn = os.Getenv("SFTPGO_TEST_POSTGRES_DSN")
+	case "mysql":
+		dsn = os.Getenv("SFTPGO_TEST_MYSQL_DSN")
+	}
+	if dsn != "" {
 		prefix = fmt.Sprintf("t%d_%d_", os.Getpid(), tablePrefixSeq.Add(1))
 	}
 	return config.DataProviderConfig{
@@ -97,7 +106,7 @@ func newTestStore(t testing.TB, driver string, mod ...func(*config.DataProviderC
 		t.Fatalf("open %s: %v", driver, err)
 	}
 	t.Cleanup(func() {
-		if driver == "postgresql" {
+		if driver == "postgresql" || driver == "mysql" {
 			s.Reset(context.Background())
 		}
 		s.Close()

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"regexp"
 	"strings"
 )
 
@@ -41,9 +42,18 @@ func (o *sqlOps) q() querier {
 	return o.d.db
 }
 
-// sq expands the table prefix and rebinds placeholders.
+// tableRef is a table or index name in a query: "{p}name".
+var tableRef = regexp.MustCompile(`\{p\}[A-Za-z0-9_]+`)
+
+// sq expands the table prefix (quoting names for dialects that need it)
+// and rebinds placeholders.
 func (o *sqlOps) sq(q string) string {
-	return o.dl.rebind(strings.ReplaceAll(q, "{p}", o.d.prefix))
+	if o.dl.quote != nil {
+		q = tableRef.ReplaceAllStringFunc(q, func(m string) string { return o.dl.quote(o.d.prefix + m[len("{p}"):]) })
+	} else {
+		q = strings.ReplaceAll(q, "{p}", o.d.prefix)
+	}
+	return o.dl.rebind(q)
 }
 
 func (o *sqlOps) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {

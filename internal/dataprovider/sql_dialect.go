@@ -39,7 +39,10 @@ type dialect struct {
 	// returningID: inserts read the new id with "RETURNING id" (PostgreSQL)
 	// instead of LastInsertId (SQLite, MySQL).
 	returningID bool
-	migrations  []migration
+	// quote, when set, quotes table and index names (MySQL reserves
+	// "groups").
+	quote      func(string) string
+	migrations []migration
 }
 
 func (d *dialect) rebind(q string) string {

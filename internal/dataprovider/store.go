@@ -124,6 +124,12 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 			return nil, err
 		}
 		s.driver = d
+	case "mysql":
+		d, err := openMySQL(ctx, opts.Config, opts.ConfigDir)
+		if err != nil {
+			return nil, err
+		}
+		s.driver = d
 	case "memory":
 		d := newMemDriver()
 		d.state.version = CurrentSchemaVersion
@@ -134,7 +140,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 			}
 		}
 	default:
-		return nil, fmt.Errorf("dataprovider: unsupported driver %q (supported: sqlite, postgresql, memory)", opts.Config.Driver)
+		return nil, fmt.Errorf("dataprovider: unsupported driver %q (supported: sqlite, postgresql, mysql, memory)", opts.Config.Driver)
 	}
 	return s, nil
 }

@@ -38,3 +38,25 @@ func TestRebind(t *testing.T) {
 		t.Fatal(got)
 	}
 }
+
+func TestMySQLDSN(t *testing.T) {
+	dsn, err := mysqlDSN(config.DataProviderConfig{Host: "db", Username: "u", Password: "p:w", Name: "sftpgo"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"u:p:w@tcp(db:3306)/sftpgo", "clientFoundRows=true", "charset=utf8mb4"} {
+		if !strings.Contains(dsn, want) {
+			t.Errorf("dsn %q lacks %q", dsn, want)
+		}
+	}
+	dsn, err = mysqlDSN(config.DataProviderConfig{ConnectionString: "x:y@tcp(h:1)/d?parseTime=true"}, "")
+	if err != nil || !strings.Contains(dsn, "clientFoundRows=true") || !strings.Contains(dsn, "parseTime=true") {
+		t.Fatalf("connection string: %q %v", dsn, err)
+	}
+	if _, err := mysqlDSN(config.DataProviderConfig{SSLMode: 8}, ""); err == nil {
+		t.Fatal("invalid sslmode accepted")
+	}
+	if _, err := mysqlDSN(config.DataProviderConfig{SSLMode: 1, RootCert: "/nonexistent/ca.pem"}, ""); err == nil {
+		t.Fatal("missing root certificate accepted")
+	}
+}
