@@ -39,10 +39,12 @@ type Fs interface {
 	Stat(ctx context.Context, name string) (fs.FileInfo, error)
 	// Lstat does not follow a final symlink.
 	Lstat(ctx context.Context, name string) (fs.FileInfo, error)
-	// Open streams a file's content starting at offset.
+	// Open streams a file's content starting at offset. ctx covers the
+	// whole stream: once it is done, further reads fail.
 	Open(ctx context.Context, name string, offset int64) (io.ReadCloser, error)
 	// Create starts writing a file, replacing any existing one when the
 	// writer is closed successfully (object stores) or at once (local).
+	// ctx covers the whole stream, as for Open.
 	Create(ctx context.Context, name string, opts CreateOptions) (Writer, error)
 	// Rename moves a file or directory; it replaces an existing file target.
 	Rename(ctx context.Context, oldname, newname string) error
@@ -83,7 +85,8 @@ type Writer interface {
 // bucket with a million keys never sits in memory at once.
 type DirLister interface {
 	// Next returns up to limit entries; it returns io.EOF (possibly along
-	// with a final batch) once the listing is exhausted.
+	// with a final batch) once the listing is exhausted. With limit <= 0
+	// the backend chooses the batch size.
 	Next(limit int) ([]fs.FileInfo, error)
 	Close() error
 }
@@ -136,7 +139,11 @@ type TruncateFs interface {
 }
 
 // SymlinkFs creates and reads symbolic links. Backends must refuse a link
-// whose resolved target would leave the root when it is followed.
+// whose resolved target would leave the root when it is followed
+// (fs.ErrPermission). target is a path in the Fs namespace: absolute
+// from the Fs root ("/dir/file"), or relative to name's directory; it is
+// never a host path. Readlink returns a target in the same namespace,
+// which may be the relative form of what was given.
 type SymlinkFs interface {
 	Symlink(ctx context.Context, target, name string) error
 	Readlink(ctx context.Context, name string) (string, error)

@@ -1,0 +1,349 @@
+package common
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
+	"github.com/sftpgo-ng/sftpgo/internal/vfs"
+)
+
+// BaseConnection is one logged-in session of any protocol. It maps the
+// user's virtual paths onto storage backends (the home and its virtual
+// folders) and implements every file operation in virtual-path terms,
+// checking permissions, file patterns and quotas.
+type BaseConnection struct {
+	// User is the effective user; protocols must not change it once the
+	// connection is registered.
+	User dataprovider.User
+
+	id            string
+	protocol      string
+	remoteAddr    string
+	clientVersion string
+	srv           *Server
+	log           *slog.Logger
+	connTime      time.Time
+	lastActivity  atomic.Int64
+	ctx           context.Context
+	cancel        context.CancelFunc
+	disconnect    func() error
+
+	mu        sync.Mutex
+	command   string
+	fss       map[string]vfs.Fs // "" is the home, else folder name
+	transfers map[int64]*Transfer
+	nextTrID  int64
+	closed    bool
+}
+
+// NewConnection creates the session state of an authenticated user. id
+// must be unique in the process; disconnect (optional) closes the network
+// connection and is called by CloseConnection and the idle checker. The
+// connection is not registered: call AddConnection, and Close in any
+// case (it releases the storages the session opened).
+func (s *Server) NewConnection(id, protocol, remoteAddr, clientVersion string, user dataprovider.User, disconnect func() error) *BaseConnection {
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &BaseConnection{
+		User:          user,
+		id:            id,
+		protocol:      protocol,
+		remoteAddr:    remoteAddr,
+		clientVersion: clientVersion,
+		srv:           s,
+		connTime:      time.Now(),
+		ctx:           ctx,
+		cancel:        cancel,
+		disconnect:    disconnect,
+		fss:           make(map[string]vfs.Fs),
+		transfers:     make(map[int64]*Transfer),
+	}
+	c.log = s.log.With("conn_id", id, "user", user.Username, "proto", protocol, "remote", remoteAddr)
+	c.lastActivity.Store(c.connTime.UnixNano())
+	c.createMountParents()
+	return c
+}
+
+// createMountParents creates, through the storage (so symlinks cannot
+// redirect it), the directories that lead to virtual folders mounted
+// deeper than the root, as real directories are what clients expect to
+// create files next to. Failures only leave them virtual.
+func (c *BaseConnection) createMountParents() {
+	for _, f := range c.User.VirtualFolders {
+		dir := path.Dir(dataprovider.CleanVirtualPath(f.VirtualPath))
+		if dir == "/" {
+			continue
+		}
+		var parts []string
+		for d := dir; d != "/"; d = path.Dir(d) {
+			parts = append(parts, d)
+		}
+		for i := len(parts) - 1; i >= 0; i-- {
+			loc, err := c.resolve(parts[i])
+			if err != nil || loc.fsPath == "/" {
+				break
+			}
+			if err := loc.fs.Mkdir(c.ctx, loc.fsPath); err != nil && !errors.Is(err, fs.ErrExist) {
+				c.log.Debug("unable to create a virtual folder's parent", "path", parts[i], "error", err)
+				break
+			}
+		}
+	}
+}
+
+// ID returns the connection id.
+func (c *BaseConnection) ID() string { return c.id }
+
+// Protocol returns the protocol name (SSH, FTP, DAV, HTTP).
+func (c *BaseConnection) Protocol() string { return c.protocol }
+
+// RemoteAddr returns the client address.
+func (c *BaseConnection) RemoteAddr() string { return c.remoteAddr }
+
+// Logger returns a logger carrying the connection attributes.
+func (c *BaseConnection) Logger() *slog.Logger { return c.log }
+
+// Context is cancelled when the connection closes.
+func (c *BaseConnection) Context() context.Context { return c.ctx }
+
+// Server returns the shared server.
+func (c *BaseConnection) Server() *Server { return c.srv }
+
+// UpdateLastActivity marks the connection as active now.
+func (c *BaseConnection) UpdateLastActivity() { c.lastActivity.Store(time.Now().UnixNano()) }
+
+// LastActivity returns the time of the last activity.
+func (c *BaseConnection) LastActivity() time.Time { return time.Unix(0, c.lastActivity.Load()) }
+
+// SetCommand records the last command, shown in the connection status.
+func (c *BaseConnection) SetCommand(cmd string) {
+	c.mu.Lock()
+	c.command = cmd
+	c.mu.Unlock()
+	c.UpdateLastActivity()
+}
+
+func (c *BaseConnection) hasTransfers() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.transfers) > 0
+}
+
+// Status returns the connection as the REST API shows it.
+func (c *BaseConnection) Status() ConnectionStatus {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := ConnectionStatus{
+		Username:       c.User.Username,
+		ConnectionID:   c.id,
+		ClientVersion:  c.clientVersion,
+		RemoteAddress:  c.remoteAddr,
+		ConnectionTime: c.connTime.UnixMilli(),
+		Command:        c.command,
+		LastActivity:   c.LastActivity().UnixMilli(),
+		Protocol:       c.protocol,
+	}
+	for _, t := range c.transfers {
+		st.ActiveTransfers = append(st.ActiveTransfers, t.status())
+	}
+	return st
+}
+
+// Disconnect closes the network connection (through the protocol's
+// callback) and then the session.
+func (c *BaseConnection) Disconnect() {
+	if c.disconnect != nil {
+		if err := c.disconnect(); err != nil {
+			c.log.Debug("disconnect", "error", err)
+		}
+	}
+	c.Close()
+}
+
+// Close ends the session: it aborts transfers still open, releases the
+// backends and unregisters the connection. It is safe to call twice.
+func (c *BaseConnection) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	transfers := make([]*Transfer, 0, len(c.transfers))
+	for _, t := range c.transfers {
+		transfers = append(transfers, t)
+	}
+	c.mu.Unlock()
+	for _, t := range transfers {
+		t.TransferError(newErr(ErrTransferAborted, "connection closed"))
+		t.Close()
+	}
+	c.cancel()
+	c.mu.Lock()
+	for k, f := range c.fss {
+		if err := f.Close(); err != nil {
+			c.log.Debug("close storage", "error", err)
+		}
+		delete(c.fss, k)
+	}
+	c.mu.Unlock()
+	c.srv.RemoveConnection(c)
+	return nil
+}
+
+// location is a virtual path resolved to its storage.
+type location struct {
+	vpath  string
+	fs     vfs.Fs
+	fsPath string
+	folder *dataprovider.VirtualFolder // nil: the user's home
+}
+
+func (l *location) mountKey() string {
+	if l.folder == nil {
+		return ""
+	}
+	return l.folder.Name
+}
+
+// resolve maps a virtual path onto its backend.
+func (c *BaseConnection) resolve(vpath string) (*location, error) {
+	vpath = dataprovider.CleanVirtualPath(vpath)
+	loc := &location{vpath: vpath}
+	key, root, fsConfig := "", c.User.HomeDir, c.User.FsConfig
+	if f, ok := c.User.GetVirtualFolderForPath(vpath); ok {
+		fcopy := f
+		loc.folder = &fcopy
+		key, root, fsConfig = f.Name, f.MappedPath, f.FsConfig
+		loc.fsPath = path.Clean("/" + strings.TrimPrefix(vpath, dataprovider.CleanVirtualPath(f.VirtualPath)))
+	} else {
+		loc.fsPath = vpath
+	}
+	fsys, err := c.getFs(key, root, fsConfig)
+	if err != nil {
+		return nil, err
+	}
+	loc.fs = fsys
+	return loc, nil
+}
+
+func (c *BaseConnection) getFs(key, root string, fsConfig dataprovider.Filesystem) (vfs.Fs, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil, newErr(ErrTransferAborted, "connection closed")
+	}
+	if f, ok := c.fss[key]; ok {
+		return f, nil
+	}
+	if fsConfig.Provider == dataprovider.LocalFilesystemProvider || fsConfig.Provider == dataprovider.CryptedFilesystemProvider {
+		if root == "" {
+			c.log.Error("storage has no local root", "folder", key)
+			return nil, newErr(ErrGeneric, "storage is not configured")
+		}
+		if err := os.MkdirAll(root, 0o777&^c.srv.umask); err != nil {
+			c.log.Error("unable to create storage root", "folder", key, "error", err)
+			return nil, newErr(ErrGeneric, "storage is not available")
+		}
+	}
+	f, err := c.srv.newFs(fsConfig, root, c.srv.deps.KMS)
+	if err != nil {
+		c.log.Error("unable to build storage", "folder", key, "error", err)
+		return nil, newErr(ErrGeneric, "storage is not available")
+	}
+	c.fss[key] = f
+	return f, nil
+}
+
+// mountsIn returns the names of the entries of the virtual directory dir
+// that lead to virtual folders: mount points directly in it and the first
+// component of deeper ones.
+func (c *BaseConnection) mountsIn(dir string) []string {
+	var names []string
+	prefix := dir + "/"
+	if dir == "/" {
+		prefix = "/"
+	}
+	for _, f := range c.User.VirtualFolders {
+		vp := dataprovider.CleanVirtualPath(f.VirtualPath)
+		rest, ok := strings.CutPrefix(vp, prefix)
+		if !ok || rest == "" {
+			continue
+		}
+		name, _, _ := strings.Cut(rest, "/")
+		if !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+// isMountPoint reports whether vpath is where a virtual folder is mounted.
+func (c *BaseConnection) isMountPoint(vpath string) bool {
+	for _, f := range c.User.VirtualFolders {
+		if dataprovider.CleanVirtualPath(f.VirtualPath) == vpath {
+			return true
+		}
+	}
+	return false
+}
+
+// hasMountBelow reports whether a virtual folder is mounted at vpath or
+// anywhere under it.
+func (c *BaseConnection) hasMountBelow(vpath string) bool {
+	for _, f := range c.User.VirtualFolders {
+		vp := dataprovider.CleanVirtualPath(f.VirtualPath)
+		if vp == vpath || vpath == "/" || strings.HasPrefix(vp, vpath+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// log an unexpected backend error with its detail and return the safe one.
+func (c *BaseConnection) fail(op, vpath string, err error) error {
+	ue := userError(err)
+	lvl := slog.LevelDebug
+	if errorKind(ue) == ErrGeneric {
+		lvl = slog.LevelWarn
+	}
+	c.log.Log(context.Background(), lvl, "operation failed", "op", op, "path", vpath, "error", err)
+	return ue
+}
+
+func errorKind(err error) error {
+	if e, ok := err.(*Error); ok {
+		return e.kind
+	}
+	return nil
+}
+
+// fileInfo renames a backend FileInfo after its virtual name.
+type fileInfo struct {
+	vfs.FileInfo
+}
+
+func renamed(fi os.FileInfo, name string) os.FileInfo {
+	if fi.Name() == name {
+		return fi
+	}
+	return &fileInfo{vfs.FileInfo{FName: name, FSize: fi.Size(), FMode: fi.Mode(), FModTime: fi.ModTime(), FSys: fi.Sys()}}
+}
+
+func dirInfo(name string, mtime time.Time) os.FileInfo {
+	return &vfs.FileInfo{FName: name, FMode: os.ModeDir | 0o755, FModTime: mtime}
+}
+
+var _ = io.EOF
+var _ = fmt.Sprintf

@@ -1,0 +1,15 @@
+package common
+
+import (
+	"github.com/sftpgo-ng/sftpgo/internal/vfs"
+	"github.com/sftpgo-ng/sftpgo/internal/vfs/cryptfs"
+	"github.com/sftpgo-ng/sftpgo/internal/vfs/osfs"
+)
+
+func newLocalFs(root string) (vfs.Fs, error) {
+	return osfs.New(root, osfs.Options{})
+}
+
+func newCryptFs(root, passphrase string) (vfs.Fs, error) {
+	return cryptfs.New(root, passphrase, cryptfs.Options{})
+}

@@ -1,0 +1,878 @@
+package common
+
+import (
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
+	"github.com/sftpgo-ng/sftpgo/internal/vfs"
+)
+
+func parentDir(vpath string) string { return path.Dir(vpath) }
+
+// checkPattern applies file_patterns: a denied name is hidden (not found)
+// under the hide policy and refused otherwise.
+func (c *BaseConnection) checkPattern(vpath string) error {
+	ok, policy := c.User.IsFileAllowed(vpath)
+	if ok {
+		return nil
+	}
+	if policy == dataprovider.DenyPolicyHide {
+		return errNotExist()
+	}
+	return errPermissionDenied()
+}
+
+func (c *BaseConnection) requirePerm(perm, dir string) error {
+	if !c.User.HasPerm(perm, dir) {
+		return errPermissionDenied()
+	}
+	return nil
+}
+
+// Stat returns information about vpath, following symlinks. It needs the
+// list permission on the parent directory.
+func (c *BaseConnection) Stat(ctx context.Context, vpath string) (os.FileInfo, error) {
+	return c.stat(ctx, vpath, false)
+}
+
+// Lstat is Stat without following a final symlink.
+func (c *BaseConnection) Lstat(ctx context.Context, vpath string) (os.FileInfo, error) {
+	return c.stat(ctx, vpath, true)
+}
+
+func (c *BaseConnection) stat(ctx context.Context, vpath string, lstat bool) (os.FileInfo, error) {
+	c.UpdateLastActivity()
+	vpath = dataprovider.CleanVirtualPath(vpath)
+	if err := c.requirePerm(dataprovider.PermListItems, parentDir(vpath)); err != nil {
+		return nil, err
+	}
+	if err := c.checkPattern(vpath); err != nil {
+		return nil, err
+	}
+	return c.statNoCheck(ctx, vpath, lstat)
+}
+
+func (c *BaseConnection) statNoCheck(ctx context.Context, vpath string, lstat bool) (os.FileInfo, error) {
+	loc, err := c.resolve(vpath)
+	if err != nil {
+		return nil, err
+	}
+	var fi os.FileInfo
+	if lstat {
+		fi, err = loc.fs.Lstat(ctx, loc.fsPath)
+	} else {
+		fi, err = loc.fs.Stat(ctx, loc.fsPath)
+	}
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) && c.hasMountBelow(vpath) {
+			// an intermediate directory of a mount point that does not
+			// exist in the parent storage
+			return dirInfo(path.Base(vpath), time.Now()), nil
+		}
+		return nil, c.fail("stat", vpath, err)
+	}
+	return renamed(fi, path.Base(vpath)), nil
+}
+
+// DirLister pages through a virtual directory: the backend's entries,
+// without those hidden by file patterns, plus the virtual folders mounted
+// in it.
+type DirLister struct {
+	c      *BaseConnection
+	vpath  string
+	inner  vfs.DirLister
+	extra  []os.FileInfo
+	mounts map[string]bool
+	done   bool
+}
+
+// ListDir lists the virtual directory vpath; it needs the list permission
+// on it. The caller must close the lister.
+func (c *BaseConnection) ListDir(ctx context.Context, vpath string) (*DirLister, error) {
+	c.UpdateLastActivity()
+	vpath = dataprovider.CleanVirtualPath(vpath)
+	if err := c.requirePerm(dataprovider.PermListItems, vpath); err != nil {
+		return nil, err
+	}
+	if err := c.checkPattern(vpath); err != nil {
+		return nil, err
+	}
+	loc, err := c.resolve(vpath)
+	if err != nil {
+		return nil, err
+	}
+	l := &DirLister{c: c, vpath: vpath, mounts: make(map[string]bool)}
+	for _, name := range c.mountsIn(vpath) {
+		l.mounts[name] = true
+		mtime := time.Now()
+		if mloc, err := c.resolve(path.Join(vpath, name)); err == nil {
+			if fi, err := mloc.fs.Stat(ctx, "/"); err == nil {
+				mtime = fi.ModTime()
+			}
+		}
+		l.extra = append(l.extra, dirInfo(name, mtime))
+	}
+	inner, err := loc.fs.ReadDir(ctx, loc.fsPath)
+	if err != nil {
+		if !(errors.Is(err, fs.ErrNotExist) && c.hasMountBelow(vpath)) {
+			return nil, c.fail("list", vpath, err)
+		}
+		inner = nil
+	}
+	l.inner = inner
+	return l, nil
+}
+
+// Next returns up to limit entries; io.EOF (possibly with a last batch)
+// once done.
+func (l *DirLister) Next(limit int) ([]os.FileInfo, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	if len(l.extra) > 0 {
+		n := min(limit, len(l.extra))
+		out := l.extra[:n:n]
+		l.extra = l.extra[n:]
+		if len(l.extra) == 0 && l.inner == nil {
+			return out, io.EOF
+		}
+		return out, nil
+	}
+	if l.inner == nil || l.done {
+		return nil, io.EOF
+	}
+	l.c.UpdateLastActivity()
+	for {
+		batch, err := l.inner.Next(limit)
+		out := batch[:0]
+		for _, fi := range batch {
+			name := fi.Name()
+			if l.mounts[name] {
+				continue
+			}
+			if ok, policy := l.c.User.IsFileAllowed(path.Join(l.vpath, name)); !ok && policy == dataprovider.DenyPolicyHide {
+				continue
+			}
+			out = append(out, fi)
+		}
+		if err != nil {
+			l.done = true
+			if !errors.Is(err, io.EOF) {
+				return out, l.c.fail("list", l.vpath, err)
+			}
+			return out, io.EOF
+		}
+		if len(out) > 0 {
+			return out, nil
+		}
+	}
+}
+
+// Close releases the backend listing.
+func (l *DirLister) Close() error {
+	if l.inner != nil {
+		return l.inner.Close()
+	}
+	return nil
+}
+
+// Mkdir creates a directory; it needs create_dirs on the parent.
+func (c *BaseConnection) Mkdir(ctx context.Context, vpath string) error {
+	c.UpdateLastActivity()
+	vpath = dataprovider.CleanVirtualPath(vpath)
+	if err := c.requirePerm(dataprovider.PermCreateDirs, parentDir(vpath)); err != nil {
+		return err
+	}
+	if err := c.checkPattern(vpath); err != nil {
+		return err
+	}
+	if vpath == "/" || c.isMountPoint(vpath) {
+		return newErr(fs.ErrExist, "file exists")
+	}
+	loc, err := c.resolve(vpath)
+	if err != nil {
+		return err
+	}
+	if err := loc.fs.Mkdir(ctx, loc.fsPath); err != nil {
+		return c.fail("mkdir", vpath, err)
+	}
+	c.log.Info("mkdir", "path", vpath)
+	return nil
+}
+
+// Remove deletes a file or symlink; it needs delete_files on the parent.
+func (c *BaseConnection) Remove(ctx context.Context, vpath string) error {
+	c.UpdateLastActivity()
+	vpath = dataprovider.CleanVirtualPath(vpath)
+	if err := c.requirePerm(dataprovider.PermDeleteFiles, parentDir(vpath)); err != nil {
+		return err
+	}
+	if err := c.checkPattern(vpath); err != nil {
+		return err
+	}
+	if vpath == "/" || c.isMountPoint(vpath) {
+		return errPermissionDenied()
+	}
+	loc, err := c.resolve(vpath)
+	if err != nil {
+		return err
+	}
+	fi, err := loc.fs.Lstat(ctx, loc.fsPath)
+	if err != nil {
+		return c.fail("remove", vpath, err)
+	}
+	if fi.IsDir() {
+		return newErr(vfs.ErrIsDir, "is a directory")
+	}
+	if err := loc.fs.Remove(ctx, loc.fsPath); err != nil {
+		return c.fail("remove", vpath, err)
+	}
+	if fi.Mode().IsRegular() {
+		c.updateQuota(loc, -fi.Size(), -1)
+	}
+	c.log.Info("remove", "path", vpath, "size", fi.Size())
+	return nil
+}
+
+// RemoveDir deletes an empty directory; it needs delete_dirs on the
+// parent. Mount points and their ancestors cannot be removed.
+func (c *BaseConnection) RemoveDir(ctx context.Context, vpath string) error {
+	c.UpdateLastActivity()
+	vpath = dataprovider.CleanVirtualPath(vpath)
+	if err := c.requirePerm(dataprovider.PermDeleteDirs, parentDir(vpath)); err != nil {
+		return err
+	}
+	if err := c.checkPattern(vpath); err != nil {
+		return err
+	}
+	if vpath == "/" || c.hasMountBelow(vpath) {
+		return errPermissionDenied()
+	}
+	loc, err := c.resolve(vpath)
+	if err != nil {
+		return err
+	}
+	fi, err := loc.fs.Lstat(ctx, loc.fsPath)
+	if err != nil {
+		return c.fail("rmdir", vpath, err)
+	}
+	if !fi.IsDir() {
+		return newErr(vfs.ErrNotDir, "not a directory")
+	}
+	if err := loc.fs.Remove(ctx, loc.fsPath); err != nil {
+		return c.fail("rmdir", vpath, err)
+	}
+	c.log.Info("rmdir", "path", vpath)
+	return nil
+}
+
+// hasRulesBelow reports whether permissions or file patterns are set on
+// dir or a directory under it: moving or linking dir would silently change
+// the rules its content is reached under.
+func (c *BaseConnection) hasRulesBelow(dir string) bool {
+	under := func(p string) bool {
+		p = dataprovider.CleanVirtualPath(p)
+		return p == dir || dir == "/" || strings.HasPrefix(p, dir+"/")
+	}
+	for p := range c.User.Permissions {
+		if under(p) {
+			return true
+		}
+	}
+	for _, f := range c.User.Filters.FilePatterns {
+		if under(f.Path) {
+			return true
+		}
+	}
+	return false
+}
+
+// Rename moves a file or directory. It needs rename_files (rename_dirs)
+// on both parents and overwrite on the target's parent when it replaces a
+// file. Renames between different storages (the home and a virtual
+// folder, or two folders) are refused with a not-supported error.
+func (c *BaseConnection) Rename(ctx context.Context, src, dst string) error {
+	c.UpdateLastActivity()
+	src = dataprovider.CleanVirtualPath(src)
+	dst = dataprovider.CleanVirtualPath(dst)
+	if src == dst {
+		return nil
+	}
+	if src == "/" || dst == "/" || c.isMountPoint(src) || c.isMountPoint(dst) {
+		return errPermissionDenied()
+	}
+	if err := c.checkPattern(src); err != nil {
+		return err
+	}
+	if err := c.checkPattern(dst); err != nil {
+		return err
+	}
+	sloc, err := c.resolve(src)
+	if err != nil {
+		return err
+	}
+	dloc, err := c.resolve(dst)
+	if err != nil {
+		return err
+	}
+	sfi, err := sloc.fs.Lstat(ctx, sloc.fsPath)
+	if err != nil {
+		return c.fail("rename", src, err)
+	}
+	perm := dataprovider.PermRenameFiles
+	if sfi.IsDir() {
+		perm = dataprovider.PermRenameDirs
+	}
+	if !c.User.HasPerm(perm, parentDir(src)) || !c.User.HasPerm(perm, parentDir(dst)) {
+		return errPermissionDenied()
+	}
+	if sloc.mountKey() != dloc.mountKey() {
+		return newErr(vfs.ErrNotSupported, ErrCrossFs.Error())
+	}
+	if sfi.IsDir() {
+		if strings.HasPrefix(dst, src+"/") {
+			return newErr(fs.ErrInvalid, "cannot move a directory into itself")
+		}
+		if c.hasMountBelow(src) || c.hasRulesBelow(src) {
+			return errPermissionDenied()
+		}
+	}
+	var replaced os.FileInfo
+	if dfi, err := dloc.fs.Lstat(ctx, dloc.fsPath); err == nil {
+		switch {
+		case dfi.IsDir() && !sfi.IsDir():
+			return newErr(vfs.ErrIsDir, "target is a directory")
+		case !dfi.IsDir() && sfi.IsDir():
+			return newErr(vfs.ErrNotDir, "target is not a directory")
+		case !dfi.IsDir():
+			if err := c.requirePerm(dataprovider.PermOverwrite, parentDir(dst)); err != nil {
+				return err
+			}
+			replaced = dfi
+		}
+	}
+	if err := sloc.fs.Rename(ctx, sloc.fsPath, dloc.fsPath); err != nil {
+		return c.fail("rename", src, err)
+	}
+	if replaced != nil && replaced.Mode().IsRegular() {
+		c.updateQuota(dloc, -replaced.Size(), -1)
+	}
+	c.log.Info("rename", "path", src, "target", dst)
+	return nil
+}
+
+// Symlink creates link pointing at target (a virtual path, absolute or
+// relative to link's directory); it needs create_symlinks on link's
+// parent and both ends on the same storage.
+func (c *BaseConnection) Symlink(ctx context.Context, target, link string) error {
+	c.UpdateLastActivity()
+	link = dataprovider.CleanVirtualPath(link)
+	vtarget := target
+	if !path.IsAbs(vtarget) {
+		vtarget = path.Join(path.Dir(link), vtarget)
+	}
+	vtarget = dataprovider.CleanVirtualPath(vtarget)
+	if err := c.requirePerm(dataprovider.PermCreateSymlinks, parentDir(link)); err != nil {
+		return err
+	}
+	if link == "/" || c.isMountPoint(link) {
+		return errPermissionDenied()
+	}
+	if err := c.checkPattern(link); err != nil {
+		return err
+	}
+	if err := c.checkPattern(vtarget); err != nil {
+		return err
+	}
+	lloc, err := c.resolve(link)
+	if err != nil {
+		return err
+	}
+	tloc, err := c.resolve(vtarget)
+	if err != nil {
+		return err
+	}
+	if lloc.mountKey() != tloc.mountKey() {
+		return newErr(vfs.ErrNotSupported, ErrCrossFs.Error())
+	}
+	// Permissions follow virtual paths: a link to a place with other
+	// rules would let its content be reached under the link's rules.
+	if !slices.Equal(c.User.GetPermissionsForPath(link), c.User.GetPermissionsForPath(vtarget)) ||
+		c.hasRulesBelow(vtarget) || c.hasMountBelow(vtarget) {
+		return newErr(fs.ErrPermission, "symlink target has different permissions")
+	}
+	sfs, ok := lloc.fs.(vfs.SymlinkFs)
+	if !ok {
+		return errNotSupported()
+	}
+	if err := sfs.Symlink(ctx, tloc.fsPath, lloc.fsPath); err != nil {
+		return c.fail("symlink", link, err)
+	}
+	c.log.Info("symlink", "path", link, "target", vtarget)
+	return nil
+}
+
+// Readlink returns a symlink's target as a virtual path.
+func (c *BaseConnection) Readlink(ctx context.Context, vpath string) (string, error) {
+	c.UpdateLastActivity()
+	vpath = dataprovider.CleanVirtualPath(vpath)
+	if err := c.requirePerm(dataprovider.PermListItems, parentDir(vpath)); err != nil {
+		return "", err
+	}
+	if err := c.checkPattern(vpath); err != nil {
+		return "", err
+	}
+	loc, err := c.resolve(vpath)
+	if err != nil {
+		return "", err
+	}
+	sfs, ok := loc.fs.(vfs.SymlinkFs)
+	if !ok {
+		return "", errNotSupported()
+	}
+	target, err := sfs.Readlink(ctx, loc.fsPath)
+	if err != nil {
+		return "", c.fail("readlink", vpath, err)
+	}
+	if !path.IsAbs(target) {
+		return target, nil
+	}
+	prefix := "/"
+	if loc.folder != nil {
+		prefix = dataprovider.CleanVirtualPath(loc.folder.VirtualPath)
+	}
+	return path.Join(prefix, target), nil
+}
+
+// setstat runs a metadata change honouring setstat_mode.
+func (c *BaseConnection) setstat(ctx context.Context, op, perm, vpath string, apply func(*location) (bool, error)) error {
+	c.UpdateLastActivity()
+	vpath = dataprovider.CleanVirtualPath(vpath)
+	if c.srv.cfg.SetstatMode == SetstatModeIgnore {
+		return nil
+	}
+	if err := c.requirePerm(perm, parentDir(vpath)); err != nil {
+		return err
+	}
+	if err := c.checkPattern(vpath); err != nil {
+		return err
+	}
+	loc, err := c.resolve(vpath)
+	if err != nil {
+		return err
+	}
+	if t := c.uploadFor(vpath); t != nil {
+		// The file is being uploaded: in atomic mode it is not at vpath
+		// yet, and on streaming storage later writes would reset its
+		// times, so apply the change once the upload is committed.
+		t.afterCommit(func() {
+			if ok, err := apply(loc); ok && err != nil {
+				c.fail(op, vpath, err)
+			}
+		})
+		return nil
+	}
+	supported, err := apply(loc)
+	if !supported {
+		if c.srv.cfg.SetstatMode == SetstatModeIgnoreCloud {
+			return nil
+		}
+		return errNotSupported()
+	}
+	if err != nil {
+		return c.fail(op, vpath, err)
+	}
+	c.log.Debug(op, "path", vpath)
+	return nil
+}
+
+// Chmod changes permission bits; it needs chmod on the parent.
+func (c *BaseConnection) Chmod(ctx context.Context, vpath string, mode os.FileMode) error {
+	return c.setstat(ctx, "chmod", dataprovider.PermChmod, vpath, func(l *location) (bool, error) {
+		f, ok := l.fs.(vfs.ChmodFs)
+		if !ok {
+			return false, nil
+		}
+		return true, f.Chmod(ctx, l.fsPath, mode)
+	})
+}
+
+// Chown changes ownership; it needs chown on the parent.
+func (c *BaseConnection) Chown(ctx context.Context, vpath string, uid, gid int) error {
+	return c.setstat(ctx, "chown", dataprovider.PermChown, vpath, func(l *location) (bool, error) {
+		f, ok := l.fs.(vfs.ChownFs)
+		if !ok {
+			return false, nil
+		}
+		return true, f.Chown(ctx, l.fsPath, uid, gid)
+	})
+}
+
+// Chtimes changes access and modification times; it needs chtimes on the
+// parent.
+func (c *BaseConnection) Chtimes(ctx context.Context, vpath string, atime, mtime time.Time) error {
+	return c.setstat(ctx, "chtimes", dataprovider.PermChtimes, vpath, func(l *location) (bool, error) {
+		f, ok := l.fs.(vfs.ChtimesFs)
+		if !ok {
+			return false, nil
+		}
+		return true, f.Chtimes(ctx, l.fsPath, atime, mtime)
+	})
+}
+
+// Truncate sets a file's size; it needs overwrite on the parent and
+// respects the quota when the file grows.
+func (c *BaseConnection) Truncate(ctx context.Context, vpath string, size int64) error {
+	c.UpdateLastActivity()
+	vpath = dataprovider.CleanVirtualPath(vpath)
+	if size < 0 {
+		return newErr(fs.ErrInvalid, "invalid size")
+	}
+	if c.srv.cfg.SetstatMode == SetstatModeIgnore {
+		return nil
+	}
+	if err := c.requirePerm(dataprovider.PermOverwrite, parentDir(vpath)); err != nil {
+		return err
+	}
+	if err := c.checkPattern(vpath); err != nil {
+		return err
+	}
+	if t := c.uploadFor(vpath); t != nil {
+		return t.Truncate(size)
+	}
+	loc, err := c.resolve(vpath)
+	if err != nil {
+		return err
+	}
+	fi, err := loc.fs.Stat(ctx, loc.fsPath)
+	if err != nil {
+		return c.fail("truncate", vpath, err)
+	}
+	if fi.IsDir() {
+		return newErr(vfs.ErrIsDir, "is a directory")
+	}
+	if size > fi.Size() {
+		limit, err := c.sizeLimit(ctx, loc, fi.Size(), false)
+		if err != nil {
+			return err
+		}
+		if limit >= 0 && size > limit {
+			return errQuota()
+		}
+	}
+	switch f := loc.fs.(type) {
+	case vfs.TruncateFs:
+		err = f.Truncate(ctx, loc.fsPath, size)
+	case vfs.RandomAccessFs:
+		var raf vfs.RandomAccessFile
+		raf, err = f.OpenFile(ctx, loc.fsPath, os.O_WRONLY, 0)
+		if err == nil {
+			err = raf.Truncate(size)
+			if cerr := raf.Close(); err == nil {
+				err = cerr
+			}
+		}
+	default:
+		if c.srv.cfg.SetstatMode == SetstatModeIgnoreCloud {
+			return nil
+		}
+		return errNotSupported()
+	}
+	if err != nil {
+		return c.fail("truncate", vpath, err)
+	}
+	c.updateQuota(loc, size-fi.Size(), 0)
+	return nil
+}
+
+// Copy copies a file, or a directory recursively. For each file it needs
+// copy on both parents (or download on the source and upload/overwrite on
+// the target) and respects the target's quota; a directory copy needs
+// copy (or list on the source and create_dirs on the target's parent) and
+// a target that does not exist yet.
+func (c *BaseConnection) Copy(ctx context.Context, src, dst string) error {
+	c.UpdateLastActivity()
+	src = dataprovider.CleanVirtualPath(src)
+	dst = dataprovider.CleanVirtualPath(dst)
+	if src == dst {
+		return newErr(fs.ErrInvalid, "source and target are the same")
+	}
+	if dst == "/" || c.isMountPoint(dst) {
+		return errPermissionDenied()
+	}
+	if err := c.checkPattern(src); err != nil {
+		return err
+	}
+	if err := c.checkPattern(dst); err != nil {
+		return err
+	}
+	sloc, err := c.resolve(src)
+	if err != nil {
+		return err
+	}
+	dloc, err := c.resolve(dst)
+	if err != nil {
+		return err
+	}
+	sfi, err := sloc.fs.Stat(ctx, sloc.fsPath)
+	if err != nil {
+		return c.fail("copy", src, err)
+	}
+	if sfi.IsDir() {
+		return c.copyDir(ctx, src, dst)
+	}
+	if !sfi.Mode().IsRegular() {
+		return newErr(vfs.ErrNotSupported, "only files and directories can be copied")
+	}
+	var existing int64 = -1
+	if dfi, err := dloc.fs.Stat(ctx, dloc.fsPath); err == nil {
+		if dfi.IsDir() {
+			return newErr(vfs.ErrIsDir, "target is a directory")
+		}
+		existing = dfi.Size()
+	}
+	dstPerm := dataprovider.PermUpload
+	if existing >= 0 {
+		dstPerm = dataprovider.PermOverwrite
+	}
+	copyOK := c.User.HasPerm(dataprovider.PermCopy, parentDir(src)) && c.User.HasPerm(dataprovider.PermCopy, parentDir(dst))
+	plainOK := c.User.HasPerm(dataprovider.PermDownload, parentDir(src)) && c.User.HasPerm(dstPerm, parentDir(dst))
+	if !copyOK && !plainOK {
+		return errPermissionDenied()
+	}
+	if existing >= 0 && !c.User.HasPerm(dataprovider.PermOverwrite, parentDir(dst)) {
+		return errPermissionDenied()
+	}
+	limit, err := c.sizeLimit(ctx, dloc, max(existing, 0), existing < 0)
+	if err != nil {
+		return err
+	}
+	if limit >= 0 && sfi.Size() > limit {
+		return errQuota()
+	}
+	if cfs, ok := sloc.fs.(vfs.CopyFs); ok && sloc.mountKey() == dloc.mountKey() {
+		err = cfs.Copy(ctx, sloc.fsPath, dloc.fsPath)
+	} else {
+		err = copyStream(ctx, sloc, dloc, sfi.Size())
+	}
+	if err != nil {
+		return c.fail("copy", src, err)
+	}
+	if existing >= 0 {
+		c.updateQuota(dloc, sfi.Size()-existing, 0)
+	} else {
+		c.updateQuota(dloc, sfi.Size(), 1)
+	}
+	c.log.Info("copy", "path", src, "target", dst, "size", sfi.Size())
+	return nil
+}
+
+func (c *BaseConnection) copyDir(ctx context.Context, src, dst string) error {
+	if src == "/" || strings.HasPrefix(dst, src+"/") {
+		return newErr(fs.ErrInvalid, "cannot copy a directory into itself")
+	}
+	copyOK := c.User.HasPerm(dataprovider.PermCopy, parentDir(src)) && c.User.HasPerm(dataprovider.PermCopy, parentDir(dst))
+	plainOK := c.User.HasPerm(dataprovider.PermListItems, src) && c.User.HasPerm(dataprovider.PermCreateDirs, parentDir(dst))
+	if !copyOK && !plainOK {
+		return errPermissionDenied()
+	}
+	dloc, err := c.resolve(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := dloc.fs.Lstat(ctx, dloc.fsPath); err == nil {
+		return newErr(fs.ErrExist, "target exists")
+	}
+	if err := dloc.fs.Mkdir(ctx, dloc.fsPath); err != nil {
+		return c.fail("copy", dst, err)
+	}
+	names, err := c.listNames(ctx, src)
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		if err := ctx.Err(); err != nil {
+			return userError(err)
+		}
+		if err := c.Copy(ctx, path.Join(src, name), path.Join(dst, name)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// listNames returns every entry name of a virtual directory (list
+// permission and hidden files apply).
+func (c *BaseConnection) listNames(ctx context.Context, dir string) ([]string, error) {
+	l, err := c.ListDir(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	defer l.Close()
+	var names []string
+	for {
+		batch, err := l.Next(500)
+		for _, fi := range batch {
+			names = append(names, fi.Name())
+		}
+		if errors.Is(err, io.EOF) {
+			return names, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// RemoveAll deletes a file, or a directory and everything below it,
+// checking delete_files and delete_dirs on each entry's parent. It stops
+// at the first refusal. Mount points and the directories above them
+// cannot be removed.
+func (c *BaseConnection) RemoveAll(ctx context.Context, vpath string) error {
+	c.UpdateLastActivity()
+	vpath = dataprovider.CleanVirtualPath(vpath)
+	if vpath == "/" || c.hasMountBelow(vpath) {
+		return errPermissionDenied()
+	}
+	loc, err := c.resolve(vpath)
+	if err != nil {
+		return err
+	}
+	fi, err := loc.fs.Lstat(ctx, loc.fsPath)
+	if err != nil {
+		return c.fail("remove", vpath, err)
+	}
+	if !fi.IsDir() {
+		return c.Remove(ctx, vpath)
+	}
+	if err := c.requirePerm(dataprovider.PermDeleteDirs, parentDir(vpath)); err != nil {
+		return err
+	}
+	names, err := c.listNames(ctx, vpath)
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		if err := ctx.Err(); err != nil {
+			return userError(err)
+		}
+		if err := c.RemoveAll(ctx, path.Join(vpath, name)); err != nil {
+			return err
+		}
+	}
+	return c.RemoveDir(ctx, vpath)
+}
+
+func copyStream(ctx context.Context, sloc, dloc *location, size int64) error {
+	r, err := sloc.fs.Open(ctx, sloc.fsPath, 0)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	w, err := dloc.fs.Create(ctx, dloc.fsPath, vfs.CreateOptions{Size: size, Mode: 0o644})
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(w, r); err != nil {
+		w.Cancel()
+		return err
+	}
+	return w.Close()
+}
+
+// StatVFS reports the space of the storage holding vpath. Where a size
+// or files quota applies, the totals and free values are the quota's, so
+// clients' "df" shows what the user may still upload.
+func (c *BaseConnection) StatVFS(ctx context.Context, vpath string) (*vfs.StatVFS, error) {
+	c.UpdateLastActivity()
+	vpath = dataprovider.CleanVirtualPath(vpath)
+	loc, err := c.resolve(vpath)
+	if err != nil {
+		return nil, err
+	}
+	var st *vfs.StatVFS
+	if sfs, ok := loc.fs.(vfs.StatVFSFs); ok {
+		if st, err = sfs.StatVFS(ctx, loc.fsPath); err != nil {
+			return nil, c.fail("statvfs", vpath, err)
+		}
+	}
+	limitSize, limitFiles, usedSize, usedFiles := c.quotaFor(ctx, loc)
+	if limitSize <= 0 && limitFiles <= 0 {
+		if st == nil {
+			return nil, errNotSupported()
+		}
+		return st, nil
+	}
+	if st == nil {
+		st = &vfs.StatVFS{BlockSize: 4096, FragSize: 4096, NameMaxLen: 255}
+	}
+	if st.BlockSize == 0 {
+		st.BlockSize = 4096
+	}
+	if st.FragSize == 0 {
+		st.FragSize = st.BlockSize
+	}
+	if limitSize > 0 {
+		free := uint64(max(limitSize-usedSize, 0))
+		st.Blocks = uint64(limitSize) / st.FragSize
+		st.BlocksFree = free / st.FragSize
+		st.BlocksAvail = st.BlocksFree
+	}
+	if limitFiles > 0 {
+		free := uint64(max(limitFiles-usedFiles, 0))
+		st.Files = uint64(limitFiles)
+		st.FilesFree, st.FilesAvail = free, free
+	}
+	return st, nil
+}
+
+// Hardlink creates newname as a hard link to oldname on the same storage;
+// it needs create_symlinks on newname's parent.
+func (c *BaseConnection) Hardlink(ctx context.Context, oldname, newname string) error {
+	c.UpdateLastActivity()
+	oldname = dataprovider.CleanVirtualPath(oldname)
+	newname = dataprovider.CleanVirtualPath(newname)
+	if err := c.requirePerm(dataprovider.PermCreateSymlinks, parentDir(newname)); err != nil {
+		return err
+	}
+	if newname == "/" || c.isMountPoint(newname) {
+		return errPermissionDenied()
+	}
+	if err := c.checkPattern(oldname); err != nil {
+		return err
+	}
+	if err := c.checkPattern(newname); err != nil {
+		return err
+	}
+	oloc, err := c.resolve(oldname)
+	if err != nil {
+		return err
+	}
+	nloc, err := c.resolve(newname)
+	if err != nil {
+		return err
+	}
+	if oloc.mountKey() != nloc.mountKey() {
+		return newErr(vfs.ErrNotSupported, ErrCrossFs.Error())
+	}
+	if !slices.Equal(c.User.GetPermissionsForPath(oldname), c.User.GetPermissionsForPath(newname)) {
+		return newErr(fs.ErrPermission, "link target has different permissions")
+	}
+	lfs, ok := oloc.fs.(vfs.LinkFs)
+	if !ok {
+		return errNotSupported()
+	}
+	if err := lfs.Link(ctx, oloc.fsPath, nloc.fsPath); err != nil {
+		return c.fail("link", newname, err)
+	}
+	c.log.Info("link", "path", newname, "target", oldname)
+	return nil
+}
