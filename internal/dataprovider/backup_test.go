@@ -65,7 +65,7 @@ func populate(t *testing.T, s *Store) {
 	must(t, s.Restore(ctx, data, RestoreModeAddOnly))
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +74,7 @@ func must(t *testing.T, err error) {
 
 // comparable strips what legitimately differs between two stores: ids
 // and update times.
-func comparable(t *testing.T, d *BackupData) string {
+func comparable(t testing.TB, d *BackupData) string {
 	t.Helper()
 	c := deepCopy(*d)
 	for i := range c.Users {
