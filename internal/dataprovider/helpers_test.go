@@ -59,7 +59,7 @@ func (testEncrypter) Decrypt(s *kms.Secret) (string, error) {
 // SFTPGO_TEST_MYSQL_DSN name a database (each test then works under its
 // own table prefix and drops its tables).
 var drivers = func() []string {
-	d := []string{"memory", "sqlite"}
+	d := []string{"memory", "sqlite", "bolt"}
 	if os.Getenv("SFTPGO_TEST_POSTGRES_DSN") != "" {
 		d = append(d, "postgresql")
 	}
@@ -86,7 +86,7 @@ func testConfig(driver string) config.DataProviderConfig {
 		Driver:           driver,
 		ConnectionString: dsn,
 		SQLTablesPrefix:  prefix,
-		Name:             map[string]string{"memory": "", "sqlite": "sftpgo.db"}[driver],
+		Name:             map[string]string{"memory": "", "sqlite": "sftpgo.db", "bolt": "sftpgo.bolt"}[driver],
 		NamingRules:      NamingRuleAllowUTF8 | NamingRuleTrim,
 		PasswordCaching:  true,
 		PasswordHashing:  config.PasswordHashing{Algo: HashingAlgoBcrypt, BcryptOptions: config.BcryptOptions{Cost: 4}},

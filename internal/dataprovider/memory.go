@@ -15,6 +15,9 @@ import (
 // entry with a fresh copy. A transaction therefore only needs to clone the
 // maps (not the objects) and swap the snapshot in on success.
 type memState struct {
+	// dirty, when not nil, records the keys written since it was set, per
+	// map name: the bolt driver persists just those.
+	dirty    map[string]map[string]bool
 	users    map[string]User
 	groups   map[string]Group
 	folders  map[string]BaseVirtualFolder
@@ -42,11 +45,22 @@ func (s *memState) clone() *memState {
 	}
 }
 
-// memDriver keeps everything in maps under a mutex; nothing survives a
-// restart (the Store can seed it from a dump file).
+// memDriver keeps everything in maps under a mutex. Alone, nothing
+// survives a restart (the Store can seed it from a dump file); with a
+// persister (the bolt driver) every committed change is also written to
+// disk before it becomes visible.
 type memDriver struct {
-	mu    sync.RWMutex
-	state *memState
+	mu      sync.RWMutex
+	state   *memState
+	backend persister
+}
+
+// persister stores the changes of a memDriver.
+type persister interface {
+	// persist writes the keys recorded in s.dirty, and the ids and version.
+	persist(s *memState) error
+	reset() error
+	close() error
 }
 
 func newMemDriver() *memDriver { return &memDriver{state: newMemState()} }
@@ -75,22 +89,39 @@ func (d *memDriver) read(fn func(*memOps) error) error {
 // everything before it changes anything, so a failed single operation
 // leaves the state untouched without the cost of a copy.
 func (d *memDriver) write(fn func(*memOps) error) error {
+	if d.backend != nil {
+		return d.commit(fn)
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return fn(&memOps{s: d.state})
 }
 
-// InTx runs fn on a copy of the state and keeps it only on success, so a
-// failed transaction leaves nothing behind.
-func (d *memDriver) InTx(ctx context.Context, fn func(Ops) error) error {
+// commit runs fn on a copy of the state, persists what fn changed, and
+// only then makes the copy the state: a failure leaves nothing behind.
+func (d *memDriver) commit(fn func(*memOps) error) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	next := d.state.clone()
+	if d.backend != nil {
+		next.dirty = map[string]map[string]bool{}
+	}
 	if err := fn(&memOps{s: next}); err != nil {
 		return err
 	}
+	if d.backend != nil {
+		if err := d.backend.persist(next); err != nil {
+			return err
+		}
+		next.dirty = nil
+	}
 	d.state = next
 	return nil
+}
+
+// InTx runs fn atomically (see commit).
+func (d *memDriver) InTx(ctx context.Context, fn func(Ops) error) error {
+	return d.commit(func(o *memOps) error { return fn(o) })
 }
 
 func (d *memDriver) SchemaVersion(ctx context.Context) (int, error) {
@@ -106,12 +137,23 @@ func (d *memDriver) MigrateTo(ctx context.Context, version int) error {
 func (d *memDriver) Reset(ctx context.Context) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.backend != nil {
+		if err := d.backend.reset(); err != nil {
+			return err
+		}
+	}
 	d.state = newMemState()
 	return nil
 }
 
 func (d *memDriver) Ping(ctx context.Context) error { return nil }
-func (d *memDriver) Close() error                   { return nil }
+
+func (d *memDriver) Close() error {
+	if d.backend != nil {
+		return d.backend.close()
+	}
+	return nil
+}
 
 // The Ops of the driver outside a transaction: each call is atomic.
 
@@ -250,6 +292,17 @@ func (d *memDriver) SetSection(ctx context.Context, n string, data []byte) error
 // memOps works on one snapshot; the caller holds the driver's lock.
 type memOps struct{ s *memState }
 
+// touch records a written key for persistence.
+func (o *memOps) touch(kind, key string) {
+	if o.s.dirty == nil {
+		return
+	}
+	if o.s.dirty[kind] == nil {
+		o.s.dirty[kind] = map[string]bool{}
+	}
+	o.s.dirty[kind][key] = true
+}
+
 func (o *memOps) nextID(kind string) int64 {
 	o.s.lastID[kind]++
 	return o.s.lastID[kind]
@@ -349,6 +402,7 @@ func (o *memOps) AddUser(ctx context.Context, u *User) error {
 	c := deepCopy(*u)
 	c.VirtualFolders = folderMappings(c.VirtualFolders)
 	o.s.users[u.Username] = c
+	o.touch("users", u.Username)
 	return nil
 }
 
@@ -366,6 +420,7 @@ func (o *memOps) UpdateUser(ctx context.Context, u *User) error {
 	copyUserCounters(&c, &old)
 	u.ID = old.ID
 	o.s.users[u.Username] = c
+	o.touch("users", u.Username)
 	return nil
 }
 
@@ -381,14 +436,17 @@ func (o *memOps) DeleteUser(ctx context.Context, username string) error {
 		return notFound("user", username)
 	}
 	delete(o.s.users, username)
+	o.touch("users", username)
 	for id, k := range o.s.apiKeys {
 		if k.User == username {
 			delete(o.s.apiKeys, id)
+			o.touch("apiKeys", id)
 		}
 	}
 	for id, sh := range o.s.shares {
 		if sh.Username == username {
 			delete(o.s.shares, id)
+			o.touch("shares", id)
 		}
 	}
 	return nil
@@ -407,6 +465,7 @@ func (o *memOps) UpdateUserQuota(ctx context.Context, username string, size int6
 	}
 	u.LastQuotaUpdate = nowMillis()
 	o.s.users[username] = u
+	o.touch("users", username)
 	return nil
 }
 
@@ -423,6 +482,7 @@ func (o *memOps) UpdateUserTransferQuota(ctx context.Context, username string, u
 	}
 	u.LastQuotaUpdate = nowMillis()
 	o.s.users[username] = u
+	o.touch("users", username)
 	return nil
 }
 
@@ -433,6 +493,7 @@ func (o *memOps) SetUserLastLogin(ctx context.Context, username string, at int64
 	}
 	u.LastLogin = at
 	o.s.users[username] = u
+	o.touch("users", username)
 	return nil
 }
 
@@ -481,6 +542,7 @@ func (o *memOps) AddGroup(ctx context.Context, g *Group) error {
 	c.VirtualFolders = folderMappings(c.VirtualFolders)
 	c.Users, c.Admins = nil, nil
 	o.s.groups[g.Name] = c
+	o.touch("groups", g.Name)
 	return nil
 }
 
@@ -497,6 +559,7 @@ func (o *memOps) UpdateGroup(ctx context.Context, g *Group) error {
 	c.VirtualFolders = folderMappings(c.VirtualFolders)
 	c.Users, c.Admins = nil, nil
 	o.s.groups[g.Name] = c
+	o.touch("groups", g.Name)
 	return nil
 }
 
@@ -510,10 +573,12 @@ func (o *memOps) DeleteGroup(ctx context.Context, name string) error {
 		}
 	}
 	delete(o.s.groups, name)
+	o.touch("groups", name)
 	for n, a := range o.s.admins {
 		if slices.ContainsFunc(a.Groups, func(m AdminGroupMapping) bool { return m.Name == name }) {
 			a.Groups = slices.DeleteFunc(slices.Clone(a.Groups), func(m AdminGroupMapping) bool { return m.Name == name })
 			o.s.admins[n] = a
+			o.touch("admins", n)
 		}
 	}
 	return nil
@@ -561,6 +626,7 @@ func (o *memOps) AddFolder(ctx context.Context, f *BaseVirtualFolder) error {
 	c := deepCopy(*f)
 	c.Users, c.Groups = nil, nil
 	o.s.folders[f.Name] = c
+	o.touch("folders", f.Name)
 	return nil
 }
 
@@ -574,6 +640,7 @@ func (o *memOps) UpdateFolder(ctx context.Context, f *BaseVirtualFolder) error {
 	c.Users, c.Groups = nil, nil
 	c.UsedQuotaSize, c.UsedQuotaFiles, c.LastQuotaUpdate = old.UsedQuotaSize, old.UsedQuotaFiles, old.LastQuotaUpdate
 	o.s.folders[f.Name] = c
+	o.touch("folders", f.Name)
 	return nil
 }
 
@@ -582,6 +649,7 @@ func (o *memOps) DeleteFolder(ctx context.Context, name string) error {
 		return notFound("folder", name)
 	}
 	delete(o.s.folders, name)
+	o.touch("folders", name)
 	unmount := func(vfs []VirtualFolder) ([]VirtualFolder, bool) {
 		if !slices.ContainsFunc(vfs, func(vf VirtualFolder) bool { return vf.Name == name }) {
 			return vfs, false
@@ -592,12 +660,14 @@ func (o *memOps) DeleteFolder(ctx context.Context, name string) error {
 		if vfs, changed := unmount(u.VirtualFolders); changed {
 			u.VirtualFolders = vfs
 			o.s.users[n] = u
+			o.touch("users", n)
 		}
 	}
 	for n, g := range o.s.groups {
 		if vfs, changed := unmount(g.VirtualFolders); changed {
 			g.VirtualFolders = vfs
 			o.s.groups[n] = g
+			o.touch("groups", n)
 		}
 	}
 	return nil
@@ -616,6 +686,7 @@ func (o *memOps) UpdateFolderQuota(ctx context.Context, name string, size int64,
 	}
 	f.LastQuotaUpdate = nowMillis()
 	o.s.folders[name] = f
+	o.touch("folders", name)
 	return nil
 }
 
@@ -653,6 +724,7 @@ func (o *memOps) AddAdmin(ctx context.Context, a *Admin) error {
 	}
 	a.ID = o.nextID("admins")
 	o.s.admins[a.Username] = deepCopy(*a)
+	o.touch("admins", a.Username)
 	return nil
 }
 
@@ -668,6 +740,7 @@ func (o *memOps) UpdateAdmin(ctx context.Context, a *Admin) error {
 	c := deepCopy(*a)
 	c.LastLogin = old.LastLogin
 	o.s.admins[a.Username] = c
+	o.touch("admins", a.Username)
 	return nil
 }
 
@@ -676,9 +749,11 @@ func (o *memOps) DeleteAdmin(ctx context.Context, username string) error {
 		return notFound("admin", username)
 	}
 	delete(o.s.admins, username)
+	o.touch("admins", username)
 	for id, k := range o.s.apiKeys {
 		if k.Admin == username {
 			delete(o.s.apiKeys, id)
+			o.touch("apiKeys", id)
 		}
 	}
 	return nil
@@ -693,6 +768,7 @@ func (o *memOps) SetAdminLastLogin(ctx context.Context, username string, at int6
 	}
 	a.LastLogin = at
 	o.s.admins[username] = a
+	o.touch("admins", username)
 	return nil
 }
 
@@ -742,6 +818,7 @@ func (o *memOps) AddAPIKey(ctx context.Context, k *APIKey) error {
 	}
 	k.ID = o.nextID("api_keys")
 	o.s.apiKeys[k.KeyID] = cloneAPIKey(*k)
+	o.touch("apiKeys", k.KeyID)
 	return nil
 }
 
@@ -757,6 +834,7 @@ func (o *memOps) UpdateAPIKey(ctx context.Context, k *APIKey) error {
 	c := cloneAPIKey(*k)
 	c.LastUseAt = old.LastUseAt
 	o.s.apiKeys[k.KeyID] = c
+	o.touch("apiKeys", k.KeyID)
 	return nil
 }
 
@@ -765,6 +843,7 @@ func (o *memOps) DeleteAPIKey(ctx context.Context, keyID string) error {
 		return notFound("API key", keyID)
 	}
 	delete(o.s.apiKeys, keyID)
+	o.touch("apiKeys", keyID)
 	return nil
 }
 
@@ -775,6 +854,7 @@ func (o *memOps) SetAPIKeyLastUse(ctx context.Context, keyID string, at int64) e
 	}
 	k.LastUseAt = at
 	o.s.apiKeys[keyID] = k
+	o.touch("apiKeys", keyID)
 	return nil
 }
 
@@ -802,6 +882,7 @@ func (o *memOps) AddShare(ctx context.Context, sh *Share) error {
 		return notFound("user", sh.Username)
 	}
 	o.s.shares[sh.ShareID] = deepCopy(*sh)
+	o.touch("shares", sh.ShareID)
 	return nil
 }
 
@@ -813,6 +894,7 @@ func (o *memOps) UpdateShare(ctx context.Context, sh *Share) error {
 		return notFound("user", sh.Username)
 	}
 	o.s.shares[sh.ShareID] = deepCopy(*sh)
+	o.touch("shares", sh.ShareID)
 	return nil
 }
 
@@ -821,6 +903,7 @@ func (o *memOps) DeleteShare(ctx context.Context, shareID string) error {
 		return notFound("share", shareID)
 	}
 	delete(o.s.shares, shareID)
+	o.touch("shares", shareID)
 	return nil
 }
 
@@ -831,8 +914,10 @@ func (o *memOps) GetSection(ctx context.Context, name string) ([]byte, error) {
 func (o *memOps) SetSection(ctx context.Context, name string, data []byte) error {
 	if len(data) == 0 {
 		delete(o.s.sections, name)
+		o.touch("sections", name)
 		return nil
 	}
 	o.s.sections[name] = slices.Clone(data)
+	o.touch("sections", name)
 	return nil
 }

@@ -130,6 +130,16 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 			return nil, err
 		}
 		s.driver = d
+	case "bolt":
+		name := opts.Config.Name
+		if name == "" {
+			name = "sftpgo.bolt"
+		}
+		d, err := openBolt(resolvePath(opts.ConfigDir, name))
+		if err != nil {
+			return nil, err
+		}
+		s.driver = d
 	case "memory":
 		d := newMemDriver()
 		d.state.version = CurrentSchemaVersion
@@ -140,7 +150,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 			}
 		}
 	default:
-		return nil, fmt.Errorf("dataprovider: unsupported driver %q (supported: sqlite, postgresql, mysql, memory)", opts.Config.Driver)
+		return nil, fmt.Errorf("dataprovider: unsupported driver %q (supported: sqlite, postgresql, mysql, bolt, memory)", opts.Config.Driver)
 	}
 	return s, nil
 }
