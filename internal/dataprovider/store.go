@@ -75,6 +75,7 @@ type Store struct {
 	usersBaseDir string
 	dummyOnce    sync.Once
 	dummyHash    string
+	quota        *quotaBuffer // delayed_quota_update, nil when off
 }
 
 func nowMillis() int64 { return time.Now().UnixMilli() }
@@ -152,6 +153,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	default:
 		return nil, fmt.Errorf("dataprovider: unsupported driver %q (supported: sqlite, postgresql, mysql, bolt, memory)", opts.Config.Driver)
 	}
+	if opts.Config.DelayedQuotaUpdate > 0 {
+		s.startQuotaBuffer(time.Duration(opts.Config.DelayedQuotaUpdate) * time.Second)
+	}
 	return s, nil
 }
 
@@ -171,8 +175,11 @@ func (s *Store) loadDumpFile(ctx context.Context, file string) error {
 	return nil
 }
 
-// Close releases the driver.
-func (s *Store) Close() error { return s.driver.Close() }
+// Close writes pending delayed quota updates and releases the driver.
+func (s *Store) Close() error {
+	s.stopQuotaBuffer()
+	return s.driver.Close()
+}
 
 // Driver returns the underlying driver (persistence only, no validation).
 func (s *Store) Driver() Driver { return s.driver }

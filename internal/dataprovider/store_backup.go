@@ -15,6 +15,7 @@ const DumpVersion = 16
 // Dump returns every object for a backup: password hashes, API key
 // hashes and secrets in their encrypted form, never in clear.
 func (s *Store) Dump(ctx context.Context) (*BackupData, error) {
+	s.flushQuota(ctx) // a dump carries current usage
 	d := s.driver
 	var err error
 	data := &BackupData{Version: DumpVersion}

@@ -203,12 +203,17 @@ func (s *Store) UpdateFolder(ctx context.Context, f *BaseVirtualFolder) error {
 
 // DeleteFolder removes a folder and its mappings.
 func (s *Store) DeleteFolder(ctx context.Context, name string) error {
-	return s.driver.DeleteFolder(ctx, s.name(name))
+	name = s.name(name)
+	if s.quota != nil {
+		s.quota.forgetFolder(name)
+	}
+	return s.driver.DeleteFolder(ctx, name)
 }
 
 // GetFolder returns a folder with the users and groups that mount it.
 func (s *Store) GetFolder(ctx context.Context, name string) (BaseVirtualFolder, error) {
-	return s.driver.GetFolder(ctx, s.name(name))
+	f, err := s.driver.GetFolder(ctx, s.name(name))
+	return s.withPendingFolder(f), err
 }
 
 // ListFolders pages through folders.
@@ -217,7 +222,11 @@ func (s *Store) ListFolders(ctx context.Context, limit, offset int, order string
 	if err != nil {
 		return nil, err
 	}
-	return s.driver.ListFolders(ctx, limit, max(offset, 0), desc)
+	folders, err := s.driver.ListFolders(ctx, limit, max(offset, 0), desc)
+	for i := range folders {
+		folders[i] = s.withPendingFolder(folders[i])
+	}
+	return folders, err
 }
 
 // UpdateFolderQuota adds to (or, with reset, sets) a folder's used quota.
@@ -225,7 +234,15 @@ func (s *Store) UpdateFolderQuota(ctx context.Context, name string, size int64, 
 	if reset && (size < 0 || files < 0) {
 		return invalid("used_quota", "must not be negative")
 	}
-	return s.driver.UpdateFolderQuota(ctx, s.name(name), size, files, reset)
+	name = s.name(name)
+	if s.quota != nil {
+		if !reset {
+			s.quota.addFolder(name, quotaDelta{size: size, files: files})
+			return nil
+		}
+		s.quota.forgetFolder(name)
+	}
+	return s.driver.UpdateFolderQuota(ctx, name, size, files, reset)
 }
 
 // prepareAdmin validates a and brings it into its stored form.
