@@ -238,7 +238,7 @@ type FTPDConfig struct {
 	// control connection before USER (as tls_mode 3).
 	ForceStartTLS bool `json:"force_starttls" mapstructure:"force_starttls"`
 	// DisabledCommands lists commands answered with 502: any of PORT,
-	// EPRT, HASH, COMB, STAT, SYST, SITE, MLSD, MLST, MFMT, AVBL.
+	// EPRT, HASH, COMB, STAT, SYST, SITE, MLSD, MLST, MFMT.
 	DisabledCommands []string `json:"disabled_commands" mapstructure:"disabled_commands"`
 }
 

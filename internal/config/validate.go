@@ -222,7 +222,7 @@ func (c *Config) validateSFTPD(v *validator) {
 }
 
 // FTPDisableableCommands are the commands ftpd.disabled_commands may list.
-var FTPDisableableCommands = []string{"PORT", "EPRT", "HASH", "COMB", "STAT", "SYST", "SITE", "MLSD", "MLST", "MFMT", "AVBL"}
+var FTPDisableableCommands = []string{"PORT", "EPRT", "HASH", "COMB", "STAT", "SYST", "SITE", "MLSD", "MLST", "MFMT"}
 
 func (c *Config) validateFTPD(v *validator) {
 	f := &c.FTPD
