@@ -2,6 +2,8 @@ package ftpd
 
 import (
 	"bytes"
+	"crypto/tls"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -77,5 +79,38 @@ func TestExplicitBindingRefusesCleartextLogin(t *testing.T) {
 	err = c.Login("alice", testPassword)
 	if err == nil || !strings.Contains(err.Error(), "TLS is required") {
 		t.Fatalf("cleartext login on an explicit TLS binding: %v", err)
+	}
+}
+
+func TestSessionReuse(t *testing.T) {
+	t.Parallel()
+	for _, reuse := range []int{sessionReuseUnchecked, sessionReuseRequired, sessionReuseDisabled} {
+		for _, maxVer := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+			t.Run(fmt.Sprintf("reuse%d-tls%x", reuse, maxVer), func(t *testing.T) {
+				t.Parallel()
+				e := newEnv(t, envOpts{ftpd: func(c *config.FTPDConfig) {
+					c.Bindings[0].TLSMode = tlsModeExplicit
+					c.Bindings[0].TLSSessionReuse = reuse
+				}})
+				e.addUser(t, "alice", nil)
+				for _, cache := range []bool{true, false} {
+					cfg := pki.clientTLS()
+					cfg.MaxVersion = maxVer
+					if !cache {
+						cfg.ClientSessionCache = nil
+					}
+					c := e.login(t, 0, "alice", ftp.DialWithExplicitTLS(cfg))
+					err := c.Stor("f.txt", strings.NewReader("hello"))
+					// resumption needs the client's cache and tickets from the server
+					wantOK := reuse != sessionReuseRequired || cache
+					if wantOK && err != nil {
+						t.Fatalf("cache %v: upload failed: %v", cache, err)
+					}
+					if !wantOK && err == nil {
+						t.Fatalf("cache %v: a data connection that did not resume was accepted", cache)
+					}
+				}
+			})
+		}
 	}
 }
