@@ -450,6 +450,16 @@ func (r *raw) expect(want int, format string, args ...any) string {
 	return msg
 }
 
+// want reads a reply and fails unless it has code want.
+func (r *raw) want(code int) string {
+	r.t.Helper()
+	got, msg := r.read()
+	if got != code {
+		r.t.Fatalf("got reply %d %q, want %d", got, msg, code)
+	}
+	return msg
+}
+
 func (r *raw) login(user string) {
 	r.t.Helper()
 	r.expect(331, "USER %s", user)
