@@ -2,7 +2,7 @@ package ftpd
 
 import (
 	"bytes"
-	"crypto/md5" //nolint:gosec
+	"crypto/md5"  //nolint:gosec
 	"crypto/sha1" //nolint:gosec
 	"crypto/sha256"
 	"crypto/sha512"
@@ -139,8 +139,8 @@ func TestHashCommands(t *testing.T) {
 	writeHome(t, e, "alice", "d/f.bin", data)
 	crc := crc32.ChecksumIEEE(data)
 	crcHex := hex.EncodeToString([]byte{byte(crc >> 24), byte(crc >> 16), byte(crc >> 8), byte(crc)})
-	md := md5.Sum(data)   //nolint:gosec
-	s1 := sha1.Sum(data)  //nolint:gosec
+	md := md5.Sum(data)  //nolint:gosec
+	s1 := sha1.Sum(data) //nolint:gosec
 	s256 := sha256.Sum256(data)
 	s512 := sha512.Sum512(data)
 	want := map[string]string{
