@@ -523,3 +523,5 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+func newReader(c net.Conn) *bufio.Reader { return bufio.NewReader(c) }
