@@ -276,9 +276,15 @@ func TestPassiveIPResolution(t *testing.T) {
 			fakeCC{remote: "192.168.2.20:1", local: "10.1.1.1:21"}, "10.1.1.1"},
 		{"no override match", func(b *config.FTPDBinding) { b.ForcePassiveIP = "203.0.113.5"; b.PassiveIPOverrides = overrides },
 			fakeCC{remote: "192.168.3.20:1", local: "10.1.1.1:21"}, "203.0.113.5"},
-		{"PASV local network", func(b *config.FTPDBinding) { b.ForcePassiveIP = "203.0.113.5"; b.PassiveLocalNetworks = []string{"10.0.0.0/8"} },
+		{"PASV local network", func(b *config.FTPDBinding) {
+			b.ForcePassiveIP = "203.0.113.5"
+			b.PassiveLocalNetworks = []string{"10.0.0.0/8"}
+		},
 			fakeCC{remote: "10.2.3.4:1", local: "10.1.1.1:21"}, "10.1.1.1"},
-		{"PASV local network, outside client", func(b *config.FTPDBinding) { b.ForcePassiveIP = "203.0.113.5"; b.PassiveLocalNetworks = []string{"10.0.0.0/8"} },
+		{"PASV local network, outside client", func(b *config.FTPDBinding) {
+			b.ForcePassiveIP = "203.0.113.5"
+			b.PassiveLocalNetworks = []string{"10.0.0.0/8"}
+		},
 			fakeCC{remote: "8.8.8.8:1", local: "10.1.1.1:21"}, "203.0.113.5"},
 		{"use the control connection IP", func(b *config.FTPDBinding) { b.ForcePassiveIP = "203.0.113.5"; b.PassiveUseControlIP = true },
 			fakeCC{remote: "8.8.8.8:1", local: "10.1.1.1:21"}, "10.1.1.1"},
