@@ -212,6 +212,8 @@ type envOpts struct {
 	ftpd func(*config.FTPDConfig)
 	// listen is the address of every binding (default 127.0.0.1:0).
 	listen string
+	// quiet logs warnings only, and nowhere (benchmarks).
+	quiet bool
 }
 
 func testFTPDConfig() config.FTPDConfig {
@@ -238,6 +240,9 @@ func newEnv(t testing.TB, o envOpts) *env {
 	base := t.TempDir()
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if o.quiet {
+		logger = slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
 	km, err := kms.NewManager(config.KMSConfig{}, base)
 	if err != nil {
 		t.Fatal(err)
