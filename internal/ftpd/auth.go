@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	ftpserver "github.com/fclairamb/ftpserverlib"
 
@@ -24,7 +25,8 @@ type session struct {
 	// certUser is the user whose certificate was accepted at USER and
 	// who must still send a password (TLSCertificate+password).
 	certUser string
-	conn     *common.BaseConnection
+	// conn is set once logged in; the front reads it to mark activity.
+	conn atomic.Pointer[common.BaseConnection]
 }
 
 func sessionOf(cc ftpserver.ClientContext) *session {
@@ -42,7 +44,9 @@ func (b *binding) ClientConnected(cc ftpserver.ClientContext) (string, error) {
 	if fc == nil {
 		return "internal error", errors.New("control connection without a front")
 	}
-	cc.SetExtra(&session{fc: fc, cc: cc})
+	sess := &session{fc: fc, cc: cc}
+	fc.sess.Store(sess)
+	cc.SetExtra(sess)
 	if b.cfg.Debug {
 		cc.SetDebug(true)
 	}
@@ -51,9 +55,11 @@ func (b *binding) ClientConnected(cc ftpserver.ClientContext) (string, error) {
 
 // ClientDisconnected implements ftpserver.MainDriver.
 func (b *binding) ClientDisconnected(cc ftpserver.ClientContext) {
-	if sess := sessionOf(cc); sess != nil && sess.conn != nil {
-		sess.conn.Close()
-		sess.conn.Logger().Info("logout")
+	if sess := sessionOf(cc); sess != nil {
+		if conn := sess.conn.Load(); conn != nil {
+			conn.Close()
+			conn.Logger().Info("logout")
+		}
 	}
 }
 
@@ -178,7 +184,7 @@ func (b *binding) finishLogin(sess *session, user *dataprovider.User, method str
 		b.s.common.LoginFailed(remote, user.Username, method, protocolFTP, err)
 		return nil, err
 	}
-	sess.conn = conn
+	sess.conn.Store(conn)
 	b.s.common.LoginSucceeded(context.Background(), user, protocolFTP, method, remote)
 	start := "/"
 	if sd := user.Filters.StartDirectory; sd != "" {

@@ -22,6 +22,7 @@ import (
 
 	"github.com/sftpgo-ng/sftpgo/internal/config"
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
+	"github.com/sftpgo-ng/sftpgo/internal/kms"
 )
 
 func writeHome(t testing.TB, e *env, user, name string, data []byte) string {
@@ -483,4 +484,33 @@ func TestSTATAndSYST(t *testing.T) {
 	r.expect(215, "SYST")
 	r.expect(200, "ALLO 10")
 	r.expect(257, "PWD")
+}
+
+func TestCOMBNeedsLocalStorage(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{})
+	e.addUser(t, "crypt", func(u *dataprovider.User) {
+		u.FsConfig = dataprovider.Filesystem{
+			Provider:    dataprovider.CryptedFilesystemProvider,
+			CryptConfig: dataprovider.CryptConfig{Passphrase: kms.NewPlainSecret("a long test passphrase")},
+		}
+	})
+	c := e.login(t, 0, "crypt")
+	data := randomBytes(t, 10000)
+	for _, p := range []string{"p1", "p2"} {
+		if err := c.Stor(p, bytes.NewReader(data)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, err := retr(c, "p1"); err != nil || sum(got) != sum(data) {
+		t.Fatalf("encrypted round trip: %v", err)
+	}
+	r := dialRaw(t, e.addrs[0])
+	r.login("crypt")
+	if msg := r.expect(550, "COMB final p1 p2"); !strings.Contains(msg, "local storage") {
+		t.Fatalf("COMB on encrypted storage: %q", msg)
+	}
+	if names, _ := c.NameList("/"); len(names) != 2 {
+		t.Fatalf("files after a refused COMB: %v", names)
+	}
 }

@@ -32,7 +32,7 @@ type driver struct {
 }
 
 func newDriver(b *binding, sess *session) *driver {
-	return &driver{b: b, sess: sess, conn: sess.conn, cc: sess.cc}
+	return &driver{b: b, sess: sess, conn: sess.conn.Load(), cc: sess.cc}
 }
 
 var errNotImplemented = errors.New("not supported")

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -39,6 +40,8 @@ type frontConn struct {
 	cr       *bufio.Reader
 	libPlain net.Conn // our end of the pipe
 	libW     net.Conn // libPlain, or TLS over it once upgraded
+
+	sess atomic.Pointer[session] // set when the library greets the client
 
 	verdict  chan bool     // response pump → command pump: AUTH accepted?
 	upgraded chan net.Conn // command pump → response pump: the new library reader
@@ -185,6 +188,12 @@ func (fc *frontConn) commands() {
 				fc.b.log.Debug("control connection read", "remote", fc.remote.String(), "error", err)
 			}
 			return
+		}
+		if sess := fc.sess.Load(); sess != nil {
+			if conn := sess.conn.Load(); conn != nil {
+				// any command counts against common.idle_timeout
+				conn.UpdateLastActivity()
+			}
 		}
 		verb, arg := splitCommand(line)
 		switch verb {

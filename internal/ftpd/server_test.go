@@ -295,3 +295,27 @@ func TestPipelinedCommandsKeepOrder(t *testing.T) {
 		r.want(want)
 	}
 }
+
+func TestIdleTimeoutCountsEveryCommand(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{common: config.CommonConfig{IdleTimeout: 1}})
+	e.addUser(t, "alice", nil)
+	r := dialRaw(t, e.addrs[0])
+	r.login("alice")
+	before := e.common.Connections()[0].LastActivity
+	time.Sleep(20 * time.Millisecond)
+	r.expect(200, "NOOP")
+	if after := e.common.Connections()[0].LastActivity; after <= before {
+		t.Fatalf("NOOP did not count as activity (%d <= %d)", after, before)
+	}
+	if n := e.common.CloseIdle(time.Now().Add(30 * time.Second)); n != 0 {
+		t.Fatalf("an active connection was closed as idle")
+	}
+	if n := e.common.CloseIdle(time.Now().Add(2 * time.Minute)); n != 1 {
+		t.Fatalf("CloseIdle closed %d connections, want 1", n)
+	}
+	r.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := r.r.ReadString('\n'); err == nil {
+		t.Fatal("the idle client was not disconnected")
+	}
+}
