@@ -129,3 +129,41 @@ func TestDefaultReferenceValues(t *testing.T) {
 		}
 	}
 }
+
+// keyPaths lists every key of Config as docs/configuration.md writes it:
+// dotted, with [] for the items of a list of objects.
+func keyPaths() []string {
+	var paths []string
+	var walk func(path string, t reflect.Type)
+	walk = func(path string, t reflect.Type) {
+		switch {
+		case t.Kind() == reflect.Struct:
+			for i := range t.NumField() {
+				walk(joinKey(path, jsonName(t.Field(i))), t.Field(i).Type)
+			}
+		case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Struct:
+			paths = append(paths, path)
+			walk(path+"[]", t.Elem())
+		default:
+			paths = append(paths, path)
+		}
+	}
+	walk("", reflect.TypeFor[Config]())
+	return paths
+}
+
+func TestDocsCoverEveryKey(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("../../docs/configuration.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range keyPaths() {
+		if !bytes.Contains(data, []byte("| `"+p+"` |")) {
+			t.Errorf("docs/configuration.md has no row for %s", p)
+		}
+	}
+	if t.Failed() {
+		t.Logf("document %d keys", len(keyPaths()))
+	}
+}

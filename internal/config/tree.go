@@ -55,9 +55,9 @@ type node struct {
 	text  string
 	items []*node // kindList
 	keys  []string
-	vals  []*node // kindObject, parallel to keys
+	vals  []*node  // kindObject, parallel to keys
 	kpos  [][2]int // kindObject: line and column of each key, parallel to keys
-	line  int     // 1-based; 0 when the format gives no position
+	line  int      // 1-based; 0 when the format gives no position
 	col   int
 }
 

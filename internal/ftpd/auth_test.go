@@ -108,7 +108,7 @@ func TestDeniedLoginMethods(t *testing.T) {
 	if msg := r.expect(530, "PASS %s", testPassword); !strings.Contains(msg, "login method password is not allowed") {
 		t.Errorf("failure message: %q", msg)
 	}
-	if !strings.Contains(e.logs.String(), `"sender":"connection_failed"`) {
+	if !strings.Contains(e.logs.String(), `"msg":"connection failed","client_ip":"127.0.0.1","username":"nopass","login_type":"password","protocol":"FTP"`) {
 		t.Error("no connection failed line logged")
 	}
 }

@@ -188,17 +188,17 @@ func (d *driver) GetHandle(name string, flags int, offset int64) (ftpserver.File
 		if err != nil {
 			return nil, ftpError(err)
 		}
-		return &file{t: t, off: offset}, nil
+		return &file{t: t, start: offset}, nil
 	}
 	d.conn.SetCommand(cmd + " " + name)
 	opts := common.WriteOptions{Size: -1}
 	switch {
 	case flags&os.O_APPEND != 0:
-		// APPE and COMB into an existing file: from the current end
+		// APPE, and COMB into an existing file: from the current end
 	case flags&os.O_TRUNC != 0 || offset == 0:
 		opts.Truncate = true
 	default:
-		// REST n + STOR: the file must exist and be at least n long
+		// REST n + STOR: rewrite from byte n of an existing file
 		fi, err := d.conn.Stat(ctx, p)
 		if err != nil {
 			return nil, ftpError(err)
@@ -206,29 +206,13 @@ func (d *driver) GetHandle(name string, flags int, offset int64) (ftpserver.File
 		if offset > fi.Size() {
 			return nil, fmt.Errorf("restart offset %d is beyond the file size %d", offset, fi.Size())
 		}
+		opts.Offset = offset
 	}
 	t, err := d.conn.OpenForWrite(ctx, p, opts)
 	if err != nil {
 		return nil, ftpError(err)
 	}
-	f := &file{t: t, upload: true}
-	if !opts.Truncate && flags&os.O_APPEND == 0 {
-		st, err := t.Stat()
-		if err == nil && st.Size() > offset {
-			if err := t.Truncate(offset); err != nil {
-				t.TransferError(err)
-				t.Close()
-				return nil, ftpError(err)
-			}
-		}
-		f.off = offset
-	} else if !opts.Truncate {
-		st, err := t.Stat()
-		if err == nil {
-			f.off = st.Size()
-		}
-	}
-	return f, nil
+	return &file{t: t, start: opts.Offset}, nil
 }
 
 // isLocal reports whether vpath is on local (unencrypted) storage.

@@ -25,6 +25,7 @@ import (
 	"github.com/sftpgo-ng/sftpgo/internal/common"
 	"github.com/sftpgo-ng/sftpgo/internal/config"
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
+	"github.com/sftpgo-ng/sftpgo/internal/version"
 )
 
 // Store is what the FTP server needs from the data provider;
@@ -40,9 +41,6 @@ const (
 	// tlsHandshakeTimeout bounds a control connection TLS handshake.
 	tlsHandshakeTimeout = 30 * time.Second
 )
-
-// Version is reported in the default banner with server_version "long".
-const Version = "2.6.0"
 
 // Server is the FTP/FTPS server: one listener per binding.
 type Server struct {
@@ -141,7 +139,7 @@ func (s *Server) loadBanner() (string, error) {
 	case "", "short":
 		return "SFTPGo ready", nil
 	case "long":
-		return "SFTPGo " + Version + " ready", nil
+		return "SFTPGo " + version.Get().Version + " ready", nil
 	default:
 		return "SFTPGo " + v + " ready", nil
 	}

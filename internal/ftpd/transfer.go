@@ -2,15 +2,9 @@ package ftpd
 
 import (
 	"context"
-	"crypto/md5"  //nolint:gosec // MD5/XMD5 are what clients ask for
-	"crypto/sha1" //nolint:gosec // SHA-1/XSHA1 likewise
-	"crypto/sha256"
-	"crypto/sha512"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
-	"hash/crc32"
 	"io"
 
 	ftpserver "github.com/fclairamb/ftpserverlib"
@@ -24,16 +18,16 @@ import (
 const transferBufferSize = 256 * 1024
 
 // file is an open transfer as the library sees it: sequential reads or
-// writes from an offset.
+// writes from where the transfer was opened.
 type file struct {
-	t      *common.Transfer
-	off    int64
-	upload bool
+	t *common.Transfer
+	// start is the offset the transfer was opened at (REST); the library
+	// seeks there once, which is then a no-op.
+	start int64
 }
 
 func (f *file) Read(p []byte) (int, error) {
-	n, err := f.t.ReadAt(p, f.off)
-	f.off += int64(n)
+	n, err := f.t.Read(p)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return n, ftpError(err)
 	}
@@ -41,8 +35,7 @@ func (f *file) Read(p []byte) (int, error) {
 }
 
 func (f *file) Write(p []byte) (int, error) {
-	n, err := f.t.WriteAt(p, f.off)
-	f.off += int64(n)
+	n, err := f.t.Write(p)
 	return n, ftpError(err)
 }
 
@@ -91,16 +84,13 @@ func (f *file) ReadFrom(r io.Reader) (int64, error) {
 	}
 }
 
+// Seek accepts only the offset the transfer was opened at: the library
+// seeks to the REST offset it already passed to GetHandle.
 func (f *file) Seek(offset int64, whence int) (int64, error) {
-	switch whence {
-	case io.SeekStart:
-		f.off = offset
-	case io.SeekCurrent:
-		f.off += offset
-	default:
-		return f.off, errNotImplemented
+	if whence == io.SeekStart && offset == f.start {
+		return offset, nil
 	}
-	return f.off, nil
+	return 0, errNotImplemented
 }
 
 func (f *file) Close() error { return ftpError(f.t.Close()) }
@@ -110,36 +100,43 @@ func (f *file) Close() error { return ftpError(f.t.Close()) }
 // committed as complete.
 func (f *file) TransferError(err error) { f.t.TransferError(err) }
 
+// hashNames maps the library's algorithms to common.NewHash names.
+var hashNames = map[ftpserver.HASHAlgo]string{
+	ftpserver.HASHAlgoCRC32:  "crc32",
+	ftpserver.HASHAlgoMD5:    "md5",
+	ftpserver.HASHAlgoSHA1:   "sha1",
+	ftpserver.HASHAlgoSHA256: "sha256",
+	ftpserver.HASHAlgoSHA512: "sha512",
+}
+
 // ComputeHash implements ftpserver.ClientDriverExtensionHasher (HASH,
-// XCRC, MD5/XMD5, XSHA/XSHA1, XSHA256, XSHA512). It reads through a
-// download, so the download permission and limits apply.
+// XCRC, MD5/XMD5, XSHA/XSHA1, XSHA256, XSHA512). A whole file goes
+// through common's Checksum (the storage's own hash when it keeps one);
+// a range is read through a download. Either way the download
+// permission and limits apply.
 func (d *driver) ComputeHash(name string, algo ftpserver.HASHAlgo, start, end int64) (string, error) {
-	var h hash.Hash
-	switch algo {
-	case ftpserver.HASHAlgoCRC32:
-		h = crc32.NewIEEE()
-	case ftpserver.HASHAlgoMD5:
-		h = md5.New() //nolint:gosec
-	case ftpserver.HASHAlgoSHA1:
-		h = sha1.New() //nolint:gosec
-	case ftpserver.HASHAlgoSHA256:
-		h = sha256.New()
-	case ftpserver.HASHAlgoSHA512:
-		h = sha512.New()
-	default:
+	algoName, ok := hashNames[algo]
+	if !ok {
 		return "", errors.New("unsupported hash algorithm")
 	}
 	if start < 0 || end < start {
 		return "", errors.New("invalid range")
 	}
 	p := d.abs(name)
+	ctx := d.conn.Context()
 	d.conn.SetCommand("HASH " + name)
-	t, err := d.conn.OpenForRead(d.conn.Context(), p, start)
+	if start == 0 {
+		if fi, err := d.conn.Stat(ctx, p); err == nil && end >= fi.Size() {
+			sum, err := d.conn.Checksum(ctx, p, algoName)
+			return sum, ftpError(err)
+		}
+	}
+	h := common.NewHash(algoName)
+	t, err := d.conn.OpenForRead(ctx, p, start)
 	if err != nil {
 		return "", ftpError(err)
 	}
-	f := &file{t: t, off: start}
-	_, err = io.Copy(h, io.LimitReader(f, end-start))
+	_, err = io.Copy(h, io.LimitReader(t, end-start))
 	if cerr := t.Close(); err == nil {
 		err = cerr
 	}
@@ -165,23 +162,26 @@ func (d *driver) GetAvailableSpace(dir string) (int64, error) {
 }
 
 // availableSpace returns the bytes that may still be written under
-// vpath, -1 when neither the storage nor a quota tells.
+// vpath, -1 when neither a quota nor the storage tells. Under a size
+// quota that is what the quota allows (common's StatVFS reports the
+// quota too, rounded to blocks); otherwise the storage's free space.
 func (d *driver) availableSpace(vpath string) (int64, error) {
 	ctx := d.conn.Context()
-	avail := int64(-1)
-	if st, err := d.conn.StatVFS(ctx, vpath); err == nil {
-		unit := st.FragSize
-		if unit == 0 {
-			unit = st.BlockSize
+	if q := d.quotaLeft(ctx, vpath); q >= 0 {
+		return q, nil
+	}
+	st, err := d.conn.StatVFS(ctx, vpath)
+	if err != nil {
+		if errors.Is(err, vfs.ErrNotSupported) {
+			return -1, nil
 		}
-		avail = int64(st.BlocksAvail * unit)
-	} else if !errors.Is(err, vfs.ErrNotSupported) {
 		return 0, ftpError(err)
 	}
-	if q := d.quotaLeft(ctx, vpath); q >= 0 && (avail < 0 || q < avail) {
-		avail = q
+	unit := st.FragSize
+	if unit == 0 {
+		unit = st.BlockSize
 	}
-	return avail, nil
+	return int64(st.BlocksAvail * unit), nil
 }
 
 // quotaLeft returns the bytes the quota covering vpath still allows (0

@@ -65,6 +65,7 @@ func Run(t *testing.T, newFs func(t *testing.T) vfs.Fs) {
 		{"OpenDir", s.openDir},
 		{"Names", s.names},
 		{"ContextCanceled", s.contextCanceled},
+		{"StreamContext", s.streamContext},
 		{"Concurrent", s.concurrent},
 		{"Append", s.appendCase},
 		{"RandomAccess", s.randomAccess},
@@ -655,6 +656,45 @@ func (s *suite) contextCanceled(t *testing.T, fsys vfs.Fs) {
 	}
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("Create with a cancelled context: error = %v, want context.Canceled", err)
+	}
+}
+
+// streamContext: the context given to Open and Create covers the stream,
+// so a closed connection stops its transfer.
+func (s *suite) streamContext(t *testing.T, fsys vfs.Fs) {
+	data := RandomData(t, 1<<20)
+	WriteFile(t, fsys, "/f", data)
+	ctx, cancel := context.WithCancel(t.Context())
+	r, err := fsys.Open(ctx, "/f", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := io.ReadFull(r, make([]byte, 10)); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	n, err := io.Copy(io.Discard, r)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("read after cancel: %d bytes, error = %v, want context.Canceled", n, err)
+	}
+
+	ctx, cancel = context.WithCancel(t.Context())
+	defer cancel()
+	w, err := fsys.Create(ctx, "/g", vfs.CreateOptions{Size: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(data[:1000]); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	for i := 0; err == nil && i < 64; i++ {
+		_, err = w.Write(data[:32<<10])
+	}
+	_ = w.Cancel()
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("write after cancel: error = %v, want context.Canceled", err)
 	}
 }
 

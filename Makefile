@@ -1,0 +1,48 @@
+# Build, run and test the server. `make run` and `make test` are the two
+# quick-start commands of the README.
+
+GO        ?= go
+BINARY    ?= sftpgo
+PKG       := github.com/sftpgo-ng/sftpgo
+COMMIT    := $(shell git rev-parse --short HEAD 2>/dev/null)
+DATE      := $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+LDFLAGS   := -s -w -X $(PKG)/internal/version.commit=$(COMMIT) -X $(PKG)/internal/version.date=$(DATE)
+# Packages whose tests exercise concurrency run again under the race detector.
+RACE_PKGS := ./internal/common/... ./internal/vfs/... ./internal/dataprovider/... ./internal/sftpd/... ./internal/httpd/...
+# First admin for a local `make run`; override on the command line.
+ADMIN_USER     ?= admin
+ADMIN_PASSWORD ?= password
+
+.PHONY: build run test test-deps test-go test-race lint bench clean
+
+build:
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BINARY) ./cmd/sftpgo
+
+run: build
+	SFTPGO_DATA_PROVIDER__CREATE_DEFAULT_ADMIN=true \
+	SFTPGO_DEFAULT_ADMIN_USERNAME=$(ADMIN_USER) \
+	SFTPGO_DEFAULT_ADMIN_PASSWORD=$(ADMIN_PASSWORD) \
+	./$(BINARY) serve --config-dir . --log-file-path - --log-level info
+
+test: test-deps lint build test-go test-race
+
+test-deps:
+	bash scripts/install-test-deps.sh
+
+test-go:
+	$(GO) test -p 2 -count=1 -timeout 20m ./...
+
+test-race:
+	$(GO) test -p 2 -count=1 -race -timeout 20m $(RACE_PKGS)
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	@test -x "$$($(GO) env GOPATH)/bin/staticcheck" || { echo "staticcheck missing: run scripts/install-test-deps.sh"; exit 1; }
+	$$($(GO) env GOPATH)/bin/staticcheck ./...
+
+bench: build
+	bash bench/run.sh
+
+clean:
+	rm -f $(BINARY)

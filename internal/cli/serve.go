@@ -1,0 +1,31 @@
+package cli
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/sftpgo-ng/sftpgo/internal/service"
+	"github.com/sftpgo-ng/sftpgo/internal/version"
+)
+
+func newServeCommand() *cobra.Command {
+	var f commonFlags
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Start the server with the configured protocols",
+		Long: `Start the SFTP, FTP/S, WebDAV and HTTP services configured in sftpgo.json
+(or sftpgo.yaml / sftpgo.toml) inside the config dir. Every configuration key
+can be overridden with an SFTPGO_<SECTION>__<KEY> environment variable.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, logger, closer, err := f.load()
+			if err != nil {
+				return err
+			}
+			defer closer.Close()
+			logger.Info("starting", "version", version.Get().String(), "config_dir", f.configDir)
+			return service.Run(cmd.Context(), cfg, f.configDir, logger)
+		},
+	}
+	f.register(cmd, "sftpgo.log")
+	return cmd
+}

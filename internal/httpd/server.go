@@ -1,0 +1,478 @@
+// Package httpd serves the REST API (and, later, the web admin and web
+// client) over HTTP/HTTPS with a chi router.
+package httpd
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/sftpgo-ng/sftpgo/internal/common"
+	"github.com/sftpgo-ng/sftpgo/internal/config"
+	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
+	"github.com/sftpgo-ng/sftpgo/openapi"
+)
+
+// VersionInfo is what GET /api/v2/version returns.
+type VersionInfo struct {
+	Version    string   `json:"version"`
+	BuildDate  string   `json:"build_date"`
+	CommitHash string   `json:"commit_hash"`
+	Features   []string `json:"features"`
+}
+
+// Transfer is one upload or download in progress on a connection.
+type Transfer = common.TransferStatus
+
+// ConnectionStatus describes an active client connection for
+// GET /api/v2/connections.
+type ConnectionStatus = common.ConnectionStatus
+
+// ConnectionsProvider lists and closes the active protocol connections.
+type ConnectionsProvider interface {
+	Connections() []ConnectionStatus
+	// CloseConnection closes the connection with the given id and
+	// reports whether it existed.
+	CloseConnection(id string) bool
+}
+
+// StatusProvider reports the protocol services for GET /api/v2/status.
+type StatusProvider interface {
+	// ServicesStatus returns JSON-encodable status objects keyed by the
+	// reference's names ("ssh", "ftp", "webdav", "defender", "mfa", ...),
+	// each with at least "is_active" and, for servers, "bindings".
+	// "data_provider" is filled in by httpd itself.
+	ServicesStatus(ctx context.Context) map[string]any
+}
+
+// Options are the dependencies of a Server.
+type Options struct {
+	Config config.HTTPDConfig
+	Store  *dataprovider.Store
+	Logger *slog.Logger
+	// ConfigDir resolves relative certificate and passphrase file paths.
+	ConfigDir string
+	// BackupsPath is where dumpdata writes and loaddata reads files
+	// (data_provider.backups_path, already resolved against ConfigDir).
+	BackupsPath string
+	// DataProviderDriver is reported by GET /status.
+	DataProviderDriver string
+	Version            VersionInfo
+	// Connections may be nil: the connection list is then empty.
+	Connections ConnectionsProvider
+	// Status may be nil: /status then reports only what httpd knows.
+	Status StatusProvider
+}
+
+// Limits on request bodies.
+const (
+	maxObjectBodySize = 1 << 20   // users, admins, folders, ...
+	maxRestoreSize    = 256 << 20 // loaddata
+)
+
+// Server is the HTTP server: one handler, served on each configured binding.
+type Server struct {
+	cfg         config.HTTPDConfig
+	store       store
+	log         *slog.Logger
+	configDir   string
+	backupsPath string
+	driver      string
+	version     VersionInfo
+	conns       ConnectionsProvider
+	status      StatusProvider
+	tokens      *tokenManager
+	now         func() time.Time
+	// webRoot prefixes every path but /healthz ("" or e.g. "/sftpgo").
+	webRoot string
+	certs   *certStore
+
+	mu      sync.Mutex
+	servers []*http.Server
+	wg      sync.WaitGroup
+}
+
+// New builds a Server; it does not listen yet.
+func New(opts Options) (*Server, error) {
+	if opts.Store == nil {
+		return nil, errors.New("httpd: a data provider store is required")
+	}
+	return newServer(opts, opts.Store)
+}
+
+func newServer(opts Options, st store) (*Server, error) {
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	key, err := signingKey(opts.Config, opts.ConfigDir)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:         opts.Config,
+		store:       st,
+		log:         logger.With("component", "httpd"),
+		configDir:   opts.ConfigDir,
+		backupsPath: opts.BackupsPath,
+		driver:      opts.DataProviderDriver,
+		version:     opts.Version,
+		conns:       opts.Connections,
+		status:      opts.Status,
+		now:         time.Now,
+		webRoot:     normalizeWebRoot(opts.Config.WebRoot),
+		certs:       newCertStore(),
+	}
+	s.tokens = newTokenManager(key, opts.Config.TokenValidation, opts.Config.JWTLifetime, func() time.Time { return s.now() })
+	for _, b := range opts.Config.Bindings {
+		if _, err := securityMiddleware(b.Security); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// signingKey derives the JWT HMAC key from signing_passphrase (or the file
+// named by signing_passphrase_file); without either, a random key is used,
+// so tokens do not survive a restart.
+func signingKey(cfg config.HTTPDConfig, configDir string) ([]byte, error) {
+	pass := cfg.SigningPassphrase
+	if cfg.SigningPassphraseFile != "" {
+		b, err := os.ReadFile(resolvePath(configDir, cfg.SigningPassphraseFile))
+		if err != nil {
+			return nil, fmt.Errorf("httpd: read signing_passphrase_file: %w", err)
+		}
+		pass = strings.TrimSpace(string(b))
+	}
+	if pass == "" {
+		k := make([]byte, 32)
+		if _, err := rand.Read(k); err != nil {
+			return nil, fmt.Errorf("httpd: random signing key: %w", err)
+		}
+		return k, nil
+	}
+	sum := sha256.Sum256([]byte(pass))
+	return sum[:], nil
+}
+
+// normalizeWebRoot turns "", "/" into "" and "sftpgo/" into "/sftpgo".
+func normalizeWebRoot(p string) string {
+	p = strings.Trim(p, "/")
+	if p == "" {
+		return ""
+	}
+	return "/" + p
+}
+
+func resolvePath(dir, p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(dir, p)
+}
+
+// Handler returns the full handler (REST API enabled), for tests and for
+// embedding behind another server.
+func (s *Server) Handler() http.Handler {
+	return s.router(config.HTTPDBinding{EnableRESTAPI: true})
+}
+
+// router builds the routes one binding serves.
+func (s *Server) router(b config.HTTPDBinding) http.Handler {
+	r := chi.NewRouter()
+	r.Use(middleware.Recoverer)
+	r.Use(proxyIPMiddleware(b))
+	r.Use(corsMiddleware(s.cfg.CORS))
+	if sec, err := securityMiddleware(b.Security); err == nil {
+		r.Use(sec)
+	}
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		sendAPIError(w, r, http.StatusNotFound, errors.New("the requested resource does not exist"))
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		sendAPIError(w, r, http.StatusMethodNotAllowed, fmt.Errorf("method %s not allowed", r.Method))
+	})
+
+	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok"))
+	})
+	if s.webRoot == "" {
+		s.appRoutes(r, b)
+	} else {
+		r.Route(s.webRoot, func(r chi.Router) { s.appRoutes(r, b) })
+	}
+	return r
+}
+
+// appRoutes are the routes under web_root.
+func (s *Server) appRoutes(r chi.Router, b config.HTTPDBinding) {
+	if s.cfg.OpenAPIPath != "" {
+		r.Get("/openapi/openapi.yaml", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/yaml")
+			_, _ = w.Write(openapi.Spec)
+		})
+	}
+	if b.EnableRESTAPI {
+		r.Route(apiPrefix, s.apiRoutes)
+	}
+	// The web admin (/web/admin) and web client (/web/client) mount here
+	// when b.EnableWebAdmin / b.EnableWebClient are set.
+}
+
+const apiPrefix = "/api/v2"
+
+func (s *Server) apiRoutes(r chi.Router) {
+	r.Get("/token", s.getToken)
+
+	r.Group(func(r chi.Router) {
+		r.Use(s.requireAdmin)
+
+		r.Get("/logout", s.logout)
+		r.Get("/version", s.getVersion)
+		r.With(s.checkPerm(dataprovider.AdminPermViewStatus)).Get("/status", s.getStatus)
+		r.Get("/admin/profile", s.getAdminProfile)
+		r.Put("/admin/profile", s.updateAdminProfile)
+		r.Put("/admin/changepwd", s.changeAdminPassword)
+
+		r.Route("/admins", func(r chi.Router) {
+			r.Use(s.checkPerm(dataprovider.AdminPermManageAdmins))
+			r.Get("/", s.listAdmins)
+			r.Post("/", s.addAdmin)
+			r.Get("/{username}", s.getAdmin)
+			r.Put("/{username}", s.updateAdmin)
+			r.Delete("/{username}", s.deleteAdmin)
+		})
+
+		r.Route("/users", func(r chi.Router) {
+			r.With(s.checkPerm(dataprovider.AdminPermViewUsers)).Get("/", s.listUsers)
+			r.With(s.checkPerm(dataprovider.AdminPermAddUsers)).Post("/", s.addUser)
+			r.With(s.checkPerm(dataprovider.AdminPermViewUsers)).Get("/{username}", s.getUser)
+			r.With(s.checkPerm(dataprovider.AdminPermEditUsers)).Put("/{username}", s.updateUser)
+			r.With(s.checkPerm(dataprovider.AdminPermDelUsers)).Delete("/{username}", s.deleteUser)
+		})
+
+		r.Route("/groups", func(r chi.Router) {
+			r.Use(s.checkPerm(dataprovider.AdminPermManageGroups))
+			r.Get("/", s.listGroups)
+			r.Post("/", s.addGroup)
+			r.Get("/{name}", s.getGroup)
+			r.Put("/{name}", s.updateGroup)
+			r.Delete("/{name}", s.deleteGroup)
+		})
+
+		r.Route("/folders", func(r chi.Router) {
+			r.Use(s.checkPerm(dataprovider.AdminPermManageFolders))
+			r.Get("/", s.listFolders)
+			r.Post("/", s.addFolder)
+			r.Get("/{name}", s.getFolder)
+			r.Put("/{name}", s.updateFolder)
+			r.Delete("/{name}", s.deleteFolder)
+		})
+
+		r.Route("/apikeys", func(r chi.Router) {
+			r.Use(s.checkPerm(dataprovider.AdminPermManageAPIKeys))
+			r.Get("/", s.listAPIKeys)
+			r.Post("/", s.addAPIKey)
+			r.Get("/{id}", s.getAPIKey)
+			r.Put("/{id}", s.updateAPIKey)
+			r.Delete("/{id}", s.deleteAPIKey)
+		})
+
+		r.Route("/quotas", func(r chi.Router) {
+			r.With(s.checkPerm(dataprovider.AdminPermQuotaScans)).Get("/users/scans", s.getQuotaScans)
+			r.With(s.checkPerm(dataprovider.AdminPermQuotaScans)).Get("/folders/scans", s.getQuotaScans)
+			r.With(s.checkPerm(dataprovider.AdminPermEditUsers)).Put("/users/{username}/usage", s.updateUserQuotaUsage)
+			r.With(s.checkPerm(dataprovider.AdminPermEditUsers)).Put("/users/{username}/transfer-usage", s.updateUserTransferUsage)
+			r.With(s.checkPerm(dataprovider.AdminPermManageFolders)).Put("/folders/{name}/usage", s.updateFolderQuotaUsage)
+		})
+
+		r.With(s.checkPerm(dataprovider.AdminPermViewConns)).Get("/connections", s.listConnections)
+		r.With(s.checkPerm(dataprovider.AdminPermCloseConns)).Delete("/connections/{connectionID}", s.closeConnection)
+
+		r.With(s.checkPerm(dataprovider.AdminPermManageSystem)).Get("/dumpdata", s.dumpData)
+		r.With(s.checkPerm(dataprovider.AdminPermManageSystem)).Get("/loaddata", s.loadDataFromFile)
+		r.With(s.checkPerm(dataprovider.AdminPermManageSystem)).Post("/loaddata", s.loadDataFromRequest)
+	})
+}
+
+// Start listens on every binding with a non-zero port and serves in the
+// background; it returns once all listeners are bound. ctx only bounds
+// the binding step: stop the server with Shutdown.
+func (s *Server) Start(ctx context.Context) error {
+	var lns []net.Listener
+	var srvs []*http.Server
+	closeAll := func() {
+		for _, ln := range lns {
+			_ = ln.Close()
+		}
+	}
+	for _, b := range s.cfg.Bindings {
+		if b.Port <= 0 {
+			continue
+		}
+		addr := net.JoinHostPort(b.Address, strconv.Itoa(b.Port))
+		var lc net.ListenConfig
+		ln, err := lc.Listen(ctx, "tcp", addr)
+		if err != nil {
+			closeAll()
+			return fmt.Errorf("httpd: listen on %s: %w", addr, err)
+		}
+		lns = append(lns, ln)
+		srv := s.newHTTPServer(s.router(b))
+		if b.EnableHTTPS {
+			tlsCfg, err := s.tlsConfig(b)
+			if err != nil {
+				closeAll()
+				return err
+			}
+			srv.TLSConfig = tlsCfg
+			ln = tls.NewListener(ln, tlsCfg)
+			lns[len(lns)-1] = ln
+		}
+		srvs = append(srvs, srv)
+	}
+	for i, srv := range srvs {
+		s.serve(srv, lns[i])
+	}
+	return nil
+}
+
+// Serve serves the full handler on an existing listener in the background
+// (tests use 127.0.0.1:0). Shutdown stops it.
+func (s *Server) Serve(ln net.Listener) {
+	s.serve(s.newHTTPServer(s.Handler()), ln)
+}
+
+func (s *Server) newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 30 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    1 << 16,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+}
+
+func (s *Server) serve(srv *http.Server, ln net.Listener) {
+	s.mu.Lock()
+	s.servers = append(s.servers, srv)
+	s.mu.Unlock()
+	s.log.Info("server listening", "address", ln.Addr().String(), "tls", srv.TLSConfig != nil)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("server stopped", "address", ln.Addr().String(), "error", err)
+		}
+	}()
+}
+
+// Shutdown stops accepting connections and waits for active requests to
+// finish or ctx to end.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	srvs := s.servers
+	s.servers = nil
+	s.mu.Unlock()
+	var errs []error
+	for _, srv := range srvs {
+		if err := srv.Shutdown(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		errs = append(errs, ctx.Err())
+	}
+	return errors.Join(errs...)
+}
+
+// tlsConfig builds the TLS settings of a binding: its own certificate or
+// the global one, min_tls_version (12 or 13), cipher suites by Go name and
+// client certificates (checked against ca_revocation_lists) when
+// client_auth_type is 1. Certificates and CRLs are reloaded by Reload.
+func (s *Server) tlsConfig(b config.HTTPDBinding) (*tls.Config, error) {
+	certFile, keyFile := b.CertificateFile, b.CertificateKeyFile
+	if certFile == "" || keyFile == "" {
+		certFile, keyFile = s.cfg.CertificateFile, s.cfg.CertificateKeyFile
+	}
+	if certFile == "" || keyFile == "" {
+		return nil, fmt.Errorf("httpd: binding %s:%d has enable_https but no certificate", b.Address, b.Port)
+	}
+	getCert, err := s.certs.add(resolvePath(s.configDir, certFile), resolvePath(s.configDir, keyFile))
+	if err != nil {
+		return nil, err
+	}
+	cfg := &tls.Config{
+		GetCertificate: getCert,
+		MinVersion:     tls.VersionTLS12,
+		NextProtos:     []string{"h2", "http/1.1"},
+	}
+	if len(b.TLSProtocols) > 0 {
+		cfg.NextProtos = nil
+		for _, p := range b.TLSProtocols {
+			p = strings.TrimSpace(p)
+			if p != "h2" && p != "http/1.1" {
+				return nil, fmt.Errorf("httpd: unsupported tls_protocols entry %q: h2 or http/1.1", p)
+			}
+			cfg.NextProtos = append(cfg.NextProtos, p)
+		}
+	}
+	if b.MinTLSVersion == 13 {
+		cfg.MinVersion = tls.VersionTLS13
+	}
+	if len(b.TLSCipherSuites) > 0 {
+		byName := map[string]uint16{}
+		for _, cs := range tls.CipherSuites() {
+			byName[cs.Name] = cs.ID
+		}
+		for _, name := range b.TLSCipherSuites {
+			id, ok := byName[strings.TrimSpace(name)]
+			if !ok {
+				return nil, fmt.Errorf("httpd: unknown or insecure TLS cipher suite %q", name)
+			}
+			cfg.CipherSuites = append(cfg.CipherSuites, id)
+		}
+	}
+	if b.ClientAuthType == 1 {
+		pool := x509.NewCertPool()
+		for _, ca := range s.cfg.CACertificates {
+			pem, err := os.ReadFile(resolvePath(s.configDir, ca))
+			if err != nil {
+				return nil, fmt.Errorf("httpd: read CA certificate: %w", err)
+			}
+			if !pool.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("httpd: no certificate found in %q", ca)
+			}
+		}
+		cfg.ClientCAs = pool
+		cfg.ClientAuth = tls.RequireAndVerifyClientCert
+		if err := s.certs.loadCRLs(s.crlFiles()); err != nil {
+			return nil, err
+		}
+		cfg.VerifyPeerCertificate = s.certs.verifyNotRevoked
+	}
+	return cfg, nil
+}

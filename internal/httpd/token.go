@@ -1,0 +1,156 @@
+package httpd
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+
+	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
+)
+
+// Token audiences; the REST API accepts only tokenAudienceAPI. The web UIs
+// will use their own so a browser cookie is never a REST credential.
+const tokenAudienceAPI = "API"
+
+// Token lifetime: httpd.jwt_lifetime minutes, 20 by default, 720 at most.
+const (
+	defaultTokenLifetime = 20 * time.Minute
+	maxTokenLifetime     = 720 * time.Minute
+)
+
+// tokenClaims are the JWT claims of an admin token. Permissions are
+// informational: every request reloads the admin from the store.
+type tokenClaims struct {
+	jwt.RegisteredClaims
+	Username    string   `json:"username"`
+	Permissions []string `json:"permissions,omitempty"`
+	// Signature binds the token to the state of the admin account (see
+	// tokenManager.signature).
+	Signature string `json:"sig,omitempty"`
+}
+
+// tokenManager signs, verifies and revokes JWTs (HS256).
+type tokenManager struct {
+	key []byte
+	// bindIP: token_validation bit 1 unset binds a token to the client IP
+	// it was issued to.
+	bindIP bool
+	// bindUpdates: token_validation bit 2 invalidates tokens whenever the
+	// admin account changes, not only its password.
+	bindUpdates bool
+	lifetime    time.Duration
+	now         func() time.Time
+
+	mu      sync.Mutex
+	revoked map[string]time.Time // jti -> expiry
+}
+
+func newTokenManager(key []byte, validation, lifetimeMinutes int, now func() time.Time) *tokenManager {
+	lifetime := time.Duration(lifetimeMinutes) * time.Minute
+	if lifetime <= 0 {
+		lifetime = defaultTokenLifetime
+	}
+	lifetime = min(lifetime, maxTokenLifetime)
+	return &tokenManager{key: key, bindIP: validation&1 == 0, bindUpdates: validation&2 != 0,
+		lifetime: lifetime, now: now, revoked: map[string]time.Time{}}
+}
+
+// signature summarises the stored admin a token is bound to when
+// token_validation bit 2 is set: any change to the account (password,
+// permissions, profile) changes it. Without that bit tokens are not bound
+// to the account's state.
+func (m *tokenManager) signature(a *dataprovider.Admin) string {
+	if !m.bindUpdates {
+		return ""
+	}
+	v := a.Username + "\x00" + a.Password + "\x00" + strconv.FormatInt(a.UpdatedAt, 10)
+	sum := sha256.Sum256([]byte(v))
+	return base64.RawURLEncoding.EncodeToString(sum[:12])
+}
+
+// issue returns a signed token for the admin, bound to ip when configured.
+func (m *tokenManager) issue(username string, perms []string, sig, ip string) (string, time.Time, error) {
+	now := m.now()
+	exp := now.Add(m.lifetime)
+	aud := jwt.ClaimStrings{tokenAudienceAPI}
+	if m.bindIP {
+		aud = append(aud, ip)
+	}
+	claims := tokenClaims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			ID:        uuid.NewString(),
+			Subject:   username,
+			Audience:  aud,
+			IssuedAt:  jwt.NewNumericDate(now),
+			NotBefore: jwt.NewNumericDate(now.Add(-30 * time.Second)),
+			ExpiresAt: jwt.NewNumericDate(exp),
+		},
+		Username:    username,
+		Permissions: perms,
+		Signature:   sig,
+	}
+	signed, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(m.key)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	return signed, exp, nil
+}
+
+var (
+	errTokenInvalid = errors.New("invalid or expired token")
+	errTokenRevoked = errors.New("the token has been invalidated")
+	errTokenIP      = errors.New("the token is not valid for this IP address")
+)
+
+// verify checks signature, expiry, audience, revocation and IP binding.
+func (m *tokenManager) verify(raw, ip string) (*tokenClaims, error) {
+	var claims tokenClaims
+	_, err := jwt.ParseWithClaims(raw, &claims, func(*jwt.Token) (any, error) { return m.key, nil },
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithAudience(tokenAudienceAPI),
+		jwt.WithExpirationRequired(),
+		jwt.WithTimeFunc(m.now),
+	)
+	if err != nil || claims.Username == "" || claims.ID == "" {
+		return nil, errTokenInvalid
+	}
+	if m.isRevoked(claims.ID) {
+		return nil, errTokenRevoked
+	}
+	if m.bindIP && !slices.Contains(claims.Audience, ip) {
+		return nil, errTokenIP
+	}
+	return &claims, nil
+}
+
+// revoke invalidates a token until its expiry; expired entries are pruned
+// here, so the list never outgrows the tokens still alive.
+func (m *tokenManager) revoke(claims *tokenClaims) {
+	now := m.now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for id, exp := range m.revoked {
+		if now.After(exp) {
+			delete(m.revoked, id)
+		}
+	}
+	exp := now.Add(m.lifetime)
+	if claims.ExpiresAt != nil {
+		exp = claims.ExpiresAt.Time
+	}
+	m.revoked[claims.ID] = exp
+}
+
+func (m *tokenManager) isRevoked(id string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, ok := m.revoked[id]
+	return ok
+}

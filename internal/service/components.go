@@ -1,0 +1,82 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"github.com/sftpgo-ng/sftpgo/internal/common"
+	"github.com/sftpgo-ng/sftpgo/internal/config"
+	"github.com/sftpgo-ng/sftpgo/internal/httpd"
+	"github.com/sftpgo-ng/sftpgo/internal/sftpd"
+	"github.com/sftpgo-ng/sftpgo/internal/version"
+)
+
+// commonComponent adapts the shared connection layer to the component
+// lifecycle: it has nothing to start and closes its idle checker on stop.
+type commonComponent struct{ srv *common.Server }
+
+func (c commonComponent) Start(context.Context) error    { return nil }
+func (c commonComponent) Shutdown(context.Context) error { return c.srv.Close() }
+
+func (s *Service) resolve(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(s.configDir, p)
+}
+
+func hasPort[T any](bindings []T, port func(T) int) bool {
+	for _, b := range bindings {
+		if port(b) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// buildComponents creates every configured component in start order.
+func (s *Service) buildComponents() error {
+	cfg := s.cfg
+	conns, err := common.New(cfg.Common, common.Deps{
+		Store:        s.store,
+		KMS:          s.kms,
+		Logger:       s.logger,
+		UsersBaseDir: s.resolve(cfg.DataProvider.UsersBaseDir),
+	})
+	if err != nil {
+		return fmt.Errorf("common: %w", err)
+	}
+	s.components = append(s.components, namedComponent{"common", commonComponent{conns}})
+	status := &servicesStatus{}
+
+	if hasPort(cfg.SFTPD.Bindings, func(b config.SFTPDBinding) int { return b.Port }) {
+		srv, err := sftpd.New(cfg.SFTPD, conns, s.store, s.configDir, s.logger)
+		if err != nil {
+			return fmt.Errorf("sftpd: %w", err)
+		}
+		status.sftp = srv
+		s.components = append(s.components, namedComponent{"sftpd", srv})
+	}
+
+	if hasPort(cfg.HTTPD.Bindings, func(b config.HTTPDBinding) int { return b.Port }) {
+		v := version.Get()
+		srv, err := httpd.New(httpd.Options{
+			Config:             cfg.HTTPD,
+			Store:              s.store,
+			Logger:             s.logger,
+			ConfigDir:          s.configDir,
+			BackupsPath:        s.resolve(cfg.DataProvider.BackupsPath),
+			DataProviderDriver: cfg.DataProvider.Driver,
+			Version: httpd.VersionInfo{Version: v.Version, BuildDate: v.BuildDate,
+				CommitHash: v.CommitHash, Features: v.Features},
+			Connections: conns,
+			Status:      status,
+		})
+		if err != nil {
+			return fmt.Errorf("httpd: %w", err)
+		}
+		s.components = append(s.components, namedComponent{"httpd", srv})
+	}
+	return nil
+}

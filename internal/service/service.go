@@ -1,0 +1,173 @@
+// Package service starts and stops every component in order: data
+// provider, then the shared connection layer, then the protocol servers,
+// and stops them in reverse. It also reacts to signals.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/sftpgo-ng/sftpgo/internal/config"
+	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
+	"github.com/sftpgo-ng/sftpgo/internal/kms"
+)
+
+// Env names of the first admin's credentials (data_provider.create_default_admin).
+const (
+	EnvDefaultAdminUsername = "SFTPGO_DEFAULT_ADMIN_USERNAME"
+	EnvDefaultAdminPassword = "SFTPGO_DEFAULT_ADMIN_PASSWORD"
+)
+
+// component is anything the service starts and stops.
+type component interface {
+	Start(ctx context.Context) error
+	Shutdown(ctx context.Context) error
+}
+
+type namedComponent struct {
+	name string
+	c    component
+}
+
+// Service owns every running component.
+type Service struct {
+	cfg        config.Config
+	configDir  string
+	logger     *slog.Logger
+	kms        *kms.Manager
+	store      *dataprovider.Store
+	components []namedComponent
+	closers    []io.Closer
+}
+
+// OpenStore builds the KMS manager and opens the data provider; used by
+// serve and by the provider maintenance commands.
+func OpenStore(ctx context.Context, cfg config.Config, configDir string, logger *slog.Logger) (*dataprovider.Store, *kms.Manager, error) {
+	km, err := kms.NewManager(cfg.KMS, configDir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("kms: %w", err)
+	}
+	store, err := dataprovider.Open(ctx, dataprovider.Options{
+		Config:    cfg.DataProvider,
+		ConfigDir: configDir,
+		KMS:       km,
+		Logger:    logger,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("data provider: %w", err)
+	}
+	return store, km, nil
+}
+
+// prepareStore migrates the schema (update_mode 0) or checks it, and
+// creates the default admin when asked to.
+func prepareStore(ctx context.Context, cfg config.DataProviderConfig, configDir string, store *dataprovider.Store, logger *slog.Logger) error {
+	if cfg.UpdateMode == 0 {
+		if err := store.Migrate(ctx); err != nil {
+			return fmt.Errorf("data provider: migrate: %w", err)
+		}
+	} else if err := store.CheckSchema(ctx); err != nil {
+		return fmt.Errorf("data provider: %w (run \"sftpgo initprovider\" or set data_provider.update_mode to 0)", err)
+	}
+	if cfg.CreateDefaultAdmin {
+		// env.d files may hold the credentials too, as for config keys.
+		env, err := config.Environment(configDir, os.Environ())
+		if err != nil {
+			return err
+		}
+		user, pwd := env[EnvDefaultAdminUsername], env[EnvDefaultAdminPassword]
+		if user != "" && pwd != "" {
+			if err := store.EnsureDefaultAdmin(ctx, user, pwd); err != nil {
+				return fmt.Errorf("default admin: %w", err)
+			}
+		} else {
+			logger.Info("create_default_admin is set but " + EnvDefaultAdminUsername + "/" +
+				EnvDefaultAdminPassword + " are not: the web admin will offer the setup page")
+		}
+	}
+	return nil
+}
+
+// Run starts everything, waits for SIGINT/SIGTERM (or ctx), then stops
+// everything gracefully.
+func Run(ctx context.Context, cfg config.Config, configDir string, logger *slog.Logger) error {
+	s := &Service{cfg: cfg, configDir: configDir, logger: logger}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := s.start(ctx); err != nil {
+		s.shutdown()
+		return err
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			logger.Info("stopping")
+			s.shutdown()
+			return nil
+		case <-hup:
+			s.reload()
+		}
+	}
+}
+
+func (s *Service) start(ctx context.Context) error {
+	store, km, err := OpenStore(ctx, s.cfg, s.configDir, s.logger)
+	if err != nil {
+		return err
+	}
+	s.store, s.kms = store, km
+	s.closers = append(s.closers, store)
+	if err := prepareStore(ctx, s.cfg.DataProvider, s.configDir, store, s.logger); err != nil {
+		return err
+	}
+	if err := s.buildComponents(); err != nil {
+		return err
+	}
+	for _, nc := range s.components {
+		if err := nc.c.Start(ctx); err != nil {
+			return fmt.Errorf("%s: %w", nc.name, err)
+		}
+		s.logger.Info("started", "component", nc.name)
+	}
+	return nil
+}
+
+func (s *Service) shutdown() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for i := len(s.components) - 1; i >= 0; i-- {
+		nc := s.components[i]
+		if err := nc.c.Shutdown(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			s.logger.Warn("shutdown", "component", nc.name, "error", err)
+		}
+	}
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		_ = s.closers[i].Close()
+	}
+}
+
+// reloader is a component that can reload certificates and CRLs.
+type reloader interface {
+	Reload() error
+}
+
+func (s *Service) reload() {
+	s.logger.Info("SIGHUP received: reloading certificates")
+	for _, nc := range s.components {
+		if r, ok := nc.c.(reloader); ok {
+			if err := r.Reload(); err != nil {
+				s.logger.Warn("reload", "component", nc.name, "error", err)
+			}
+		}
+	}
+}

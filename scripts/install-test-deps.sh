@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs and is missing: the system clients and
+# peers the end-to-end tests drive. Idempotent; does nothing when all is there.
+set -euo pipefail
+
+# command -> Debian package
+declare -A tools=(
+  [sftp]=openssh-client
+  [scp]=openssh-client
+  [ssh-keygen]=openssh-client
+  [sshd]=openssh-server
+  [lftp]=lftp
+  [curl]=curl
+  [rclone]=rclone
+  [litmus]=litmus
+  [vsftpd]=vsftpd
+  [node]=nodejs
+  [npm]=npm
+)
+
+missing=()
+for cmd in "${!tools[@]}"; do
+  if ! command -v "$cmd" >/dev/null 2>&1 && ! [ -x "/usr/sbin/$cmd" ]; then
+    missing+=("${tools[$cmd]}")
+  fi
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  mapfile -t pkgs < <(printf '%s\n' "${missing[@]}" | sort -u)
+  echo "installing: ${pkgs[*]}"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${pkgs[@]}"
+fi
+
+# sshd refuses to start without its privilege-separation directory.
+if [ -d /run ] && [ ! -d /run/sshd ]; then
+  mkdir -p /run/sshd 2>/dev/null || true
+fi
+
+
+# npm emulators, kept inside the repository (ignored by git): Azurite for
+# the Azure Blob backend tests. Tests look for .cache/npm/node_modules/.bin.
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+NPM_DIR="$REPO/.cache/npm"
+if ! [ -x "$NPM_DIR/node_modules/.bin/azurite-blob" ]; then
+  mkdir -p "$NPM_DIR"
+  npm install --silent --no-audit --no-fund --prefix "$NPM_DIR" azurite@3.35.0
+fi
+
+# The linter `make lint` runs.
+if ! [ -x "$(go env GOPATH)/bin/staticcheck" ]; then
+  GOFLAGS= go install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+fi
+echo "test dependencies present"
