@@ -5,45 +5,15 @@
 # table with the best and median MB/s of each and their ratio.
 #
 # Our server runs from the ftpd test binary (TestBenchServer), so the
-# script needs only Go and this tree; vsftpd is started with its own
-# config (anonymous account writing into a pub/ directory).
+# script needs only Go and this tree, not a service build; vsftpd is
+# started with its own config (anonymous account writing into pub/).
 #
 # usage: bench/ftp.sh [SIZE_MB] [ROUNDS]
-set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 
 SIZE_MB=${1:-256}
 ROUNDS=${2:-5}
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-
-# --- helpers (standalone: bench/lib.sh is not needed) -----------------------
-ensure_pkgs() { # cmd:package ...
-  local missing=()
-  for pair in "$@"; do
-    local cmd=${pair%%:*} pkg=${pair#*:}
-    if ! command -v "$cmd" >/dev/null 2>&1 && ! [ -x "/usr/sbin/$cmd" ]; then missing+=("$pkg"); fi
-  done
-  if [ "${#missing[@]}" -gt 0 ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
-  fi
-}
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-wait_port() { # host port
-  for _ in $(seq 1 300); do
-    if (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; then return 0; fi
-    sleep 0.1
-  done
-  echo "nothing listens on $1:$2" >&2
-  return 1
-}
-now_ns() { date +%s%N; }
-mbps() { awk -v b="$1" -v ns="$2" 'BEGIN { printf "%.1f", (b / 1048576) / (ns / 1e9) }'; }
-stats() { # prints "best median" (higher is better)
-  printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
-    best = v[NR]; if (NR % 2) med = v[(NR + 1) / 2]; else med = (v[NR / 2] + v[NR / 2 + 1]) / 2;
-    printf "%.1f %.1f", best, med }'
-}
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "n/a" }'; }
+ROOT=$BENCH_ROOT
 
 ensure_pkgs lftp:lftp vsftpd:vsftpd openssl:openssl python3:python3
 command -v go >/dev/null || export PATH=$PATH:/usr/local/go/bin
