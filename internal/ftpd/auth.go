@@ -47,9 +47,6 @@ func (b *binding) ClientConnected(cc ftpserver.ClientContext) (string, error) {
 	sess := &session{fc: fc, cc: cc}
 	fc.sess.Store(sess)
 	cc.SetExtra(sess)
-	if b.cfg.Debug {
-		cc.SetDebug(true)
-	}
 	return b.s.banner, nil
 }
 

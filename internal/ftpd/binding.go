@@ -436,6 +436,17 @@ func (h *headerCheckingListener) Accept() (net.Conn, error) {
 // passive_host resolved now, and finally the control connection's server
 // address.
 func (b *binding) passiveIP(cc ftpserver.ClientContext) (string, error) {
+	return b.resolvePassiveIP(cc)
+}
+
+// passiveClient is what the passive address depends on.
+type passiveClient interface {
+	RemoteAddr() net.Addr
+	LocalAddr() net.Addr
+	HasTLSForControl() bool
+}
+
+func (b *binding) resolvePassiveIP(cc passiveClient) (string, error) {
 	clientIP := addrIP(cc.RemoteAddr())
 	local := func() (string, error) {
 		ip := addrIP(cc.LocalAddr())

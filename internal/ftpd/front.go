@@ -93,6 +93,14 @@ type pipeConn struct {
 func (p *pipeConn) RemoteAddr() net.Addr { return p.remote }
 func (p *pipeConn) LocalAddr() net.Addr  { return p.local }
 
+// frontClient answers the questions of the passive address resolution
+// from the front, before the library opens a listener.
+type frontClient struct{ fc *frontConn }
+
+func (f frontClient) RemoteAddr() net.Addr   { return f.fc.remote }
+func (f frontClient) LocalAddr() net.Addr    { return f.fc.local }
+func (f frontClient) HasTLSForControl() bool { return f.fc.TLSState() != nil }
+
 // frontOf returns the front of the control connection whose library-side
 // remote address is a.
 func frontOf(a net.Addr) *frontConn {
@@ -196,6 +204,13 @@ func (fc *frontConn) commands() {
 			}
 		}
 		verb, arg := splitCommand(line)
+		if fc.b.cfg.Debug {
+			logged := line
+			if verb == "PASS" {
+				logged = "PASS ********"
+			}
+			fc.b.log.Debug("command", "remote", fc.remote.String(), "line", logged)
+		}
 		switch verb {
 		case "AUTH":
 			if fc.TLSState() != nil {
@@ -211,6 +226,13 @@ func (fc *frontConn) commands() {
 			continue
 		case "AVLB":
 			line = "AVBL" + strings.TrimPrefix(line, line[:4])
+		case "PASV":
+			// the library would leave the passive listener it opened
+			// behind when the address cannot be told
+			if _, err := fc.b.resolvePassiveIP(frontClient{fc}); err != nil {
+				fc.reply(425, "Cannot enter passive mode: "+err.Error())
+				continue
+			}
 		case "PORT", "EPRT":
 			if fc.b.s.disabled[verb] {
 				fc.reply(502, verb+" is disabled")
@@ -308,6 +330,9 @@ func (fc *frontConn) responses(libR io.Reader) {
 			case ' ', '\r', '\n':
 				final = line[0] != '1' // 1xx: preliminary
 			}
+		}
+		if fc.b.cfg.Debug {
+			fc.b.log.Debug("reply", "remote", fc.remote.String(), "line", strings.TrimRight(line, "\r\n"))
 		}
 		fc.mu.Lock()
 		_, werr := io.WriteString(fc.client, line)

@@ -435,3 +435,43 @@ func TestDataPathsFromPASV(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestPASVRefusedWithoutIPv4LeavesNoListener(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	}
+	l.Close()
+	start := 46000 + int(time.Now().UnixNano()%2000)
+	e := newEnv(t, envOpts{listen: "[::1]:0", ftpd: func(c *config.FTPDConfig) {
+		c.Bindings[0].Address = "::1"
+		c.PassivePortRange = config.PortRange{Start: start, End: start}
+	}})
+	e.addUser(t, "alice", nil)
+	r := dialRaw(t, e.addrs[0])
+	r.login("alice")
+	for range 3 {
+		if msg := r.expect(425, "PASV"); !strings.Contains(msg, "EPSV") {
+			t.Fatalf("PASV over IPv6: %q", msg)
+		}
+	}
+	// the single passive port is still free for EPSV
+	r.expect(229, "EPSV")
+}
+
+func TestDebugLogMasksPassword(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{ftpd: func(c *config.FTPDConfig) { c.Bindings[0].Debug = true }})
+	e.addUser(t, "alice", nil)
+	r := dialRaw(t, e.addrs[0])
+	r.login("alice")
+	r.expect(257, "PWD")
+	logs := e.logs.String()
+	if strings.Contains(logs, testPassword) {
+		t.Fatal("the password is in the debug log")
+	}
+	if !strings.Contains(logs, `"line":"PWD"`) || !strings.Contains(logs, `"line":"PASS ********"`) {
+		t.Fatal("commands are not logged with debug on")
+	}
+}
