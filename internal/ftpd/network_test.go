@@ -176,7 +176,7 @@ func TestPassiveSecurity(t *testing.T) {
 
 func TestPassivePortRange(t *testing.T) {
 	t.Parallel()
-	start := 42000 + int(time.Now().UnixNano()%2000)
+	start := 22000 + int(time.Now().UnixNano()%4000) // below the ephemeral range
 	e := newEnv(t, envOpts{ftpd: func(c *config.FTPDConfig) {
 		c.PassivePortRange = config.PortRange{Start: start, End: start + 30}
 	}})
@@ -443,7 +443,7 @@ func TestPASVRefusedWithoutIPv4LeavesNoListener(t *testing.T) {
 		t.Skipf("no IPv6 loopback: %v", err)
 	}
 	l.Close()
-	start := 46000 + int(time.Now().UnixNano()%2000)
+	start := 27000 + int(time.Now().UnixNano()%4000) // below the ephemeral range
 	e := newEnv(t, envOpts{listen: "[::1]:0", ftpd: func(c *config.FTPDConfig) {
 		c.Bindings[0].Address = "::1"
 		c.PassivePortRange = config.PortRange{Start: start, End: start}
