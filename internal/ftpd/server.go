@@ -19,7 +19,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/sftpgo-ng/sftpgo/internal/common"
@@ -60,7 +59,6 @@ type Server struct {
 	served  map[*binding]bool
 	closing bool
 	wg      sync.WaitGroup
-	nextID  atomic.Uint64
 }
 
 // New validates the configuration and loads certificates, CAs and CRLs.
@@ -251,12 +249,6 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-func (s *Server) isClosing() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.closing
 }
 
 func newConnID() string {
