@@ -2,11 +2,14 @@ package ftpd
 
 import (
 	"crypto/tls"
+	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jlaffaye/ftp"
 
@@ -459,5 +462,79 @@ func TestInvalidConfigurations(t *testing.T) {
 	}
 	if _, err := New(testFTPDConfig(), nil, base.store, "", nil); err == nil {
 		t.Error("New without a common server succeeded")
+	}
+}
+
+// TestSessionReuseBindsTheControlSession: with tls_session_reuse 1 a data
+// connection must resume its own control connection's session, not a
+// session of another control connection to the same server.
+func TestSessionReuseBindsTheControlSession(t *testing.T) {
+	t.Parallel()
+	for _, active := range []bool{false, true} {
+		for _, maxVer := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+			name := fmt.Sprintf("active=%v/tls%x", active, maxVer)
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				e := newEnv(t, envOpts{ftpd: func(c *config.FTPDConfig) {
+					c.Bindings[0].TLSMode = tlsModeExplicit
+					c.Bindings[0].TLSSessionReuse = sessionReuseRequired
+				}})
+				e.addUser(t, "alice", nil)
+				e.addUser(t, "mallory", nil)
+				writeHome(t, e, "alice", "f", []byte("alice's data"))
+				newCfg := func() *tls.Config {
+					c := pki.clientTLS()
+					c.MaxVersion = maxVer
+					return c
+				}
+				// mallory's control connection fills her session cache
+				mCfg := newCfg()
+				m := dialRaw(t, e.addrs[0])
+				m.startTLS(mCfg)
+				m.login("mallory")
+				m.expect(200, "NOOP")
+				aCfg := newCfg()
+				a := dialRaw(t, e.addrs[0])
+				a.startTLS(aCfg)
+				a.login("alice")
+				a.expect(200, "PBSZ 0")
+				a.expect(200, "PROT P")
+				fetch := func(cfg *tls.Config) (string, int) {
+					var dc net.Conn
+					if active {
+						l := mustListen(t)
+						defer l.Close()
+						a.expect(200, "PORT %s", portArg(l.Addr().(*net.TCPAddr)))
+						a.expect(150, "RETR f")
+						l.(*net.TCPListener).SetDeadline(time.Now().Add(10 * time.Second))
+						c, err := l.Accept()
+						if err != nil {
+							t.Fatal(err)
+						}
+						dc = c
+					} else {
+						dc, _ = a.pasv()
+						a.expect(150, "RETR f")
+					}
+					defer dc.Close()
+					dc.SetDeadline(time.Now().Add(10 * time.Second))
+					got, _ := io.ReadAll(tls.Client(dc, cfg))
+					code, _ := a.read()
+					return string(got), code
+				}
+				// with alice's own session: resumed and served
+				if got, code := fetch(aCfg); code != 226 || got != "alice's data" {
+					t.Fatalf("own session: %d %q", code, got)
+				}
+				// with mallory's session: refused
+				if got, code := fetch(mCfg); code == 226 || got != "" {
+					t.Fatalf("another control connection's session was accepted: %d %q", code, got)
+				}
+				// alice's own session still works afterwards
+				if got, code := fetch(aCfg); code != 226 || got != "alice's data" {
+					t.Fatalf("own session after the refusal: %d %q", code, got)
+				}
+			})
+		}
 	}
 }

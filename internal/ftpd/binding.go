@@ -1,12 +1,14 @@
 package ftpd
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -65,6 +67,12 @@ type binding struct {
 	listener net.Listener
 	fronts   map[*frontConn]struct{}
 	stopped  bool
+
+	// owners maps data connection endpoints to the control connection
+	// that announced them: "p:<port>" for passive, "a:<ip:port>" for
+	// active. TLS session reuse checks use it.
+	ownersMu sync.Mutex
+	owners   map[string]*frontConn
 }
 
 type passiveOverride struct {
@@ -79,6 +87,7 @@ func newBinding(s *Server, idx int, cfg config.FTPDBinding) (*binding, error) {
 		cfg:    cfg,
 		log:    s.log.With("binding", idx),
 		fronts: map[*frontConn]struct{}{},
+		owners: map[string]*frontConn{},
 	}
 	key := fmt.Sprintf("ftpd: bindings[%d]", idx)
 	if cfg.TLSMode < 0 || cfg.TLSMode > 3 {
@@ -164,7 +173,7 @@ func newBinding(s *Server, idx int, cfg config.FTPDBinding) (*binding, error) {
 			// AUTH TLS on the in-memory leg from the front
 			return b.s.inner.server, nil
 		}
-		if c := b.dataTLS.Load(); c != nil {
+		if c := b.dataConfigFor(b.ownerOf(h.Conn)); c != nil {
 			return c, nil
 		}
 		return nil, errors.New("TLS is not configured")
@@ -217,6 +226,92 @@ func (b *binding) buildTLS(m *certMaterial) {
 	data.SetSessionTicketKeys(b.ticketKeys)
 	b.ctrlTLS.Store(ctrl)
 	b.dataTLS.Store(data)
+}
+
+// sessionTagPrefix starts the SessionState.Extra entry naming the control
+// connection a TLS session belongs to.
+const sessionTagPrefix = "sftpgo-ftpd-ctrl:"
+
+// tagTickets makes c's tickets carry tag, so a resumption can be traced
+// to its control connection (crypto/tls does not carry Extra across a
+// resumption, hence data connections re-tag their new tickets too).
+func tagTickets(c *tls.Config, tag []byte) {
+	c.WrapSession = func(cs tls.ConnectionState, ss *tls.SessionState) ([]byte, error) {
+		ss.Extra = append(ss.Extra, tag)
+		return c.EncryptTicket(cs, ss)
+	}
+}
+
+// controlConfigFor returns the TLS configuration of a client's control
+// connection.
+func (b *binding) controlConfigFor(fc *frontConn) *tls.Config {
+	base := b.ctrlTLS.Load()
+	if base == nil || b.cfg.TLSSessionReuse != sessionReuseRequired {
+		return base
+	}
+	c := base.Clone()
+	tagTickets(c, fc.tag)
+	return c
+}
+
+// dataConfigFor returns the TLS configuration of a data connection of
+// fc (nil when unknown). With session reuse required, only a session of
+// fc's own control connection may be resumed.
+func (b *binding) dataConfigFor(fc *frontConn) *tls.Config {
+	base := b.dataTLS.Load()
+	if base == nil || fc == nil || b.cfg.TLSSessionReuse != sessionReuseRequired {
+		return base
+	}
+	c := base.Clone()
+	c.UnwrapSession = func(identity []byte, cs tls.ConnectionState) (*tls.SessionState, error) {
+		ss, err := c.DecryptTicket(identity, cs)
+		if err != nil || ss == nil {
+			return nil, nil // not ours: full handshake, refused below
+		}
+		for _, e := range ss.Extra {
+			if bytes.Equal(e, fc.tag) {
+				return ss, nil
+			}
+		}
+		b.log.Info("data connection tried to resume another control connection's TLS session", "remote", fc.remote.String())
+		return nil, nil
+	}
+	tagTickets(c, fc.tag)
+	return c
+}
+
+func (b *binding) setOwner(key string, fc *frontConn) {
+	b.ownersMu.Lock()
+	b.owners[key] = fc
+	b.ownersMu.Unlock()
+}
+
+func (b *binding) dropOwner(fc *frontConn) {
+	b.ownersMu.Lock()
+	for k, v := range b.owners {
+		if v == fc {
+			delete(b.owners, k)
+		}
+	}
+	b.ownersMu.Unlock()
+}
+
+// ownerOf finds the control connection of a data connection: a passive
+// one by the port it reached, an active one by the client address.
+func (b *binding) ownerOf(c net.Conn) *frontConn {
+	var key string
+	if pc, ok := c.(*passiveConn); ok {
+		ta, ok := pc.LocalAddr().(*net.TCPAddr)
+		if !ok {
+			return nil
+		}
+		key = "p:" + strconv.Itoa(ta.Port)
+	} else {
+		key = "a:" + c.RemoteAddr().String()
+	}
+	b.ownersMu.Lock()
+	defer b.ownersMu.Unlock()
+	return b.owners[key]
 }
 
 func (b *binding) tlsRequirement() ftpserver.TLSRequirement {
@@ -399,33 +494,40 @@ func (b *binding) GetTLSConfig() (*tls.Config, error) {
 }
 
 // WrapPassiveListener implements ftpserver.MainDriverExtensionPassiveWrapper:
-// passive data connections honour the PROXY protocol too.
+// passive data connections are marked as such (for the session reuse
+// check) and honour the PROXY protocol too.
 func (b *binding) WrapPassiveListener(l net.Listener) (net.Listener, error) {
-	if !b.useProxy {
-		return l, nil
+	if b.useProxy {
+		l = b.s.proxy.Wrap(l, 0)
 	}
-	return &headerCheckingListener{Listener: b.s.proxy.Wrap(l, 0), log: b.log}, nil
+	return &passiveListener{Listener: l, checkHeader: b.useProxy, log: b.log}, nil
 }
 
-// headerCheckingListener refuses data connections with a bad PROXY header
-// before the library uses them.
-type headerCheckingListener struct {
+// passiveListener wraps the library's passive listeners.
+type passiveListener struct {
 	net.Listener
-	log *slog.Logger
+	checkHeader bool
+	log         *slog.Logger
 }
 
-func (h *headerCheckingListener) Accept() (net.Conn, error) {
+// passiveConn is a passive data connection.
+type passiveConn struct{ net.Conn }
+
+func (p *passiveListener) Accept() (net.Conn, error) {
 	for {
-		c, err := h.Listener.Accept()
+		c, err := p.Listener.Accept()
 		if err != nil {
 			return nil, err
 		}
-		if err := common.CheckProxyHeader(c); err != nil {
-			h.log.Info("data connection refused", "remote", c.RemoteAddr().String(), "error", err)
-			c.Close()
-			continue
+		if p.checkHeader {
+			// refuse a bad PROXY header before the library uses the connection
+			if err := common.CheckProxyHeader(c); err != nil {
+				p.log.Info("data connection refused", "remote", c.RemoteAddr().String(), "error", err)
+				c.Close()
+				continue
+			}
 		}
-		return c, nil
+		return &passiveConn{c}, nil
 	}
 }
 

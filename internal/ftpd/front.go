@@ -2,6 +2,7 @@ package ftpd
 
 import (
 	"bufio"
+	"crypto/rand"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -32,6 +33,7 @@ const maxCommandLine = 4096
 // frontConn is one control connection.
 type frontConn struct {
 	b      *binding
+	tag    []byte   // names this connection's TLS sessions (session reuse)
 	raw    net.Conn // the accepted connection (PROXY header applied)
 	remote net.Addr
 	local  net.Addr
@@ -73,6 +75,9 @@ func newFrontConn(b *binding, c net.Conn) *frontConn {
 		outstanding: 1,
 	}
 	fc.cond = sync.NewCond(&fc.mu)
+	id := make([]byte, 16)
+	rand.Read(id)
+	fc.tag = append([]byte(sessionTagPrefix), id...)
 	return fc
 }
 
@@ -126,6 +131,7 @@ func (fc *frontConn) close() {
 		fc.cond.Broadcast()
 		fc.mu.Unlock()
 		close(fc.done)
+		fc.b.dropOwner(fc)
 		client.SetWriteDeadline(time.Now().Add(time.Second))
 		client.Close()
 		fc.raw.Close()
@@ -136,7 +142,7 @@ func (fc *frontConn) close() {
 }
 
 func (fc *frontConn) handshakeClient() (*tls.Conn, error) {
-	cfg := fc.b.ctrlTLS.Load()
+	cfg := fc.b.controlConfigFor(fc)
 	if cfg == nil {
 		return nil, errors.New("TLS is not configured")
 	}
@@ -241,7 +247,11 @@ func (fc *frontConn) commands() {
 			if fc.b.cfg.ActiveUseControlIP {
 				if rewritten, ok := fc.rewriteActive(verb, arg); ok {
 					line = rewritten
+					verb, arg = splitCommand(line)
 				}
+			}
+			if addr, ok := parseActive(verb, arg); ok {
+				fc.b.setOwner("a:"+addr.String(), fc)
 			}
 		case "XCRC", "MD5", "XMD5", "XSHA", "XSHA1", "XSHA256", "XSHA512":
 			if fc.b.s.disabled["HASH"] {
@@ -334,6 +344,12 @@ func (fc *frontConn) responses(libR io.Reader) {
 		if fc.b.cfg.Debug {
 			fc.b.log.Debug("reply", "remote", fc.remote.String(), "line", strings.TrimRight(line, "\r\n"))
 		}
+		if final && (strings.HasPrefix(line, "227 ") || strings.HasPrefix(line, "229 ")) {
+			// before the client learns the port, so before it connects
+			if port, ok := passivePort(line); ok {
+				fc.b.setOwner("p:"+strconv.Itoa(port), fc)
+			}
+		}
 		fc.mu.Lock()
 		_, werr := io.WriteString(fc.client, line)
 		authDone := false
@@ -388,6 +404,55 @@ func (fc *frontConn) reply(code int, msg string) {
 	fmt.Fprintf(fc.client, "%d %s\r\n", code, msg)
 }
 
+// parseActive returns the address of a PORT or EPRT argument.
+func parseActive(verb, arg string) (*net.TCPAddr, bool) {
+	arg = strings.TrimSpace(arg)
+	var ip net.IP
+	var port int
+	switch verb {
+	case "PORT":
+		parts := strings.Split(arg, ",")
+		if len(parts) != 6 {
+			return nil, false
+		}
+		var b [6]int
+		for i, p := range parts {
+			n, err := strconv.Atoi(p)
+			if err != nil || n < 0 || n > 255 {
+				return nil, false
+			}
+			b[i] = n
+		}
+		ip = net.IPv4(byte(b[0]), byte(b[1]), byte(b[2]), byte(b[3]))
+		port = b[4]<<8 | b[5]
+	case "EPRT":
+		if len(arg) < 2 {
+			return nil, false
+		}
+		parts := strings.Split(arg, arg[:1])
+		if len(parts) != 5 || (parts[1] != "1" && parts[1] != "2") {
+			return nil, false
+		}
+		if ip = net.ParseIP(parts[2]); ip == nil {
+			return nil, false
+		}
+		p, err := strconv.Atoi(parts[3])
+		if err != nil {
+			return nil, false
+		}
+		port = p
+	default:
+		return nil, false
+	}
+	if port <= 0 || port > 65535 {
+		return nil, false
+	}
+	if v4 := ip.To4(); v4 != nil {
+		ip = v4
+	}
+	return &net.TCPAddr{IP: ip, Port: port}, true
+}
+
 // rewriteActive replaces the address of PORT/EPRT with the client
 // address of the control connection, keeping the port.
 func (fc *frontConn) rewriteActive(verb, arg string) (string, bool) {
@@ -395,37 +460,11 @@ func (fc *frontConn) rewriteActive(verb, arg string) (string, bool) {
 	if ip == nil {
 		return "", false
 	}
-	var port int
-	switch verb {
-	case "PORT":
-		parts := strings.Split(strings.TrimSpace(arg), ",")
-		if len(parts) != 6 {
-			return "", false
-		}
-		hi, err1 := strconv.Atoi(parts[4])
-		lo, err2 := strconv.Atoi(parts[5])
-		if err1 != nil || err2 != nil || hi < 0 || hi > 255 || lo < 0 || lo > 255 {
-			return "", false
-		}
-		port = hi<<8 | lo
-	case "EPRT":
-		arg = strings.TrimSpace(arg)
-		if len(arg) < 2 {
-			return "", false
-		}
-		parts := strings.Split(arg, arg[:1])
-		if len(parts) != 5 {
-			return "", false
-		}
-		p, err := strconv.Atoi(parts[3])
-		if err != nil {
-			return "", false
-		}
-		port = p
-	}
-	if port <= 0 || port > 65535 {
+	addr, ok := parseActive(verb, arg)
+	if !ok {
 		return "", false
 	}
+	port := addr.Port
 	if v4 := ip.To4(); v4 != nil {
 		if verb == "PORT" {
 			return fmt.Sprintf("PORT %d,%d,%d,%d,%d,%d", v4[0], v4[1], v4[2], v4[3], port>>8, port&0xff), true
@@ -433,6 +472,33 @@ func (fc *frontConn) rewriteActive(verb, arg string) (string, bool) {
 		return fmt.Sprintf("EPRT |1|%s|%d|", v4, port), true
 	}
 	return fmt.Sprintf("EPRT |2|%s|%d|", ip, port), true
+}
+
+// passivePort returns the port of a 227 (PASV) or 229 (EPSV) reply.
+func passivePort(line string) (int, bool) {
+	start, end := strings.Index(line, "("), strings.LastIndex(line, ")")
+	if start < 0 || end <= start {
+		return 0, false
+	}
+	inner := line[start+1 : end]
+	if strings.HasPrefix(line, "229") {
+		parts := strings.Split(inner, "|")
+		if len(parts) != 5 {
+			return 0, false
+		}
+		p, err := strconv.Atoi(parts[3])
+		return p, err == nil && p > 0 && p <= 65535
+	}
+	parts := strings.Split(inner, ",")
+	if len(parts) != 6 {
+		return 0, false
+	}
+	hi, err1 := strconv.Atoi(parts[4])
+	lo, err2 := strconv.Atoi(parts[5])
+	if err1 != nil || err2 != nil || hi < 0 || hi > 255 || lo < 0 || lo > 255 {
+		return 0, false
+	}
+	return hi<<8 | lo, true
 }
 
 func isDigits(s string) bool {
