@@ -62,6 +62,7 @@ func Default() Config {
 			PassivePortRange:         PortRange{Start: 50000, End: 50100},
 			CACertificates:           []string{},
 			CARevocationLists:        []string{},
+			DisabledCommands:         []string{},
 		},
 		WebDAVD: WebDAVDConfig{
 			Bindings:          []WebDAVDBinding{defaultWebDAVDBinding()},
@@ -161,12 +162,13 @@ func defaultSFTPDBinding() SFTPDBinding {
 
 func defaultFTPDBinding() FTPDBinding {
 	return FTPDBinding{
-		Port:               0,
-		ApplyProxyConfig:   true,
-		MinTLSVersion:      12,
-		MaxTLSVersion:      0,
-		PassiveIPOverrides: []PassiveIPOverride{},
-		TLSCipherSuites:    []string{},
+		Port:                 0,
+		ApplyProxyConfig:     true,
+		MinTLSVersion:        12,
+		MaxTLSVersion:        0,
+		PassiveIPOverrides:   []PassiveIPOverride{},
+		TLSCipherSuites:      []string{},
+		PassiveLocalNetworks: []string{},
 	}
 }
 
