@@ -97,6 +97,7 @@ type instance struct {
 	httpPort  int
 	sftpPort  int
 	davPort   int
+	ftpPort   int
 	env       []string
 	cmd       *exec.Cmd
 	log       *syncBuffer
@@ -105,12 +106,18 @@ type instance struct {
 
 func newInstance(t *testing.T, configDir string, extraEnv ...string) *instance {
 	t.Helper()
-	in := &instance{t: t, configDir: configDir, httpPort: freePort(t), sftpPort: freePort(t), davPort: freePort(t)}
+	in := &instance{t: t, configDir: configDir, httpPort: freePort(t), sftpPort: freePort(t), davPort: freePort(t),
+		ftpPort: freePort(t)}
 	in.env = append(os.Environ(),
 		"SFTPGO_HTTPD__BINDINGS__0__ADDRESS=127.0.0.1",
 		"SFTPGO_HTTPD__BINDINGS__0__PORT="+strconv.Itoa(in.httpPort),
 		"SFTPGO_SFTPD__BINDINGS__0__ADDRESS=127.0.0.1",
 		"SFTPGO_SFTPD__BINDINGS__0__PORT="+strconv.Itoa(in.sftpPort),
+		"SFTPGO_FTPD__BINDINGS__0__ADDRESS=127.0.0.1",
+		"SFTPGO_FTPD__BINDINGS__0__PORT="+strconv.Itoa(in.ftpPort),
+		// Away from the default range, which the ftpd package tests use.
+		"SFTPGO_FTPD__PASSIVE_PORT_RANGE__START=51000",
+		"SFTPGO_FTPD__PASSIVE_PORT_RANGE__END=51100",
 		"SFTPGO_WEBDAVD__BINDINGS__0__ADDRESS=127.0.0.1",
 		"SFTPGO_WEBDAVD__BINDINGS__0__PORT="+strconv.Itoa(in.davPort),
 		"SFTPGO_DATA_PROVIDER__CREATE_DEFAULT_ADMIN=true",

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sftpgo-ng/sftpgo/internal/common"
 	"github.com/sftpgo-ng/sftpgo/internal/config"
+	"github.com/sftpgo-ng/sftpgo/internal/ftpd"
 	"github.com/sftpgo-ng/sftpgo/internal/httpd"
 	"github.com/sftpgo-ng/sftpgo/internal/sftpd"
 	"github.com/sftpgo-ng/sftpgo/internal/version"
@@ -59,6 +60,15 @@ func (s *Service) buildComponents() error {
 		}
 		status.sftp = srv
 		s.components = append(s.components, namedComponent{"sftpd", srv})
+	}
+
+	if hasPort(cfg.FTPD.Bindings, func(b config.FTPDBinding) int { return b.Port }) {
+		srv, err := ftpd.New(cfg.FTPD, conns, s.store, s.configDir, s.logger)
+		if err != nil {
+			return fmt.Errorf("ftpd: %w", err)
+		}
+		status.ftp = srv
+		s.components = append(s.components, namedComponent{"ftpd", srv})
 	}
 
 	if hasPort(cfg.WebDAVD.Bindings, func(b config.WebDAVDBinding) int { return b.Port }) {

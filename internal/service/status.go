@@ -12,6 +12,7 @@ type addrLister interface{ Addrs() []net.Addr }
 // servicesStatus answers GET /api/v2/status for the protocol servers.
 type servicesStatus struct {
 	sftp   addrLister
+	ftp    addrLister
 	webdav addrLister
 }
 
@@ -29,5 +30,6 @@ func bindingsStatus(srv addrLister) map[string]any {
 }
 
 func (s *servicesStatus) ServicesStatus(context.Context) map[string]any {
-	return map[string]any{"ssh": bindingsStatus(s.sftp), "webdav": bindingsStatus(s.webdav)}
+	return map[string]any{"ssh": bindingsStatus(s.sftp), "ftp": bindingsStatus(s.ftp),
+		"webdav": bindingsStatus(s.webdav)}
 }
