@@ -66,6 +66,7 @@ const (
 // Store is the data provider: validation, password hashing, secret
 // encryption and caching over a Driver (sqlite, memory, ...).
 type Store struct {
+	listeners    userListeners
 	cfg          config.DataProviderConfig
 	driver       Driver
 	secrets      SecretEncrypter

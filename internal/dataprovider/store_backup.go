@@ -85,6 +85,7 @@ func (s *Store) Dump(ctx context.Context) (*BackupData, error) {
 // replaced (usage counters kept). Any invalid object aborts the whole
 // restore and leaves the database unchanged.
 func (s *Store) Restore(ctx context.Context, data *BackupData, mode int) error {
+	defer s.notifyUserChange("")
 	if data == nil {
 		return invalid("", "no data to restore")
 	}

@@ -80,6 +80,7 @@ func (s *Store) AddGroup(ctx context.Context, g *Group) error {
 
 // UpdateGroup replaces a group.
 func (s *Store) UpdateGroup(ctx context.Context, g *Group) error {
+	defer s.notifyUserChange("")
 	c := deepCopy(*g)
 	c.Name = s.name(c.Name)
 	var stored Group
@@ -105,6 +106,7 @@ func (s *Store) UpdateGroup(ctx context.Context, g *Group) error {
 
 // DeleteGroup removes a group; ErrConflict while users are members.
 func (s *Store) DeleteGroup(ctx context.Context, name string) error {
+	defer s.notifyUserChange("")
 	return s.driver.DeleteGroup(ctx, s.name(name))
 }
 
@@ -178,6 +180,7 @@ func (s *Store) AddFolder(ctx context.Context, f *BaseVirtualFolder) error {
 
 // UpdateFolder replaces a folder; its used quota is kept.
 func (s *Store) UpdateFolder(ctx context.Context, f *BaseVirtualFolder) error {
+	defer s.notifyUserChange("")
 	c := deepCopy(*f)
 	c.Name = s.name(c.Name)
 	var stored BaseVirtualFolder
@@ -203,6 +206,7 @@ func (s *Store) UpdateFolder(ctx context.Context, f *BaseVirtualFolder) error {
 
 // DeleteFolder removes a folder and its mappings.
 func (s *Store) DeleteFolder(ctx context.Context, name string) error {
+	defer s.notifyUserChange("")
 	name = s.name(name)
 	if s.quota != nil {
 		s.quota.forgetFolder(name)

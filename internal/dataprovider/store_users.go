@@ -189,6 +189,7 @@ func (s *Store) AddUser(ctx context.Context, u *User) error {
 // UpdateUser replaces a user; an empty password keeps the stored hash and
 // a redacted secret keeps the stored secret. Usage counters are kept.
 func (s *Store) UpdateUser(ctx context.Context, u *User) error {
+	defer s.notifyUserChange(s.name(u.Username))
 	c := deepCopy(*u)
 	c.Username = s.name(c.Username)
 	// hash before the transaction: bcrypt/argon2 must not hold the
@@ -227,6 +228,7 @@ func (s *Store) UpdateUser(ctx context.Context, u *User) error {
 
 // DeleteUser removes a user, its API keys and its shares.
 func (s *Store) DeleteUser(ctx context.Context, username string) error {
+	defer s.notifyUserChange(s.name(username))
 	username = s.name(username)
 	s.pwdCache.remove("u:" + username)
 	if s.quota != nil {

@@ -3,6 +3,7 @@ package dataprovider
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -124,4 +125,33 @@ func TestAdminCRUD(t *testing.T) {
 			t.Fatalf("deleted admin: %v", err)
 		}
 	})
+}
+
+func TestOnUserChange(t *testing.T) {
+	s := newTestStore(t, "memory")
+	ctx := context.Background()
+	var got []string
+	s.OnUserChange(func(name string) { got = append(got, name) })
+	u := newUser("watched")
+	if err := s.AddUser(ctx, &u); err != nil {
+		t.Fatal(err)
+	}
+	u.Description = "changed"
+	if err := s.UpdateUser(ctx, &u); err != nil {
+		t.Fatal(err)
+	}
+	g := Group{Name: "g1"}
+	if err := s.AddGroup(ctx, &g); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UpdateGroup(ctx, &g); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteUser(ctx, "watched"); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"watched", "", "watched"}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("notifications %q, want %q", got, want)
+	}
 }

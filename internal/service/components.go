@@ -77,6 +77,7 @@ func (s *Service) buildComponents() error {
 			return fmt.Errorf("webdavd: %w", err)
 		}
 		status.webdav = srv
+		s.store.OnUserChange(srv.InvalidateUser)
 		s.components = append(s.components, namedComponent{"webdavd", srv})
 	}
 

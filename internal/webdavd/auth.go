@@ -182,9 +182,14 @@ func (c *userCache) add(username string, secret [32]byte, user dataprovider.User
 	c.entries[username] = &cacheEntry{user: user, secret: secret, expires: now.Add(c.ttl)}
 }
 
+// remove drops one user, or every user when username is empty.
 func (c *userCache) remove(username string) {
 	c.mu.Lock()
-	delete(c.entries, username)
+	if username == "" {
+		clear(c.entries)
+	} else {
+		delete(c.entries, username)
+	}
 	c.mu.Unlock()
 }
 

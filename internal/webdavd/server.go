@@ -196,8 +196,9 @@ func (s *Server) Reload() error {
 	return s.certs.load()
 }
 
-// InvalidateUser drops a user from the authentication cache; call it
-// when the user is updated or deleted.
+// InvalidateUser drops a user from the authentication cache, or every
+// user when username is empty; the service calls it on every change the
+// data provider reports.
 func (s *Server) InvalidateUser(username string) { s.cache.remove(username) }
 
 // Shutdown stops listening, waits for requests in flight (or ctx), and
