@@ -10,6 +10,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"math/big"
 	mrand "math/rand/v2"
 	"net"
@@ -20,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -190,12 +192,10 @@ func yesNo(b bool) string {
 	return "NO"
 }
 
-// start runs vsftpd in its own process group, so kill can take the
-// session processes it forks down with it.
+// start runs vsftpd (again, after kill, on the same ports).
 func (v *vsftpd) start() {
 	v.t.Helper()
 	cmd := exec.Command(v.bin, v.conf)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	out, _ := os.OpenFile(filepath.Join(filepath.Dir(v.conf), "stderr"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
@@ -235,14 +235,52 @@ func (v *vsftpd) waitReady() {
 }
 
 // kill stops vsftpd and every session process at once, like a crash.
+// Sessions run in sessions of their own, so they are found through their
+// parents.
 func (v *vsftpd) kill() {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if v.cmd == nil {
 		return
 	}
-	syscall.Kill(-v.cmd.Process.Pid, syscall.SIGKILL)
+	for _, pid := range descendants(v.cmd.Process.Pid) {
+		syscall.Kill(pid, syscall.SIGSTOP)
+	}
+	for _, pid := range descendants(v.cmd.Process.Pid) {
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
 	v.cmd = nil
+}
+
+// descendants returns pid and every process below it.
+func descendants(pid int) []int {
+	parent := map[int]int{}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces, so cut after ')'.
+		rest := string(b[strings.LastIndexByte(string(b), ')')+1:])
+		f := strings.Fields(rest)
+		if len(f) > 1 {
+			parent[p], _ = strconv.Atoi(f[1])
+		}
+	}
+	out := []int{pid}
+	for i := 0; i < len(out); i++ {
+		for p, pp := range parent {
+			if pp == out[i] {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
 }
 
 func (v *vsftpd) config(prefix string) ftpfs.Config {
@@ -331,3 +369,50 @@ func freePortRange(t *testing.T) int {
 func shortName(t *testing.T) string {
 	return strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())
 }
+
+// proxy forwards TCP connections to a target and counts them.
+type proxy struct {
+	l        net.Listener
+	accepted atomic.Int32
+}
+
+func startProxy(t *testing.T, target string) *proxy {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proxy{l: l}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			p.accepted.Add(1)
+			up, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			mu.Lock()
+			conns = append(conns, c, up)
+			mu.Unlock()
+			go func() { io.Copy(up, c); up.Close() }()
+			go func() { io.Copy(c, up); c.Close() }()
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return p
+}
+
+func (p *proxy) addr() string { return p.l.Addr().String() }

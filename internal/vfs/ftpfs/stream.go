@@ -3,6 +3,7 @@ package ftpfs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"sync"
 
@@ -46,7 +47,7 @@ func (r *reader) Read(p []byte) (int, error) {
 	case err == io.EOF:
 		// jlaffaye reads the transfer's final reply on Close.
 		if cerr := r.resp.Close(); cerr != nil {
-			r.release(false, r.f.mapErr("read", r.name, cerr))
+			r.release(false, r.f.mapErr("read", r.name, fmt.Errorf("transfer not confirmed by the server: %w", cerr)))
 			return n, r.err
 		}
 		r.release(true, nil)
