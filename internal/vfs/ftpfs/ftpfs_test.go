@@ -16,24 +16,25 @@ import (
 	"github.com/sftpgo-ng/sftpgo/internal/vfs"
 	"github.com/sftpgo-ng/sftpgo/internal/vfs/connpool"
 	"github.com/sftpgo-ng/sftpgo/internal/vfs/ftpfs"
+	"github.com/sftpgo-ng/sftpgo/internal/vfs/remotetest"
 	"github.com/sftpgo-ng/sftpgo/internal/vfs/vfstest"
 )
 
 func TestConformanceVsftpd(t *testing.T) {
 	for _, c := range []struct {
 		name string
-		opts vsftpdOpts
+		opts remotetest.VsftpdOptions
 	}{
-		{"plain", vsftpdOpts{}},
-		{"explicit TLS", vsftpdOpts{tlsMode: ftpfs.TLSExplicit, sslReuse: true}},
-		{"implicit TLS", vsftpdOpts{tlsMode: ftpfs.TLSImplicit, sslReuse: true}},
+		{"plain", remotetest.VsftpdOptions{}},
+		{"explicit TLS", remotetest.VsftpdOptions{TLSMode: ftpfs.TLSExplicit, SSLReuse: true}},
+		{"implicit TLS", remotetest.VsftpdOptions{TLSMode: ftpfs.TLSImplicit, SSLReuse: true}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			srv := startVsftpd(t, c.opts)
+			srv := remotetest.StartVsftpd(t, c.opts)
 			conns := connpool.NewShared(time.Minute)
 			t.Cleanup(func() { conns.Close() })
 			vfstest.Run(t, func(t *testing.T) vfs.Fs {
-				cfg := srv.config(filepath.Join(srv.dir, shortName(t)))
+				cfg := vsftpdConfig(srv, filepath.Join(srv.Dir, remotetest.ShortName(t)))
 				cfg.Conns = conns
 				fsys, err := ftpfs.New(t.Context(), cfg)
 				if err != nil {
@@ -48,8 +49,8 @@ func TestConformanceVsftpd(t *testing.T) {
 // TestCapabilities: FTP offers none of chmod, chown, truncate, links or
 // random access, and vsftpd (no MFMT, no SITE MTIME) cannot set times.
 func TestCapabilities(t *testing.T) {
-	srv := startVsftpd(t, vsftpdOpts{})
-	fsys, err := ftpfs.New(t.Context(), srv.config(filepath.Join(srv.dir, "caps")))
+	srv := remotetest.StartVsftpd(t, remotetest.VsftpdOptions{})
+	fsys, err := ftpfs.New(t.Context(), vsftpdConfig(srv, filepath.Join(srv.Dir, "caps")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,8 +79,8 @@ func is[T any](v any) bool {
 // TestRecursiveDirRename moves a tree entry by entry, as for a server
 // that cannot rename a non-empty directory in one command.
 func TestRecursiveDirRename(t *testing.T) {
-	srv := startVsftpd(t, vsftpdOpts{})
-	cfg := srv.config(filepath.Join(srv.dir, "rr"))
+	srv := remotetest.StartVsftpd(t, remotetest.VsftpdOptions{})
+	cfg := vsftpdConfig(srv, filepath.Join(srv.Dir, "rr"))
 	ftpfs.NoDirRename(&cfg)
 	fsys, err := ftpfs.New(t.Context(), cfg)
 	if err != nil {
@@ -116,7 +117,7 @@ func TestRecursiveDirRename(t *testing.T) {
 			t.Fatalf("%s: content differs after the move", moved)
 		}
 		// And on the server's disk.
-		if _, err := os.Stat(filepath.Join(srv.dir, "rr", filepath.FromSlash(moved))); err != nil {
+		if _, err := os.Stat(filepath.Join(srv.Dir, "rr", filepath.FromSlash(moved))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -125,10 +126,10 @@ func TestRecursiveDirRename(t *testing.T) {
 // TestPool: parallel transfers each get a connection, up to the pool
 // size; sequential requests reuse one.
 func TestPool(t *testing.T) {
-	srv := startVsftpd(t, vsftpdOpts{})
-	px := startProxy(t, srv.addr)
-	cfg := srv.config(filepath.Join(srv.dir, "pool"))
-	cfg.Endpoint = px.addr()
+	srv := remotetest.StartVsftpd(t, remotetest.VsftpdOptions{})
+	px := remotetest.StartProxy(t, srv.Addr)
+	cfg := vsftpdConfig(srv, filepath.Join(srv.Dir, "pool"))
+	cfg.Endpoint = px.Addr()
 	cfg.PoolSize = 3
 	cfg.PoolWait = 200 * time.Millisecond
 	conns := connpool.NewShared(time.Minute)
@@ -141,14 +142,14 @@ func TestPool(t *testing.T) {
 	defer fsys.Close()
 	// vsftpd has no MLSD: the first login learns it and logs in again
 	// to list hidden files.
-	base := px.accepted.Load()
+	base := int32(px.Accepted())
 	for i := range 20 {
 		vfstest.WriteFile(t, fsys, fmt.Sprintf("/s%d", i), []byte("x"))
 		if _, err := fsys.Stat(t.Context(), "/s0"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if n := px.accepted.Load() - base; n != 0 {
+	if n := int32(px.Accepted()) - base; n != 0 {
 		t.Fatalf("sequential requests opened %d more control connections", n)
 	}
 	// Another session of the same user shares the pool.
@@ -169,7 +170,7 @@ func TestPool(t *testing.T) {
 		}
 		ws = append(ws, w)
 	}
-	if n := px.accepted.Load() - base; n != 2 {
+	if n := int32(px.Accepted()) - base; n != 2 {
 		t.Fatalf("3 parallel uploads opened %d new control connections, want 2 (plus the idle one)", n)
 	}
 	// A fourth waits for one of them, then gives up.
@@ -198,8 +199,8 @@ func TestPool(t *testing.T) {
 func TestServerKilledMidTransfer(t *testing.T) {
 	for _, mode := range []int{ftpfs.TLSDisabled, ftpfs.TLSExplicit} {
 		t.Run(fmt.Sprintf("tls_mode %d", mode), func(t *testing.T) {
-			srv := startVsftpd(t, vsftpdOpts{tlsMode: mode, sslReuse: true})
-			fsys, err := ftpfs.New(t.Context(), srv.config(filepath.Join(srv.dir, "fault")))
+			srv := remotetest.StartVsftpd(t, remotetest.VsftpdOptions{TLSMode: mode, SSLReuse: true})
+			fsys, err := ftpfs.New(t.Context(), vsftpdConfig(srv, filepath.Join(srv.Dir, "fault")))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -222,7 +223,7 @@ func TestServerKilledMidTransfer(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			srv.kill()
+			srv.Kill()
 
 			n, err := io.Copy(io.Discard, r)
 			r.Close()
@@ -244,7 +245,7 @@ func TestServerKilledMidTransfer(t *testing.T) {
 			}
 			t.Logf("upload error: %v", werr)
 
-			srv.start()
+			srv.Start()
 
 			if fi, err := fsys.Stat(t.Context(), "/big"); err != nil || fi.Size() != int64(len(data)) {
 				t.Fatalf("Stat after the restart: %v, %v", fi, err)
@@ -261,17 +262,17 @@ func TestServerKilledMidTransfer(t *testing.T) {
 }
 
 func TestLoginAndTLSErrors(t *testing.T) {
-	tlsSrv := startVsftpd(t, vsftpdOpts{tlsMode: ftpfs.TLSExplicit})
-	plain := startVsftpd(t, vsftpdOpts{})
+	tlsSrv := remotetest.StartVsftpd(t, remotetest.VsftpdOptions{TLSMode: ftpfs.TLSExplicit})
+	plain := remotetest.StartVsftpd(t, remotetest.VsftpdOptions{})
 	t.Run("wrong password", func(t *testing.T) {
-		cfg := plain.config("")
+		cfg := vsftpdConfig(plain, "")
 		cfg.Password = "wrong"
 		if _, err := ftpfs.New(t.Context(), cfg); err == nil || !strings.Contains(err.Error(), "login") {
 			t.Fatalf("New with a wrong password: %v", err)
 		}
 	})
 	t.Run("untrusted certificate", func(t *testing.T) {
-		cfg := tlsSrv.config("")
+		cfg := vsftpdConfig(tlsSrv, "")
 		cfg.RootCAs = nil
 		if _, err := ftpfs.New(t.Context(), cfg); err == nil || !strings.Contains(err.Error(), "certificate") {
 			t.Fatalf("New with an unverifiable certificate: %v", err)
@@ -284,26 +285,26 @@ func TestLoginAndTLSErrors(t *testing.T) {
 		fsys.Close()
 	})
 	t.Run("TLS required by the server", func(t *testing.T) {
-		cfg := tlsSrv.config("")
+		cfg := vsftpdConfig(tlsSrv, "")
 		cfg.TLSMode = ftpfs.TLSDisabled
 		if _, err := ftpfs.New(t.Context(), cfg); err == nil {
 			t.Fatal("plain login accepted by a server forcing TLS")
 		}
 	})
 	t.Run("dial control", func(t *testing.T) {
-		cfg := plain.config("")
+		cfg := vsftpdConfig(plain, "")
 		refused := errors.New("refused by policy")
 		var seen string
 		cfg.DialControl = func(network, address string, _ syscall.RawConn) error {
 			seen = address
 			return refused
 		}
-		if _, err := ftpfs.New(t.Context(), cfg); !errors.Is(err, refused) || seen != plain.addr {
+		if _, err := ftpfs.New(t.Context(), cfg); !errors.Is(err, refused) || seen != plain.Addr {
 			t.Fatalf("New: %v (saw %q)", err, seen)
 		}
 	})
 	t.Run("default port", func(t *testing.T) {
-		cfg := plain.config("")
+		cfg := vsftpdConfig(plain, "")
 		cfg.Endpoint = "127.0.0.1"
 		var seen string
 		cfg.DialControl = func(network, address string, _ syscall.RawConn) error {
@@ -320,9 +321,9 @@ func TestLoginAndTLSErrors(t *testing.T) {
 // TestPrefixOnDisk: files land under the prefix, and errors do not show
 // the remote path.
 func TestPrefixOnDisk(t *testing.T) {
-	srv := startVsftpd(t, vsftpdOpts{})
-	prefix := filepath.Join(srv.dir, "users", "bob")
-	fsys, err := ftpfs.New(t.Context(), srv.config(prefix))
+	srv := remotetest.StartVsftpd(t, remotetest.VsftpdOptions{})
+	prefix := filepath.Join(srv.Dir, "users", "bob")
+	fsys, err := ftpfs.New(t.Context(), vsftpdConfig(srv, prefix))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -337,11 +338,22 @@ func TestPrefixOnDisk(t *testing.T) {
 		t.Fatalf("Remove(/) = %v", err)
 	}
 	_, err = fsys.Open(t.Context(), "/missing", 0)
-	if !errors.Is(err, fs.ErrNotExist) || strings.Contains(err.Error(), srv.dir) {
+	if !errors.Is(err, fs.ErrNotExist) || strings.Contains(err.Error(), srv.Dir) {
 		t.Fatalf("Open missing: %v", err)
 	}
 	err = fsys.Rename(t.Context(), "/up", "/missing-dir/x")
-	if err == nil || strings.Contains(err.Error(), srv.dir) {
+	if err == nil || strings.Contains(err.Error(), srv.Dir) {
 		t.Fatalf("Rename into a missing directory: %v", err)
+	}
+}
+
+func vsftpdConfig(v *remotetest.Vsftpd, prefix string) ftpfs.Config {
+	return ftpfs.Config{
+		Endpoint: v.Addr,
+		Username: remotetest.FTPUser,
+		Password: remotetest.FTPPassword,
+		TLSMode:  v.TLSMode,
+		RootCAs:  v.Roots,
+		Prefix:   prefix,
 	}
 }

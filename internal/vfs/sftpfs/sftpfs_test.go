@@ -20,16 +20,17 @@ import (
 
 	"github.com/sftpgo-ng/sftpgo/internal/vfs"
 	"github.com/sftpgo-ng/sftpgo/internal/vfs/connpool"
+	"github.com/sftpgo-ng/sftpgo/internal/vfs/remotetest"
 	"github.com/sftpgo-ng/sftpgo/internal/vfs/sftpfs"
 	"github.com/sftpgo-ng/sftpgo/internal/vfs/vfstest"
 )
 
-func (s *sshd) config(prefix string) sftpfs.Config {
+func sshdConfig(s *remotetest.SSHD, prefix string) sftpfs.Config {
 	return sftpfs.Config{
-		Endpoint:     s.addr,
-		Username:     s.user,
-		PrivateKey:   s.key.pem,
-		Fingerprints: []string{ssh.FingerprintSHA256(s.hostKey)},
+		Endpoint:     s.Addr,
+		Username:     s.User,
+		PrivateKey:   s.Key.PEM,
+		Fingerprints: []string{s.Fingerprint()},
 		Prefix:       prefix,
 	}
 }
@@ -39,14 +40,14 @@ func (o *ownServer) config(prefix string) sftpfs.Config {
 }
 
 func TestConformanceOpenSSH(t *testing.T) {
-	srv := startSSHD(t)
+	srv := remotetest.StartSSHD(t)
 	base := t.TempDir()
 	// One shared connection for the whole suite, as sessions of one user
 	// would share it.
 	conns := connpool.NewShared(time.Minute)
 	t.Cleanup(func() { conns.Close() })
 	vfstest.Run(t, func(t *testing.T) vfs.Fs {
-		cfg := srv.config(filepath.Join(base, shortName(t)))
+		cfg := sshdConfig(srv, filepath.Join(base, remotetest.ShortName(t)))
 		cfg.Conns = conns
 		fsys, err := sftpfs.New(t.Context(), cfg)
 		if err != nil {
@@ -59,7 +60,7 @@ func TestConformanceOpenSSH(t *testing.T) {
 func TestConformanceOwnServer(t *testing.T) {
 	srv := startOwnServer(t)
 	vfstest.Run(t, func(t *testing.T) vfs.Fs {
-		fsys, err := sftpfs.New(t.Context(), srv.config("/"+shortName(t)))
+		fsys, err := sftpfs.New(t.Context(), srv.config("/"+remotetest.ShortName(t)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -70,14 +71,14 @@ func TestConformanceOwnServer(t *testing.T) {
 // TestPrefix checks files land under the prefix on the remote and that
 // no path reaches above it.
 func TestPrefix(t *testing.T) {
-	srv := startSSHD(t)
+	srv := remotetest.StartSSHD(t)
 	root := t.TempDir()
 	outside := filepath.Join(root, "outside")
 	if err := os.WriteFile(outside, []byte("secret"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	prefix := filepath.Join(root, "users", "alice")
-	fsys, err := sftpfs.New(t.Context(), srv.config(prefix))
+	fsys, err := sftpfs.New(t.Context(), sshdConfig(srv, prefix))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,31 +110,31 @@ func TestPrefix(t *testing.T) {
 }
 
 func TestHostKeyPinning(t *testing.T) {
-	srv := startSSHD(t)
-	keygen := requireTool(t, "ssh-keygen")
-	out, err := exec.Command(keygen, "-l", "-f", srv.hostPub).Output()
+	srv := remotetest.StartSSHD(t)
+	keygen := remotetest.RequireTool(t, "ssh-keygen")
+	out, err := exec.Command(keygen, "-l", "-f", srv.HostPubFile).Output()
 	if err != nil {
 		t.Fatal(err)
 	}
-	md5, err := exec.Command(keygen, "-l", "-E", "md5", "-f", srv.hostPub).Output()
+	md5, err := exec.Command(keygen, "-l", "-E", "md5", "-f", srv.HostPubFile).Output()
 	if err != nil {
 		t.Fatal(err)
 	}
-	other := newKey(t)
+	other := remotetest.NewKey(t)
 	cases := []struct {
 		name string
 		fps  []string
 		ok   bool
 	}{
 		{"ssh-keygen -l line", []string{strings.TrimSpace(string(out))}, true},
-		{"bare SHA256", []string{ssh.FingerprintSHA256(srv.hostKey)}, true},
-		{"MD5 among others", []string{ssh.FingerprintSHA256(other.signer.PublicKey()), strings.Fields(string(md5))[1]}, true},
-		{"wrong key", []string{ssh.FingerprintSHA256(other.signer.PublicKey())}, false},
+		{"bare SHA256", []string{ssh.FingerprintSHA256(srv.HostKey)}, true},
+		{"MD5 among others", []string{ssh.FingerprintSHA256(other.Signer.PublicKey()), strings.Fields(string(md5))[1]}, true},
+		{"wrong key", []string{ssh.FingerprintSHA256(other.Signer.PublicKey())}, false},
 		{"none pinned", nil, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			cfg := srv.config(t.TempDir())
+			cfg := sshdConfig(srv, t.TempDir())
 			cfg.Fingerprints = c.fps
 			fsys, err := sftpfs.New(t.Context(), cfg)
 			if c.ok {
@@ -152,7 +153,7 @@ func TestHostKeyPinning(t *testing.T) {
 
 func TestAuthentication(t *testing.T) {
 	own := startOwnServer(t)
-	ossh := startSSHD(t)
+	ossh := remotetest.StartSSHD(t)
 	t.Run("password", func(t *testing.T) {
 		fsys, err := sftpfs.New(t.Context(), own.config("/p"))
 		if err != nil {
@@ -173,11 +174,11 @@ func TestAuthentication(t *testing.T) {
 		}
 	})
 	t.Run("encrypted key", func(t *testing.T) {
-		block, err := ssh.MarshalPrivateKeyWithPassphrase(ossh.key.private, "", []byte("key-pass"))
+		block, err := ssh.MarshalPrivateKeyWithPassphrase(ossh.Key.Private, "", []byte("key-pass"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg := ossh.config(t.TempDir())
+		cfg := sshdConfig(ossh, t.TempDir())
 		cfg.PrivateKey = string(pem.EncodeToMemory(block))
 		cfg.KeyPassphrase = "key-pass"
 		fsys, err := sftpfs.New(t.Context(), cfg)
@@ -192,7 +193,7 @@ func TestAuthentication(t *testing.T) {
 	})
 	t.Run("key and password, key refused", func(t *testing.T) {
 		cfg := own.config("/p")
-		cfg.PrivateKey = newKey(t).pem // not authorized: the password is tried next
+		cfg.PrivateKey = remotetest.NewKey(t).PEM // not authorized: the password is tried next
 		fsys, err := sftpfs.New(t.Context(), cfg)
 		if err != nil {
 			t.Fatal(err)
@@ -204,12 +205,12 @@ func TestAuthentication(t *testing.T) {
 // TestConnectionReuse: every Fs of one user rides one SSH connection,
 // which outlives them by the linger time; a dead connection is redialled.
 func TestConnectionReuse(t *testing.T) {
-	srv := startSSHD(t)
-	px := startProxy(t, srv.addr)
+	srv := remotetest.StartSSHD(t)
+	px := remotetest.StartProxy(t, srv.Addr)
 	conns := connpool.NewShared(200 * time.Millisecond)
 	defer conns.Close()
-	cfg := srv.config(t.TempDir())
-	cfg.Endpoint = px.addr()
+	cfg := sshdConfig(srv, t.TempDir())
+	cfg.Endpoint = px.Addr()
 	cfg.Conns = conns
 	var all []*sftpfs.Fs
 	for range 3 {
@@ -223,7 +224,7 @@ func TestConnectionReuse(t *testing.T) {
 	if got := vfstest.ReadFile(t, all[2], "/a", 0); string(got) != "a" {
 		t.Fatalf("read %q", got)
 	}
-	if n := px.accepted.Load(); n != 1 {
+	if n := px.Accepted(); n != 1 {
 		t.Fatalf("3 Fs of one user opened %d connections, want 1", n)
 	}
 	// Another user (different credentials) gets its own.
@@ -234,12 +235,12 @@ func TestConnectionReuse(t *testing.T) {
 		t.Fatal(err)
 	}
 	ofs.Close()
-	if n := px.accepted.Load(); n != 2 {
+	if n := px.Accepted(); n != 2 {
 		t.Fatalf("a second configuration opened %d connections in all, want 2", n)
 	}
 
 	// Cut the connection: the next requests work again on a new one.
-	px.cut()
+	px.Cut()
 	var err2 error
 	for range 2 {
 		if _, err2 = all[1].Stat(t.Context(), "/a"); err2 == nil {
@@ -269,10 +270,10 @@ func TestConnectionReuse(t *testing.T) {
 }
 
 func TestDialControl(t *testing.T) {
-	srv := startSSHD(t)
+	srv := remotetest.StartSSHD(t)
 	refused := errors.New("refused by policy")
 	var seen string
-	cfg := srv.config(t.TempDir())
+	cfg := sshdConfig(srv, t.TempDir())
 	cfg.DialControl = func(network, address string, _ syscall.RawConn) error {
 		seen = address
 		return refused
@@ -280,16 +281,16 @@ func TestDialControl(t *testing.T) {
 	if _, err := sftpfs.New(t.Context(), cfg); !errors.Is(err, refused) {
 		t.Fatalf("New: %v, want the DialControl error", err)
 	}
-	if seen != srv.addr {
-		t.Fatalf("DialControl saw %q, want %q", seen, srv.addr)
+	if seen != srv.Addr {
+		t.Fatalf("DialControl saw %q, want %q", seen, srv.Addr)
 	}
 }
 
 // TestStreamCancelKeepsConnection: a download stopped by its context
 // leaves the shared connection usable.
 func TestStreamCancelKeepsConnection(t *testing.T) {
-	srv := startSSHD(t)
-	fsys, err := sftpfs.New(t.Context(), srv.config(t.TempDir()))
+	srv := remotetest.StartSSHD(t)
+	fsys, err := sftpfs.New(t.Context(), sshdConfig(srv, t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}
