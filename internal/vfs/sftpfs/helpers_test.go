@@ -92,4 +92,3 @@ func startOwnServer(t *testing.T) *ownServer {
 	}
 	return &ownServer{addr: l.Addr().String(), user: "remote", password: ownPassword, home: home, common: cs, listener: l}
 }
-
