@@ -38,7 +38,8 @@ test-race:
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
-	$$($(GO) env GOPATH)/bin/staticcheck ./... || { echo "install with: go install honnef.co/go/tools/cmd/staticcheck@latest"; exit 1; }
+	@test -x "$$($(GO) env GOPATH)/bin/staticcheck" || { echo "staticcheck missing: run scripts/install-test-deps.sh"; exit 1; }
+	$$($(GO) env GOPATH)/bin/staticcheck ./...
 
 bench: build
 	bash bench/run.sh

@@ -2,8 +2,10 @@ package common
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path"
@@ -49,7 +51,8 @@ type BaseConnection struct {
 // NewConnection creates the session state of an authenticated user. id
 // must be unique in the process; disconnect (optional) closes the network
 // connection and is called by CloseConnection and the idle checker. The
-// connection is not registered: call AddConnection.
+// connection is not registered: call AddConnection, and Close in any
+// case (it releases the storages the session opened).
 func (s *Server) NewConnection(id, protocol, remoteAddr, clientVersion string, user dataprovider.User, disconnect func() error) *BaseConnection {
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &BaseConnection{
@@ -68,7 +71,35 @@ func (s *Server) NewConnection(id, protocol, remoteAddr, clientVersion string, u
 	}
 	c.log = s.log.With("conn_id", id, "user", user.Username, "proto", protocol, "remote", remoteAddr)
 	c.lastActivity.Store(c.connTime.UnixNano())
+	c.createMountParents()
 	return c
+}
+
+// createMountParents creates, through the storage (so symlinks cannot
+// redirect it), the directories that lead to virtual folders mounted
+// deeper than the root, as real directories are what clients expect to
+// create files next to. Failures only leave them virtual.
+func (c *BaseConnection) createMountParents() {
+	for _, f := range c.User.VirtualFolders {
+		dir := path.Dir(dataprovider.CleanVirtualPath(f.VirtualPath))
+		if dir == "/" {
+			continue
+		}
+		var parts []string
+		for d := dir; d != "/"; d = path.Dir(d) {
+			parts = append(parts, d)
+		}
+		for i := len(parts) - 1; i >= 0; i-- {
+			loc, err := c.resolve(parts[i])
+			if err != nil || loc.fsPath == "/" {
+				break
+			}
+			if err := loc.fs.Mkdir(c.ctx, loc.fsPath); err != nil && !errors.Is(err, fs.ErrExist) {
+				c.log.Debug("unable to create a virtual folder's parent", "path", parts[i], "error", err)
+				break
+			}
+		}
+	}
 }
 
 // ID returns the connection id.
@@ -185,8 +216,6 @@ func (l *location) mountKey() string {
 	}
 	return l.folder.Name
 }
-
-func (l *location) isMountRoot() bool { return l.fsPath == "/" }
 
 // resolve maps a virtual path onto its backend.
 func (c *BaseConnection) resolve(vpath string) (*location, error) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"github.com/sftpgo-ng/sftpgo/internal/common/commontest"
 	"github.com/sftpgo-ng/sftpgo/internal/config"
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
+	"github.com/sftpgo-ng/sftpgo/internal/kms"
 	"github.com/sftpgo-ng/sftpgo/internal/vfs"
 )
 
@@ -179,17 +181,18 @@ func TestPermissions(t *testing.T) {
 	os.WriteFile(filepath.Join(u.HomeDir, "f"), []byte("data"), 0o644)
 	c := newTestConn(t, s, store, u)
 	denied := map[string]error{
-		"upload into ro":                upload(t, c, "/ro/new", []byte("x")),
-		"mkdir in ro":                   c.Mkdir(bg, "/ro/d"),
-		"remove in ro":                  c.Remove(bg, "/ro/f"),
-		"overwrite in root":             upload(t, c, "/f", []byte("x")),
-		"rename in root":                c.Rename(bg, "/f", "/g"),
-		"rename into rw":                c.Rename(bg, "/f", "/rw/f"),
-		"chmod in root":                 c.Chmod(bg, "/f", 0o600),
-		"symlink in root":               c.Symlink(bg, "/f", "/l"),
-		"rmdir of ro":                   c.RemoveDir(bg, "/ro"),
-		"delete root":                   c.RemoveDir(bg, "/"),
-		"rename a dir with rules below": c.Rename(bg, "/rw", "/rw2"),
+		"upload into ro":                  upload(t, c, "/ro/new", []byte("x")),
+		"mkdir in ro":                     c.Mkdir(bg, "/ro/d"),
+		"remove in ro":                    c.Remove(bg, "/ro/f"),
+		"overwrite in root":               upload(t, c, "/f", []byte("x")),
+		"rename in root":                  c.Rename(bg, "/f", "/g"),
+		"rename into rw":                  c.Rename(bg, "/f", "/rw/f"),
+		"chmod in root":                   c.Chmod(bg, "/f", 0o600),
+		"symlink in root":                 c.Symlink(bg, "/f", "/l"),
+		"rmdir of ro":                     c.RemoveDir(bg, "/ro"),
+		"delete root":                     c.RemoveDir(bg, "/"),
+		"rename a dir with rules below":   c.Rename(bg, "/rw", "/rw2"),
+		"rename a dir with its own rules": c.Rename(bg, "/ro", "/ro2"),
 	}
 	for name, err := range denied {
 		if !errors.Is(err, fs.ErrPermission) {
@@ -260,8 +263,21 @@ func TestVirtualFolders(t *testing.T) {
 	if got := listNames(t, c, "/a/b"); !slices.Equal(got, []string{"deep"}) {
 		t.Fatalf("/a/b listing: %v", got)
 	}
+	if got := listNames(t, c, "/a"); !slices.Equal(got, []string{"b"}) {
+		t.Fatalf("/a/b listing: %v", got)
+	}
 	if fi, err := c.Stat(bg, "/a"); err != nil || !fi.IsDir() {
 		t.Fatalf("stat of mount ancestor: %v %v", fi, err)
+	}
+	// the parents of a deep mount point are real directories in the home
+	if fi, err := os.Stat(filepath.Join(u.HomeDir, "a", "b")); err != nil || !fi.IsDir() {
+		t.Fatalf("mount parents not created: %v", err)
+	}
+	if err := upload(t, c, "/a/next-to-mount", []byte("x")); err != nil {
+		t.Fatalf("upload next to a mount point: %v", err)
+	}
+	if err := c.Remove(bg, "/a/next-to-mount"); err != nil {
+		t.Fatal(err)
 	}
 	data := []byte("hello folder")
 	if err := upload(t, c, "/shared/f", data); err != nil {
@@ -551,5 +567,323 @@ func TestCheckLogin(t *testing.T) {
 		} else if !errors.Is(err, ErrLoginDenied) {
 			t.Fatalf("%s: wrong kind %v", tc.name, err)
 		}
+	}
+}
+
+// TestSetstatDuringUpload: clients set times and modes on the open handle
+// before closing it (sftp put -p); in atomic mode they must land on the
+// committed file.
+func TestSetstatDuringUpload(t *testing.T) {
+	for _, prov := range []dataprovider.FilesystemProvider{dataprovider.LocalFilesystemProvider, dataprovider.CryptedFilesystemProvider} {
+		store := newStoreOnly()
+		s, err := New(config.CommonConfig{UploadMode: UploadModeAtomic}, Deps{Store: store, KMS: plainKMS{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		u := testUser(t, "sam")
+		u.FsConfig.Provider = prov
+		u.FsConfig.CryptConfig.Passphrase = kms.NewPlainSecret("test passphrase")
+		c := newTestConn(t, s, store, u)
+		tr, err := c.OpenForWrite(bg, "/f", WriteOptions{Truncate: true, Size: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr.WriteAt([]byte("data"), 0)
+		mtime := time.Date(2018, 1, 1, 0, 0, 0, 0, time.UTC)
+		if err := c.Chtimes(bg, "/f", mtime, mtime); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Chmod(bg, "/f", 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := tr.Close(); err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(filepath.Join(u.HomeDir, "f"))
+		if err != nil || !fi.ModTime().Equal(mtime) {
+			t.Fatalf("provider %d: mtime %v %v", prov, fi.ModTime(), err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Fatalf("mode %v", fi.Mode())
+		}
+	}
+}
+
+type plainKMS struct{}
+
+func (plainKMS) Decrypt(s *kms.Secret) (string, error) { return s.Payload, nil }
+
+func TestQuotaTracking(t *testing.T) {
+	for _, tc := range []struct {
+		mode      QuotaTracking
+		quota     int64
+		wantUsage bool
+		wantLimit bool
+	}{
+		{TrackQuotaAlways, 0, true, false},
+		{TrackQuotaAlways, 10, true, true},
+		{TrackQuotaDisabled, 10, false, false},
+		{TrackQuotaRestricted, 0, false, false},
+		{TrackQuotaRestricted, 10, true, true},
+	} {
+		store := newStoreOnly()
+		s, err := New(config.CommonConfig{}, Deps{Store: store, NewFs: testFs, TrackQuota: tc.mode})
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := testUser(t, "tom")
+		u.QuotaSize = tc.quota
+		c := newTestConn(t, s, store, u)
+		if err := upload(t, c, "/small", []byte("12345")); err != nil {
+			t.Fatal(err)
+		}
+		err = upload(t, c, "/big", make([]byte, 20))
+		if got := errors.Is(err, vfs.ErrQuotaExceeded); got != tc.wantLimit {
+			t.Fatalf("mode %d quota %d: limit enforced=%v (%v)", tc.mode, tc.quota, got, err)
+		}
+		su, _ := store.GetUser(bg, "tom")
+		if got := su.UsedQuotaFiles > 0; got != tc.wantUsage {
+			t.Fatalf("mode %d quota %d: usage tracked=%v", tc.mode, tc.quota, got)
+		}
+		s.Close()
+	}
+	if QuotaTrackingFromConfig(0) != TrackQuotaDisabled || QuotaTrackingFromConfig(1) != TrackQuotaAlways || QuotaTrackingFromConfig(2) != TrackQuotaRestricted {
+		t.Fatal("QuotaTrackingFromConfig")
+	}
+}
+
+func TestStatVFSWithQuota(t *testing.T) {
+	s, store := newTestServer(t, config.CommonConfig{})
+	u := testUser(t, "una")
+	u.QuotaSize = 1 << 20
+	u.QuotaFiles = 10
+	c := newTestConn(t, s, store, u)
+	if err := upload(t, c, "/f", make([]byte, 256<<10)); err != nil {
+		t.Fatal(err)
+	}
+	st, err := c.StatVFS(bg, "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total, free := st.Blocks*st.FragSize, st.BlocksAvail*st.FragSize; total != 1<<20 || free != 768<<10 {
+		t.Fatalf("space: total %d free %d", total, free)
+	}
+	if st.Files != 10 || st.FilesFree != 9 {
+		t.Fatalf("files: %d free %d", st.Files, st.FilesFree)
+	}
+}
+
+func TestChecksum(t *testing.T) {
+	s, store := newTestServer(t, config.CommonConfig{})
+	u := testUser(t, "vera")
+	u.Permissions["/nodl"] = []string{dataprovider.PermListItems, dataprovider.PermUpload}
+	c := newTestConn(t, s, store, u)
+	data := []byte("checksum me")
+	upload(t, c, "/f", data)
+	c.Mkdir(bg, "/nodl")
+	upload(t, c, "/nodl/f", data)
+	want := sum(data)
+	if got, err := c.Checksum(bg, "/f", "sha256"); err != nil || got != fmt.Sprintf("%x", want) {
+		t.Fatalf("sha256: %q %v", got, err)
+	}
+	if _, err := c.Checksum(bg, "/nodl/f", "md5"); !errors.Is(err, fs.ErrPermission) {
+		t.Fatalf("without download: %v", err)
+	}
+	if _, err := c.Checksum(bg, "/f", "sha3"); !errors.Is(err, vfs.ErrNotSupported) {
+		t.Fatalf("unknown algo: %v", err)
+	}
+}
+
+func TestCopyDirAndRemoveAll(t *testing.T) {
+	s, store := newTestServer(t, config.CommonConfig{})
+	u := testUser(t, "walt")
+	c := newTestConn(t, s, store, u)
+	c.Mkdir(bg, "/src")
+	c.Mkdir(bg, "/src/sub")
+	upload(t, c, "/src/a", []byte("aaa"))
+	upload(t, c, "/src/sub/b", []byte("bb"))
+	if err := c.Copy(bg, "/src", "/src/inner"); err == nil {
+		t.Fatal("copy into itself accepted")
+	}
+	if err := c.Copy(bg, "/src", "/dst"); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(u.HomeDir, "dst", "sub", "b")); string(b) != "bb" {
+		t.Fatalf("copied tree: %q", b)
+	}
+	if err := c.Copy(bg, "/src", "/dst"); !errors.Is(err, fs.ErrExist) {
+		t.Fatalf("copy over an existing dir: %v", err)
+	}
+	if su, _ := store.GetUser(bg, "walt"); su.UsedQuotaFiles != 4 || su.UsedQuotaSize != 10 {
+		t.Fatalf("usage after copy %d/%d", su.UsedQuotaFiles, su.UsedQuotaSize)
+	}
+	if err := c.RemoveAll(bg, "/src"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(u.HomeDir, "src")); !os.IsNotExist(err) {
+		t.Fatalf("tree still there: %v", err)
+	}
+	if su, _ := store.GetUser(bg, "walt"); su.UsedQuotaFiles != 2 || su.UsedQuotaSize != 5 {
+		t.Fatalf("usage after remove %d/%d", su.UsedQuotaFiles, su.UsedQuotaSize)
+	}
+	// a user without delete_files cannot remove a tree with files
+	u2 := testUser(t, "xavi")
+	u2.Permissions["/keep"] = []string{dataprovider.PermListItems, dataprovider.PermDeleteDirs}
+	c2 := newTestConn(t, s, store, u2)
+	os.MkdirAll(filepath.Join(u2.HomeDir, "keep"), 0o755)
+	os.WriteFile(filepath.Join(u2.HomeDir, "keep", "f"), []byte("x"), 0o644)
+	if err := c2.RemoveAll(bg, "/keep"); !errors.Is(err, fs.ErrPermission) {
+		t.Fatalf("remove without delete_files: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(u2.HomeDir, "keep", "f")); err != nil {
+		t.Fatal("file removed without permission")
+	}
+}
+
+func TestResumeAtOffset(t *testing.T) {
+	s, store := newTestServer(t, config.CommonConfig{})
+	u := testUser(t, "yuri")
+	c := newTestConn(t, s, store, u)
+	upload(t, c, "/f", []byte("0123456789"))
+	tr, err := c.OpenForWrite(bg, "/f", WriteOptions{Offset: 4, Size: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.Write([]byte("ab"))
+	if err := tr.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(u.HomeDir, "f")); string(b) != "0123ab" {
+		t.Fatalf("after REST 4: %q", b)
+	}
+	if su, _ := store.GetUser(bg, "yuri"); su.UsedQuotaSize != 6 || su.UsedQuotaFiles != 1 {
+		t.Fatalf("usage %d/%d", su.UsedQuotaSize, su.UsedQuotaFiles)
+	}
+	// streaming storage resumes only at the end
+	u.FsConfig.Provider = dataprovider.CryptedFilesystemProvider
+	u.Username = "yuri2"
+	c2 := newTestConn(t, s, store, u)
+	if _, err := c2.OpenForWrite(bg, "/f", WriteOptions{Offset: 4, Size: -1}); !errors.Is(err, vfs.ErrNotSupported) {
+		t.Fatalf("stream resume in the middle: %v", err)
+	}
+}
+
+// TestSymlinkCannotWidenPermissions: a link must not expose a directory
+// with other permissions under the link's own rules.
+func TestSymlinkCannotWidenPermissions(t *testing.T) {
+	s, store := newTestServer(t, config.CommonConfig{})
+	u := testUser(t, "zoe")
+	u.Permissions["/private"] = []string{dataprovider.PermListItems}
+	u.Permissions["/tree"] = []string{dataprovider.PermAny}
+	u.Permissions["/tree/locked"] = []string{dataprovider.PermListItems}
+	os.MkdirAll(filepath.Join(u.HomeDir, "private"), 0o755)
+	os.MkdirAll(filepath.Join(u.HomeDir, "tree", "locked"), 0o755)
+	os.WriteFile(filepath.Join(u.HomeDir, "private", "secret"), []byte("s"), 0o644)
+	c := newTestConn(t, s, store, u)
+	for target, link := range map[string]string{
+		"/private":        "/pub",
+		"/private/secret": "/s",
+		"/tree":           "/t",
+	} {
+		if err := c.Symlink(bg, target, link); !errors.Is(err, fs.ErrPermission) {
+			t.Errorf("link %s -> %s: %v", link, target, err)
+		}
+	}
+	if err := c.Rename(bg, "/private", "/open"); !errors.Is(err, fs.ErrPermission) {
+		t.Errorf("renaming a directory with its own rules: %v", err)
+	}
+	if err := c.Hardlink(bg, "/private/secret", "/hard"); !errors.Is(err, fs.ErrPermission) {
+		t.Errorf("hard link out of /private: %v", err)
+	}
+	os.MkdirAll(filepath.Join(u.HomeDir, "d"), 0o755)
+	if err := c.Symlink(bg, "/d", "/ok"); err != nil {
+		t.Fatalf("link with the same rules: %v", err)
+	}
+}
+
+func TestFilesQuotaAndDataTransferLimits(t *testing.T) {
+	s, store := newTestServer(t, config.CommonConfig{})
+	u := testUser(t, "abel")
+	u.QuotaFiles = 1
+	u.DownloadDataTransfer = 1 // MB
+	c := newTestConn(t, s, store, u)
+	data := randomData(t, 700<<10)
+	if err := upload(t, c, "/a", data); err != nil {
+		t.Fatal(err)
+	}
+	if err := upload(t, c, "/b", []byte("x")); !errors.Is(err, vfs.ErrQuotaExceeded) || !strings.Contains(err.Error(), "files") {
+		t.Fatalf("files quota: %v", err)
+	}
+	if err := upload(t, c, "/a", []byte("overwrite")); err != nil {
+		t.Fatalf("overwrite with a full files quota: %v", err)
+	}
+	upload(t, c, "/a", data)
+	if _, err := download(t, c, "/a"); err != nil {
+		t.Fatal(err)
+	}
+	// 700 KiB used of 1 MiB: the second download stops at the limit
+	if _, err := download(t, c, "/a"); !errors.Is(err, vfs.ErrQuotaExceeded) {
+		t.Fatalf("download over the data transfer limit: %v", err)
+	}
+	if _, err := c.OpenForRead(bg, "/a", 0); !errors.Is(err, vfs.ErrQuotaExceeded) {
+		t.Fatalf("download with no allowance left: %v", err)
+	}
+	su, _ := store.GetUser(bg, "abel")
+	if su.UsedDownloadDataTransfer < 1<<20 || su.UsedUploadDataTransfer == 0 {
+		t.Fatalf("transfer counters: ul %d dl %d", su.UsedUploadDataTransfer, su.UsedDownloadDataTransfer)
+	}
+}
+
+func TestTruncateDuringUpload(t *testing.T) {
+	s, store := newTestServer(t, config.CommonConfig{})
+	u := testUser(t, "bert")
+	c := newTestConn(t, s, store, u)
+	tr, err := c.OpenForWrite(bg, "/f", WriteOptions{Truncate: true, Size: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.WriteAt([]byte("0123456789"), 0)
+	if err := c.Truncate(bg, "/f", 4); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := tr.Stat(); err != nil || fi.Size() != 4 {
+		t.Fatalf("stat of the open upload: %v %v", fi, err)
+	}
+	if err := tr.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(u.HomeDir, "f")); string(b) != "0123" {
+		t.Fatalf("content %q", b)
+	}
+	if su, _ := store.GetUser(bg, "bert"); su.UsedQuotaSize != 4 {
+		t.Fatalf("usage %d", su.UsedQuotaSize)
+	}
+}
+
+// TestStreamReaderWindow reads a stream-only file in an order that needs
+// the look-back window, a forward skip and a reopen.
+func TestStreamReaderWindow(t *testing.T) {
+	dir := t.TempDir()
+	data := randomData(t, 5<<20)
+	os.WriteFile(filepath.Join(dir, "f"), data, 0o644)
+	sr := &streamReader{ctx: bg, fs: commontest.StreamFs{Fs: commontest.NewLocalFs(dir)}, path: "/f"}
+	defer sr.Close()
+	buf := make([]byte, 64<<10)
+	for _, off := range []int64{0, 200 << 10, 100 << 10, 150 << 10, 3 << 20, 10, 5<<20 - 100, 4 << 20} {
+		n, err := sr.ReadAt(buf, off)
+		if err != nil && !errors.Is(err, io.EOF) {
+			t.Fatal(err)
+		}
+		want := data[off:min(off+int64(len(buf)), int64(len(data)))]
+		if !bytes.Equal(buf[:n], want) {
+			t.Fatalf("read at %d differs", off)
+		}
+		if n < len(buf) && !errors.Is(err, io.EOF) {
+			t.Fatalf("short read at %d without EOF", off)
+		}
+	}
+	if n, err := sr.ReadAt(buf, int64(len(data))); n != 0 || !errors.Is(err, io.EOF) {
+		t.Fatalf("read at EOF: %d %v", n, err)
 	}
 }

@@ -6,9 +6,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
+	"github.com/sftpgo-ng/sftpgo/internal/logger"
 )
 
 // CheckLogin applies, for every protocol, the account checks that follow a
@@ -65,13 +65,7 @@ func (s *Server) LoginFailed(remoteAddr, username, method, protocol string, err 
 	LogLoginFailed(s.log, hostOf(remoteAddr), username, method, protocol, err)
 }
 
-// LogLoginFailed writes a failed-login line; it is the single place to
-// switch to the shared logger helper.
+// LogLoginFailed writes a failed-login line in the shared format.
 func LogLoginFailed(l *slog.Logger, ip, username, method, protocol string, err error) {
-	msg := ""
-	if err != nil {
-		msg = strings.TrimSpace(err.Error())
-	}
-	l.Warn("connection failed", "sender", "connection_failed", "client_ip", ip, "username", username,
-		"login_type", method, "protocol", protocol, "error", msg)
+	logger.LoginFailed(l, ip, username, method, protocol, err)
 }

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -273,16 +274,21 @@ func (c *BaseConnection) RemoveDir(ctx context.Context, vpath string) error {
 	return nil
 }
 
-// hasRulesBelow reports whether permissions or file patterns are set on a
-// directory strictly under dir: renaming dir would silently change them.
+// hasRulesBelow reports whether permissions or file patterns are set on
+// dir or a directory under it: moving or linking dir would silently change
+// the rules its content is reached under.
 func (c *BaseConnection) hasRulesBelow(dir string) bool {
+	under := func(p string) bool {
+		p = dataprovider.CleanVirtualPath(p)
+		return p == dir || dir == "/" || strings.HasPrefix(p, dir+"/")
+	}
 	for p := range c.User.Permissions {
-		if strings.HasPrefix(dataprovider.CleanVirtualPath(p), dir+"/") {
+		if under(p) {
 			return true
 		}
 	}
 	for _, f := range c.User.Filters.FilePatterns {
-		if strings.HasPrefix(dataprovider.CleanVirtualPath(f.Path), dir+"/") {
+		if under(f.Path) {
 			return true
 		}
 	}
@@ -397,6 +403,12 @@ func (c *BaseConnection) Symlink(ctx context.Context, target, link string) error
 	if lloc.mountKey() != tloc.mountKey() {
 		return newErr(vfs.ErrNotSupported, ErrCrossFs.Error())
 	}
+	// Permissions follow virtual paths: a link to a place with other
+	// rules would let its content be reached under the link's rules.
+	if !slices.Equal(c.User.GetPermissionsForPath(link), c.User.GetPermissionsForPath(vtarget)) ||
+		c.hasRulesBelow(vtarget) || c.hasMountBelow(vtarget) {
+		return newErr(fs.ErrPermission, "symlink target has different permissions")
+	}
 	sfs, ok := lloc.fs.(vfs.SymlinkFs)
 	if !ok {
 		return errNotSupported()
@@ -456,6 +468,17 @@ func (c *BaseConnection) setstat(ctx context.Context, op, perm, vpath string, ap
 	loc, err := c.resolve(vpath)
 	if err != nil {
 		return err
+	}
+	if t := c.uploadFor(vpath); t != nil {
+		// The file is being uploaded: in atomic mode it is not at vpath
+		// yet, and on streaming storage later writes would reset its
+		// times, so apply the change once the upload is committed.
+		t.afterCommit(func() {
+			if ok, err := apply(loc); ok && err != nil {
+				c.fail(op, vpath, err)
+			}
+		})
+		return nil
 	}
 	supported, err := apply(loc)
 	if !supported {
@@ -570,9 +593,11 @@ func (c *BaseConnection) Truncate(ctx context.Context, vpath string, size int64)
 	return nil
 }
 
-// Copy copies a file. It needs copy on both parents (or download on the
-// source and upload/overwrite on the target) and respects the target's
-// quota. Directories are not copied.
+// Copy copies a file, or a directory recursively. For each file it needs
+// copy on both parents (or download on the source and upload/overwrite on
+// the target) and respects the target's quota; a directory copy needs
+// copy (or list on the source and create_dirs on the target's parent) and
+// a target that does not exist yet.
 func (c *BaseConnection) Copy(ctx context.Context, src, dst string) error {
 	c.UpdateLastActivity()
 	src = dataprovider.CleanVirtualPath(src)
@@ -601,8 +626,11 @@ func (c *BaseConnection) Copy(ctx context.Context, src, dst string) error {
 	if err != nil {
 		return c.fail("copy", src, err)
 	}
+	if sfi.IsDir() {
+		return c.copyDir(ctx, src, dst)
+	}
 	if !sfi.Mode().IsRegular() {
-		return newErr(vfs.ErrNotSupported, "only files can be copied")
+		return newErr(vfs.ErrNotSupported, "only files and directories can be copied")
 	}
 	var existing int64 = -1
 	if dfi, err := dloc.fs.Stat(ctx, dloc.fsPath); err == nil {
@@ -647,6 +675,102 @@ func (c *BaseConnection) Copy(ctx context.Context, src, dst string) error {
 	return nil
 }
 
+func (c *BaseConnection) copyDir(ctx context.Context, src, dst string) error {
+	if src == "/" || strings.HasPrefix(dst, src+"/") {
+		return newErr(fs.ErrInvalid, "cannot copy a directory into itself")
+	}
+	copyOK := c.User.HasPerm(dataprovider.PermCopy, parentDir(src)) && c.User.HasPerm(dataprovider.PermCopy, parentDir(dst))
+	plainOK := c.User.HasPerm(dataprovider.PermListItems, src) && c.User.HasPerm(dataprovider.PermCreateDirs, parentDir(dst))
+	if !copyOK && !plainOK {
+		return errPermissionDenied()
+	}
+	dloc, err := c.resolve(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := dloc.fs.Lstat(ctx, dloc.fsPath); err == nil {
+		return newErr(fs.ErrExist, "target exists")
+	}
+	if err := dloc.fs.Mkdir(ctx, dloc.fsPath); err != nil {
+		return c.fail("copy", dst, err)
+	}
+	names, err := c.listNames(ctx, src)
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		if err := ctx.Err(); err != nil {
+			return userError(err)
+		}
+		if err := c.Copy(ctx, path.Join(src, name), path.Join(dst, name)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// listNames returns every entry name of a virtual directory (list
+// permission and hidden files apply).
+func (c *BaseConnection) listNames(ctx context.Context, dir string) ([]string, error) {
+	l, err := c.ListDir(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	defer l.Close()
+	var names []string
+	for {
+		batch, err := l.Next(500)
+		for _, fi := range batch {
+			names = append(names, fi.Name())
+		}
+		if errors.Is(err, io.EOF) {
+			return names, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// RemoveAll deletes a file, or a directory and everything below it,
+// checking delete_files and delete_dirs on each entry's parent. It stops
+// at the first refusal. Mount points and the directories above them
+// cannot be removed.
+func (c *BaseConnection) RemoveAll(ctx context.Context, vpath string) error {
+	c.UpdateLastActivity()
+	vpath = dataprovider.CleanVirtualPath(vpath)
+	if vpath == "/" || c.hasMountBelow(vpath) {
+		return errPermissionDenied()
+	}
+	loc, err := c.resolve(vpath)
+	if err != nil {
+		return err
+	}
+	fi, err := loc.fs.Lstat(ctx, loc.fsPath)
+	if err != nil {
+		return c.fail("remove", vpath, err)
+	}
+	if !fi.IsDir() {
+		return c.Remove(ctx, vpath)
+	}
+	if err := c.requirePerm(dataprovider.PermDeleteDirs, parentDir(vpath)); err != nil {
+		return err
+	}
+	names, err := c.listNames(ctx, vpath)
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		if err := ctx.Err(); err != nil {
+			return userError(err)
+		}
+		if err := c.RemoveAll(ctx, path.Join(vpath, name)); err != nil {
+			return err
+		}
+	}
+	return c.RemoveDir(ctx, vpath)
+}
+
 func copyStream(ctx context.Context, sloc, dloc *location, size int64) error {
 	r, err := sloc.fs.Open(ctx, sloc.fsPath, 0)
 	if err != nil {
@@ -664,7 +788,9 @@ func copyStream(ctx context.Context, sloc, dloc *location, size int64) error {
 	return w.Close()
 }
 
-// StatVFS reports the space of the storage holding vpath.
+// StatVFS reports the space of the storage holding vpath. Where a size
+// or files quota applies, the totals and free values are the quota's, so
+// clients' "df" shows what the user may still upload.
 func (c *BaseConnection) StatVFS(ctx context.Context, vpath string) (*vfs.StatVFS, error) {
 	c.UpdateLastActivity()
 	vpath = dataprovider.CleanVirtualPath(vpath)
@@ -672,13 +798,38 @@ func (c *BaseConnection) StatVFS(ctx context.Context, vpath string) (*vfs.StatVF
 	if err != nil {
 		return nil, err
 	}
-	sfs, ok := loc.fs.(vfs.StatVFSFs)
-	if !ok {
-		return nil, errNotSupported()
+	var st *vfs.StatVFS
+	if sfs, ok := loc.fs.(vfs.StatVFSFs); ok {
+		if st, err = sfs.StatVFS(ctx, loc.fsPath); err != nil {
+			return nil, c.fail("statvfs", vpath, err)
+		}
 	}
-	st, err := sfs.StatVFS(ctx, loc.fsPath)
-	if err != nil {
-		return nil, c.fail("statvfs", vpath, err)
+	limitSize, limitFiles, usedSize, usedFiles := c.quotaFor(ctx, loc)
+	if limitSize <= 0 && limitFiles <= 0 {
+		if st == nil {
+			return nil, errNotSupported()
+		}
+		return st, nil
+	}
+	if st == nil {
+		st = &vfs.StatVFS{BlockSize: 4096, FragSize: 4096, NameMaxLen: 255}
+	}
+	if st.BlockSize == 0 {
+		st.BlockSize = 4096
+	}
+	if st.FragSize == 0 {
+		st.FragSize = st.BlockSize
+	}
+	if limitSize > 0 {
+		free := uint64(max(limitSize-usedSize, 0))
+		st.Blocks = uint64(limitSize) / st.FragSize
+		st.BlocksFree = free / st.FragSize
+		st.BlocksAvail = st.BlocksFree
+	}
+	if limitFiles > 0 {
+		free := uint64(max(limitFiles-usedFiles, 0))
+		st.Files = uint64(limitFiles)
+		st.FilesFree, st.FilesAvail = free, free
 	}
 	return st, nil
 }
@@ -711,6 +862,9 @@ func (c *BaseConnection) Hardlink(ctx context.Context, oldname, newname string) 
 	}
 	if oloc.mountKey() != nloc.mountKey() {
 		return newErr(vfs.ErrNotSupported, ErrCrossFs.Error())
+	}
+	if !slices.Equal(c.User.GetPermissionsForPath(oldname), c.User.GetPermissionsForPath(newname)) {
+		return newErr(fs.ErrPermission, "link target has different permissions")
 	}
 	lfs, ok := oloc.fs.(vfs.LinkFs)
 	if !ok {

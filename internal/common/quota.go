@@ -13,9 +13,27 @@ func folderIncluded(f *dataprovider.VirtualFolder) bool {
 	return f.QuotaSize == -1 && f.QuotaFiles == -1
 }
 
+// tracked reports whether usage at loc is tracked (and its quota
+// enforced) under data_provider.track_quota.
+func (c *BaseConnection) tracked(loc *location) bool {
+	switch c.srv.deps.TrackQuota {
+	case TrackQuotaDisabled:
+		return false
+	case TrackQuotaRestricted:
+		if loc.folder != nil && !folderIncluded(loc.folder) {
+			return loc.folder.QuotaSize > 0 || loc.folder.QuotaFiles > 0
+		}
+		return c.User.HasQuotaRestrictions()
+	}
+	return true
+}
+
 // quotaFor returns the limits and the current usage that apply at loc,
 // reading the usage from the store so concurrent sessions are counted.
 func (c *BaseConnection) quotaFor(ctx context.Context, loc *location) (limitSize int64, limitFiles int, usedSize int64, usedFiles int) {
+	if c.srv.deps.TrackQuota == TrackQuotaDisabled {
+		return 0, 0, 0, 0
+	}
 	if loc.folder != nil && !folderIncluded(loc.folder) {
 		f := loc.folder
 		limitSize, limitFiles = max(f.QuotaSize, 0), max(f.QuotaFiles, 0)
@@ -65,7 +83,7 @@ func (c *BaseConnection) sizeLimit(ctx context.Context, loc *location, existing 
 
 // updateQuota records a change of usage for the storage at loc.
 func (c *BaseConnection) updateQuota(loc *location, size int64, files int) {
-	if size == 0 && files == 0 {
+	if (size == 0 && files == 0) || !c.tracked(loc) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -54,6 +54,28 @@ type Decrypter interface {
 // FsFactory builds the storage of a user or folder; see NewFs.
 type FsFactory func(fsConfig dataprovider.Filesystem, root string, kms Decrypter) (vfs.Fs, error)
 
+// QuotaTracking says when quota usage is tracked and enforced, as
+// data_provider.track_quota does; the zero value tracks always.
+type QuotaTracking int
+
+// Quota tracking modes.
+const (
+	TrackQuotaAlways     QuotaTracking = iota // track_quota 1
+	TrackQuotaDisabled                        // track_quota 0: no usage updates, quotas not enforced
+	TrackQuotaRestricted                      // track_quota 2: only where a quota is set
+)
+
+// QuotaTrackingFromConfig maps data_provider.track_quota (0, 1, 2).
+func QuotaTrackingFromConfig(trackQuota int) QuotaTracking {
+	switch trackQuota {
+	case 0:
+		return TrackQuotaDisabled
+	case 2:
+		return TrackQuotaRestricted
+	}
+	return TrackQuotaAlways
+}
+
 // Deps are the collaborators of a Server.
 type Deps struct {
 	Store  Store
@@ -61,6 +83,9 @@ type Deps struct {
 	Logger *slog.Logger
 	// UsersBaseDir is where homes of users with an empty home_dir go.
 	UsersBaseDir string
+	// TrackQuota comes from data_provider.track_quota through
+	// QuotaTrackingFromConfig; the zero value tracks always.
+	TrackQuota QuotaTracking
 	// NewFs overrides NewFs (tests); nil uses NewFs.
 	NewFs FsFactory
 	// IdleCheckInterval overrides how often idle connections are looked

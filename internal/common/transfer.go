@@ -48,10 +48,18 @@ type Transfer struct {
 	allowance int64 // data transfer allowance, -1 unlimited
 	bytes     atomic.Int64
 
-	mu     sync.Mutex
-	seqOff int64
-	err    error
-	closed bool
+	mu      sync.Mutex
+	seqOff  int64
+	err     error
+	closed  bool
+	pending []func() // metadata changes applied after a successful upload
+}
+
+// afterCommit queues f to run once the upload has been committed.
+func (t *Transfer) afterCommit(f func()) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.pending = append(t.pending, f)
 }
 
 // WriteOptions says how OpenForWrite opens a file.
@@ -70,6 +78,11 @@ type WriteOptions struct {
 	Size int64
 	// Mode is the permission of a new file (0: 0666 minus umask).
 	Mode os.FileMode
+	// Offset, with Truncate false on an existing file, is where sequential
+	// writes (Write) start, as FTP's REST before STOR: the file is cut
+	// there first. 0 means the current end of the file. On streaming
+	// storage only the current end is possible.
+	Offset int64
 }
 
 func randomSuffix() string {
@@ -233,6 +246,13 @@ func (c *BaseConnection) OpenForWrite(ctx context.Context, vpath string, opts Wr
 	if t.resume {
 		t.seqOff = t.existing
 		t.maxEnd.Store(t.existing)
+		if opts.Offset > 0 && opts.Offset != t.existing {
+			_, random := loc.fs.(vfs.RandomAccessFs)
+			if !random || opts.Offset > t.existing {
+				return nil, newErr(vfs.ErrNotSupported, "resume is only possible from the end of the file on this storage")
+			}
+			t.seqOff = opts.Offset
+		}
 	}
 	if rfs, ok := loc.fs.(vfs.RandomAccessFs); ok {
 		flag := os.O_WRONLY | os.O_CREATE
@@ -242,7 +262,17 @@ func (c *BaseConnection) OpenForWrite(ctx context.Context, vpath string, opts Wr
 		if !t.resume {
 			flag |= os.O_TRUNC
 		}
+		if opts.Exclusive && t.tmpPath == "" {
+			flag |= os.O_EXCL
+		}
 		t.wfile, err = rfs.OpenFile(ctx, writePath, flag, mode)
+		if err == nil && t.resume && t.seqOff < t.existing {
+			if err = t.wfile.Truncate(t.seqOff); err == nil {
+				t.maxEnd.Store(t.seqOff)
+			} else {
+				t.wfile.Close()
+			}
+		}
 	} else {
 		t.writer, err = loc.fs.Create(c.ctx, writePath, vfs.CreateOptions{Size: opts.Size, Append: t.resume, Mode: mode})
 		if err == nil {
@@ -536,6 +566,13 @@ func (t *Transfer) Close() error {
 	if err != nil {
 		c.log.Warn("upload failed", "path", t.vpath, "bytes", t.bytes.Load(), "elapsed_ms", elapsed, "error", err)
 		return userError(err)
+	}
+	t.mu.Lock()
+	pending := t.pending
+	t.pending = nil
+	t.mu.Unlock()
+	for _, f := range pending {
+		f()
 	}
 	c.log.Info("upload finished", "path", t.vpath, "bytes", t.bytes.Load(), "elapsed_ms", elapsed)
 	return nil

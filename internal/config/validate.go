@@ -66,17 +66,27 @@ type listener struct {
 }
 
 func (v *validator) noDuplicates(key string, ls []listener) {
-	seen := map[listener]int{}
 	for i, l := range ls {
-		if l.port == 0 {
+		if l.port == 0 || strings.HasPrefix(l.address, "/") { // disabled, or a Unix socket
 			continue
 		}
-		if j, ok := seen[l]; ok {
-			v.failf(fmt.Sprintf("%s[%d]", key, i), "listens on %s, as %s[%d] does", net.JoinHostPort(l.address, strconv.Itoa(l.port)), key, j)
-			continue
+		for j := range i {
+			o := ls[j]
+			if o.port != l.port || strings.HasPrefix(o.address, "/") {
+				continue
+			}
+			if o.address == l.address || isWildcard(o.address) || isWildcard(l.address) {
+				v.failf(fmt.Sprintf("%s[%d]", key, i), "listens on %s, which %s[%d] (%s) already uses",
+					net.JoinHostPort(l.address, strconv.Itoa(l.port)), key, j, net.JoinHostPort(o.address, strconv.Itoa(o.port)))
+				break
+			}
 		}
-		seen[l] = i
 	}
+}
+
+// isWildcard reports whether a listen address means every interface.
+func isWildcard(addr string) bool {
+	return addr == "" || addr == "0.0.0.0" || addr == "::" || addr == "[::]"
 }
 
 // Validate checks values the types cannot: ranges, enumerations,

@@ -15,6 +15,15 @@ func TestValidate(t *testing.T) {
 	}{
 		{"sftpd.bindings[0].port", func(c *Config) { c.SFTPD.Bindings[0].Port = 70000 }},
 		{"sftpd.bindings[1]", func(c *Config) { c.SFTPD.Bindings = append(c.SFTPD.Bindings, defaultSFTPDBinding()) }},
+		{"sftpd.bindings[1]", func(c *Config) {
+			c.SFTPD.Bindings = append(c.SFTPD.Bindings, SFTPDBinding{Address: "127.0.0.1", Port: 2022})
+		}},
+		{"httpd.bindings[2]", func(c *Config) {
+			c.HTTPD.Bindings = append(c.HTTPD.Bindings, defaultHTTPDBinding(), defaultHTTPDBinding())
+			c.HTTPD.Bindings[0].Address = "10.0.0.1"
+			c.HTTPD.Bindings[1].Address = "/run/sftpgo.sock"
+			c.HTTPD.Bindings[2].Address = "10.0.0.1"
+		}},
 		{"sftpd.enabled_ssh_commands[1]", func(c *Config) { c.SFTPD.EnabledSSHCommands = []string{"scp", "rm"} }},
 		{"ftpd.bindings[0].tls_mode", func(c *Config) { c.FTPD.Bindings[0].TLSMode = 4 }},
 		{"ftpd.bindings[0].port", func(c *Config) { c.FTPD.Bindings[0].Port = -1 }},
@@ -107,7 +116,9 @@ func TestValidateAcceptsReasonableSettings(t *testing.T) {
 	c.FTPD.Bindings[1].Port = 990
 	c.FTPD.Bindings[1].TLSMode = 2
 	c.FTPD.PassivePortRange = PortRange{0, 0}
-	c.SFTPD.Bindings = append(c.SFTPD.Bindings, SFTPDBinding{Address: "127.0.0.1", Port: 2022})
+	c.SFTPD.Bindings = append(c.SFTPD.Bindings, SFTPDBinding{Address: "127.0.0.1", Port: 2023})
+	c.HTTPD.Bindings = append(c.HTTPD.Bindings, defaultHTTPDBinding())
+	c.HTTPD.Bindings[1].Address = "/run/sftpgo.sock" // a Unix socket never clashes
 	c.ACME = ACMEConfig{Domains: []string{"example.com"}, Email: "a@example.com", KeyType: "P256", RenewDays: 30,
 		HTTP01Challenge: HTTP01Challenge{Port: 80}}
 	c.DataProvider.Driver = "postgresql"

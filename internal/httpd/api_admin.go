@@ -46,7 +46,7 @@ func (s *Server) addAdmin(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		created = a
 	}
-	w.Header().Set("Location", apiPrefix+"/admins/"+url.PathEscape(created.Username))
+	w.Header().Set("Location", s.webRoot+apiPrefix+"/admins/"+url.PathEscape(created.Username))
 	renderJSON(w, http.StatusCreated, redactAdmin(created))
 }
 

@@ -43,7 +43,7 @@ func (s *Server) addAPIKey(w http.ResponseWriter, r *http.Request) {
 		s.sendStoreError(w, r, err)
 		return
 	}
-	w.Header().Set("Location", apiPrefix+"/apikeys/"+url.PathEscape(k.KeyID))
+	w.Header().Set("Location", s.webRoot+apiPrefix+"/apikeys/"+url.PathEscape(k.KeyID))
 	renderJSON(w, http.StatusCreated, map[string]string{
 		"message": "API key created. This is the only time the API key is visible, please save it.",
 		"key":     k.Key,

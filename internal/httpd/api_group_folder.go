@@ -45,7 +45,7 @@ func (s *Server) addGroup(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		created = g
 	}
-	w.Header().Set("Location", apiPrefix+"/groups/"+url.PathEscape(created.Name))
+	w.Header().Set("Location", s.webRoot+apiPrefix+"/groups/"+url.PathEscape(created.Name))
 	renderJSON(w, http.StatusCreated, redactGroup(created))
 }
 
@@ -115,7 +115,7 @@ func (s *Server) addFolder(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		created = f
 	}
-	w.Header().Set("Location", apiPrefix+"/folders/"+url.PathEscape(created.Name))
+	w.Header().Set("Location", s.webRoot+apiPrefix+"/folders/"+url.PathEscape(created.Name))
 	renderJSON(w, http.StatusCreated, redactFolder(created))
 }
 

@@ -84,6 +84,15 @@ func TestQuotaUsage(t *testing.T) {
 		t.Fatalf("transfer: %d/%d", u.UsedUploadDataTransfer, u.UsedDownloadDataTransfer)
 	}
 
+	// Replacing the user through PUT /users does not touch its usage.
+	body := testUser("q")
+	body["used_quota_size"], body["used_upload_data_transfer"] = 0, 0
+	e.expect(http.StatusOK, http.MethodPut, "/api/v2/users/q", adm, body)
+	u, _ = e.store.GetUser(ctx, "q")
+	if u.UsedQuotaSize != 7 || u.UsedUploadDataTransfer != 11 {
+		t.Fatalf("PUT /users changed usage: %d/%d", u.UsedQuotaSize, u.UsedUploadDataTransfer)
+	}
+
 	e.expect(http.StatusOK, http.MethodPut, "/api/v2/quotas/folders/qf/usage", adm, map[string]any{"used_quota_size": 5, "used_quota_files": 1})
 	e.expect(http.StatusOK, http.MethodPut, "/api/v2/quotas/folders/qf/usage?mode=add", adm, map[string]any{"used_quota_size": 5, "used_quota_files": 1})
 	f, err := e.store.GetFolder(ctx, "qf")
@@ -256,6 +265,9 @@ func testDumpAndLoad(t *testing.T, from, to string) {
 		t.Fatalf("restored admin password: %v", err)
 	}
 
+	// The restore replaced "admin" (same password, new hash): with the
+	// default token_validation its token still works.
+	dst.expect(http.StatusOK, http.MethodGet, "/api/v2/version", dadm, nil)
 	// Bad restores change nothing.
 	dst.expect(http.StatusBadRequest, http.MethodPost, "/api/v2/loaddata?mode=7", dadm, generic).apiErr(t)
 	dst.expect(http.StatusBadRequest, http.MethodPost, "/api/v2/loaddata?scan-quota=x", dadm, generic).apiErr(t)

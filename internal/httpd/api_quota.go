@@ -51,6 +51,10 @@ func (s *Server) updateUserQuotaUsage(w http.ResponseWriter, r *http.Request) {
 		sendAPIError(w, r, http.StatusBadRequest, &dataprovider.ValidationError{Field: "used_quota_files", Msg: "must not be negative"})
 		return
 	}
+	if _, err := s.getVisibleUser(r, urlParam(r, "username")); err != nil {
+		s.sendStoreError(w, r, err)
+		return
+	}
 	if err := s.store.UpdateUserQuota(r.Context(), urlParam(r, "username"), u.UsedQuotaSize, u.UsedQuotaFiles, reset); err != nil {
 		s.sendStoreError(w, r, err)
 		return
@@ -74,6 +78,10 @@ func (s *Server) updateUserTransferUsage(w http.ResponseWriter, r *http.Request)
 	}
 	if u.UsedDownloadDataTransfer < 0 {
 		sendAPIError(w, r, http.StatusBadRequest, &dataprovider.ValidationError{Field: "used_download_data_transfer", Msg: "must not be negative"})
+		return
+	}
+	if _, err := s.getVisibleUser(r, urlParam(r, "username")); err != nil {
+		s.sendStoreError(w, r, err)
 		return
 	}
 	if err := s.store.UpdateUserTransferQuota(r.Context(), urlParam(r, "username"), u.UsedUploadDataTransfer, u.UsedDownloadDataTransfer, reset); err != nil {

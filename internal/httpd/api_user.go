@@ -1,6 +1,8 @@
 package httpd
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 
@@ -13,7 +15,13 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 		sendAPIError(w, r, http.StatusBadRequest, err)
 		return
 	}
-	users, err := s.store.ListUsers(r.Context(), p.limit, p.offset, p.order)
+	role := authFromContext(r.Context()).admin.Role
+	var users []dataprovider.User
+	if role == "" {
+		users, err = s.store.ListUsers(r.Context(), p.limit, p.offset, p.order)
+	} else {
+		users, err = s.listRoleUsers(r.Context(), role, p)
+	}
 	if err != nil {
 		s.sendStoreError(w, r, err)
 		return
@@ -21,8 +29,51 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 	renderJSON(w, http.StatusOK, mapSlice(users, redactUser))
 }
 
+// An admin with a role sees and manages only the users with that role;
+// the others do not exist for it.
+
+// listRoleUsers pages through the users with the given role.
+func (s *Server) listRoleUsers(ctx context.Context, role string, p listParams) ([]dataprovider.User, error) {
+	out := []dataprovider.User{}
+	skipped := 0
+	for off := 0; ; off += maxListLimit {
+		page, err := s.store.ListUsers(ctx, maxListLimit, off, p.order)
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range page {
+			if u.Role != role {
+				continue
+			}
+			if skipped < p.offset {
+				skipped++
+				continue
+			}
+			out = append(out, u)
+			if len(out) == p.limit {
+				return out, nil
+			}
+		}
+		if len(page) < maxListLimit {
+			return out, nil
+		}
+	}
+}
+
+// getVisibleUser loads a user the calling admin may see.
+func (s *Server) getVisibleUser(r *http.Request, username string) (dataprovider.User, error) {
+	u, err := s.store.GetUser(r.Context(), username)
+	if err != nil {
+		return u, err
+	}
+	if role := authFromContext(r.Context()).admin.Role; role != "" && u.Role != role {
+		return dataprovider.User{}, fmt.Errorf("user %q: %w", username, dataprovider.ErrNotFound)
+	}
+	return u, nil
+}
+
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
-	u, err := s.store.GetUser(r.Context(), urlParam(r, "username"))
+	u, err := s.getVisibleUser(r, urlParam(r, "username"))
 	if err != nil {
 		s.sendStoreError(w, r, err)
 		return
@@ -42,6 +93,9 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
 	u.UsedUploadDataTransfer, u.UsedDownloadDataTransfer = 0, 0
 	u.CreatedAt, u.UpdatedAt, u.LastLogin = 0, 0, 0
 	u.FirstDownload, u.FirstUpload = 0, 0
+	if role := authFromContext(r.Context()).admin.Role; role != "" {
+		u.Role = role
+	}
 	if err := s.store.AddUser(r.Context(), &u); err != nil {
 		s.sendStoreError(w, r, err)
 		return
@@ -50,7 +104,7 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		created = u
 	}
-	w.Header().Set("Location", apiPrefix+"/users/"+url.PathEscape(created.Username))
+	w.Header().Set("Location", s.webRoot+apiPrefix+"/users/"+url.PathEscape(created.Username))
 	renderJSON(w, http.StatusCreated, redactUser(created))
 }
 
@@ -60,7 +114,7 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
 // the user's connections so the new settings apply at once.
 func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 	username := urlParam(r, "username")
-	current, err := s.store.GetUser(r.Context(), username)
+	current, err := s.getVisibleUser(r, username)
 	if err != nil {
 		s.sendStoreError(w, r, err)
 		return
@@ -77,6 +131,9 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 	u.CreatedAt, u.LastLogin = current.CreatedAt, current.LastLogin
 	u.FirstDownload, u.FirstUpload = current.FirstDownload, current.FirstUpload
 	u.LastPasswordChange = current.LastPasswordChange
+	if role := authFromContext(r.Context()).admin.Role; role != "" {
+		u.Role = role
+	}
 	if err := s.store.UpdateUser(r.Context(), &u); err != nil {
 		s.sendStoreError(w, r, err)
 		return
@@ -89,6 +146,10 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
 	username := urlParam(r, "username")
+	if _, err := s.getVisibleUser(r, username); err != nil {
+		s.sendStoreError(w, r, err)
+		return
+	}
 	if err := s.store.DeleteUser(r.Context(), username); err != nil {
 		s.sendStoreError(w, r, err)
 		return

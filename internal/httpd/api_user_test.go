@@ -125,12 +125,12 @@ func TestUserPaging(t *testing.T) {
 		return strings.Join(out, ",")
 	}
 	for q, want := range map[string]string{
-		"":                          "u1,u2,u3",
-		"?order=DESC":               "u3,u2,u1",
-		"?limit=2":                  "u1,u2",
-		"?limit=2&offset=2":         "u3",
+		"":                            "u1,u2,u3",
+		"?order=DESC":                 "u3,u2,u1",
+		"?limit=2":                    "u1,u2",
+		"?limit=2&offset=2":           "u3",
 		"?offset=1&limit=1&order=ASC": "u2",
-		"?limit=100000":             "u1,u2,u3",
+		"?limit=100000":               "u1,u2,u3",
 	} {
 		if got := names(q); got != want {
 			t.Errorf("users%s = %q, want %q", q, got, want)
@@ -222,5 +222,57 @@ func TestUserDeleteDisconnects(t *testing.T) {
 	e.expect(http.StatusOK, http.MethodDelete, "/api/v2/users/carol", adm, nil)
 	if len(e.conns.closed) != 2 || e.conns.closed[1] != "c2" {
 		t.Fatalf("delete did not disconnect: %v", e.conns.closed)
+	}
+}
+
+func TestRoleAdminSeesOnlyItsUsers(t *testing.T) {
+	e := newTestEnv(t)
+	adm := e.adminAuth()
+	for _, c := range []struct{ name, role string }{{"eu1", "eu"}, {"us1", "us"}, {"eu2", "eu"}, {"none", ""}} {
+		u := testUser(c.name)
+		if c.role != "" {
+			u["role"] = c.role
+		}
+		e.expect(http.StatusCreated, http.MethodPost, "/api/v2/users", adm, u)
+	}
+	a := dataprovider.Admin{Username: "euadmin", Password: testPassword, Status: 1, Role: "eu",
+		Permissions: []string{"view_users", "add_users", "edit_users", "del_users"}}
+	if err := e.store.AddAdmin(context.Background(), &a); err != nil {
+		t.Fatal(err)
+	}
+	eu := bearer(e.token("euadmin", testPassword))
+
+	var list []dataprovider.User
+	e.expect(http.StatusOK, http.MethodGet, "/api/v2/users", eu, nil).json(t, &list)
+	if got := names(list, func(u dataprovider.User) string { return u.Username }); strings.Join(got, ",") != "eu1,eu2" {
+		t.Fatalf("role admin sees %v", got)
+	}
+	e.expect(http.StatusOK, http.MethodGet, "/api/v2/users?offset=1&limit=1", eu, nil).json(t, &list)
+	if len(list) != 1 || list[0].Username != "eu2" {
+		t.Fatalf("paged: %+v", list)
+	}
+	e.expect(http.StatusOK, http.MethodGet, "/api/v2/users/eu1", eu, nil)
+	for _, c := range []struct{ method, path string }{
+		{http.MethodGet, "/api/v2/users/us1"},
+		{http.MethodPut, "/api/v2/users/us1"},
+		{http.MethodDelete, "/api/v2/users/us1"},
+		{http.MethodGet, "/api/v2/users/none"},
+	} {
+		e.expect(http.StatusNotFound, c.method, c.path, eu, testUser("us1")).apiErr(t)
+	}
+	// Users it creates or updates get its role, whatever the body says.
+	u := testUser("new")
+	u["role"] = "us"
+	var created dataprovider.User
+	e.expect(http.StatusCreated, http.MethodPost, "/api/v2/users", eu, u).json(t, &created)
+	if created.Role != "eu" {
+		t.Fatalf("created with role %q", created.Role)
+	}
+	e.expect(http.StatusOK, http.MethodPut, "/api/v2/users/new", eu, u)
+	if got, _ := e.store.GetUser(context.Background(), "new"); got.Role != "eu" {
+		t.Fatalf("updated to role %q", got.Role)
+	}
+	if _, err := e.store.GetUser(context.Background(), "us1"); err != nil {
+		t.Fatalf("us1 touched: %v", err)
 	}
 }

@@ -93,7 +93,12 @@ func (s *Server) getToken(w http.ResponseWriter, r *http.Request) {
 		sendUnauthorized(w, r, errors.New("two-factor authentication is enabled for this admin and not supported by this server yet: use an API key"), true)
 		return
 	}
-	token, exp, err := s.tokens.issue(admin.Username, admin.Permissions, ip)
+	stored, err := s.store.GetAdmin(r.Context(), admin.Username)
+	if err != nil {
+		s.sendStoreError(w, r, err)
+		return
+	}
+	token, exp, err := s.tokens.issue(admin.Username, admin.Permissions, s.tokens.signature(&stored), ip)
 	if err != nil {
 		sendAPIError(w, r, http.StatusInternalServerError, fmt.Errorf("unable to sign the token: %w", err))
 		return
@@ -189,6 +194,9 @@ func (s *Server) authenticateBearer(r *http.Request, ip string) (*authInfo, erro
 	admin, err := s.loadAdmin(r.Context(), claims.Username, ip)
 	if err != nil {
 		return nil, err
+	}
+	if claims.Signature != s.tokens.signature(&admin) {
+		return nil, errors.New("the admin account changed since the token was issued: get a new token")
 	}
 	return &authInfo{admin: admin, claims: claims}, nil
 }

@@ -53,8 +53,8 @@ func TestTokenIssue(t *testing.T) {
 	// No credentials, garbage, a token signed with another key.
 	e.expect(http.StatusUnauthorized, http.MethodGet, "/api/v2/version", nil, nil).apiErr(t)
 	e.expect(http.StatusUnauthorized, http.MethodGet, "/api/v2/version", bearer("not-a-jwt"), nil)
-	other := newTokenManager([]byte("another key, another server....."), 0, time.Now)
-	forged, _, _ := other.issue(testAdmin, nil, "127.0.0.1")
+	other := newTokenManager([]byte("another key, another server....."), 0, 0, time.Now)
+	forged, _, _ := other.issue(testAdmin, nil, "", "127.0.0.1")
 	e.expect(http.StatusUnauthorized, http.MethodGet, "/api/v2/version", bearer(forged), nil)
 }
 
@@ -83,6 +83,41 @@ func TestTokenExpiry(t *testing.T) {
 	e.expect(http.StatusOK, http.MethodGet, "/api/v2/version", bearer(tok), nil)
 	e.srv.now = func() time.Time { return time.Now().Add(21 * time.Minute) }
 	e.expect(http.StatusUnauthorized, http.MethodGet, "/api/v2/version", bearer(tok), nil)
+}
+
+func TestJWTLifetime(t *testing.T) {
+	e := newTestEnv(t, func(o *Options) { o.Config.JWTLifetime = 60 })
+	tok := e.token(testAdmin, testPassword)
+	e.srv.now = func() time.Time { return time.Now().Add(59 * time.Minute) }
+	e.expect(http.StatusOK, http.MethodGet, "/api/v2/version", bearer(tok), nil)
+	e.srv.now = func() time.Time { return time.Now().Add(61 * time.Minute) }
+	e.expect(http.StatusUnauthorized, http.MethodGet, "/api/v2/version", bearer(tok), nil)
+	if m := newTokenManager(nil, 0, 100000, time.Now); m.lifetime != maxTokenLifetime {
+		t.Fatalf("lifetime not capped: %v", m.lifetime)
+	}
+}
+
+func TestTokenValidationAccountChanges(t *testing.T) {
+	for _, c := range []struct {
+		validation int
+		want       int
+	}{{0, http.StatusOK}, {2, http.StatusUnauthorized}} {
+		e := newTestEnv(t, func(o *Options) { o.Config.TokenValidation = c.validation })
+		adm := e.adminAuth()
+		// Any change to the account: its profile, its password.
+		e.expect(http.StatusOK, http.MethodPut, "/api/v2/admin/profile", adm, map[string]any{"description": "changed"})
+		e.expect(c.want, http.MethodGet, "/api/v2/version", adm, nil)
+		adm = e.adminAuth()
+		e.expect(http.StatusOK, http.MethodPut, "/api/v2/admin/changepwd", adm,
+			map[string]string{"current_password": testPassword, "new_password": "N3w-password!"})
+		e.expect(c.want, http.MethodGet, "/api/v2/version", adm, nil)
+		if err := e.store.UpdateAdmin(context.Background(), &dataprovider.Admin{Username: testAdmin, Password: testPassword,
+			Status: 1, Permissions: []string{"*"}}); err != nil {
+			t.Fatal(err)
+		}
+		// A fresh token works either way.
+		e.expect(http.StatusOK, http.MethodGet, "/api/v2/version", e.adminAuth(), nil)
+	}
 }
 
 func TestLogoutRevokes(t *testing.T) {

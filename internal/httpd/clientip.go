@@ -28,7 +28,7 @@ func clientIP(r *http.Request) string {
 // proxyIPMiddleware trusts b.ClientIPProxyHeader (e.g. X-Forwarded-For)
 // only on connections from b.ProxyAllowed. For a comma-separated list,
 // b.ClientIPHeaderDepth counts entries from the right: 0 is the address
-// the last proxy saw.
+// the last proxy saw; -1 takes the leftmost.
 func proxyIPMiddleware(b config.HTTPDBinding) func(http.Handler) http.Handler {
 	header := strings.TrimSpace(b.ClientIPProxyHeader)
 	var allowed []netip.Prefix
@@ -81,10 +81,14 @@ func forwardedIP(r *http.Request, header string, depth int, allowed []netip.Pref
 			}
 		}
 	}
-	if depth < 0 || depth >= len(list) {
+	if len(list) == 0 || depth < -1 || depth >= len(list) {
 		return ""
 	}
-	ip, err := netip.ParseAddr(list[len(list)-1-depth])
+	pick := list[0]
+	if depth >= 0 {
+		pick = list[len(list)-1-depth]
+	}
+	ip, err := netip.ParseAddr(pick)
 	if err != nil {
 		return ""
 	}

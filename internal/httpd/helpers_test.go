@@ -2,8 +2,8 @@ package httpd
 
 import (
 	"bytes"
-	"encoding/base64"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -122,6 +122,7 @@ func newTestEnv(t *testing.T, opts ...envOption) *testEnv {
 		Version:            VersionInfo{Version: "9.9.9", BuildDate: "2026-01-01", CommitHash: "abc", Features: []string{"+sftp"}},
 		Connections:        conns,
 	}
+	o.Config.OpenAPIPath = "openapi"
 	for _, f := range opts {
 		f(&o)
 	}

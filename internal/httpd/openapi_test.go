@@ -83,7 +83,7 @@ func TestRoutesMatchSpec(t *testing.T) {
 		}
 	}
 
-	srv, err := newServer(Options{Logger: slog.New(slog.DiscardHandler)}, nil)
+	srv, err := newServer(Options{Logger: slog.New(slog.DiscardHandler), Config: config.HTTPDConfig{OpenAPIPath: "openapi"}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

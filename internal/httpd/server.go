@@ -23,6 +23,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/sftpgo-ng/sftpgo/internal/common"
 	"github.com/sftpgo-ng/sftpgo/internal/config"
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
 	"github.com/sftpgo-ng/sftpgo/openapi"
@@ -37,28 +38,11 @@ type VersionInfo struct {
 }
 
 // Transfer is one upload or download in progress on a connection.
-type Transfer struct {
-	// OperationType is "upload" or "download".
-	OperationType string `json:"operation_type"`
-	Path          string `json:"path"`
-	// StartTime is a unix timestamp in milliseconds.
-	StartTime int64 `json:"start_time"`
-	Size      int64 `json:"size"`
-}
+type Transfer = common.TransferStatus
 
 // ConnectionStatus describes an active client connection for
-// GET /api/v2/connections. Times are unix timestamps in milliseconds.
-type ConnectionStatus struct {
-	Username        string     `json:"username"`
-	ConnectionID    string     `json:"connection_id"`
-	ClientVersion   string     `json:"client_version,omitempty"`
-	RemoteAddress   string     `json:"remote_address"`
-	ConnectionTime  int64      `json:"connection_time"`
-	Command         string     `json:"command,omitempty"`
-	LastActivity    int64      `json:"last_activity"`
-	Protocol        string     `json:"protocol"`
-	ActiveTransfers []Transfer `json:"active_transfers,omitempty"`
-}
+// GET /api/v2/connections.
+type ConnectionStatus = common.ConnectionStatus
 
 // ConnectionsProvider lists and closes the active protocol connections.
 type ConnectionsProvider interface {
@@ -115,6 +99,9 @@ type Server struct {
 	status      StatusProvider
 	tokens      *tokenManager
 	now         func() time.Time
+	// webRoot prefixes every path but /healthz ("" or e.g. "/sftpgo").
+	webRoot string
+	certs   *certStore
 
 	mu      sync.Mutex
 	servers []*http.Server
@@ -149,8 +136,15 @@ func newServer(opts Options, st store) (*Server, error) {
 		conns:       opts.Connections,
 		status:      opts.Status,
 		now:         time.Now,
+		webRoot:     normalizeWebRoot(opts.Config.WebRoot),
+		certs:       newCertStore(),
 	}
-	s.tokens = newTokenManager(key, opts.Config.TokenValidation, func() time.Time { return s.now() })
+	s.tokens = newTokenManager(key, opts.Config.TokenValidation, opts.Config.JWTLifetime, func() time.Time { return s.now() })
+	for _, b := range opts.Config.Bindings {
+		if _, err := securityMiddleware(b.Security); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
@@ -177,6 +171,15 @@ func signingKey(cfg config.HTTPDConfig, configDir string) ([]byte, error) {
 	return sum[:], nil
 }
 
+// normalizeWebRoot turns "", "/" into "" and "sftpgo/" into "/sftpgo".
+func normalizeWebRoot(p string) string {
+	p = strings.Trim(p, "/")
+	if p == "" {
+		return ""
+	}
+	return "/" + p
+}
+
 func resolvePath(dir, p string) string {
 	if p == "" || filepath.IsAbs(p) {
 		return p
@@ -195,6 +198,10 @@ func (s *Server) router(b config.HTTPDBinding) http.Handler {
 	r := chi.NewRouter()
 	r.Use(middleware.Recoverer)
 	r.Use(proxyIPMiddleware(b))
+	r.Use(corsMiddleware(s.cfg.CORS))
+	if sec, err := securityMiddleware(b.Security); err == nil {
+		r.Use(sec)
+	}
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		sendAPIError(w, r, http.StatusNotFound, errors.New("the requested resource does not exist"))
 	})
@@ -206,16 +213,27 @@ func (s *Server) router(b config.HTTPDBinding) http.Handler {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok"))
 	})
-	r.Get("/openapi/openapi.yaml", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/yaml")
-		_, _ = w.Write(openapi.Spec)
-	})
+	if s.webRoot == "" {
+		s.appRoutes(r, b)
+	} else {
+		r.Route(s.webRoot, func(r chi.Router) { s.appRoutes(r, b) })
+	}
+	return r
+}
+
+// appRoutes are the routes under web_root.
+func (s *Server) appRoutes(r chi.Router, b config.HTTPDBinding) {
+	if s.cfg.OpenAPIPath != "" {
+		r.Get("/openapi/openapi.yaml", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/yaml")
+			_, _ = w.Write(openapi.Spec)
+		})
+	}
 	if b.EnableRESTAPI {
 		r.Route(apiPrefix, s.apiRoutes)
 	}
 	// The web admin (/web/admin) and web client (/web/client) mount here
 	// when b.EnableWebAdmin / b.EnableWebClient are set.
-	return r
 }
 
 const apiPrefix = "/api/v2"
@@ -393,7 +411,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 // tlsConfig builds the TLS settings of a binding: its own certificate or
 // the global one, min_tls_version (12 or 13), cipher suites by Go name and
-// client certificates when client_auth_type is 1.
+// client certificates (checked against ca_revocation_lists) when
+// client_auth_type is 1. Certificates and CRLs are reloaded by Reload.
 func (s *Server) tlsConfig(b config.HTTPDBinding) (*tls.Config, error) {
 	certFile, keyFile := b.CertificateFile, b.CertificateKeyFile
 	if certFile == "" || keyFile == "" {
@@ -402,14 +421,24 @@ func (s *Server) tlsConfig(b config.HTTPDBinding) (*tls.Config, error) {
 	if certFile == "" || keyFile == "" {
 		return nil, fmt.Errorf("httpd: binding %s:%d has enable_https but no certificate", b.Address, b.Port)
 	}
-	cert, err := tls.LoadX509KeyPair(resolvePath(s.configDir, certFile), resolvePath(s.configDir, keyFile))
+	getCert, err := s.certs.add(resolvePath(s.configDir, certFile), resolvePath(s.configDir, keyFile))
 	if err != nil {
-		return nil, fmt.Errorf("httpd: load certificate: %w", err)
+		return nil, err
 	}
 	cfg := &tls.Config{
-		Certificates: []tls.Certificate{cert},
-		MinVersion:   tls.VersionTLS12,
-		NextProtos:   []string{"h2", "http/1.1"},
+		GetCertificate: getCert,
+		MinVersion:     tls.VersionTLS12,
+		NextProtos:     []string{"h2", "http/1.1"},
+	}
+	if len(b.TLSProtocols) > 0 {
+		cfg.NextProtos = nil
+		for _, p := range b.TLSProtocols {
+			p = strings.TrimSpace(p)
+			if p != "h2" && p != "http/1.1" {
+				return nil, fmt.Errorf("httpd: unsupported tls_protocols entry %q: h2 or http/1.1", p)
+			}
+			cfg.NextProtos = append(cfg.NextProtos, p)
+		}
 	}
 	if b.MinTLSVersion == 13 {
 		cfg.MinVersion = tls.VersionTLS13
@@ -440,6 +469,10 @@ func (s *Server) tlsConfig(b config.HTTPDBinding) (*tls.Config, error) {
 		}
 		cfg.ClientCAs = pool
 		cfg.ClientAuth = tls.RequireAndVerifyClientCert
+		if err := s.certs.loadCRLs(s.crlFiles()); err != nil {
+			return nil, err
+		}
+		cfg.VerifyPeerCertificate = s.certs.verifyNotRevoked
 	}
 	return cfg, nil
 }

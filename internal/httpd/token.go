@@ -1,21 +1,29 @@
 package httpd
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
+
+	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
 )
 
 // Token audiences; the REST API accepts only tokenAudienceAPI. The web UIs
 // will use their own so a browser cookie is never a REST credential.
 const tokenAudienceAPI = "API"
 
-// tokenDuration is the lifetime of a REST API token.
-const tokenDuration = 20 * time.Minute
+// Token lifetime: httpd.jwt_lifetime minutes, 20 by default, 720 at most.
+const (
+	defaultTokenLifetime = 20 * time.Minute
+	maxTokenLifetime     = 720 * time.Minute
+)
 
 // tokenClaims are the JWT claims of an admin token. Permissions are
 // informational: every request reloads the admin from the store.
@@ -23,28 +31,54 @@ type tokenClaims struct {
 	jwt.RegisteredClaims
 	Username    string   `json:"username"`
 	Permissions []string `json:"permissions,omitempty"`
+	// Signature binds the token to the state of the admin account (see
+	// tokenManager.signature).
+	Signature string `json:"sig,omitempty"`
 }
 
 // tokenManager signs, verifies and revokes JWTs (HS256).
 type tokenManager struct {
 	key []byte
-	// bindIP: token_validation 0 binds a token to the client IP it was
-	// issued to; 1 disables that check.
+	// bindIP: token_validation bit 1 unset binds a token to the client IP
+	// it was issued to.
 	bindIP bool
-	now    func() time.Time
+	// bindUpdates: token_validation bit 2 invalidates tokens whenever the
+	// admin account changes, not only its password.
+	bindUpdates bool
+	lifetime    time.Duration
+	now         func() time.Time
 
 	mu      sync.Mutex
 	revoked map[string]time.Time // jti -> expiry
 }
 
-func newTokenManager(key []byte, validation int, now func() time.Time) *tokenManager {
-	return &tokenManager{key: key, bindIP: validation&1 == 0, now: now, revoked: map[string]time.Time{}}
+func newTokenManager(key []byte, validation, lifetimeMinutes int, now func() time.Time) *tokenManager {
+	lifetime := time.Duration(lifetimeMinutes) * time.Minute
+	if lifetime <= 0 {
+		lifetime = defaultTokenLifetime
+	}
+	lifetime = min(lifetime, maxTokenLifetime)
+	return &tokenManager{key: key, bindIP: validation&1 == 0, bindUpdates: validation&2 != 0,
+		lifetime: lifetime, now: now, revoked: map[string]time.Time{}}
+}
+
+// signature summarises the stored admin a token is bound to when
+// token_validation bit 2 is set: any change to the account (password,
+// permissions, profile) changes it. Without that bit tokens are not bound
+// to the account's state.
+func (m *tokenManager) signature(a *dataprovider.Admin) string {
+	if !m.bindUpdates {
+		return ""
+	}
+	v := a.Username + "\x00" + a.Password + "\x00" + strconv.FormatInt(a.UpdatedAt, 10)
+	sum := sha256.Sum256([]byte(v))
+	return base64.RawURLEncoding.EncodeToString(sum[:12])
 }
 
 // issue returns a signed token for the admin, bound to ip when configured.
-func (m *tokenManager) issue(username string, perms []string, ip string) (string, time.Time, error) {
+func (m *tokenManager) issue(username string, perms []string, sig, ip string) (string, time.Time, error) {
 	now := m.now()
-	exp := now.Add(tokenDuration)
+	exp := now.Add(m.lifetime)
 	aud := jwt.ClaimStrings{tokenAudienceAPI}
 	if m.bindIP {
 		aud = append(aud, ip)
@@ -60,6 +94,7 @@ func (m *tokenManager) issue(username string, perms []string, ip string) (string
 		},
 		Username:    username,
 		Permissions: perms,
+		Signature:   sig,
 	}
 	signed, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(m.key)
 	if err != nil {
@@ -106,7 +141,7 @@ func (m *tokenManager) revoke(claims *tokenClaims) {
 			delete(m.revoked, id)
 		}
 	}
-	exp := now.Add(tokenDuration)
+	exp := now.Add(m.lifetime)
 	if claims.ExpiresAt != nil {
 		exp = claims.ExpiresAt.Time
 	}

@@ -70,7 +70,7 @@ func (s *Service) buildComponents() error {
 			DataProviderDriver: cfg.DataProvider.Driver,
 			Version: httpd.VersionInfo{Version: v.Version, BuildDate: v.BuildDate,
 				CommitHash: v.CommitHash, Features: v.Features},
-			Connections: connectionsAdapter{conns},
+			Connections: conns,
 			Status:      status,
 		})
 		if err != nil {

@@ -68,7 +68,7 @@ func OpenStore(ctx context.Context, cfg config.Config, configDir string, logger 
 
 // prepareStore migrates the schema (update_mode 0) or checks it, and
 // creates the default admin when asked to.
-func prepareStore(ctx context.Context, cfg config.DataProviderConfig, store *dataprovider.Store, logger *slog.Logger) error {
+func prepareStore(ctx context.Context, cfg config.DataProviderConfig, configDir string, store *dataprovider.Store, logger *slog.Logger) error {
 	if cfg.UpdateMode == 0 {
 		if err := store.Migrate(ctx); err != nil {
 			return fmt.Errorf("data provider: migrate: %w", err)
@@ -77,7 +77,12 @@ func prepareStore(ctx context.Context, cfg config.DataProviderConfig, store *dat
 		return fmt.Errorf("data provider: %w (run \"sftpgo initprovider\" or set data_provider.update_mode to 0)", err)
 	}
 	if cfg.CreateDefaultAdmin {
-		user, pwd := os.Getenv(EnvDefaultAdminUsername), os.Getenv(EnvDefaultAdminPassword)
+		// env.d files may hold the credentials too, as for config keys.
+		env, err := config.Environment(configDir, os.Environ())
+		if err != nil {
+			return err
+		}
+		user, pwd := env[EnvDefaultAdminUsername], env[EnvDefaultAdminPassword]
 		if user != "" && pwd != "" {
 			if err := store.EnsureDefaultAdmin(ctx, user, pwd); err != nil {
 				return fmt.Errorf("default admin: %w", err)
@@ -122,7 +127,7 @@ func (s *Service) start(ctx context.Context) error {
 	}
 	s.store, s.kms = store, km
 	s.closers = append(s.closers, store)
-	if err := prepareStore(ctx, s.cfg.DataProvider, store, s.logger); err != nil {
+	if err := prepareStore(ctx, s.cfg.DataProvider, s.configDir, store, s.logger); err != nil {
 		return err
 	}
 	if err := s.buildComponents(); err != nil {

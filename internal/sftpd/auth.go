@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/sftpgo-ng/sftpgo/internal/common"
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
 )
 
@@ -54,6 +55,9 @@ func (s *Server) finishLogin(conn ssh.ConnMetadata, user *dataprovider.User, met
 	return &ssh.Permissions{ExtraData: map[any]any{authKey{}: &authResult{user: *user, method: method}}}, nil
 }
 
+// passwordLogin serves the password method (alone or as the second step
+// after a public key). Users with a second factor for SSH must use
+// keyboard-interactive, which asks for the one-time code too.
 func (s *Server) passwordLogin(conn ssh.ConnMetadata, password, method string) (*ssh.Permissions, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), authTimeout)
 	defer cancel()
@@ -62,10 +66,20 @@ func (s *Server) passwordLogin(conn ssh.ConnMetadata, password, method string) (
 		s.loginFailed(conn, method, err)
 		return nil, errAuthFailed
 	}
+	if common.TOTPRequired(&user, protocolSSH) {
+		s.loginFailed(conn, method, errors.New("two-factor authentication required: use keyboard-interactive"))
+		return nil, errAuthFailed
+	}
 	return s.finishLogin(conn, &user, method)
 }
 
+// keyboardInteractiveLogin runs the hook when configured, else asks for
+// the password and, when the user has a second factor for SSH, for the
+// one-time code.
 func (s *Server) keyboardInteractiveLogin(conn ssh.ConnMetadata, client ssh.KeyboardInteractiveChallenge, method string) (*ssh.Permissions, error) {
+	if s.cfg.KeyboardInteractiveAuthHook != "" {
+		return s.hookLogin(conn, client, method)
+	}
 	answers, err := client(conn.User(), "", []string{"Password: "}, []bool{false})
 	if err != nil {
 		return nil, err
@@ -74,7 +88,28 @@ func (s *Server) keyboardInteractiveLogin(conn ssh.ConnMetadata, client ssh.Keyb
 		s.loginFailed(conn, method, errors.New("unexpected number of answers"))
 		return nil, errAuthFailed
 	}
-	return s.passwordLogin(conn, answers[0], method)
+	ctx, cancel := context.WithTimeout(context.Background(), authTimeout)
+	defer cancel()
+	user, err := s.store.CheckUserPassword(ctx, conn.User(), answers[0])
+	if err != nil {
+		s.loginFailed(conn, method, err)
+		return nil, errAuthFailed
+	}
+	if common.TOTPRequired(&user, protocolSSH) {
+		codes, err := client(conn.User(), "", []string{"Authentication code: "}, []bool{false})
+		if err != nil {
+			return nil, err
+		}
+		if len(codes) != 1 {
+			s.loginFailed(conn, method, errors.New("unexpected number of answers"))
+			return nil, errAuthFailed
+		}
+		if err := s.common.CheckTOTP(&user, codes[0], "sha1"); err != nil {
+			s.loginFailed(conn, method, err)
+			return nil, errAuthFailed
+		}
+	}
+	return s.finishLogin(conn, &user, method)
 }
 
 // publicKeyCallback decides whether a key (or certificate) may be used;
@@ -84,9 +119,12 @@ func (s *Server) publicKeyCallback(conn ssh.ConnMetadata, key ssh.PublicKey) (*s
 	defer cancel()
 	var user dataprovider.User
 	var err error
+	var critical map[string]string
 	if cert, ok := key.(*ssh.Certificate); ok {
 		if err = s.certs.check(conn.User(), cert); err == nil {
 			user, err = s.store.GetEffectiveUser(ctx, conn.User())
+			// the SSH library enforces source-address from here
+			critical = cert.CriticalOptions
 		}
 	} else {
 		user, err = s.store.CheckUserPublicKey(ctx, conn.User(), key.Marshal())
@@ -95,7 +133,7 @@ func (s *Server) publicKeyCallback(conn ssh.ConnMetadata, key ssh.PublicKey) (*s
 		s.loginFailed(conn, dataprovider.LoginMethodPublicKey, err)
 		return nil, errAuthFailed
 	}
-	return &ssh.Permissions{ExtraData: map[any]any{authKey{}: &authResult{user: user}}}, nil
+	return &ssh.Permissions{CriticalOptions: critical, ExtraData: map[any]any{authKey{}: &authResult{user: user}}}, nil
 }
 
 // verifiedPublicKey completes a public key login, or asks for a second
@@ -114,19 +152,18 @@ func (s *Server) verifiedPublicKey(conn ssh.ConnMetadata, key ssh.PublicKey, per
 	var next ssh.ServerAuthCallbacks
 	if s.cfg.PasswordAuthentication && user.IsLoginMethodAllowed(dataprovider.LoginMethodKeyAndPassword) {
 		next.PasswordCallback = func(conn ssh.ConnMetadata, password []byte) (*ssh.Permissions, error) {
-			return s.secondStep(conn, user.Username, string(password), dataprovider.LoginMethodKeyAndPassword)
+			if conn.User() != user.Username {
+				return nil, errAuthFailed
+			}
+			return s.passwordLogin(conn, string(password), dataprovider.LoginMethodKeyAndPassword)
 		}
 	}
 	if s.cfg.KeyboardInteractiveAuthentication && user.IsLoginMethodAllowed(dataprovider.LoginMethodKeyAndKeyboardInt) {
 		next.KeyboardInteractiveCallback = func(conn ssh.ConnMetadata, client ssh.KeyboardInteractiveChallenge) (*ssh.Permissions, error) {
-			answers, err := client(conn.User(), "", []string{"Password: "}, []bool{false})
-			if err != nil {
-				return nil, err
-			}
-			if len(answers) != 1 {
+			if conn.User() != user.Username {
 				return nil, errAuthFailed
 			}
-			return s.secondStep(conn, user.Username, answers[0], dataprovider.LoginMethodKeyAndKeyboardInt)
+			return s.keyboardInteractiveLogin(conn, client, dataprovider.LoginMethodKeyAndKeyboardInt)
 		}
 	}
 	if next.PasswordCallback == nil && next.KeyboardInteractiveCallback == nil {
@@ -135,17 +172,6 @@ func (s *Server) verifiedPublicKey(conn ssh.ConnMetadata, key ssh.PublicKey, per
 		return nil, err
 	}
 	return nil, &ssh.PartialSuccessError{Next: next}
-}
-
-func (s *Server) secondStep(conn ssh.ConnMetadata, username, password, method string) (*ssh.Permissions, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), authTimeout)
-	defer cancel()
-	user, err := s.store.CheckUserPassword(ctx, username, password)
-	if err != nil {
-		s.loginFailed(conn, method, err)
-		return nil, errAuthFailed
-	}
-	return s.finishLogin(conn, &user, method)
 }
 
 // certAuth validates user certificates against trusted_user_ca_keys and
@@ -204,7 +230,12 @@ func (a *certAuth) check(username string, cert *ssh.Certificate) error {
 	if !trusted {
 		return errors.New("certificate signed by an untrusted authority")
 	}
+	// a certificate without principals would be valid for every user
+	if len(cert.ValidPrincipals) == 0 {
+		return errors.New("certificate without principals")
+	}
 	checker := ssh.CertChecker{
+		SupportedCriticalOptions: []string{"source-address"},
 		IsRevoked: func(c *ssh.Certificate) bool {
 			return a.revoked[ssh.FingerprintSHA256(c)] || a.revoked[ssh.FingerprintSHA256(c.Key)]
 		},

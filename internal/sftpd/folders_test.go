@@ -108,3 +108,56 @@ func TestDroppedUploadLeavesNothing(t *testing.T) {
 		t.Fatalf("target changed: %q", b)
 	}
 }
+
+// TestResumeAfterDroppedUpload: with upload_mode 2 a dropped upload keeps
+// its data at the final path and the client resumes from its size.
+func TestResumeAfterDroppedUpload(t *testing.T) {
+	e := newEnv(t, envOpts{common: config.CommonConfig{UploadMode: 2}})
+	u := e.addUser(t, "lena", userKey{}, nil)
+	data := randomBytes(t, 2<<20)
+	conn, err := e.dial(t, "lena", ssh.Password(testPassword))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := sftp.NewClient(conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := c.Create("/part.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write(data[:1<<20]); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for len(e.common.Connections()) > 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	c2 := e.sftpClient(t, "lena", ssh.Password(testPassword))
+	fi, err := c2.Stat("/part.bin")
+	if err != nil || fi.Size() != 1<<20 {
+		t.Fatalf("partial file: %v %v", fi, err)
+	}
+	f, err = c2.OpenFile("/part.bin", os.O_WRONLY)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt(data[fi.Size():], fi.Size()); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(filepath.Join(u.HomeDir, "part.bin"))
+	if sha(got) != sha(data) {
+		t.Fatal("resumed file differs")
+	}
+	if entries, _ := os.ReadDir(u.HomeDir); len(entries) != 1 {
+		t.Fatalf("leftovers: %v", entries)
+	}
+	if su, _ := e.store.GetUser(t.Context(), "lena"); su.UsedQuotaFiles != 1 || su.UsedQuotaSize != int64(len(data)) {
+		t.Fatalf("usage %d/%d", su.UsedQuotaFiles, su.UsedQuotaSize)
+	}
+}

@@ -20,13 +20,20 @@ func (s *Server) serveSFTP(conn *common.BaseConnection, ch ssh.Channel) {
 	if sd := conn.User.Filters.StartDirectory; sd != "" {
 		h.startDir = dataprovider.CleanVirtualPath(sd)
 	}
-	rs := sftp.NewRequestServer(ch, sftp.Handlers{FileGet: h, FilePut: h, FileCmd: h, FileList: h},
-		sftp.WithStartDirectory(h.startDir))
+	handlers := sftp.Handlers{FileGet: h, FilePut: h, FileCmd: h, FileList: h}
+	start := h.startDir
+	if prefix := dataprovider.CleanVirtualPath(s.cfg.FolderPrefix); prefix != "/" {
+		p := &prefixHandler{h: h, prefix: prefix}
+		handlers = sftp.Handlers{FileGet: p, FilePut: p, FileCmd: p, FileList: p}
+		start = dataprovider.CleanVirtualPath(prefix + h.startDir)
+	}
+	rs := sftp.NewRequestServer(ch, handlers, sftp.WithStartDirectory(start))
 	conn.SetCommand("sftp")
 	if err := rs.Serve(); err != nil && !errors.Is(err, io.EOF) {
 		conn.Logger().Debug("sftp session ended", "error", err)
 	}
-	rs.Close()
+	// not rs.Close(): it would close the channel before the exit status
+	// that clients such as scp in SFTP mode wait for
 }
 
 // handler maps pkg/sftp requests onto a common.BaseConnection.

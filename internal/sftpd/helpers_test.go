@@ -80,6 +80,7 @@ func defaultSFTPDConfig() config.SFTPDConfig {
 		MaxAuthTries:                      10,
 		PasswordAuthentication:            true,
 		KeyboardInteractiveAuthentication: true,
+		EnabledSSHCommands:                []string{"md5sum", "sha1sum", "sha256sum", "sha512sum", "cd", "pwd", "scp"},
 	}
 }
 

@@ -12,7 +12,9 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,6 +23,7 @@ import (
 	"github.com/sftpgo-ng/sftpgo/internal/common"
 	"github.com/sftpgo-ng/sftpgo/internal/config"
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
+	"github.com/sftpgo-ng/sftpgo/internal/version"
 )
 
 // Store is what the SSH server needs from the data provider;
@@ -79,6 +82,9 @@ func New(cfg config.SFTPDConfig, srv *common.Server, store Store, configDir stri
 	s.hostKeys = paths
 	if err := s.loadHostCertificates(&signers); err != nil {
 		return nil, err
+	}
+	if h := cfg.KeyboardInteractiveAuthHook; h != "" && !strings.HasPrefix(h, "http://") && !strings.HasPrefix(h, "https://") && !filepath.IsAbs(h) {
+		return nil, fmt.Errorf("sftpd: keyboard_interactive_auth_hook must be an absolute path or an HTTP URL: %q", h)
 	}
 	s.certs, err = newCertAuth(configDir, cfg.TrustedUserCAKeys, cfg.RevokedUserCertsFile)
 	if err != nil {
@@ -148,14 +154,11 @@ func serverVersion(v string) string {
 	case "", "short":
 		return "SSH-2.0-SFTPGo"
 	case "long":
-		return "SSH-2.0-SFTPGo_" + Version
+		return "SSH-2.0-SFTPGo_" + version.Get().Version
 	default:
 		return "SSH-2.0-SFTPGo_" + v
 	}
 }
-
-// Version is reported with server_version "long"; the build sets it.
-const Version = "2.6.0"
 
 // Start listens on every binding with a port > 0 and serves in the
 // background until Shutdown.
@@ -298,11 +301,11 @@ func (s *Server) handleConn(nc net.Conn) {
 	}
 	user := auth.user
 	conn := s.common.NewConnection(newConnID(), protocolSSH, remote, string(sconn.ClientVersion()), user, sconn.Close)
+	defer conn.Close()
 	if err := s.common.AddConnection(conn); err != nil {
 		s.common.LoginFailed(remote, user.Username, auth.method, protocolSSH, err)
 		return
 	}
-	defer conn.Close()
 	s.common.LoginSucceeded(context.Background(), &user, protocolSSH, auth.method, remote)
 
 	var wg sync.WaitGroup

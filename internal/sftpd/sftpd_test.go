@@ -60,7 +60,7 @@ func TestWrongPasswordRefused(t *testing.T) {
 		t.Fatal("unknown user accepted")
 	}
 	logs := e.logs.String()
-	for _, want := range []string{`"sender":"connection_failed"`, `"username":"bob"`, `"login_type":"password"`, `"protocol":"SSH"`, `"client_ip":"127.0.0.1"`} {
+	for _, want := range []string{`"msg":"connection failed"`, `"username":"bob"`, `"login_type":"password"`, `"protocol":"SSH"`, `"client_ip":"127.0.0.1"`} {
 		if !strings.Contains(logs, want) {
 			t.Fatalf("failed-login line lacks %s:\n%s", want, logs)
 		}
