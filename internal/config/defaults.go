@@ -62,6 +62,7 @@ func Default() Config {
 			PassivePortRange:         PortRange{Start: 50000, End: 50100},
 			CACertificates:           []string{},
 			CARevocationLists:        []string{},
+			DisabledCommands:         []string{},
 		},
 		WebDAVD: WebDAVDConfig{
 			Bindings:          []WebDAVDBinding{defaultWebDAVDBinding()},
@@ -165,8 +166,9 @@ func defaultFTPDBinding() FTPDBinding {
 		ApplyProxyConfig:   true,
 		MinTLSVersion:      12,
 		MaxTLSVersion:      0,
-		PassiveIPOverrides: []PassiveIPOverride{},
-		TLSCipherSuites:    []string{},
+		PassiveIPOverrides:   []PassiveIPOverride{},
+		TLSCipherSuites:      []string{},
+		PassiveLocalNetworks: []string{},
 	}
 }
 

@@ -189,6 +189,21 @@ type FTPDBinding struct {
 	ActiveConnectionsSecurity  int                 `json:"active_connections_security" mapstructure:"active_connections_security"`
 	IgnoreASCIITransferType    int                 `json:"ignore_ascii_transfer_type" mapstructure:"ignore_ascii_transfer_type"`
 	Debug                      bool                `json:"debug" mapstructure:"debug"`
+	// ForcePassiveIPTLS is advertised in PASV replies instead of
+	// ForcePassiveIP when the control connection is protected by TLS.
+	ForcePassiveIPTLS string `json:"force_passive_ip_tls" mapstructure:"force_passive_ip_tls"`
+	// PassiveLocalNetworks: clients in these CIDR networks are told the
+	// server's own address of the control connection in PASV replies,
+	// not the external one.
+	PassiveLocalNetworks []string `json:"passive_local_networks" mapstructure:"passive_local_networks"`
+	// PassiveUseControlIP advertises the server address of the control
+	// connection in PASV replies (ignoring force_passive_ip and
+	// passive_host; passive_ip_overrides still apply).
+	PassiveUseControlIP bool `json:"passive_use_control_ip" mapstructure:"passive_use_control_ip"`
+	// ActiveUseControlIP connects active data connections to the client
+	// address of the control connection, ignoring the address sent in
+	// PORT/EPRT (clients behind NAT).
+	ActiveUseControlIP bool `json:"active_use_control_ip" mapstructure:"active_use_control_ip"`
 }
 
 // PortRange is an inclusive range of TCP ports.
@@ -211,6 +226,20 @@ type FTPDConfig struct {
 	CertificateKeyFile       string        `json:"certificate_key_file" mapstructure:"certificate_key_file"`
 	CACertificates           []string      `json:"ca_certificates" mapstructure:"ca_certificates"`
 	CARevocationLists        []string      `json:"ca_revocation_lists" mapstructure:"ca_revocation_lists"`
+	// Banner is the connection greeting; banner_file, when set, wins.
+	Banner string `json:"banner" mapstructure:"banner"`
+	// LoginGreeting replaces the reply to a successful login.
+	LoginGreeting string `json:"login_greeting" mapstructure:"login_greeting"`
+	// LoginFailureMessage replaces the reply to a failed login.
+	LoginFailureMessage string `json:"login_failure_message" mapstructure:"login_failure_message"`
+	// LogoutMessage replaces the reply to QUIT.
+	LogoutMessage string `json:"logout_message" mapstructure:"logout_message"`
+	// ForceStartTLS makes every tls_mode 0 binding require AUTH TLS on the
+	// control connection before USER (as tls_mode 3).
+	ForceStartTLS bool `json:"force_starttls" mapstructure:"force_starttls"`
+	// DisabledCommands lists commands answered with 502: any of PORT,
+	// EPRT, HASH, COMB, STAT, SYST, SITE, MLSD, MLST, MFMT.
+	DisabledCommands []string `json:"disabled_commands" mapstructure:"disabled_commands"`
 }
 
 // WebDAVDBinding is one WebDAV listener.

@@ -231,6 +231,9 @@ func (c *Config) validateSFTPD(v *validator) {
 	}
 }
 
+// FTPDisableableCommands are the commands ftpd.disabled_commands may list.
+var FTPDisableableCommands = []string{"PORT", "EPRT", "HASH", "COMB", "STAT", "SYST", "SITE", "MLSD", "MLST", "MFMT"}
+
 func (c *Config) validateFTPD(v *validator) {
 	f := &c.FTPD
 	ls := make([]listener, len(f.Bindings))
@@ -239,7 +242,10 @@ func (c *Config) validateFTPD(v *validator) {
 		ls[i] = listener{b.Address, b.Port}
 		v.port(key+".port", b.Port)
 		v.intRange(key+".tls_mode", b.TLSMode, 0, 3)
-		v.intRange(key+".tls_session_reuse", b.TLSSessionReuse, 0, 1)
+		v.intRange(key+".tls_session_reuse", b.TLSSessionReuse, 0, 2)
+		if b.TLSSessionReuse == 1 && b.TLSMode == 2 {
+			v.failf(key+".tls_session_reuse", "1 (required) is not allowed with implicit TLS (tls_mode 2)")
+		}
 		v.minTLS(key+".min_tls_version", b.MinTLSVersion)
 		if b.MaxTLSVersion != 0 {
 			v.minTLS(key+".max_tls_version", b.MaxTLSVersion)
@@ -275,6 +281,19 @@ func (c *Config) validateFTPD(v *validator) {
 		v.intRange(key+".passive_connections_security", b.PassiveConnectionsSecurity, 0, 1)
 		v.intRange(key+".active_connections_security", b.ActiveConnectionsSecurity, 0, 1)
 		v.intRange(key+".ignore_ascii_transfer_type", b.IgnoreASCIITransferType, 0, 1)
+		if b.ForcePassiveIPTLS != "" {
+			if ip := net.ParseIP(b.ForcePassiveIPTLS); ip == nil || ip.To4() == nil {
+				v.failf(key+".force_passive_ip_tls", "must be an IPv4 address, got %q", b.ForcePassiveIPTLS)
+			}
+		}
+		for j, n := range b.PassiveLocalNetworks {
+			if _, _, err := net.ParseCIDR(n); err != nil {
+				v.failf(fmt.Sprintf("%s.passive_local_networks[%d]", key, j), "must be a CIDR network such as 192.168.1.0/24, got %q", n)
+			}
+		}
+	}
+	for i, cmd := range f.DisabledCommands {
+		v.strOneOf(fmt.Sprintf("ftpd.disabled_commands[%d]", i), strings.ToUpper(cmd), FTPDisableableCommands...)
 	}
 	v.noDuplicates("ftpd.bindings", ls)
 	r := f.PassivePortRange

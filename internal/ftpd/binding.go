@@ -1,0 +1,509 @@
+package ftpd
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	ftpserver "github.com/fclairamb/ftpserverlib"
+
+	"github.com/sftpgo-ng/sftpgo/internal/common"
+	"github.com/sftpgo-ng/sftpgo/internal/config"
+)
+
+// TLS modes of a binding (tls_mode).
+const (
+	tlsModeCleartext   = 0
+	tlsModeExplicit    = 1
+	tlsModeImplicit    = 2
+	tlsModeControlOnly = 3
+)
+
+// Session reuse modes of a binding (tls_session_reuse).
+const (
+	sessionReuseUnchecked = 0
+	sessionReuseRequired  = 1
+	sessionReuseDisabled  = 2
+)
+
+var errSessionReuseRequired = errors.New("TLS session resumption of the control connection is required for data connections")
+
+// binding is one listener with its own ftpserverlib server; it is the
+// library's MainDriver.
+type binding struct {
+	s      *Server
+	idx    int
+	cfg    config.FTPDBinding
+	log    *slog.Logger
+	hasTLS bool
+	// controlTLSRequired: USER is refused before AUTH TLS (tls_mode 3, or
+	// tls_mode 0 with force_starttls); tls_mode 1 is enforced by the
+	// library, which also protects data connections.
+	controlTLSRequired bool
+	useProxy           bool
+
+	minVer, maxVer uint16
+	ciphers        []uint16
+	ticketKeys     [][32]byte
+	ctrlTLS        atomic.Pointer[tls.Config] // the client's control connection
+	dataTLS        atomic.Pointer[tls.Config] // data connections
+	libTLS         *tls.Config                // what the library gets
+
+	overrides []passiveOverride
+	localNets []*net.IPNet
+
+	ftp   *ftpserver.FtpServer
+	pipes *pipeListener
+
+	mu       sync.Mutex
+	listener net.Listener
+	fronts   map[*frontConn]struct{}
+	stopped  bool
+}
+
+type passiveOverride struct {
+	nets []*net.IPNet
+	ip   string
+}
+
+func newBinding(s *Server, idx int, cfg config.FTPDBinding) (*binding, error) {
+	b := &binding{
+		s:      s,
+		idx:    idx,
+		cfg:    cfg,
+		log:    s.log.With("binding", idx),
+		fronts: map[*frontConn]struct{}{},
+	}
+	key := fmt.Sprintf("ftpd: bindings[%d]", idx)
+	if cfg.TLSMode < 0 || cfg.TLSMode > 3 {
+		return nil, fmt.Errorf("%s: invalid tls_mode %d", key, cfg.TLSMode)
+	}
+	if cfg.TLSSessionReuse < 0 || cfg.TLSSessionReuse > 2 {
+		return nil, fmt.Errorf("%s: invalid tls_session_reuse %d", key, cfg.TLSSessionReuse)
+	}
+	if cfg.TLSSessionReuse == sessionReuseRequired && cfg.TLSMode == tlsModeImplicit {
+		return nil, fmt.Errorf("%s: tls_session_reuse 1 is not allowed with implicit TLS", key)
+	}
+	if cfg.ClientAuthType < 0 || cfg.ClientAuthType > 2 {
+		return nil, fmt.Errorf("%s: invalid client_auth_type %d", key, cfg.ClientAuthType)
+	}
+	m := s.certs.material()
+	b.hasTLS = m.certFor(idx) != nil
+	if cfg.TLSMode != tlsModeCleartext && !b.hasTLS {
+		return nil, fmt.Errorf("%s: tls_mode %d needs a certificate (certificate_file and certificate_key_file, per binding or global)", key, cfg.TLSMode)
+	}
+	if cfg.ClientAuthType > 0 && m.pool == nil {
+		return nil, fmt.Errorf("%s: client_auth_type %d needs ftpd.ca_certificates", key, cfg.ClientAuthType)
+	}
+	b.controlTLSRequired = cfg.TLSMode == tlsModeControlOnly || (cfg.TLSMode == tlsModeCleartext && s.cfg.ForceStartTLS && b.hasTLS)
+	if cfg.TLSMode == tlsModeCleartext && s.cfg.ForceStartTLS && !b.hasTLS {
+		return nil, fmt.Errorf("%s: force_starttls needs a certificate", key)
+	}
+	b.useProxy = cfg.ApplyProxyConfig && s.proxy.Enabled()
+	var err error
+	if b.minVer, err = tlsVersion(cfg.MinTLSVersion); err != nil {
+		return nil, fmt.Errorf("%s: min_tls_version: %w", key, err)
+	}
+	if b.minVer == 0 {
+		b.minVer = tls.VersionTLS12
+	}
+	if b.maxVer, err = tlsVersion(cfg.MaxTLSVersion); err != nil {
+		return nil, fmt.Errorf("%s: max_tls_version: %w", key, err)
+	}
+	if b.maxVer != 0 && b.maxVer < b.minVer {
+		return nil, fmt.Errorf("%s: max_tls_version is lower than min_tls_version", key)
+	}
+	if b.ciphers, err = cipherSuites(cfg.TLSCipherSuites); err != nil {
+		return nil, fmt.Errorf("%s: tls_cipher_suites: %w", key, err)
+	}
+	tk, err := newTicketKey()
+	if err != nil {
+		return nil, err
+	}
+	b.ticketKeys = [][32]byte{tk}
+	for j, o := range cfg.PassiveIPOverrides {
+		po := passiveOverride{ip: o.IP}
+		if o.IP != "" {
+			if ip := net.ParseIP(o.IP); ip == nil || ip.To4() == nil {
+				return nil, fmt.Errorf("%s: passive_ip_overrides[%d]: ip must be IPv4, got %q", key, j, o.IP)
+			}
+		}
+		for _, n := range o.Networks {
+			_, ipn, err := net.ParseCIDR(n)
+			if err != nil {
+				return nil, fmt.Errorf("%s: passive_ip_overrides[%d]: %w", key, j, err)
+			}
+			po.nets = append(po.nets, ipn)
+		}
+		b.overrides = append(b.overrides, po)
+	}
+	for _, n := range cfg.PassiveLocalNetworks {
+		_, ipn, err := net.ParseCIDR(n)
+		if err != nil {
+			return nil, fmt.Errorf("%s: passive_local_networks: %w", key, err)
+		}
+		b.localNets = append(b.localNets, ipn)
+	}
+	for _, ip := range []struct{ name, v string }{{"force_passive_ip", cfg.ForcePassiveIP}, {"force_passive_ip_tls", cfg.ForcePassiveIPTLS}} {
+		if ip.v != "" {
+			if p := net.ParseIP(ip.v); p == nil || p.To4() == nil {
+				return nil, fmt.Errorf("%s: %s must be IPv4, got %q", key, ip.name, ip.v)
+			}
+		}
+	}
+	b.buildTLS(m)
+	s.certs.onReload = append(s.certs.onReload, b.buildTLS)
+	b.libTLS = &tls.Config{GetConfigForClient: func(h *tls.ClientHelloInfo) (*tls.Config, error) {
+		if _, inner := h.Conn.(*pipeConn); inner {
+			// AUTH TLS on the in-memory leg from the front
+			return b.s.inner.server, nil
+		}
+		if c := b.dataTLS.Load(); c != nil {
+			return c, nil
+		}
+		return nil, errors.New("TLS is not configured")
+	}}
+	return b, nil
+}
+
+// buildTLS prepares the control and data TLS configurations from one
+// generation of certificates, CAs and CRLs.
+func (b *binding) buildTLS(m *certMaterial) {
+	cert := m.certFor(b.idx)
+	if cert == nil {
+		return
+	}
+	base := &tls.Config{
+		Certificates:           []tls.Certificate{*cert},
+		MinVersion:             b.minVer,
+		MaxVersion:             b.maxVer,
+		CipherSuites:           b.ciphers,
+		SessionTicketsDisabled: b.cfg.TLSSessionReuse == sessionReuseDisabled,
+	}
+	ctrl, data := base.Clone(), base.Clone()
+	if b.cfg.ClientAuthType > 0 && m.pool != nil {
+		ctrl.ClientCAs, data.ClientCAs = m.pool, m.pool
+		ctrl.ClientAuth = tls.VerifyClientCertIfGiven
+		if b.cfg.ClientAuthType == 1 {
+			ctrl.ClientAuth = tls.RequireAndVerifyClientCert
+		}
+		// a resumed data connection carries no certificate of its own
+		data.ClientAuth = tls.VerifyClientCertIfGiven
+	}
+	notRevoked := func(cs tls.ConnectionState) error {
+		for _, chain := range cs.VerifiedChains {
+			if m.isRevoked(chain) {
+				return errors.New("client certificate revoked")
+			}
+		}
+		return nil
+	}
+	ctrl.VerifyConnection = notRevoked
+	reuse := b.cfg.TLSSessionReuse
+	data.VerifyConnection = func(cs tls.ConnectionState) error {
+		if reuse == sessionReuseRequired && !cs.DidResume {
+			b.log.Info("data connection refused: TLS session not resumed")
+			return errSessionReuseRequired
+		}
+		return notRevoked(cs)
+	}
+	ctrl.SetSessionTicketKeys(b.ticketKeys)
+	data.SetSessionTicketKeys(b.ticketKeys)
+	b.ctrlTLS.Store(ctrl)
+	b.dataTLS.Store(data)
+}
+
+func (b *binding) tlsRequirement() ftpserver.TLSRequirement {
+	switch b.cfg.TLSMode {
+	case tlsModeExplicit:
+		return ftpserver.MandatoryEncryption
+	case tlsModeImplicit:
+		return ftpserver.ImplicitEncryption
+	}
+	return ftpserver.ClearOrEncrypted
+}
+
+func (b *binding) start(l net.Listener) error {
+	if b.useProxy {
+		l = b.s.proxy.Wrap(l, 0)
+	}
+	b.pipes = newPipeListener(l.Addr())
+	ftp := ftpserver.NewFtpServer(b)
+	ftp.Logger = b.log.With("lib", "ftpserverlib")
+	if err := ftp.Listen(); err != nil {
+		l.Close()
+		return fmt.Errorf("ftpd: binding %d: %w", b.idx, err)
+	}
+	b.mu.Lock()
+	b.ftp = ftp
+	b.listener = l
+	b.mu.Unlock()
+	b.s.wg.Add(2)
+	go func() {
+		defer b.s.wg.Done()
+		if err := ftp.Serve(); err != nil {
+			b.log.Error("ftp server stopped", "error", err)
+		}
+	}()
+	go func() {
+		defer b.s.wg.Done()
+		b.acceptLoop(l)
+	}()
+	return nil
+}
+
+func (b *binding) addr() net.Addr {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.listener == nil {
+		return nil
+	}
+	return b.listener.Addr()
+}
+
+func (b *binding) acceptLoop(l net.Listener) {
+	var delay time.Duration
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				time.Sleep(delay)
+				continue
+			}
+			b.log.Error("accept failed", "error", err)
+			return
+		}
+		delay = 0
+		b.s.wg.Add(1)
+		go func() {
+			defer b.s.wg.Done()
+			b.handleConn(c)
+		}()
+	}
+}
+
+func (b *binding) stop() {
+	b.mu.Lock()
+	b.stopped = true
+	l, ftp := b.listener, b.ftp
+	fronts := make([]*frontConn, 0, len(b.fronts))
+	for fc := range b.fronts {
+		fronts = append(fronts, fc)
+	}
+	b.mu.Unlock()
+	if l != nil {
+		l.Close()
+	}
+	if ftp != nil {
+		ftp.Stop()
+	}
+	for _, fc := range fronts {
+		fc.close()
+	}
+}
+
+func (b *binding) track(fc *frontConn) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.stopped {
+		return false
+	}
+	b.fronts[fc] = struct{}{}
+	return true
+}
+
+func (b *binding) untrack(fc *frontConn) {
+	b.mu.Lock()
+	delete(b.fronts, fc)
+	b.mu.Unlock()
+}
+
+// handleConn runs one control connection: PROXY header, connection
+// limits, then the front between the client and the library.
+func (b *binding) handleConn(c net.Conn) {
+	if err := common.CheckProxyHeader(c); err != nil {
+		b.log.Info("connection refused", "remote", c.RemoteAddr().String(), "error", err)
+		c.Close()
+		return
+	}
+	remote := c.RemoteAddr().String()
+	release, err := b.s.common.AcceptClient(remote)
+	if err != nil {
+		b.log.Info("connection refused", "remote", remote, "error", err)
+		c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		fmt.Fprintf(c, "421 %s\r\n", err.Error())
+		c.Close()
+		return
+	}
+	defer release()
+	fc := newFrontConn(b, c)
+	if !b.track(fc) {
+		c.Close()
+		return
+	}
+	defer b.untrack(fc)
+	fc.serve()
+}
+
+// GetSettings implements ftpserver.MainDriver.
+func (b *binding) GetSettings() (*ftpserver.Settings, error) {
+	s := b.s
+	idle := s.common.Config().IdleTimeout * 60
+	st := &ftpserver.Settings{
+		Listener:                b.pipes,
+		ListenAddr:              b.pipes.Addr().String(),
+		Banner:                  "SFTPGo FTP server",
+		PublicIPResolver:        b.passiveIP,
+		IdleTimeout:             idle,
+		ConnectionTimeout:       20,
+		ActiveTransferPortNon20: s.cfg.ActiveTransfersPortNon20,
+		DisableMLSD:             s.disabled["MLSD"],
+		DisableMLST:             s.disabled["MLST"],
+		DisableMFMT:             s.disabled["MFMT"],
+		DisableSTAT:             s.disabled["STAT"],
+		DisableSYST:             s.disabled["SYST"],
+		DisableSite:             !s.cfg.EnableSite || s.disabled["SITE"],
+		DisableActiveMode:       s.cfg.DisableActiveMode || (s.disabled["PORT"] && s.disabled["EPRT"]),
+		EnableHASH:              s.cfg.HASHSupport == 1 && !s.disabled["HASH"],
+		EnableCOMB:              s.cfg.CombineSupport == 1 && !s.disabled["COMB"],
+		TLSRequired:             b.tlsRequirement(),
+		DefaultTransferType:     ftpserver.TransferTypeBinary,
+		DisableASCIIConversion:  b.cfg.IgnoreASCIITransferType == 1,
+		ActiveConnectionsCheck:  ftpserver.DataConnectionRequirement(b.cfg.ActiveConnectionsSecurity),
+		PasvConnectionsCheck:    ftpserver.DataConnectionRequirement(b.cfg.PassiveConnectionsSecurity),
+	}
+	if r := s.cfg.PassivePortRange; r.Start > 0 && r.End >= r.Start {
+		st.PassiveTransferPortRange = ftpserver.PortRange{Start: r.Start, End: r.End}
+	}
+	return st, nil
+}
+
+// GetTLSConfig implements ftpserver.MainDriver. Without a certificate
+// the binding offers no AUTH TLS.
+func (b *binding) GetTLSConfig() (*tls.Config, error) {
+	if !b.hasTLS {
+		return nil, errors.New("TLS is not configured for this binding")
+	}
+	return b.libTLS, nil
+}
+
+// WrapPassiveListener implements ftpserver.MainDriverExtensionPassiveWrapper:
+// passive data connections honour the PROXY protocol too.
+func (b *binding) WrapPassiveListener(l net.Listener) (net.Listener, error) {
+	if !b.useProxy {
+		return l, nil
+	}
+	return &headerCheckingListener{Listener: b.s.proxy.Wrap(l, 0), log: b.log}, nil
+}
+
+// headerCheckingListener refuses data connections with a bad PROXY header
+// before the library uses them.
+type headerCheckingListener struct {
+	net.Listener
+	log *slog.Logger
+}
+
+func (h *headerCheckingListener) Accept() (net.Conn, error) {
+	for {
+		c, err := h.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		if err := common.CheckProxyHeader(c); err != nil {
+			h.log.Info("data connection refused", "remote", c.RemoteAddr().String(), "error", err)
+			c.Close()
+			continue
+		}
+		return c, nil
+	}
+}
+
+// passiveIP answers the address for a PASV reply. Order: an override
+// network the client is in, PASV local networks and
+// passive_use_control_ip (the server address of the control connection),
+// the TLS passive IP when the control connection is TLS, force_passive_ip,
+// passive_host resolved now, and finally the control connection's server
+// address.
+func (b *binding) passiveIP(cc ftpserver.ClientContext) (string, error) {
+	clientIP := addrIP(cc.RemoteAddr())
+	local := func() (string, error) {
+		ip := addrIP(cc.LocalAddr())
+		if v4 := ip.To4(); v4 != nil {
+			return v4.String(), nil
+		}
+		return "", errors.New("PASV needs an IPv4 address: use EPSV")
+	}
+	for _, o := range b.overrides {
+		if containsIP(o.nets, clientIP) {
+			if o.ip != "" {
+				return o.ip, nil
+			}
+			return local()
+		}
+	}
+	if b.cfg.PassiveUseControlIP || containsIP(b.localNets, clientIP) {
+		return local()
+	}
+	if b.cfg.ForcePassiveIPTLS != "" && cc.HasTLSForControl() {
+		return b.cfg.ForcePassiveIPTLS, nil
+	}
+	if b.cfg.ForcePassiveIP != "" {
+		return b.cfg.ForcePassiveIP, nil
+	}
+	if b.cfg.PassiveHost != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		ips, err := net.DefaultResolver.LookupIP(ctx, "ip4", b.cfg.PassiveHost)
+		if err != nil || len(ips) == 0 {
+			b.log.Warn("unable to resolve passive_host", "host", b.cfg.PassiveHost, "error", err)
+			return "", fmt.Errorf("unable to resolve the passive host")
+		}
+		return ips[0].String(), nil
+	}
+	return local()
+}
+
+func addrIP(a net.Addr) net.IP {
+	switch v := a.(type) {
+	case *net.TCPAddr:
+		return v.IP
+	case *clientAddr:
+		return addrIP(v.Addr)
+	}
+	if a == nil {
+		return nil
+	}
+	h, _, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return nil
+	}
+	return net.ParseIP(h)
+}
+
+func containsIP(nets []*net.IPNet, ip net.IP) bool {
+	if ip == nil {
+		return false
+	}
+	for _, n := range nets {
+		if n.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	_ ftpserver.MainDriver                        = (*binding)(nil)
+	_ ftpserver.MainDriverExtensionPassiveWrapper = (*binding)(nil)
+)
