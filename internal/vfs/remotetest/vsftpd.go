@@ -147,7 +147,7 @@ func StartVsftpd(t testing.TB, o VsftpdOptions) *Vsftpd {
 	v := &Vsftpd{t: t, bin: bin, Addr: fmt.Sprintf("127.0.0.1:%d", port), Dir: data, TLSMode: o.TLSMode,
 		logPath: filepath.Join(dir, "vsftpd.log")}
 	if o.TLSMode != TLSDisabled {
-		certFile, keyFile, roots := writeCert(t, dir)
+		certFile, keyFile, roots := WriteCert(t, dir)
 		v.Roots = roots
 		lines = append(lines, "ssl_enable=YES", "rsa_cert_file="+certFile, "rsa_private_key_file="+keyFile,
 			"allow_anon_ssl=NO", "force_local_data_ssl=YES", "force_local_logins_ssl=YES",
@@ -254,7 +254,9 @@ func descendants(pid int) []int {
 	return out
 }
 
-func writeCert(t testing.TB, dir string) (certFile, keyFile string, roots *x509.CertPool) {
+// WriteCert writes a self-signed certificate for 127.0.0.1 and localhost
+// (cert.pem, key.pem in dir) and returns the files and a pool trusting it.
+func WriteCert(t testing.TB, dir string) (certFile, keyFile string, roots *x509.CertPool) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
