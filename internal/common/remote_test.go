@@ -11,6 +11,9 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/textproto"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,16 +21,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jlaffaye/ftp"
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
 
 	"github.com/sftpgo-ng/sftpgo/internal/common"
 	"github.com/sftpgo-ng/sftpgo/internal/config"
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
+	"github.com/sftpgo-ng/sftpgo/internal/ftpd"
 	"github.com/sftpgo-ng/sftpgo/internal/kms"
 	"github.com/sftpgo-ng/sftpgo/internal/sftpd"
 	"github.com/sftpgo-ng/sftpgo/internal/vfs/remotetest"
 	"github.com/sftpgo-ng/sftpgo/internal/vfs/vfstest"
+	"github.com/sftpgo-ng/sftpgo/internal/webdavd"
 )
 
 type lockedBuffer struct {
@@ -47,13 +53,15 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
-// remoteEnv is our SFTP server in process, its listener registered as
-// the service does it.
+// remoteEnv is our SFTP, FTP and WebDAV servers in process on one
+// common.Server, their listeners registered as the service does it.
 type remoteEnv struct {
-	addr  string
-	store *dataprovider.Store
-	base  string
-	logs  *lockedBuffer
+	addr    string // SFTP
+	ftpAddr string
+	davURL  string
+	store   *dataprovider.Store
+	base    string
+	logs    *lockedBuffer
 }
 
 const userPassword = "User-Pa55word"
@@ -101,7 +109,57 @@ func newRemoteEnv(t *testing.T, allowSelf int) *remoteEnv {
 			t.Logf("server log:\n%s", logs.String())
 		}
 	})
-	return &remoteEnv{addr: l.Addr().String(), store: store, base: base, logs: logs}
+
+	fcfg := config.Default().FTPD
+	fb := fcfg.Bindings[0]
+	fb.Address = "127.0.0.1"
+	fcfg.Bindings = []config.FTPDBinding{fb}
+	fcfg.PassivePortRange = config.PortRange{}
+	fcfg.EnableSite = true
+	fsrv, err := ftpd.New(fcfg, cs, store, base, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	unregisterFTP := cs.RegisterListener(fl.Addr())
+	if err := fsrv.Serve(0, fl); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		unregisterFTP()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		fsrv.Shutdown(ctx)
+	})
+
+	dcfg := config.Default().WebDAVD
+	db := dcfg.Bindings[0]
+	dcfg.Bindings = []config.WebDAVDBinding{db}
+	davDir := filepath.Join(base, "webdav")
+	os.MkdirAll(davDir, 0o700)
+	dsrv, err := webdavd.New(dcfg, cs, store, davDir, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	unregisterDAV := cs.RegisterListener(dl.Addr())
+	if err := dsrv.Serve(dl, db); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		unregisterDAV()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		dsrv.Shutdown(ctx)
+	})
+	return &remoteEnv{addr: l.Addr().String(), ftpAddr: fl.Addr().String(), davURL: "http://" + dl.Addr().String(),
+		store: store, base: base, logs: logs}
 }
 
 var (
@@ -198,13 +256,14 @@ func assertOnDisk(t *testing.T, path string, data []byte) {
 	}
 }
 
-func TestRemoteStorageOverSFTP(t *testing.T) {
-	env := newRemoteEnv(t, 1)
+// backendUsers adds one user per remote backend and returns, for each,
+// where its files land on the remote.
+func backendUsers(t *testing.T, env *remoteEnv) map[string]string {
+	t.Helper()
 	sshd := remotetest.StartSSHD(t)
 	ftpSrv := remotetest.StartVsftpd(t, remotetest.VsftpdOptions{TLSMode: remotetest.TLSExplicit, SSLReuse: true})
 	target := env.addUser(t, "target", dataprovider.Filesystem{})
 	sshPrefix := filepath.Join(t.TempDir(), "ssh-prefix")
-
 	env.addUser(t, "via-sshd", dataprovider.Filesystem{
 		Provider: dataprovider.SFTPFilesystemProvider,
 		SFTPConfig: dataprovider.SFTPConfig{
@@ -212,21 +271,27 @@ func TestRemoteStorageOverSFTP(t *testing.T) {
 			Fingerprints: []string{sshd.Fingerprint()}, Prefix: sshPrefix,
 		},
 	})
-	env.addUser(t, "via-self", dataprovider.Filesystem{
+	env.addUser(t, "via-self-sftp", dataprovider.Filesystem{
 		Provider: dataprovider.SFTPFilesystemProvider,
 		SFTPConfig: dataprovider.SFTPConfig{
-			Endpoint: env.addr, Username: "target", Password: kms.NewPlainSecret(userPassword), Prefix: "/looped",
+			Endpoint: env.addr, Username: "target", Password: kms.NewPlainSecret(userPassword), Prefix: "/looped-sftp",
 		},
 	})
-	env.addUser(t, "via-ftp", dataprovider.Filesystem{
+	env.addUser(t, "via-vsftpd", dataprovider.Filesystem{
 		Provider: dataprovider.FTPFilesystemProvider,
 		FTPConfig: dataprovider.FTPConfig{
 			Endpoint: ftpSrv.Addr, Username: remotetest.FTPUser, Password: kms.NewPlainSecret(remotetest.FTPPassword),
 			TLSMode: remotetest.TLSExplicit, SkipTLSVerify: true, Prefix: filepath.Join(ftpSrv.Dir, "ftp-prefix"),
 		},
 	})
+	env.addUser(t, "via-self-ftp", dataprovider.Filesystem{
+		Provider: dataprovider.FTPFilesystemProvider,
+		FTPConfig: dataprovider.FTPConfig{
+			Endpoint: env.ftpAddr, Username: "target", Password: kms.NewPlainSecret(userPassword), Prefix: "/looped-ftp",
+		},
+	})
 	// The secrets are stored encrypted.
-	for _, name := range []string{"via-sshd", "via-self", "via-ftp"} {
+	for _, name := range []string{"via-sshd", "via-self-sftp", "via-vsftpd", "via-self-ftp"} {
 		u, err := env.store.GetUser(context.Background(), name)
 		if err != nil {
 			t.Fatal(err)
@@ -237,54 +302,153 @@ func TestRemoteStorageOverSFTP(t *testing.T) {
 			}
 		}
 	}
+	return map[string]string{
+		"via-sshd":      sshPrefix,
+		"via-self-sftp": filepath.Join(target.HomeDir, "looped-sftp"),
+		"via-vsftpd":    filepath.Join(ftpSrv.Dir, "ftp-prefix"),
+		"via-self-ftp":  filepath.Join(target.HomeDir, "looped-ftp"),
+	}
+}
 
-	t.Run("sshd", func(t *testing.T) {
-		c := env.client(t, "via-sshd")
-		data := roundTrip(t, c, "/big.bin")
-		assertOnDisk(t, filepath.Join(sshPrefix, "big.bin"), data)
-		if err := c.Chmod("/big.bin", 0o600); err != nil {
-			t.Fatalf("chmod on remote SFTP: %v", err)
+// TestRemoteStorageOverProtocols: for a user on each remote backend, a
+// multi-megabyte file round-trips over SFTP, FTP and WebDAV and lands on
+// the remote under the prefix; on FTP storage chmod fails cleanly over
+// SFTP and FTP and the sessions go on.
+func TestRemoteStorageOverProtocols(t *testing.T) {
+	env := newRemoteEnv(t, 1)
+	users := backendUsers(t, env)
+	for user, remoteDir := range users {
+		t.Run(user, func(t *testing.T) {
+			c := env.client(t, user)
+			data := roundTrip(t, c, "/sftp.bin")
+			assertOnDisk(t, filepath.Join(remoteDir, "sftp.bin"), data)
+
+			data = vfstest.RandomData(t, 5<<20+77)
+			ftpRoundTrip(t, env.ftpAddr, user, "/ftp.bin", data)
+			assertOnDisk(t, filepath.Join(remoteDir, "ftp.bin"), data)
+
+			data = vfstest.RandomData(t, 5<<20+99)
+			davRoundTrip(t, env.davURL, user, "/dav file.bin", data)
+			assertOnDisk(t, filepath.Join(remoteDir, "dav file.bin"), data)
+
+			onFTP := user == "via-vsftpd" || user == "via-self-ftp"
+			err := c.Chmod("/sftp.bin", 0o600)
+			if onFTP {
+				var se *sftp.StatusError
+				if !errors.As(err, &se) || se.FxCode() != sftp.ErrSSHFxOpUnsupported {
+					t.Fatalf("SFTP chmod on FTP storage: %v, want SSH_FX_OP_UNSUPPORTED", err)
+				}
+				code, msg := ftpSiteChmod(t, env.ftpAddr, user, "/ftp.bin")
+				if code/100 != 5 {
+					t.Fatalf("FTP SITE CHMOD on FTP storage: %d %s, want a 5xx refusal", code, msg)
+				}
+				t.Logf("SITE CHMOD: %d %s", code, msg)
+				// Reading a file while writing it is refused too.
+				f, err := c.OpenFile("/rw.bin", os.O_RDWR|os.O_CREATE|os.O_TRUNC)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := f.Write([]byte("hello")); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := f.ReadAt(make([]byte, 5), 0); err == nil || errors.Is(err, io.EOF) {
+					t.Fatalf("read of a file open for writing on FTP storage: %v, want an error", err)
+				}
+				f.Close()
+			} else if err != nil {
+				t.Fatalf("SFTP chmod on SFTP storage: %v", err)
+			}
+			// The session goes on.
+			if fi, err := c.Stat("/ftp.bin"); err != nil || fi.Size() != 5<<20+77 {
+				t.Fatalf("Stat after the chmod: %v %v", fi, err)
+			}
+			if entries, err := c.ReadDir("/"); err != nil || len(entries) < 3 {
+				t.Fatalf("listing after the chmod: %d entries, %v", len(entries), err)
+			}
+		})
+	}
+}
+
+func ftpRoundTrip(t *testing.T, addr, user, name string, data []byte) {
+	t.Helper()
+	c, err := ftp.Dial(addr, ftp.DialWithTimeout(10*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Quit()
+	if err := c.Login(user, userPassword); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Stor(name, bytes.NewReader(data)); err != nil {
+		t.Fatalf("FTP STOR: %v", err)
+	}
+	r, err := c.Retr(name)
+	if err != nil {
+		t.Fatalf("FTP RETR: %v", err)
+	}
+	got, err := io.ReadAll(r)
+	r.Close()
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("FTP download: %d bytes, %v; want the %d uploaded", len(got), err, len(data))
+	}
+}
+
+// ftpSiteChmod sends SITE CHMOD on a plain control connection and then
+// checks the session still answers.
+func ftpSiteChmod(t *testing.T, addr, user, name string) (int, string) {
+	t.Helper()
+	nc, err := net.DialTimeout("tcp", addr, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(30 * time.Second))
+	tp := textproto.NewConn(nc)
+	expect := func(want int, format string, args ...any) (int, string) {
+		t.Helper()
+		if format != "" {
+			if _, err := tp.Cmd(format, args...); err != nil {
+				t.Fatal(err)
+			}
 		}
-		if fi, err := os.Stat(filepath.Join(sshPrefix, "big.bin")); err != nil || fi.Mode().Perm() != 0o600 {
-			t.Fatalf("remote mode after chmod: %v %v", fi.Mode(), err)
+		code, msg, err := tp.ReadResponse(want)
+		if want > 0 && err != nil {
+			t.Fatalf("%s: %v", format, err)
 		}
-	})
-	t.Run("self", func(t *testing.T) {
-		c := env.client(t, "via-self")
-		data := roundTrip(t, c, "/big.bin")
-		assertOnDisk(t, filepath.Join(target.HomeDir, "looped", "big.bin"), data)
-	})
-	t.Run("ftp", func(t *testing.T) {
-		c := env.client(t, "via-ftp")
-		data := roundTrip(t, c, "/big.bin")
-		assertOnDisk(t, filepath.Join(ftpSrv.Dir, "ftp-prefix", "big.bin"), data)
-		// chmod is not supported on FTP: a clean error, and the session
-		// goes on.
-		err := c.Chmod("/big.bin", 0o600)
-		var se *sftp.StatusError
-		if !errors.As(err, &se) || se.FxCode() != sftp.ErrSSHFxOpUnsupported {
-			t.Fatalf("chmod on FTP storage: %v, want SSH_FX_OP_UNSUPPORTED", err)
-		}
-		// So is reading a file opened for writing.
-		f, err := c.OpenFile("/rw.bin", os.O_RDWR|os.O_CREATE|os.O_TRUNC)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := f.Write([]byte("hello")); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := f.ReadAt(make([]byte, 5), 0); err == nil || errors.Is(err, io.EOF) {
-			t.Fatalf("read of a file open for writing on FTP storage: %v, want an error", err)
-		}
-		f.Close()
-		if fi, err := c.Stat("/big.bin"); err != nil || fi.Size() != int64(len(data)) {
-			t.Fatalf("the session did not go on after the refusals: %v %v", fi, err)
-		}
-		entries, err := c.ReadDir("/")
-		if err != nil || len(entries) == 0 {
-			t.Fatalf("listing after the refusals: %v %v", entries, err)
-		}
-	})
+		return code, msg
+	}
+	expect(220, "")
+	expect(331, "USER %s", user)
+	expect(230, "PASS %s", userPassword)
+	code, msg := expect(0, "SITE CHMOD 600 %s", name)
+	expect(213, "SIZE %s", name)
+	return code, msg
+}
+
+func davRoundTrip(t *testing.T, base, user, name string, data []byte) {
+	t.Helper()
+	u := base + (&url.URL{Path: name}).EscapedPath()
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPut, u, bytes.NewReader(data))
+	req.SetBasicAuth(user, userPassword)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("WebDAV PUT: %s", resp.Status)
+	}
+	req, _ = http.NewRequestWithContext(t.Context(), http.MethodGet, u, nil)
+	req.SetBasicAuth(user, userPassword)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("WebDAV GET: %s, %d bytes, %v; want the %d uploaded", resp.Status, len(got), err, len(data))
+	}
 }
 
 // TestSelfConnectionRefused: with common.allow_self_connections 0 a
@@ -302,9 +466,14 @@ func TestSelfConnectionRefused(t *testing.T) {
 			SFTPConfig: dataprovider.SFTPConfig{Endpoint: env.addr, Username: "target",
 				Password: kms.NewPlainSecret(userPassword)},
 		}},
-		{"loop-ftp", dataprovider.Filesystem{ // the port of our SFTP listener: refused before any FTP talk
+		{"loop-ftp", dataprovider.Filesystem{ // by host name
 			Provider: dataprovider.FTPFilesystemProvider,
-			FTPConfig: dataprovider.FTPConfig{Endpoint: strings.Replace(env.addr, "127.0.0.1", "localhost", 1),
+			FTPConfig: dataprovider.FTPConfig{Endpoint: strings.Replace(env.ftpAddr, "127.0.0.1", "localhost", 1),
+				Username: "target", Password: kms.NewPlainSecret(userPassword)},
+		}},
+		{"loop-webdav-port", dataprovider.Filesystem{ // any listener of ours, whatever the protocol
+			Provider: dataprovider.FTPFilesystemProvider,
+			FTPConfig: dataprovider.FTPConfig{Endpoint: strings.TrimPrefix(env.davURL, "http://"),
 				Username: "target", Password: kms.NewPlainSecret(userPassword)},
 		}},
 	} {
