@@ -103,8 +103,8 @@ func (c *conn) rawCmd(cmd string) (int, string, error) {
 	if strings.ContainsAny(cmd, "\r\n") {
 		return 0, "", ftp.ErrInvalidCommand
 	}
+	// The deadline stays: every use of a connection sets its own first.
 	c.deadline(cmdTimeout)
-	defer c.deadline(0)
 	if _, err := io.WriteString(c.ctrl, cmd+"\r\n"); err != nil {
 		c.markBroken()
 		return 0, "", err

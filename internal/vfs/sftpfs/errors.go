@@ -23,11 +23,6 @@ const (
 	fxFileIsADirectory = 24
 )
 
-var (
-	fsErrNotExist   = fs.ErrNotExist
-	fsErrPermission = fs.ErrPermission
-)
-
 // kindError keeps the server's message and adds the sentinel it stands
 // for, so callers can test it with errors.Is.
 type kindError struct {
