@@ -494,3 +494,98 @@ func TestSelfConnectionRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestRemoteFTPServerKilled: the remote FTP server dies while clients of
+// this server download from it over SFTP and FTP, then comes back. The
+// clients get an error, not a short file, and their next requests, in
+// the same sessions, work on fresh connections.
+func TestRemoteFTPServerKilled(t *testing.T) {
+	env := newRemoteEnv(t, 0)
+	ftpSrv := remotetest.StartVsftpd(t, remotetest.VsftpdOptions{})
+	prefix := filepath.Join(ftpSrv.Dir, "killed")
+	env.addUser(t, "on-ftp", dataprovider.Filesystem{
+		Provider: dataprovider.FTPFilesystemProvider,
+		FTPConfig: dataprovider.FTPConfig{Endpoint: ftpSrv.Addr, Username: remotetest.FTPUser,
+			Password: kms.NewPlainSecret(remotetest.FTPPassword), Prefix: prefix},
+	})
+	c := env.client(t, "on-ftp")
+	data := roundTrip(t, c, "/big.bin") // 6 MiB
+	big := vfstest.RandomData(t, 48<<20)
+	f, err := c.Create("/huge.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.ReadFrom(bytes.NewReader(big)); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+
+	fc, err := ftp.Dial(env.ftpAddr, ftp.DialWithTimeout(10*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fc.Quit()
+	if err := fc.Login("on-ftp", userPassword); err != nil {
+		t.Fatal(err)
+	}
+	sr, err := c.Open("/huge.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fr, err := fc.Retr("/huge.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 1<<20)
+	if _, err := io.ReadFull(sr, buf); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(fr, buf); err != nil {
+		t.Fatal(err)
+	}
+
+	ftpSrv.Kill()
+
+	got, err := io.ReadAll(sr)
+	sr.Close()
+	if err == nil {
+		t.Fatalf("SFTP download ended without error after %d more bytes of %d", len(got), len(big)-len(buf))
+	}
+	t.Logf("SFTP client error: %v", err)
+	got, err = io.ReadAll(fr)
+	if cerr := fr.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		t.Fatalf("FTP download ended without error after %d more bytes of %d", len(got), len(big)-len(buf))
+	}
+	t.Logf("FTP client error: %v", err)
+
+	ftpSrv.Start()
+
+	// Same sessions, next requests.
+	if fi, err := c.Stat("/big.bin"); err != nil || fi.Size() != int64(len(data)) {
+		t.Fatalf("SFTP Stat after the restart: %v %v", fi, err)
+	}
+	r, err := c.Open("/big.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if _, err := r.WriteTo(&out); err != nil || !bytes.Equal(out.Bytes(), data) {
+		t.Fatalf("SFTP download after the restart: %d bytes, %v", out.Len(), err)
+	}
+	r.Close()
+	if size, err := fc.FileSize("/big.bin"); err != nil || size != int64(len(data)) {
+		t.Fatalf("FTP SIZE after the restart: %d %v", size, err)
+	}
+	rr, err := fc.Retr("/big.bin")
+	if err != nil {
+		t.Fatalf("FTP RETR after the restart: %v", err)
+	}
+	got, err = io.ReadAll(rr)
+	rr.Close()
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("FTP download after the restart: %d bytes, %v", len(got), err)
+	}
+}

@@ -47,7 +47,7 @@ func (r *reader) Read(p []byte) (int, error) {
 	case err == io.EOF:
 		// jlaffaye reads the transfer's final reply on Close.
 		if cerr := r.resp.Close(); cerr != nil {
-			r.release(false, r.f.mapErr("read", r.name, fmt.Errorf("transfer not confirmed by the server: %w", cerr)))
+			r.release(false, r.f.mapErr("read", r.name, fmt.Errorf("%w: not confirmed by the server (%v)", ErrIncomplete, cerr)))
 			return n, r.err
 		}
 		r.release(true, nil)
@@ -56,7 +56,7 @@ func (r *reader) Read(p []byte) (int, error) {
 		if ctxErr := r.ctx.Err(); ctxErr != nil {
 			err = ctxErr
 		} else {
-			err = r.f.mapErr("read", r.name, err)
+			err = r.f.mapErr("read", r.name, cutShort(err))
 		}
 		r.release(false, err)
 		return n, err
@@ -85,6 +85,18 @@ func (r *reader) Close() error {
 		r.release(false, errors.New("ftpfs: download closed"))
 	}
 	return nil
+}
+
+// ErrIncomplete: a transfer was cut short (the server or the connection
+// went away). Stream errors never wrap io.EOF or io.ErrUnexpectedEOF,
+// so no caller can take a cut transfer for the end of the file.
+var ErrIncomplete = errors.New("ftpfs: transfer cut short")
+
+func cutShort(err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("%w (%v)", ErrIncomplete, err)
+	}
+	return err
 }
 
 // errCanceledUpload ends the data stream of a cancelled upload.
@@ -124,7 +136,7 @@ func newWriter(ctx context.Context, f *Fs, c *conn, name, remote string, appendT
 		w.err = err
 		// Writes waiting on a transfer that ended early fail with its error.
 		if err != nil {
-			pr.CloseWithError(f.mapErr("write", name, err))
+			pr.CloseWithError(f.mapErr("write", name, cutShort(err)))
 		} else {
 			pr.CloseWithError(errors.New("ftpfs: upload already finished"))
 		}
@@ -170,7 +182,7 @@ func (w *writer) result() error {
 	if ctxErr := w.ctx.Err(); ctxErr != nil {
 		return ctxErr
 	}
-	return w.f.mapErr("close", w.name, w.err)
+	return w.f.mapErr("close", w.name, cutShort(w.err))
 }
 
 // Cancel abandons the upload without waiting for the server; what it

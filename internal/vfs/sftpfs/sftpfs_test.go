@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/pem"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -313,5 +314,67 @@ func TestStreamCancelKeepsConnection(t *testing.T) {
 	}
 	if fi, err := fsys.Stat(t.Context(), path.Join("/", "big")); err != nil || fi.Size() != 4<<20 {
 		t.Fatalf("Stat: %v %v", fi, err)
+	}
+}
+
+// TestConnectionCutMidTransfer: a download or upload whose connection
+// dies fails (never a short file taken for a whole one), and the next
+// request works on a new connection.
+func TestConnectionCutMidTransfer(t *testing.T) {
+	srv := remotetest.StartSSHD(t)
+	px := remotetest.StartProxy(t, srv.Addr)
+	cfg := sshdConfig(srv, t.TempDir())
+	cfg.Endpoint = px.Addr()
+	fsys, err := sftpfs.New(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fsys.Close()
+	data := vfstest.RandomData(t, 32<<20)
+	vfstest.WriteFile(t, fsys, "/big", data)
+	r, err := fsys.Open(t.Context(), "/big", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(r, make([]byte, 64<<10)); err != nil {
+		t.Fatal(err)
+	}
+	w, err := fsys.Create(t.Context(), "/up", vfs.CreateOptions{Size: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(data[:1<<20]); err != nil {
+		t.Fatal(err)
+	}
+	px.Cut()
+	n, err := io.Copy(io.Discard, r)
+	r.Close()
+	if err == nil || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("download after the cut: %d more bytes, error %v; want an error that is not EOF", n, err)
+	}
+	var werr error
+	for i := 0; werr == nil && i < 64; i++ {
+		_, werr = w.Write(data[:1<<20])
+	}
+	if werr == nil {
+		werr = w.Close()
+	} else {
+		w.Cancel()
+	}
+	if werr == nil {
+		t.Fatal("upload succeeded over a cut connection")
+	}
+	var got []byte
+	for range 2 { // the first request may still find the dead connection
+		if r, err := fsys.Open(t.Context(), "/big", 0); err == nil {
+			got, err = io.ReadAll(r)
+			r.Close()
+			if err == nil {
+				break
+			}
+		}
+	}
+	if !bytes.Equal(got, data) {
+		t.Fatalf("download after the cut: %d bytes", len(got))
 	}
 }

@@ -3,6 +3,7 @@ package sftpfs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"sync"
 
@@ -27,7 +28,7 @@ func newReader(ctx context.Context, f *Fs, s *session, name string, file *sftp.F
 		defer close(r.done)
 		_, err := file.WriteTo(pw)
 		if err != nil && !errors.Is(err, io.ErrClosedPipe) {
-			pw.CloseWithError(f.fail(s, "read", name, err))
+			pw.CloseWithError(f.fail(s, "read", name, cutShort(err)))
 			return
 		}
 		pw.Close()
@@ -61,6 +62,18 @@ func (r *reader) Close() error {
 	return nil
 }
 
+// ErrIncomplete: a transfer was cut short (the connection went away).
+// Stream errors never wrap io.EOF or io.ErrUnexpectedEOF, so no caller
+// can take a cut transfer for the end of the file.
+var ErrIncomplete = errors.New("sftpfs: transfer cut short")
+
+func cutShort(err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("%w (%v)", ErrIncomplete, err)
+	}
+	return err
+}
+
 // writer streams an upload: Write feeds a pipe that a goroutine drains
 // with File.ReadFromWithConcurrency, keeping several write requests in
 // flight while the caller produces the next bytes.
@@ -90,9 +103,9 @@ func newWriter(ctx context.Context, f *Fs, s *session, name string, file *sftp.F
 		case err != nil && (errors.Is(err, errCanceledWrite) || w.ctx.Err() != nil):
 			w.err = err
 		case err != nil:
-			w.err = f.fail(s, "write", name, err)
+			w.err = f.fail(s, "write", name, cutShort(err))
 		case cerr != nil:
-			w.err = f.fail(s, "close", name, cerr)
+			w.err = f.fail(s, "close", name, cutShort(cerr))
 		}
 		// Unblock a Write waiting on a copy that stopped early.
 		if w.err != nil {
