@@ -8,7 +8,7 @@ COMMIT    := $(shell git rev-parse --short HEAD 2>/dev/null)
 DATE      := $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS   := -s -w -X $(PKG)/internal/version.commit=$(COMMIT) -X $(PKG)/internal/version.date=$(DATE)
 # Packages whose tests exercise concurrency run again under the race detector.
-RACE_PKGS := ./internal/common/... ./internal/vfs/... ./internal/dataprovider/... ./internal/sftpd/... ./internal/httpd/...
+RACE_PKGS := ./internal/common/... ./internal/vfs/... ./internal/dataprovider/... ./internal/sftpd/... ./internal/httpd/... ./internal/webdavd/...
 # First admin for a local `make run`; override on the command line.
 ADMIN_USER     ?= admin
 ADMIN_PASSWORD ?= password

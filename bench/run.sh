@@ -13,6 +13,10 @@ out="$BENCH_ROOT/bench/results/$(date -u +%Y%m%dT%H%M%SZ).md"
   echo
   bash "$BENCH_ROOT/bench/sftp.sh" "${BENCH_SIZE_MB:-256}" "${BENCH_ROUNDS:-5}"
   echo
+  echo "## WebDAV against Apache mod_dav"
+  echo
+  bash "$BENCH_ROOT/bench/webdav.sh" "${BENCH_SIZE_MB:-256}" "${BENCH_ROUNDS:-5}" 200
+  echo
   echo "## Go benchmarks"
   echo
   echo '```'

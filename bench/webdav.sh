@@ -5,6 +5,8 @@
 # Prints a Markdown table with best and median values and their ratio.
 #
 # usage: bench/webdav.sh [SIZE_MB] [ROUNDS] [SMALL_FILES]
+#        UPLOAD_MODE=1 bench/webdav.sh ...   (our common.upload_mode; Apache
+#        always writes a temporary file and renames it, like mode 1)
 #
 # Our side is bench/davserver: internal/webdavd over internal/common with
 # local storage, the code path `sftpgo serve` runs for WebDAV. Apache is
@@ -87,7 +89,7 @@ for i in $(seq 1 "$SMALL"); do head -c 4096 /dev/urandom >"$WORK/small/f$i"; don
 mkdir -p "$WORK/ours/home" "$WORK/ours/config"
 OURS_PORT=$(free_port)
 "$WORK/davserver" -addr "127.0.0.1:$OURS_PORT" -home "$WORK/ours/home" -config-dir "$WORK/ours/config" \
-  -user "$USER_NAME" -password "$USER_PASS" >"$WORK/ours/addr" 2>"$WORK/ours/log" &
+  -user "$USER_NAME" -password "$USER_PASS" -upload-mode "${UPLOAD_MODE:-0}" >"$WORK/ours/addr" 2>"$WORK/ours/log" &
 OURS_PID=$!
 wait_port 127.0.0.1 "$OURS_PORT"
 
@@ -186,7 +188,7 @@ for round in $(seq 1 "$ROUNDS"); do
   done
 done
 
-echo "| WebDAV over loopback (curl, ${SIZE_MB} MiB file, ${SMALL} x 4 KiB, ${ROUNDS} alternating rounds) | ours best / median | Apache mod_dav best / median | ratio (median) |"
+echo "| WebDAV over loopback (curl, ${SIZE_MB} MiB file, ${SMALL} x 4 KiB, ${ROUNDS} alternating rounds, our upload_mode ${UPLOAD_MODE:-0}) | ours best / median | Apache mod_dav best / median | ratio (median) |"
 echo "| --- | --- | --- | --- |"
 row() {
   local ob om ab am

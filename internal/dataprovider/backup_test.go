@@ -65,7 +65,7 @@ func populate(t *testing.T, s *Store) {
 	must(t, s.Restore(ctx, data, RestoreModeAddOnly))
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +74,7 @@ func must(t *testing.T, err error) {
 
 // comparable strips what legitimately differs between two stores: ids
 // and update times.
-func comparable(t *testing.T, d *BackupData) string {
+func comparable(t testing.TB, d *BackupData) string {
 	t.Helper()
 	c := deepCopy(*d)
 	for i := range c.Users {
@@ -233,7 +233,7 @@ const referenceDump = `{
    "filesystem": {"provider": 0}}, "virtual_folders": []}],
  "folders": [{"id": 4, "name": "rf", "mapped_path": "/srv/rf", "filesystem": {"provider": 0}}],
  "admins": [{"id": 1, "status": 1, "username": "refadmin", "password": "$2a$04$tC1mKdLR7m32If2LVFloEuIEN4S9g/j7HSov1VscCeTLefpMTBqke",
-   "permissions": ["*"], "filters": {"preferences": {}}, "role": ""}],
+   "permissions": ["view_users", "some_future_permission"], "filters": {"preferences": {}}, "role": ""}],
  "api_keys": [], "shares": [],
  "event_actions": [{"id": 1, "name": "a1", "type": 3}], "event_rules": [], "roles": [], "ip_lists": [],
  "configs": {"sftpd": {"host_key_algos": []}}, "version": 17
@@ -252,6 +252,10 @@ func TestRestoreReferenceDump(t *testing.T) {
 		}
 		if _, err := s.CheckUserPassword(ctx, "ref", "password"); err != nil {
 			t.Fatalf("reference bcrypt hash: %v", err)
+		}
+		a, err := s.GetAdmin(ctx, "refadmin")
+		if err != nil || len(a.Permissions) != 1 || a.Permissions[0] != AdminPermViewUsers {
+			t.Fatalf("restored admin permissions: %v %v", err, a.Permissions)
 		}
 		dump, _ := s.Dump(ctx)
 		var compact bytes.Buffer

@@ -20,9 +20,11 @@ func (s *Store) GetEffectiveUser(ctx context.Context, username string) (User, er
 	return s.effectiveUser(ctx, s.driver, u)
 }
 
+// effectiveUser applies the groups to u (as read from the driver) and
+// adds pending delayed quota updates.
 func (s *Store) effectiveUser(ctx context.Context, ops Ops, u User) (User, error) {
 	if len(u.Groups) == 0 {
-		return u, nil
+		return s.withPendingUser(u), nil
 	}
 	// primary first, then secondary groups in the order listed
 	var ordered []Group
@@ -47,7 +49,7 @@ func (s *Store) effectiveUser(ctx context.Context, ops Ops, u User) (User, error
 	if u.HomeDir == "" && s.usersBaseDir != "" {
 		u.HomeDir = filepath.Join(s.usersBaseDir, u.Username)
 	}
-	return u, nil
+	return s.withPendingUser(u), nil
 }
 
 func hasPrimary(groups []GroupMapping) bool {

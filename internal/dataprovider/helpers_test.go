@@ -5,7 +5,10 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 
 	"golang.org/x/crypto/ssh"
@@ -51,15 +54,42 @@ func (testEncrypter) Decrypt(s *kms.Secret) (string, error) {
 	return string(scramble(b)), nil
 }
 
-var drivers = []string{"memory", "sqlite"}
+// drivers are the drivers every driver-agnostic test runs against.
+// PostgreSQL and MySQL join when SFTPGO_TEST_POSTGRES_DSN or
+// SFTPGO_TEST_MYSQL_DSN name a database (each test then works under its
+// own table prefix and drops its tables).
+var drivers = func() []string {
+	d := []string{"memory", "sqlite", "bolt"}
+	if os.Getenv("SFTPGO_TEST_POSTGRES_DSN") != "" {
+		d = append(d, "postgresql")
+	}
+	if os.Getenv("SFTPGO_TEST_MYSQL_DSN") != "" {
+		d = append(d, "mysql")
+	}
+	return d
+}()
+
+var tablePrefixSeq atomic.Int64
 
 func testConfig(driver string) config.DataProviderConfig {
+	var prefix, dsn string
+	switch driver {
+	case "postgresql":
+		dsn = os.Getenv("SFTPGO_TEST_POSTGRES_DSN")
+	case "mysql":
+		dsn = os.Getenv("SFTPGO_TEST_MYSQL_DSN")
+	}
+	if dsn != "" {
+		prefix = fmt.Sprintf("t%d_%d_", os.Getpid(), tablePrefixSeq.Add(1))
+	}
 	return config.DataProviderConfig{
-		Driver:          driver,
-		Name:            map[string]string{"memory": "", "sqlite": "sftpgo.db"}[driver],
-		NamingRules:     NamingRuleAllowUTF8 | NamingRuleTrim,
-		PasswordCaching: true,
-		PasswordHashing: config.PasswordHashing{Algo: HashingAlgoBcrypt, BcryptOptions: config.BcryptOptions{Cost: 4}},
+		Driver:           driver,
+		ConnectionString: dsn,
+		SQLTablesPrefix:  prefix,
+		Name:             map[string]string{"memory": "", "sqlite": "sftpgo.db", "bolt": "sftpgo.bolt"}[driver],
+		NamingRules:      NamingRuleAllowUTF8 | NamingRuleTrim,
+		PasswordCaching:  true,
+		PasswordHashing:  config.PasswordHashing{Algo: HashingAlgoBcrypt, BcryptOptions: config.BcryptOptions{Cost: 4}},
 	}
 }
 
@@ -75,7 +105,12 @@ func newTestStore(t testing.TB, driver string, mod ...func(*config.DataProviderC
 	if err != nil {
 		t.Fatalf("open %s: %v", driver, err)
 	}
-	t.Cleanup(func() { s.Close() })
+	t.Cleanup(func() {
+		if driver == "postgresql" || driver == "mysql" {
+			s.Reset(context.Background())
+		}
+		s.Close()
+	})
 	if err := s.Migrate(context.Background()); err != nil {
 		t.Fatalf("migrate %s: %v", driver, err)
 	}

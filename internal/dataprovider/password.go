@@ -276,3 +276,13 @@ func (c *passwordCache) remove(key string) {
 	delete(c.entries, key)
 	c.mu.Unlock()
 }
+
+// spendVerification runs one password verification against a throw-away
+// hash, so a login for an unknown name takes as long as a wrong password
+// and does not reveal which names exist.
+func (s *Store) spendVerification() {
+	s.dummyOnce.Do(func() {
+		s.dummyHash, _ = s.hasher.hash(randomToken(16))
+	})
+	_ = verifyPassword(s.dummyHash, "not-the-password")
+}

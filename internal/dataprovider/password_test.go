@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/base64"
+	"errors"
 	"hash"
 	"strings"
 	"testing"
@@ -174,5 +175,53 @@ func TestPasswordCache(t *testing.T) {
 	nilCache.add("x", "y", "z")
 	if nilCache.check("x", "y", "z") {
 		t.Fatal("disabled cache matched")
+	}
+}
+
+func TestPasswordStrength(t *testing.T) {
+	weak, strong := "aaaaaaaaaaaa", "Tr0ub4dor&3-horse-Staple"
+	if passwordEntropy(weak) >= passwordEntropy("abcxyzqw") {
+		t.Fatalf("repeats not discounted: %v", passwordEntropy(weak))
+	}
+	if passwordEntropy("123456789") >= passwordEntropy("1739")*2 {
+		t.Fatalf("runs not discounted: %v", passwordEntropy("123456789"))
+	}
+	if passwordEntropy(strong) < 100 {
+		t.Fatalf("strong password rated %v", passwordEntropy(strong))
+	}
+	ctx := context.Background()
+	s := newTestStore(t, "memory", func(c *config.DataProviderConfig) {
+		c.PasswordValidation.Users.MinEntropy = 50
+		c.PasswordValidation.Admins.MinEntropy = 50
+	})
+	u := newUser("weak")
+	u.Password = weak
+	if err := s.AddUser(ctx, &u); !errors.Is(err, ErrValidation) {
+		t.Fatalf("weak user password: %v", err)
+	}
+	u.Password = strong
+	if err := s.AddUser(ctx, &u); err != nil {
+		t.Fatalf("strong user password: %v", err)
+	}
+	a := Admin{Username: "adm", Password: "short", Status: 1, Permissions: []string{"*"}}
+	if err := s.AddAdmin(ctx, &a); !errors.Is(err, ErrValidation) {
+		t.Fatalf("weak admin password: %v", err)
+	}
+	// pre-hashed passwords cannot be measured and are accepted
+	u2 := newUser("hashed")
+	u2.Password = passwordFixtures(t, "x")["bcrypt-2a"]
+	if err := s.AddUser(ctx, &u2); err != nil {
+		t.Fatalf("pre-hashed password: %v", err)
+	}
+}
+
+func TestUnknownUserCostsAVerification(t *testing.T) {
+	ctx := context.Background()
+	s := newTestStore(t, "memory")
+	if _, err := s.CheckUserPassword(ctx, "nobody", "pw"); !errors.Is(err, ErrInvalidCredentials) {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(s.dummyHash, "$2a$") {
+		t.Fatalf("no dummy verification ran: %q", s.dummyHash)
 	}
 }

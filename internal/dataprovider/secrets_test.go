@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/sftpgo-ng/sftpgo/internal/kms"
 	"os"
 	"path/filepath"
 	"testing"
-
-	"github.com/sftpgo-ng/sftpgo/internal/config"
-	"github.com/sftpgo-ng/sftpgo/internal/kms"
 )
 
 // fileContains reads every file of a sqlite database (main file and WAL).
@@ -119,5 +117,4 @@ func TestSecretsNeedKMS(t *testing.T) {
 	if err := s.AddUser(ctx, &u2); !errors.Is(err, errNoKMS) {
 		t.Fatalf("secret without KMS: %v", err)
 	}
-	_ = config.DataProviderConfig{}
 }

@@ -36,7 +36,13 @@ type dialect struct {
 	isUnique func(error) bool
 	// isForeignKey reports whether an error is a foreign-key violation.
 	isForeignKey func(error) bool
-	migrations   []migration
+	// returningID: inserts read the new id with "RETURNING id" (PostgreSQL)
+	// instead of LastInsertId (SQLite, MySQL).
+	returningID bool
+	// quote, when set, quotes table and index names (MySQL reserves
+	// "groups").
+	quote      func(string) string
+	migrations []migration
 }
 
 func (d *dialect) rebind(q string) string {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sftpgo-ng/sftpgo/internal/config"
@@ -72,6 +73,9 @@ type Store struct {
 	pwdCache     *passwordCache
 	log          *slog.Logger
 	usersBaseDir string
+	dummyOnce    sync.Once
+	dummyHash    string
+	quota        *quotaBuffer // delayed_quota_update, nil when off
 }
 
 func nowMillis() int64 { return time.Now().UnixMilli() }
@@ -115,6 +119,28 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 			return nil, err
 		}
 		s.driver = d
+	case "postgresql":
+		d, err := openPostgres(ctx, opts.Config, opts.ConfigDir)
+		if err != nil {
+			return nil, err
+		}
+		s.driver = d
+	case "mysql":
+		d, err := openMySQL(ctx, opts.Config, opts.ConfigDir)
+		if err != nil {
+			return nil, err
+		}
+		s.driver = d
+	case "bolt":
+		name := opts.Config.Name
+		if name == "" {
+			name = "sftpgo.bolt"
+		}
+		d, err := openBolt(resolvePath(opts.ConfigDir, name))
+		if err != nil {
+			return nil, err
+		}
+		s.driver = d
 	case "memory":
 		d := newMemDriver()
 		d.state.version = CurrentSchemaVersion
@@ -125,7 +151,10 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 			}
 		}
 	default:
-		return nil, fmt.Errorf("dataprovider: unsupported driver %q (supported: sqlite, memory)", opts.Config.Driver)
+		return nil, fmt.Errorf("dataprovider: unsupported driver %q (supported: sqlite, postgresql, mysql, bolt, memory)", opts.Config.Driver)
+	}
+	if opts.Config.DelayedQuotaUpdate > 0 {
+		s.startQuotaBuffer(time.Duration(opts.Config.DelayedQuotaUpdate) * time.Second)
 	}
 	return s, nil
 }
@@ -146,8 +175,11 @@ func (s *Store) loadDumpFile(ctx context.Context, file string) error {
 	return nil
 }
 
-// Close releases the driver.
-func (s *Store) Close() error { return s.driver.Close() }
+// Close writes pending delayed quota updates and releases the driver.
+func (s *Store) Close() error {
+	s.stopQuotaBuffer()
+	return s.driver.Close()
+}
 
 // Driver returns the underlying driver (persistence only, no validation).
 func (s *Store) Driver() Driver { return s.driver }

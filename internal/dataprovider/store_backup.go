@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -14,6 +15,7 @@ const DumpVersion = 16
 // Dump returns every object for a backup: password hashes, API key
 // hashes and secrets in their encrypted form, never in clear.
 func (s *Store) Dump(ctx context.Context) (*BackupData, error) {
+	s.flushQuota(ctx) // a dump carries current usage
 	d := s.driver
 	var err error
 	data := &BackupData{Version: DumpVersion}
@@ -168,6 +170,7 @@ func (s *Store) Restore(ctx context.Context, data *BackupData, mode int) error {
 		for i := range data.Admins {
 			a := deepCopy(data.Admins[i])
 			a.Username = s.name(a.Username)
+			s.dropUnknownAdminPerms(&a)
 			touchedAdmins = append(touchedAdmins, a.Username)
 			if err := restoreOne(ctx, "admin", a.Username, addOnly,
 				func() error { _, err := ops.GetAdmin(ctx, a.Username); return err },
@@ -353,4 +356,22 @@ func (s *Store) restoreSections(ctx context.Context, ops Ops, data *BackupData, 
 		}
 	}
 	return set(sectionConfigs, data.Configs)
+}
+
+// dropUnknownAdminPerms removes, with a warning, admin permissions this
+// build does not know, so a dump from a newer reference product still
+// loads; an admin left without any permission fails validation.
+func (s *Store) dropUnknownAdminPerms(a *Admin) {
+	var known, unknown []string
+	for _, p := range a.Permissions {
+		if slices.Contains(ValidAdminPerms, p) {
+			known = append(known, p)
+		} else {
+			unknown = append(unknown, p)
+		}
+	}
+	if len(unknown) > 0 && len(known) > 0 {
+		s.log.Warn("restore: dropping unknown admin permissions", "admin", a.Username, "permissions", unknown)
+		a.Permissions = known
+	}
 }

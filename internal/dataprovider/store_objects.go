@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 )
@@ -204,12 +203,17 @@ func (s *Store) UpdateFolder(ctx context.Context, f *BaseVirtualFolder) error {
 
 // DeleteFolder removes a folder and its mappings.
 func (s *Store) DeleteFolder(ctx context.Context, name string) error {
-	return s.driver.DeleteFolder(ctx, s.name(name))
+	name = s.name(name)
+	if s.quota != nil {
+		s.quota.forgetFolder(name)
+	}
+	return s.driver.DeleteFolder(ctx, name)
 }
 
 // GetFolder returns a folder with the users and groups that mount it.
 func (s *Store) GetFolder(ctx context.Context, name string) (BaseVirtualFolder, error) {
-	return s.driver.GetFolder(ctx, s.name(name))
+	f, err := s.driver.GetFolder(ctx, s.name(name))
+	return s.withPendingFolder(f), err
 }
 
 // ListFolders pages through folders.
@@ -218,7 +222,11 @@ func (s *Store) ListFolders(ctx context.Context, limit, offset int, order string
 	if err != nil {
 		return nil, err
 	}
-	return s.driver.ListFolders(ctx, limit, max(offset, 0), desc)
+	folders, err := s.driver.ListFolders(ctx, limit, max(offset, 0), desc)
+	for i := range folders {
+		folders[i] = s.withPendingFolder(folders[i])
+	}
+	return folders, err
 }
 
 // UpdateFolderQuota adds to (or, with reset, sets) a folder's used quota.
@@ -226,7 +234,15 @@ func (s *Store) UpdateFolderQuota(ctx context.Context, name string, size int64, 
 	if reset && (size < 0 || files < 0) {
 		return invalid("used_quota", "must not be negative")
 	}
-	return s.driver.UpdateFolderQuota(ctx, s.name(name), size, files, reset)
+	name = s.name(name)
+	if s.quota != nil {
+		if !reset {
+			s.quota.addFolder(name, quotaDelta{size: size, files: files})
+			return nil
+		}
+		s.quota.forgetFolder(name)
+	}
+	return s.driver.UpdateFolderQuota(ctx, name, size, files, reset)
 }
 
 // prepareAdmin validates a and brings it into its stored form.
@@ -244,6 +260,9 @@ func (s *Store) prepareAdmin(ctx context.Context, ops Ops, a *Admin, old *Admin)
 	case a.Password == "":
 		a.Password = old.Password
 	case old == nil || a.Password != old.Password:
+		if err := checkPasswordStrength(a.Password, s.cfg.PasswordValidation.Admins.MinEntropy); err != nil {
+			return err
+		}
 		if a.Password, err = s.hashPassword(a.Password); err != nil {
 			return err
 		}
@@ -327,6 +346,15 @@ func (s *Store) AddAdmin(ctx context.Context, a *Admin) error {
 func (s *Store) UpdateAdmin(ctx context.Context, a *Admin) error {
 	c := deepCopy(*a)
 	c.Username = s.name(c.Username)
+	if c.Password != "" && !IsPasswordHashed(c.Password) {
+		if err := checkPasswordStrength(c.Password, s.cfg.PasswordValidation.Admins.MinEntropy); err != nil {
+			return err
+		}
+		var err error
+		if c.Password, err = s.hashPassword(c.Password); err != nil {
+			return err
+		}
+	}
 	var stored Admin
 	err := s.driver.InTx(ctx, func(ops Ops) error {
 		old, err := ops.GetAdmin(ctx, c.Username)
@@ -397,6 +425,7 @@ func (s *Store) CheckAdminPassword(ctx context.Context, username, password strin
 	a, err := s.driver.GetAdmin(ctx, s.name(username))
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
+			s.spendVerification()
 			return Admin{}, errLogin("unknown admin")
 		}
 		return Admin{}, err
@@ -420,12 +449,4 @@ func (s *Store) CheckAdminPassword(ctx context.Context, username, password strin
 // UpdateAdminLastLogin records a successful admin login.
 func (s *Store) UpdateAdminLastLogin(ctx context.Context, username string) error {
 	return s.driver.SetAdminLastLogin(ctx, s.name(username), nowMillis())
-}
-
-// usersBaseHome is the default home of a user without one.
-func (s *Store) usersBaseHome(username string) string {
-	if s.usersBaseDir == "" {
-		return ""
-	}
-	return filepath.Join(s.usersBaseDir, username)
 }

@@ -31,6 +31,26 @@ func TestFolderAndGroupCRUD(t *testing.T) {
 		if len(g.VirtualFolders) != 1 || g.VirtualFolders[0].MappedPath != "/srv/shared" {
 			t.Fatalf("group folders not resolved: %+v", g.VirtualFolders)
 		}
+		if err := s.AddGroup(ctx, &Group{Name: "staff"}); !errors.Is(err, ErrConflict) {
+			t.Fatalf("duplicate group: %v", err)
+		}
+		if err := s.UpdateGroup(ctx, &Group{Name: "nogroup"}); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("update missing group: %v", err)
+		}
+		if err := s.UpdateFolder(ctx, &BaseVirtualFolder{Name: "nofolder", MappedPath: "/x"}); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("update missing folder: %v", err)
+		}
+		if err := s.AddGroup(ctx, &Group{Name: "badperm", UserSettings: GroupUserSettings{
+			Permissions: map[string][]string{"/x": {"fly"}}}}); !errors.Is(err, ErrValidation) {
+			t.Fatalf("group with a bad permission: %v", err)
+		}
+		// updating a folder keeps its used quota
+		must(t, s.UpdateFolderQuota(ctx, "shared", 10, 1, false))
+		f.Description = "changed"
+		must(t, s.UpdateFolder(ctx, &f))
+		if f.UsedQuotaSize != 10 || f.Description != "changed" {
+			t.Fatalf("folder update: %+v", f)
+		}
 		bad := Group{Name: "bad", VirtualFolders: []VirtualFolder{{BaseVirtualFolder: BaseVirtualFolder{Name: "missing"}, VirtualPath: "/m"}}}
 		if err := s.AddGroup(ctx, &bad); !errors.Is(err, ErrValidation) {
 			t.Fatalf("group with missing folder: %v", err)

@@ -35,6 +35,9 @@ func (s *Store) prepareUser(ctx context.Context, ops Ops, u *User, old *User) er
 		u.LastPasswordChange = old.LastPasswordChange
 	case u.Password != "":
 		if old == nil || u.Password != old.Password {
+			if err := checkPasswordStrength(u.Password, s.cfg.PasswordValidation.Users.MinEntropy); err != nil {
+				return err
+			}
 			if u.Password, err = s.hashPassword(u.Password); err != nil {
 				return err
 			}
@@ -188,6 +191,17 @@ func (s *Store) AddUser(ctx context.Context, u *User) error {
 func (s *Store) UpdateUser(ctx context.Context, u *User) error {
 	c := deepCopy(*u)
 	c.Username = s.name(c.Username)
+	// hash before the transaction: bcrypt/argon2 must not hold the
+	// database's write lock
+	if c.Password != "" && !IsPasswordHashed(c.Password) {
+		if err := checkPasswordStrength(c.Password, s.cfg.PasswordValidation.Users.MinEntropy); err != nil {
+			return err
+		}
+		var err error
+		if c.Password, err = s.hashPassword(c.Password); err != nil {
+			return err
+		}
+	}
 	var stored User
 	err := s.driver.InTx(ctx, func(ops Ops) error {
 		old, err := ops.GetUser(ctx, c.Username)
@@ -215,13 +229,17 @@ func (s *Store) UpdateUser(ctx context.Context, u *User) error {
 func (s *Store) DeleteUser(ctx context.Context, username string) error {
 	username = s.name(username)
 	s.pwdCache.remove("u:" + username)
+	if s.quota != nil {
+		s.quota.dropUser(username)
+	}
 	return s.driver.DeleteUser(ctx, username)
 }
 
 // GetUser returns a user as stored (password hash, encrypted secrets),
 // virtual folders resolved.
 func (s *Store) GetUser(ctx context.Context, username string) (User, error) {
-	return s.driver.GetUser(ctx, s.name(username))
+	u, err := s.driver.GetUser(ctx, s.name(username))
+	return s.withPendingUser(u), err
 }
 
 // ListUsers pages through users ordered by username; order "ASC" or
@@ -231,7 +249,11 @@ func (s *Store) ListUsers(ctx context.Context, limit, offset int, order string) 
 	if err != nil {
 		return nil, err
 	}
-	return s.driver.ListUsers(ctx, limit, max(offset, 0), desc)
+	users, err := s.driver.ListUsers(ctx, limit, max(offset, 0), desc)
+	for i := range users {
+		users[i] = s.withPendingUser(users[i])
+	}
+	return users, err
 }
 
 // errLogin wraps ErrInvalidCredentials with the reason for the log.
@@ -242,6 +264,7 @@ func (s *Store) loginUser(ctx context.Context, username string) (User, error) {
 	u, err := s.driver.GetUser(ctx, s.name(username))
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
+			s.spendVerification()
 			return User{}, errLogin("unknown user")
 		}
 		return User{}, err
@@ -300,7 +323,15 @@ func (s *Store) UpdateUserQuota(ctx context.Context, username string, size int64
 	if reset && (size < 0 || files < 0) {
 		return invalid("used_quota", "must not be negative")
 	}
-	return s.driver.UpdateUserQuota(ctx, s.name(username), size, files, reset)
+	username = s.name(username)
+	if s.quota != nil {
+		if !reset {
+			s.quota.addUser(username, quotaDelta{size: size, files: files})
+			return nil
+		}
+		s.quota.forgetUser(username, true, false)
+	}
+	return s.driver.UpdateUserQuota(ctx, username, size, files, reset)
 }
 
 // UpdateUserTransferQuota adds to (or resets) a user's transferred bytes.
@@ -308,7 +339,15 @@ func (s *Store) UpdateUserTransferQuota(ctx context.Context, username string, up
 	if reset && (uploaded < 0 || downloaded < 0) {
 		return invalid("used_data_transfer", "must not be negative")
 	}
-	return s.driver.UpdateUserTransferQuota(ctx, s.name(username), uploaded, downloaded, reset)
+	username = s.name(username)
+	if s.quota != nil {
+		if !reset {
+			s.quota.addUser(username, quotaDelta{uploaded: uploaded, downloaded: downloaded})
+			return nil
+		}
+		s.quota.forgetUser(username, false, true)
+	}
+	return s.driver.UpdateUserTransferQuota(ctx, username, uploaded, downloaded, reset)
 }
 
 // UpdateLastLogin records a successful login.

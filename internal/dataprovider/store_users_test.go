@@ -99,6 +99,15 @@ func TestAdminCRUD(t *testing.T) {
 		if err := s.AddAdmin(ctx, &bad); !errors.Is(err, ErrValidation) {
 			t.Fatalf("admin bad perm: %v", err)
 		}
+		if err := s.AddAdmin(ctx, &Admin{Username: "admin", Password: "x", Status: 1, Permissions: []string{"*"}}); !errors.Is(err, ErrConflict) {
+			t.Fatalf("duplicate admin: %v", err)
+		}
+		if err := s.UpdateAdmin(ctx, &Admin{Username: "ghost", Status: 1, Permissions: []string{"*"}}); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("update missing admin: %v", err)
+		}
+		if err := s.DeleteAdmin(ctx, "ghost"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("delete missing admin: %v", err)
+		}
 		a.Password = ""
 		a.Permissions = []string{AdminPermViewUsers, AdminPermAddUsers}
 		if err := s.UpdateAdmin(ctx, &a); err != nil {

@@ -96,6 +96,7 @@ type instance struct {
 	configDir string
 	httpPort  int
 	sftpPort  int
+	davPort   int
 	env       []string
 	cmd       *exec.Cmd
 	log       *syncBuffer
@@ -104,12 +105,14 @@ type instance struct {
 
 func newInstance(t *testing.T, configDir string, extraEnv ...string) *instance {
 	t.Helper()
-	in := &instance{t: t, configDir: configDir, httpPort: freePort(t), sftpPort: freePort(t)}
+	in := &instance{t: t, configDir: configDir, httpPort: freePort(t), sftpPort: freePort(t), davPort: freePort(t)}
 	in.env = append(os.Environ(),
 		"SFTPGO_HTTPD__BINDINGS__0__ADDRESS=127.0.0.1",
 		"SFTPGO_HTTPD__BINDINGS__0__PORT="+strconv.Itoa(in.httpPort),
 		"SFTPGO_SFTPD__BINDINGS__0__ADDRESS=127.0.0.1",
 		"SFTPGO_SFTPD__BINDINGS__0__PORT="+strconv.Itoa(in.sftpPort),
+		"SFTPGO_WEBDAVD__BINDINGS__0__ADDRESS=127.0.0.1",
+		"SFTPGO_WEBDAVD__BINDINGS__0__PORT="+strconv.Itoa(in.davPort),
 		"SFTPGO_DATA_PROVIDER__CREATE_DEFAULT_ADMIN=true",
 		"SFTPGO_DEFAULT_ADMIN_USERNAME=admin",
 		"SFTPGO_DEFAULT_ADMIN_PASSWORD=admin-pass",

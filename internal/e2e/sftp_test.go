@@ -63,7 +63,8 @@ func TestSFTPThroughBinary(t *testing.T) {
 	token := in.token("admin", "admin-pass")
 	home := filepath.Join(dir, "homes", "erin")
 	user := map[string]any{"username": "erin", "password": "erin-pass", "status": 1, "home_dir": home,
-		"public_keys": []string{pubKey}, "permissions": map[string][]string{"/": {"*"}}}
+		"public_keys": []string{pubKey}, "permissions": map[string][]string{"/": {"*"}},
+		"quota_size": 100 << 20}
 	if s, d := in.api(token, http.MethodPost, "/api/v2/users", user); s != http.StatusCreated {
 		t.Fatalf("create: %d %s", s, d)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/sftpgo-ng/sftpgo/internal/httpd"
 	"github.com/sftpgo-ng/sftpgo/internal/sftpd"
 	"github.com/sftpgo-ng/sftpgo/internal/version"
+	"github.com/sftpgo-ng/sftpgo/internal/webdavd"
 )
 
 // commonComponent adapts the shared connection layer to the component
@@ -43,6 +44,7 @@ func (s *Service) buildComponents() error {
 		KMS:          s.kms,
 		Logger:       s.logger,
 		UsersBaseDir: s.resolve(cfg.DataProvider.UsersBaseDir),
+		TrackQuota:   common.QuotaTrackingFromConfig(cfg.DataProvider.TrackQuota),
 	})
 	if err != nil {
 		return fmt.Errorf("common: %w", err)
@@ -57,6 +59,15 @@ func (s *Service) buildComponents() error {
 		}
 		status.sftp = srv
 		s.components = append(s.components, namedComponent{"sftpd", srv})
+	}
+
+	if hasPort(cfg.WebDAVD.Bindings, func(b config.WebDAVDBinding) int { return b.Port }) {
+		srv, err := webdavd.New(cfg.WebDAVD, conns, s.store, s.configDir, s.logger)
+		if err != nil {
+			return fmt.Errorf("webdavd: %w", err)
+		}
+		status.webdav = srv
+		s.components = append(s.components, namedComponent{"webdavd", srv})
 	}
 
 	if hasPort(cfg.HTTPD.Bindings, func(b config.HTTPDBinding) int { return b.Port }) {

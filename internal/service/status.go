@@ -11,7 +11,8 @@ type addrLister interface{ Addrs() []net.Addr }
 
 // servicesStatus answers GET /api/v2/status for the protocol servers.
 type servicesStatus struct {
-	sftp addrLister
+	sftp   addrLister
+	webdav addrLister
 }
 
 func bindingsStatus(srv addrLister) map[string]any {
@@ -28,5 +29,5 @@ func bindingsStatus(srv addrLister) map[string]any {
 }
 
 func (s *servicesStatus) ServicesStatus(context.Context) map[string]any {
-	return map[string]any{"ssh": bindingsStatus(s.sftp)}
+	return map[string]any{"ssh": bindingsStatus(s.sftp), "webdav": bindingsStatus(s.webdav)}
 }

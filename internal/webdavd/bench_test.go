@@ -29,6 +29,7 @@ func BenchmarkWebDAV(b *testing.B) {
 			b.Fatalf("%s %s: %d", method, p, resp.StatusCode)
 		}
 	}
+	send("PUT", "/bench.bin", data, nil, http.StatusCreated)
 	b.Run("upload", func(b *testing.B) {
 		b.SetBytes(size)
 		for b.Loop() {

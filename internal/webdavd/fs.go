@@ -112,7 +112,9 @@ func (d *davFS) Stat(ctx context.Context, name string) (os.FileInfo, error) {
 	}
 	fi, err := d.q.conn.Stat(ctx, vpath)
 	if err != nil {
-		return nil, err
+		// x/net/webdav skips entries failing with a *PathError during a
+		// PROPFIND walk instead of aborting the response halfway
+		return nil, &fs.PathError{Op: "stat", Path: vpath, Err: err}
 	}
 	fi = d.wrap(fi, vpath)
 	d.remember(vpath, fi)
@@ -224,6 +226,13 @@ func (f *davFile) Readdir(count int) ([]os.FileInfo, error) {
 		batch, err := f.lister.Next(limit)
 		for _, fi := range batch {
 			child := path.Join(f.vpath, fi.Name())
+			if fi.Mode()&os.ModeSymlink != 0 {
+				// list what the link points to, as GET and PROPFIND on
+				// the link itself see it
+				if target, err := f.fs.q.conn.Stat(f.ctx, child); err == nil {
+					fi = target
+				}
+			}
 			wfi := f.fs.wrap(fi, child)
 			f.fs.remember(child, wfi)
 			out = append(out, wfi)
@@ -308,23 +317,18 @@ func (f *davFile) Close() error {
 	return err
 }
 
-// DeadProps implements webdav.DeadPropsHolder. Besides the stored dead
-// properties it reports DAV:lockdiscovery, which x/net/webdav lists as a
-// live property without computing it.
+// DeadProps implements webdav.DeadPropsHolder.
 func (f *davFile) DeadProps() (map[xml.Name]webdav.Property, error) {
-	q := f.fs.q
-	stored, err := f.fs.deadProps(f.vpath)
+	m, err := f.fs.deadProps(f.vpath)
 	if err != nil {
-		q.conn.Logger().Warn("unable to read dead properties", "path", f.vpath, "error", err)
+		f.fs.q.conn.Logger().Warn("unable to read dead properties", "path", f.vpath, "error", err)
 		return nil, err
 	}
-	m := make(map[xml.Name]webdav.Property, len(stored)+1)
-	for k, v := range stored {
-		m[k] = v
+	out := make(map[xml.Name]webdav.Property, len(m))
+	for k, v := range m {
+		out[k] = v
 	}
-	name := xml.Name{Space: "DAV:", Local: "lockdiscovery"}
-	m[name] = webdav.Property{XMLName: name, InnerXML: []byte(q.lockDiscoveryXML(q.s.locks.covering(q.username(), f.vpath)))}
-	return m, nil
+	return out, nil
 }
 
 // Patch implements webdav.DeadPropsHolder.

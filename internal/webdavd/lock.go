@@ -1,6 +1,7 @@
 package webdavd
 
 import (
+	"errors"
 	"strings"
 	"sync"
 	"time"
@@ -18,9 +19,13 @@ const (
 	defaultLockTimeout = maxLockTimeout
 )
 
+// maxLocksPerUser bounds the memory one account can tie up with locks.
+const maxLocksPerUser = 10000
+
 var (
-	errLocked     = webdav.ErrLocked
-	errNoSuchLock = webdav.ErrNoSuchLock
+	errLocked       = webdav.ErrLocked
+	errNoSuchLock   = webdav.ErrNoSuchLock
+	errTooManyLocks = errors.New("webdavd: too many locks")
 )
 
 // davLock is one active WebDAV write lock.
@@ -116,6 +121,9 @@ func (m *lockManager) create(user, root string, infinite, shared bool, owner str
 	now := m.now()
 	if m.conflicts(user, root, infinite, shared, now) {
 		return nil, errLocked
+	}
+	if len(m.byUser[user]) >= maxLocksPerUser {
+		return nil, errTooManyLocks
 	}
 	t := grantTimeout(timeout)
 	l := &davLock{

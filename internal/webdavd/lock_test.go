@@ -1,6 +1,8 @@
 package webdavd
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
@@ -50,6 +52,14 @@ func TestLockManagerConflicts(t *testing.T) {
 	}
 	if m.count() != 0 {
 		t.Fatalf("%d locks left", m.count())
+	}
+	for i := range maxLocksPerUser {
+		if _, err := m.create("many", fmt.Sprintf("/f%d", i), false, false, "", time.Minute); err != nil {
+			t.Fatalf("lock %d: %v", i, err)
+		}
+	}
+	if _, err := m.create("many", "/one-more", false, false, "", time.Minute); !errors.Is(err, errTooManyLocks) {
+		t.Fatalf("lock over the cap: %v", err)
 	}
 }
 
@@ -227,6 +237,18 @@ func TestLocksAcrossConnections(t *testing.T) {
 	}
 	if c, _ := e.lock(t, "/f.txt", "alice", sharedLockBody, nil); c != http.StatusLocked {
 		t.Fatalf("second lock: %d", c)
+	}
+	// PROPPATCH goes through x/net/webdav and this package's LockSystem
+	if c, _ := e.status(t, "PROPPATCH", "/f.txt", "alice", proppatchBody(map[string]string{"k": "v"}, nil), nil); c != http.StatusLocked {
+		t.Fatalf("PROPPATCH without token: %d", c)
+	}
+	if c, body := e.status(t, "PROPPATCH", "/f.txt", "alice", proppatchBody(map[string]string{"k": "v"}, nil),
+		map[string]string{"If": "(<" + token + ">)"}); c != http.StatusMultiStatus || !strings.Contains(body, "200 OK") {
+		t.Fatalf("PROPPATCH with token: %d %s", c, body)
+	}
+	if c, _ := e.status(t, "PROPPATCH", "/f.txt", "alice", proppatchBody(map[string]string{"k": "v"}, nil),
+		map[string]string{"If": `(<` + token + `> ["wrong-etag"])`}); c != http.StatusPreconditionFailed {
+		t.Fatalf("PROPPATCH with a wrong etag: %d", c)
 	}
 	// lockdiscovery shows the lock with its owner
 	code, body := e.status(t, "PROPFIND", "/f.txt", "alice", []byte(`<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:lockdiscovery/></D:prop></D:propfind>`), map[string]string{"Depth": "0"})

@@ -407,6 +407,10 @@ func (q *request) handleLock() {
 		ownerXML = li.Owner.inner
 	}
 	l, err := q.s.locks.create(q.username(), q.path, infinite, li.Shared != nil, ownerXML, timeout)
+	if errors.Is(err, errTooManyLocks) {
+		q.error(http.StatusServiceUnavailable, "too many locks")
+		return
+	}
 	if err != nil {
 		q.lockedError(q.path)
 		return

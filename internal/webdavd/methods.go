@@ -57,7 +57,7 @@ func (q *request) handleGet() {
 	h.Set("ETag", etagOf(fi))
 	ct, _ := fi.(*fileInfo).ContentType(q.ctx)
 	h.Set("Content-Type", ct)
-	http.ServeContent(q.w, q.r, path.Base(q.path), fi.ModTime(), f)
+	http.ServeContent(q.idleWriter(), q.r, path.Base(q.path), fi.ModTime(), f)
 }
 
 // checkHTTPPreconditions applies If-Match and If-None-Match to a write;
@@ -135,6 +135,10 @@ func (q *request) handlePut() {
 	size := q.r.ContentLength
 	if size < 0 {
 		size = -1
+		// macOS Finder streams chunked bodies and announces the size here
+		if v, err := strconv.ParseInt(q.r.Header.Get("X-Expected-Entity-Length"), 10, 64); err == nil && v >= 0 {
+			size = v
+		}
 	}
 	t, err := q.conn.OpenForWrite(q.ctx, q.path, common.WriteOptions{Truncate: true, Size: size})
 	if err != nil {
@@ -143,7 +147,7 @@ func (q *request) handlePut() {
 	}
 	q.fs.forget(q.path)
 	bufp := copyBufs.Get().(*[]byte)
-	_, copyErr := io.CopyBuffer(writerOnly{t}, q.r.Body, *bufp)
+	_, copyErr := io.CopyBuffer(writerOnly{t}, q.idleReader(q.r.Body), *bufp)
 	copyBufs.Put(bufp)
 	if copyErr != nil {
 		t.TransferError(copyErr)

@@ -1,7 +1,6 @@
 package webdavd
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"io/fs"
@@ -47,10 +46,11 @@ func (q *request) href(vpath string, isDir bool) string {
 	return (&url.URL{Path: p}).EscapedPath()
 }
 
-// serve dispatches on the method. PROPFIND and PROPPATCH go to
-// x/net/webdav (XML parsing and multistatus encoding) over this package's
-// FileSystem and LockSystem; the methods whose status codes, lock rules
-// or streaming x/net/webdav gets wrong for us are handled here.
+// serve dispatches on the method. PROPPATCH goes to x/net/webdav (XML
+// parsing, patching through DeadPropsHolder, multistatus encoding) over
+// this package's FileSystem and LockSystem; the methods whose status
+// codes, lock rules or memory use x/net/webdav gets wrong for us are
+// handled here.
 func (q *request) serve() {
 	switch q.r.Method {
 	case http.MethodOptions:
@@ -176,55 +176,6 @@ func (q *request) xnet() *webdav.Handler {
 		},
 	}
 }
-
-// handlePropfind checks the target and the body, then lets x/net/webdav
-// walk and encode the multistatus response.
-func (q *request) handlePropfind() {
-	fi, err := q.fs.Stat(q.ctx, q.path)
-	if err != nil {
-		q.fail(err)
-		return
-	}
-	depth := q.r.Header.Get("Depth")
-	switch depth {
-	case "0", "1":
-	case "", "infinity":
-		if fi.IsDir() {
-			// As Apache does by default: a depth-infinity PROPFIND of a big
-			// tree is a cheap way to make the server walk everything.
-			q.w.Header().Set("Content-Type", "application/xml; charset=utf-8")
-			q.w.WriteHeader(http.StatusForbidden)
-			q.w.Write([]byte(xmlHeader + `<D:error xmlns:D="DAV:"><D:propfind-finite-depth/></D:error>`))
-			return
-		}
-	default:
-		q.error(http.StatusBadRequest, "invalid Depth header")
-		return
-	}
-	if !q.checkXMLBody() {
-		return
-	}
-	// x/net/webdav flushes after every response element; collect them in
-	// bigger writes
-	bw := &bufferedResponse{ResponseWriter: q.w}
-	bw.buf = bufio.NewWriterSize(writerFunc(bw.ResponseWriter.Write), 64<<10)
-	q.xnet().ServeHTTP(bw, q.r)
-	if err := bw.buf.Flush(); err != nil {
-		q.conn.Logger().Debug("PROPFIND response", "error", err)
-	}
-}
-
-// bufferedResponse buffers the body of a response.
-type bufferedResponse struct {
-	http.ResponseWriter
-	buf *bufio.Writer
-}
-
-func (b *bufferedResponse) Write(p []byte) (int, error) { return b.buf.Write(p) }
-
-type writerFunc func([]byte) (int, error)
-
-func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
 // handleProppatch checks the target, the permission and the body; lock
 // checks happen in x/net/webdav through lockSystem.

@@ -47,6 +47,9 @@ type Server struct {
 	cache *userCache
 	mime  *mimeTypes
 	certs *certManager
+	// transferIdle overrides common.idle_timeout for stalled transfers
+	// (tests)
+	transferIdle time.Duration
 
 	mu      sync.Mutex
 	servers []*http.Server

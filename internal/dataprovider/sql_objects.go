@@ -1,0 +1,615 @@
+package dataprovider
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// ---- groups
+
+func (o *sqlOps) GetGroup(ctx context.Context, name string) (Group, error) {
+	var g Group
+	var id int64
+	var data string
+	err := o.queryRow(ctx, "SELECT id, data FROM {p}groups WHERE name = ?", name).Scan(&id, &data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Group{}, notFound("group", name)
+	}
+	if err != nil {
+		return Group{}, err
+	}
+	if err := json.Unmarshal([]byte(data), &g); err != nil {
+		return Group{}, fmt.Errorf("group %q: decode: %w", name, err)
+	}
+	g.ID = id
+	if g.VirtualFolders, err = o.mountedFolders(ctx, "groups_folders_mapping", "group_id", id); err != nil {
+		return Group{}, err
+	}
+	rows, err := o.q().QueryContext(ctx, o.sq(`SELECT u.username FROM {p}users_groups_mapping m
+		JOIN {p}users u ON u.id = m.user_id WHERE m.group_id = ? ORDER BY u.username`), id)
+	if err != nil {
+		return Group{}, err
+	}
+	if g.Users, err = scanStrings(rows); err != nil {
+		return Group{}, err
+	}
+	rows, err = o.q().QueryContext(ctx, o.sq(`SELECT a.username FROM {p}admins_groups_mapping m
+		JOIN {p}admins a ON a.id = m.admin_id WHERE m.group_id = ? ORDER BY a.username`), id)
+	if err != nil {
+		return Group{}, err
+	}
+	g.Admins, err = scanStrings(rows)
+	return g, err
+}
+
+func (o *sqlOps) ListGroups(ctx context.Context, limit, offset int, desc bool) ([]Group, error) {
+	names, err := o.names(ctx, "groups", "name", limit, offset, desc)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Group, 0, len(names))
+	for _, n := range names {
+		g, err := o.GetGroup(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, g)
+	}
+	return out, nil
+}
+
+func groupDoc(g *Group) (string, error) {
+	c := *g
+	c.VirtualFolders, c.Users, c.Admins = nil, nil, nil
+	return toJSON(c)
+}
+
+func (o *sqlOps) AddGroup(ctx context.Context, g *Group) error {
+	return o.write(ctx, func(o *sqlOps) error {
+		if ok, err := o.exists(ctx, "groups", "name", g.Name); err != nil || ok {
+			if ok {
+				return conflict("group", g.Name)
+			}
+			return err
+		}
+		doc, err := groupDoc(g)
+		if err != nil {
+			return err
+		}
+		id, err := o.insertID(ctx, "INSERT INTO {p}groups (name, data) VALUES (?, ?)", g.Name, doc)
+		if err != nil {
+			return err
+		}
+		if err := o.setFolderMappings(ctx, "groups_folders_mapping", "group_id", id, g.VirtualFolders); err != nil {
+			return err
+		}
+		g.ID = id
+		return nil
+	})
+}
+
+func (o *sqlOps) UpdateGroup(ctx context.Context, g *Group) error {
+	return o.write(ctx, func(o *sqlOps) error {
+		id, err := o.idOf(ctx, "group", "groups", "name", g.Name)
+		if err != nil {
+			return err
+		}
+		doc, err := groupDoc(g)
+		if err != nil {
+			return err
+		}
+		if _, err := o.exec(ctx, "UPDATE {p}groups SET data = ? WHERE id = ?", doc, id); err != nil {
+			return err
+		}
+		if _, err := o.exec(ctx, "DELETE FROM {p}groups_folders_mapping WHERE group_id = ?", id); err != nil {
+			return err
+		}
+		g.ID = id
+		return o.setFolderMappings(ctx, "groups_folders_mapping", "group_id", id, g.VirtualFolders)
+	})
+}
+
+func (o *sqlOps) DeleteGroup(ctx context.Context, name string) error {
+	return o.write(ctx, func(o *sqlOps) error {
+		id, err := o.idOf(ctx, "group", "groups", "name", name)
+		if err != nil {
+			return err
+		}
+		var members int
+		if err := o.queryRow(ctx, "SELECT COUNT(*) FROM {p}users_groups_mapping WHERE group_id = ?", id).Scan(&members); err != nil {
+			return err
+		}
+		if members > 0 {
+			return fmt.Errorf("group %q has %d members: %w", name, members, ErrConflict)
+		}
+		if err := o.removeAdminGroup(ctx, id, name); err != nil {
+			return err
+		}
+		_, err = o.exec(ctx, "DELETE FROM {p}groups WHERE id = ?", id)
+		return err
+	})
+}
+
+// removeAdminGroup drops a group from the documents of the admins that
+// reference it (the mapping rows go with the foreign key).
+func (o *sqlOps) removeAdminGroup(ctx context.Context, groupID int64, name string) error {
+	rows, err := o.q().QueryContext(ctx, o.sq(`SELECT a.username FROM {p}admins_groups_mapping m
+		JOIN {p}admins a ON a.id = m.admin_id WHERE m.group_id = ?`), groupID)
+	if err != nil {
+		return err
+	}
+	admins, err := scanStrings(rows)
+	if err != nil {
+		return err
+	}
+	for _, n := range admins {
+		a, err := o.GetAdmin(ctx, n)
+		if err != nil {
+			return err
+		}
+		var keep []AdminGroupMapping
+		for _, m := range a.Groups {
+			if m.Name != name {
+				keep = append(keep, m)
+			}
+		}
+		a.Groups = keep
+		doc, err := toJSON(a)
+		if err != nil {
+			return err
+		}
+		if _, err := o.exec(ctx, "UPDATE {p}admins SET data = ? WHERE id = ?", doc, a.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ---- folders
+
+func (o *sqlOps) GetFolder(ctx context.Context, name string) (BaseVirtualFolder, error) {
+	var f BaseVirtualFolder
+	var id int64
+	var data string
+	var c BaseVirtualFolder
+	err := o.queryRow(ctx, `SELECT id, data, used_quota_size, used_quota_files, last_quota_update
+		FROM {p}folders WHERE name = ?`, name).Scan(&id, &data, &c.UsedQuotaSize, &c.UsedQuotaFiles, &c.LastQuotaUpdate)
+	if errors.Is(err, sql.ErrNoRows) {
+		return f, notFound("folder", name)
+	}
+	if err != nil {
+		return f, err
+	}
+	if err := json.Unmarshal([]byte(data), &f); err != nil {
+		return f, fmt.Errorf("folder %q: decode: %w", name, err)
+	}
+	f.ID = id
+	f.UsedQuotaSize, f.UsedQuotaFiles, f.LastQuotaUpdate = c.UsedQuotaSize, c.UsedQuotaFiles, c.LastQuotaUpdate
+	rows, err := o.q().QueryContext(ctx, o.sq(`SELECT u.username FROM {p}users_folders_mapping m
+		JOIN {p}users u ON u.id = m.user_id WHERE m.folder_id = ? ORDER BY u.username`), id)
+	if err != nil {
+		return f, err
+	}
+	if f.Users, err = scanStrings(rows); err != nil {
+		return f, err
+	}
+	rows, err = o.q().QueryContext(ctx, o.sq(`SELECT g.name FROM {p}groups_folders_mapping m
+		JOIN {p}groups g ON g.id = m.group_id WHERE m.folder_id = ? ORDER BY g.name`), id)
+	if err != nil {
+		return f, err
+	}
+	f.Groups, err = scanStrings(rows)
+	return f, err
+}
+
+func (o *sqlOps) ListFolders(ctx context.Context, limit, offset int, desc bool) ([]BaseVirtualFolder, error) {
+	names, err := o.names(ctx, "folders", "name", limit, offset, desc)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]BaseVirtualFolder, 0, len(names))
+	for _, n := range names {
+		f, err := o.GetFolder(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+func folderDoc(f *BaseVirtualFolder) (string, error) {
+	c := *f
+	c.Users, c.Groups = nil, nil
+	c.UsedQuotaSize, c.UsedQuotaFiles, c.LastQuotaUpdate = 0, 0, 0
+	return toJSON(c)
+}
+
+func (o *sqlOps) AddFolder(ctx context.Context, f *BaseVirtualFolder) error {
+	return o.write(ctx, func(o *sqlOps) error {
+		if ok, err := o.exists(ctx, "folders", "name", f.Name); err != nil || ok {
+			if ok {
+				return conflict("folder", f.Name)
+			}
+			return err
+		}
+		doc, err := folderDoc(f)
+		if err != nil {
+			return err
+		}
+		id, err := o.insertID(ctx, `INSERT INTO {p}folders (name, data, used_quota_size, used_quota_files,
+			last_quota_update) VALUES (?, ?, ?, ?, ?)`, f.Name, doc, f.UsedQuotaSize, f.UsedQuotaFiles, f.LastQuotaUpdate)
+		if err != nil {
+			return err
+		}
+		f.ID = id
+		return nil
+	})
+}
+
+func (o *sqlOps) UpdateFolder(ctx context.Context, f *BaseVirtualFolder) error {
+	return o.write(ctx, func(o *sqlOps) error {
+		id, err := o.idOf(ctx, "folder", "folders", "name", f.Name)
+		if err != nil {
+			return err
+		}
+		doc, err := folderDoc(f)
+		if err != nil {
+			return err
+		}
+		f.ID = id
+		_, err = o.exec(ctx, "UPDATE {p}folders SET data = ? WHERE id = ?", doc, id)
+		return err
+	})
+}
+
+func (o *sqlOps) DeleteFolder(ctx context.Context, name string) error {
+	return o.write(ctx, func(o *sqlOps) error { return o.deleteByKey(ctx, "folder", "folders", "name", name) })
+}
+
+func (o *sqlOps) UpdateFolderQuota(ctx context.Context, name string, size int64, files int, reset bool) error {
+	q := `UPDATE {p}folders SET used_quota_size = used_quota_size + ?, used_quota_files = used_quota_files + ?,
+		last_quota_update = ? WHERE name = ?`
+	if reset {
+		q = "UPDATE {p}folders SET used_quota_size = ?, used_quota_files = ?, last_quota_update = ? WHERE name = ?"
+	}
+	return o.updateCounters(ctx, "folder", name, q, size, files, nowMillis(), name)
+}
+
+// ---- admins
+
+func (o *sqlOps) GetAdmin(ctx context.Context, username string) (Admin, error) {
+	var a Admin
+	var id, lastLogin int64
+	var data string
+	err := o.queryRow(ctx, "SELECT id, data, last_login FROM {p}admins WHERE username = ?", username).Scan(&id, &data, &lastLogin)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, notFound("admin", username)
+	}
+	if err != nil {
+		return a, err
+	}
+	if err := json.Unmarshal([]byte(data), &a); err != nil {
+		return a, fmt.Errorf("admin %q: decode: %w", username, err)
+	}
+	a.ID, a.LastLogin = id, lastLogin
+	return a, nil
+}
+
+func (o *sqlOps) ListAdmins(ctx context.Context, limit, offset int, desc bool) ([]Admin, error) {
+	names, err := o.names(ctx, "admins", "username", limit, offset, desc)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Admin, 0, len(names))
+	for _, n := range names {
+		a, err := o.GetAdmin(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+func (o *sqlOps) setAdminGroups(ctx context.Context, adminID int64, a *Admin) error {
+	if _, err := o.exec(ctx, "DELETE FROM {p}admins_groups_mapping WHERE admin_id = ?", adminID); err != nil {
+		return err
+	}
+	for i, m := range a.Groups {
+		gid, err := o.idOf(ctx, "group", "groups", "name", m.Name)
+		if err != nil {
+			return err
+		}
+		opts, err := toJSON(m.Options)
+		if err != nil {
+			return err
+		}
+		if _, err := o.exec(ctx, `INSERT INTO {p}admins_groups_mapping (admin_id, group_id, options, sort_order)
+			VALUES (?, ?, ?, ?)`, adminID, gid, opts, i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func adminDoc(a *Admin) (string, error) {
+	c := *a
+	c.LastLogin = 0
+	return toJSON(c)
+}
+
+func (o *sqlOps) AddAdmin(ctx context.Context, a *Admin) error {
+	return o.write(ctx, func(o *sqlOps) error {
+		if ok, err := o.exists(ctx, "admins", "username", a.Username); err != nil || ok {
+			if ok {
+				return conflict("admin", a.Username)
+			}
+			return err
+		}
+		doc, err := adminDoc(a)
+		if err != nil {
+			return err
+		}
+		id, err := o.insertID(ctx, "INSERT INTO {p}admins (username, data, last_login) VALUES (?, ?, ?)", a.Username, doc, a.LastLogin)
+		if err != nil {
+			return err
+		}
+		a.ID = id
+		return o.setAdminGroups(ctx, id, a)
+	})
+}
+
+func (o *sqlOps) UpdateAdmin(ctx context.Context, a *Admin) error {
+	return o.write(ctx, func(o *sqlOps) error {
+		id, err := o.idOf(ctx, "admin", "admins", "username", a.Username)
+		if err != nil {
+			return err
+		}
+		doc, err := adminDoc(a)
+		if err != nil {
+			return err
+		}
+		if _, err := o.exec(ctx, "UPDATE {p}admins SET data = ? WHERE id = ?", doc, id); err != nil {
+			return err
+		}
+		a.ID = id
+		return o.setAdminGroups(ctx, id, a)
+	})
+}
+
+func (o *sqlOps) DeleteAdmin(ctx context.Context, username string) error {
+	return o.write(ctx, func(o *sqlOps) error { return o.deleteByKey(ctx, "admin", "admins", "username", username) })
+}
+
+func (o *sqlOps) CountAdmins(ctx context.Context) (int, error) {
+	var n int
+	err := o.queryRow(ctx, "SELECT COUNT(*) FROM {p}admins").Scan(&n)
+	return n, err
+}
+
+func (o *sqlOps) SetAdminLastLogin(ctx context.Context, username string, at int64) error {
+	return o.updateCounters(ctx, "admin", username, "UPDATE {p}admins SET last_login = ? WHERE username = ?", at, username)
+}
+
+// ---- API keys
+
+func (o *sqlOps) GetAPIKey(ctx context.Context, keyID string) (APIKey, error) {
+	var k APIKey
+	var id, lastUse int64
+	var data string
+	err := o.queryRow(ctx, "SELECT id, data, last_use_at FROM {p}api_keys WHERE key_id = ?", keyID).Scan(&id, &data, &lastUse)
+	if errors.Is(err, sql.ErrNoRows) {
+		return k, notFound("API key", keyID)
+	}
+	if err != nil {
+		return k, err
+	}
+	if err := json.Unmarshal([]byte(data), &k); err != nil {
+		return k, fmt.Errorf("API key %q: decode: %w", keyID, err)
+	}
+	k.ID, k.LastUseAt = id, lastUse
+	return k, nil
+}
+
+func (o *sqlOps) ListAPIKeys(ctx context.Context, limit, offset int, desc bool) ([]APIKey, error) {
+	ids, err := o.names(ctx, "api_keys", "key_id", limit, offset, desc)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]APIKey, 0, len(ids))
+	for _, n := range ids {
+		k, err := o.GetAPIKey(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, nil
+}
+
+// keyOwners resolves the user and admin ids of a key (NULL when none).
+func (o *sqlOps) keyOwners(ctx context.Context, k *APIKey) (userID, adminID sql.NullInt64, err error) {
+	if k.User != "" {
+		id, err := o.idOf(ctx, "user", "users", "username", k.User)
+		if err != nil {
+			return userID, adminID, err
+		}
+		userID = sql.NullInt64{Int64: id, Valid: true}
+	}
+	if k.Admin != "" {
+		id, err := o.idOf(ctx, "admin", "admins", "username", k.Admin)
+		if err != nil {
+			return userID, adminID, err
+		}
+		adminID = sql.NullInt64{Int64: id, Valid: true}
+	}
+	return userID, adminID, nil
+}
+
+func apiKeyDoc(k *APIKey) (string, error) {
+	c := *k
+	c.LastUseAt = 0
+	return toJSON(c)
+}
+
+func (o *sqlOps) AddAPIKey(ctx context.Context, k *APIKey) error {
+	return o.write(ctx, func(o *sqlOps) error {
+		if ok, err := o.exists(ctx, "api_keys", "key_id", k.KeyID); err != nil || ok {
+			if ok {
+				return conflict("API key", k.KeyID)
+			}
+			return err
+		}
+		uid, aid, err := o.keyOwners(ctx, k)
+		if err != nil {
+			return err
+		}
+		doc, err := apiKeyDoc(k)
+		if err != nil {
+			return err
+		}
+		id, err := o.insertID(ctx, `INSERT INTO {p}api_keys (key_id, data, user_id, admin_id, last_use_at)
+			VALUES (?, ?, ?, ?, ?)`, k.KeyID, doc, uid, aid, k.LastUseAt)
+		if err != nil {
+			return err
+		}
+		k.ID = id
+		return nil
+	})
+}
+
+func (o *sqlOps) UpdateAPIKey(ctx context.Context, k *APIKey) error {
+	return o.write(ctx, func(o *sqlOps) error {
+		id, err := o.idOf(ctx, "API key", "api_keys", "key_id", k.KeyID)
+		if err != nil {
+			return err
+		}
+		uid, aid, err := o.keyOwners(ctx, k)
+		if err != nil {
+			return err
+		}
+		doc, err := apiKeyDoc(k)
+		if err != nil {
+			return err
+		}
+		k.ID = id
+		_, err = o.exec(ctx, "UPDATE {p}api_keys SET data = ?, user_id = ?, admin_id = ? WHERE id = ?", doc, uid, aid, id)
+		return err
+	})
+}
+
+func (o *sqlOps) DeleteAPIKey(ctx context.Context, keyID string) error {
+	return o.write(ctx, func(o *sqlOps) error { return o.deleteByKey(ctx, "API key", "api_keys", "key_id", keyID) })
+}
+
+func (o *sqlOps) SetAPIKeyLastUse(ctx context.Context, keyID string, at int64) error {
+	return o.updateCounters(ctx, "API key", keyID, "UPDATE {p}api_keys SET last_use_at = ? WHERE key_id = ?", at, keyID)
+}
+
+// ---- shares
+
+func (o *sqlOps) GetShare(ctx context.Context, shareID string) (Share, error) {
+	var sh Share
+	var data string
+	err := o.queryRow(ctx, "SELECT data FROM {p}shares WHERE share_id = ?", shareID).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return sh, notFound("share", shareID)
+	}
+	if err != nil {
+		return sh, err
+	}
+	if err := json.Unmarshal([]byte(data), &sh); err != nil {
+		return sh, fmt.Errorf("share %q: decode: %w", shareID, err)
+	}
+	return sh, nil
+}
+
+func (o *sqlOps) ListShares(ctx context.Context, limit, offset int, desc bool) ([]Share, error) {
+	ids, err := o.names(ctx, "shares", "share_id", limit, offset, desc)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Share, 0, len(ids))
+	for _, n := range ids {
+		sh, err := o.GetShare(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sh)
+	}
+	return out, nil
+}
+
+func (o *sqlOps) AddShare(ctx context.Context, sh *Share) error {
+	return o.write(ctx, func(o *sqlOps) error {
+		if ok, err := o.exists(ctx, "shares", "share_id", sh.ShareID); err != nil || ok {
+			if ok {
+				return conflict("share", sh.ShareID)
+			}
+			return err
+		}
+		uid, err := o.idOf(ctx, "user", "users", "username", sh.Username)
+		if err != nil {
+			return err
+		}
+		doc, err := toJSON(sh)
+		if err != nil {
+			return err
+		}
+		_, err = o.exec(ctx, "INSERT INTO {p}shares (share_id, user_id, data) VALUES (?, ?, ?)", sh.ShareID, uid, doc)
+		return err
+	})
+}
+
+func (o *sqlOps) UpdateShare(ctx context.Context, sh *Share) error {
+	return o.write(ctx, func(o *sqlOps) error {
+		if _, err := o.idOf(ctx, "share", "shares", "share_id", sh.ShareID); err != nil {
+			return err
+		}
+		uid, err := o.idOf(ctx, "user", "users", "username", sh.Username)
+		if err != nil {
+			return err
+		}
+		doc, err := toJSON(sh)
+		if err != nil {
+			return err
+		}
+		_, err = o.exec(ctx, "UPDATE {p}shares SET user_id = ?, data = ? WHERE share_id = ?", uid, doc, sh.ShareID)
+		return err
+	})
+}
+
+func (o *sqlOps) DeleteShare(ctx context.Context, shareID string) error {
+	return o.write(ctx, func(o *sqlOps) error { return o.deleteByKey(ctx, "share", "shares", "share_id", shareID) })
+}
+
+// ---- opaque sections
+
+func (o *sqlOps) GetSection(ctx context.Context, name string) ([]byte, error) {
+	var data string
+	err := o.queryRow(ctx, "SELECT data FROM {p}sections WHERE name = ?", name).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return []byte(data), nil
+}
+
+func (o *sqlOps) SetSection(ctx context.Context, name string, data []byte) error {
+	return o.write(ctx, func(o *sqlOps) error {
+		if _, err := o.exec(ctx, "DELETE FROM {p}sections WHERE name = ?", name); err != nil {
+			return err
+		}
+		if len(data) == 0 {
+			return nil
+		}
+		_, err := o.exec(ctx, "INSERT INTO {p}sections (name, data) VALUES (?, ?)", name, string(data))
+		return err
+	})
+}
