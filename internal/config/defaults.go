@@ -162,10 +162,10 @@ func defaultSFTPDBinding() SFTPDBinding {
 
 func defaultFTPDBinding() FTPDBinding {
 	return FTPDBinding{
-		Port:               0,
-		ApplyProxyConfig:   true,
-		MinTLSVersion:      12,
-		MaxTLSVersion:      0,
+		Port:                 0,
+		ApplyProxyConfig:     true,
+		MinTLSVersion:        12,
+		MaxTLSVersion:        0,
 		PassiveIPOverrides:   []PassiveIPOverride{},
 		TLSCipherSuites:      []string{},
 		PassiveLocalNetworks: []string{},
