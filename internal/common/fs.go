@@ -28,6 +28,10 @@ func NewFs(fsConfig dataprovider.Filesystem, root string, kms Decrypter) (vfs.Fs
 			return nil, fmt.Errorf("decrypt passphrase: %w", err)
 		}
 		return newCryptFs(root, pass)
+	case dataprovider.SFTPFilesystemProvider:
+		return newSFTPFs(fsConfig.SFTPConfig, kms, nil)
+	case dataprovider.FTPFilesystemProvider:
+		return newFTPFs(fsConfig.FTPConfig, kms, nil)
 	default:
 		return nil, fmt.Errorf("storage provider %d not supported yet: %w", fsConfig.Provider, vfs.ErrNotSupported)
 	}

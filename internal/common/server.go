@@ -102,6 +102,7 @@ type Server struct {
 	umask  os.FileMode
 	idle   time.Duration
 	reg    registry
+	remote *remoteStorage
 	stop   chan struct{}
 	done   chan struct{}
 	closed sync.Once
@@ -131,8 +132,9 @@ func New(cfg config.CommonConfig, deps Deps) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.remote = newRemoteStorage(cfg.AllowSelfConnections == 1, s.log)
 	if s.newFs == nil {
-		s.newFs = NewFs
+		s.newFs = s.remote.newFs
 	}
 	s.umask = 0o022
 	if cfg.Umask != "" {
@@ -168,6 +170,7 @@ func (s *Server) Close() error {
 		for _, c := range s.reg.all() {
 			c.Disconnect()
 		}
+		s.remote.close()
 	})
 	return nil
 }
