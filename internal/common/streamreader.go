@@ -2,7 +2,6 @@ package common
 
 import (
 	"context"
-	"errors"
 	"io"
 	"sync"
 
@@ -57,7 +56,10 @@ func (s *streamReader) fill(n int) error {
 	got, err := io.ReadFull(s.rc, s.win[start:])
 	s.win = s.win[:start+got]
 	s.pos += int64(got)
-	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+	// io.ReadFull reports the end of the stream with these exact values; a
+	// backend error that merely wraps io.EOF (a connection cut mid-file)
+	// must reach the client, or it would get a silently short file.
+	if err == io.ErrUnexpectedEOF || err == io.EOF { //nolint:errorlint // exact sentinels from io.ReadFull
 		s.eof = true
 		err = nil
 		if got == 0 {
@@ -89,7 +91,7 @@ func (s *streamReader) ReadAt(p []byte, off int64) (int, error) {
 	}
 	need := off + int64(len(p)) - s.pos
 	if need > 0 {
-		if err := s.fill(int(need)); err != nil && !errors.Is(err, io.EOF) {
+		if err := s.fill(int(need)); err != nil && err != io.EOF { //nolint:errorlint // see fill
 			return 0, err
 		}
 	}
@@ -98,7 +100,7 @@ func (s *streamReader) ReadAt(p []byte, off int64) (int, error) {
 		if err := s.open(off); err != nil {
 			return 0, err
 		}
-		if err := s.fill(len(p)); err != nil && !errors.Is(err, io.EOF) {
+		if err := s.fill(len(p)); err != nil && err != io.EOF { //nolint:errorlint // see fill
 			return 0, err
 		}
 	}

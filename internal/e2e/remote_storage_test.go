@@ -165,3 +165,52 @@ func TestRemoteStorageThroughBinary(t *testing.T) {
 		t.Fatal("the log shows the FTP password")
 	}
 }
+
+// TestSelfConnectionRefusedThroughBinary: with allow_self_connections at
+// its default (0), a user whose SFTP storage points at this very server
+// cannot use it, while the target user still works.
+func TestSelfConnectionRefusedThroughBinary(t *testing.T) {
+	dir := t.TempDir()
+	in := newInstance(t, dir)
+	in.start()
+	token := in.token("admin", "admin-pass")
+	for _, u := range []map[string]any{
+		{"username": "target", "home_dir": filepath.Join(dir, "homes", "target")},
+		{"username": "loop", "home_dir": filepath.Join(dir, "homes", "loop"), "filesystem": map[string]any{
+			"provider": 5, "sftpconfig": map[string]any{
+				"endpoint": "127.0.0.1:" + strconv.Itoa(in.sftpPort), "username": "target",
+				"password": map[string]any{"status": "Plain", "payload": "user-pass-1"},
+			}}},
+	} {
+		u["password"], u["status"], u["permissions"] = "user-pass-1", 1, map[string][]string{"/": {"*"}}
+		if status, body := in.api(token, http.MethodPost, "/api/v2/users", u); status != http.StatusCreated {
+			t.Fatalf("create %s: %d %s", u["username"], status, body)
+		}
+	}
+	conn, client := dialSFTP(t, in.sftpPort, "target", "user-pass-1")
+	if _, err := client.ReadDir("/"); err != nil {
+		t.Fatalf("the target user itself must work: %v", err)
+	}
+	conn.Close()
+
+	refused := func() error {
+		c, err := sshDialPassword(in.sftpPort, "loop", "user-pass-1")
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		cl, err := sftp.NewClient(c)
+		if err != nil {
+			return err
+		}
+		defer cl.Close()
+		_, err = cl.ReadDir("/")
+		return err
+	}
+	if err := refused(); err == nil {
+		t.Fatal("a storage backend pointing at this server was used with allow_self_connections 0")
+	}
+	if strings.Contains(in.log.String(), "user-pass-1") {
+		t.Fatal("the log holds the backend password")
+	}
+}

@@ -34,14 +34,18 @@ func sshKey(t *testing.T) (string, string) {
 	return path, strings.TrimSpace(string(pub))
 }
 
-func dialSFTP(t *testing.T, port int, user, password string) (*ssh.Client, *sftp.Client) {
-	t.Helper()
-	conn, err := ssh.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port), &ssh.ClientConfig{
+func sshDialPassword(port int, user, password string) (*ssh.Client, error) {
+	return ssh.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port), &ssh.ClientConfig{
 		User:            user,
 		Auth:            []ssh.AuthMethod{ssh.Password(password)},
 		HostKeyCallback: ssh.InsecureIgnoreHostKey(), //nolint:gosec // test server with a fresh key
 		Timeout:         10 * time.Second,
 	})
+}
+
+func dialSFTP(t *testing.T, port int, user, password string) (*ssh.Client, *sftp.Client) {
+	t.Helper()
+	conn, err := sshDialPassword(port, user, password)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,10 +153,7 @@ func TestSFTPThroughBinary(t *testing.T) {
 	}
 
 	// A wrong password is refused and leaves the fail2ban line in the log.
-	if _, err := ssh.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", in.sftpPort), &ssh.ClientConfig{
-		User: "erin", Auth: []ssh.AuthMethod{ssh.Password("wrong")},
-		HostKeyCallback: ssh.InsecureIgnoreHostKey(), Timeout: 10 * time.Second, //nolint:gosec
-	}); err == nil {
+	if _, err := sshDialPassword(in.sftpPort, "erin", "wrong"); err == nil {
 		t.Fatal("wrong password accepted")
 	}
 	time.Sleep(100 * time.Millisecond)

@@ -105,6 +105,7 @@ type Server struct {
 
 	mu      sync.Mutex
 	servers []*http.Server
+	addrs   []net.Addr
 	wg      sync.WaitGroup
 }
 
@@ -375,6 +376,7 @@ func (s *Server) newHTTPServer(h http.Handler) *http.Server {
 func (s *Server) serve(srv *http.Server, ln net.Listener) {
 	s.mu.Lock()
 	s.servers = append(s.servers, srv)
+	s.addrs = append(s.addrs, ln.Addr())
 	s.mu.Unlock()
 	s.log.Info("server listening", "address", ln.Addr().String(), "tls", srv.TLSConfig != nil)
 	s.wg.Add(1)
@@ -386,12 +388,20 @@ func (s *Server) serve(srv *http.Server, ln net.Listener) {
 	}()
 }
 
+// Addrs returns the addresses the server listens on.
+func (s *Server) Addrs() []net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]net.Addr(nil), s.addrs...)
+}
+
 // Shutdown stops accepting connections and waits for active requests to
 // finish or ctx to end.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	srvs := s.servers
 	s.servers = nil
+	s.addrs = nil
 	s.mu.Unlock()
 	var errs []error
 	for _, srv := range srvs {

@@ -51,6 +51,7 @@ func (s *Service) buildComponents() error {
 		return fmt.Errorf("common: %w", err)
 	}
 	s.components = append(s.components, namedComponent{"common", commonComponent{conns}})
+	s.listeners = conns.RegisterListener
 	status := &servicesStatus{}
 
 	if hasPort(cfg.SFTPD.Bindings, func(b config.SFTPDBinding) int { return b.Port }) {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"syscall"
@@ -45,6 +46,10 @@ type Service struct {
 	store      *dataprovider.Store
 	components []namedComponent
 	closers    []io.Closer
+	// listeners registers our own listening addresses so storage backends
+	// can refuse to point at this very server (allow_self_connections).
+	listeners func(net.Addr) (unregister func())
+	unreg     []func()
 }
 
 // OpenStore builds the KMS manager and opens the data provider; used by
@@ -138,11 +143,19 @@ func (s *Service) start(ctx context.Context) error {
 			return fmt.Errorf("%s: %w", nc.name, err)
 		}
 		s.logger.Info("started", "component", nc.name)
+		if al, ok := nc.c.(addrLister); ok && s.listeners != nil {
+			for _, a := range al.Addrs() {
+				s.unreg = append(s.unreg, s.listeners(a))
+			}
+		}
 	}
 	return nil
 }
 
 func (s *Service) shutdown() {
+	for _, u := range s.unreg {
+		u()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for i := len(s.components) - 1; i >= 0; i-- {
