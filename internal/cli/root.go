@@ -117,6 +117,7 @@ func NewRootCommand() *cobra.Command {
 	}
 	root.SetVersionTemplate("SFTPGo {{.Version}}\n")
 	root.AddCommand(newServeCommand(), newInitProviderCommand(), newRevertProviderCommand(),
-		newResetProviderCommand(), newResetPwdCommand(), newPingCommand(), newGenCommand())
+		newResetProviderCommand(), newResetPwdCommand(), newPingCommand(), newGenCommand(),
+		newPortableCommand())
 	return root
 }

@@ -2,12 +2,16 @@ package e2e
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func testUser(name, home string) map[string]any {
@@ -322,5 +326,46 @@ func TestCLIUtilities(t *testing.T) {
 	in.start()
 	if out, err := in.run("ping", "--config-dir", dir); err != nil || strings.TrimSpace(out) != "ok" {
 		t.Fatalf("ping: %v %s", err, out)
+	}
+}
+
+// TestPortable: portable mode serves a directory to its one account over
+// SFTP, read-only by default.
+func TestPortable(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "shared.txt"), []byte("hello"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	port := freePort(t)
+	cmd := exec.Command(binary(t), "portable", "-d", dir, "-u", "guest", "-p", "guest-pass",
+		"-s", strconv.Itoa(port), "--log-level", "warn")
+	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+t.TempDir(), "HOME="+t.TempDir())
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() }()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(out.String(), "listening") {
+		if time.Now().After(deadline) {
+			t.Fatalf("portable did not start:\n%s", out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	conn, client := dialSFTP(t, port, "guest", "guest-pass")
+	defer conn.Close()
+	f, err := client.Open("/shared.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := io.ReadAll(f)
+	f.Close()
+	if string(data) != "hello" {
+		t.Fatalf("read %q", data)
+	}
+	if w, err := client.Create("/new.txt"); err == nil {
+		w.Close()
+		t.Fatal("the default permissions allowed an upload")
 	}
 }

@@ -50,6 +50,7 @@ type Service struct {
 	// can refuse to point at this very server (allow_self_connections).
 	listeners func(net.Addr) (unregister func())
 	unreg     []func()
+	opts      Options
 }
 
 // OpenStore builds the KMS manager and opens the data provider; used by
@@ -100,10 +101,25 @@ func prepareStore(ctx context.Context, cfg config.DataProviderConfig, configDir 
 	return nil
 }
 
+// Options tune Run beyond the configuration.
+type Options struct {
+	// Users are added once the data provider is ready (portable mode).
+	Users []dataprovider.User
+	// Started, when set, is called once every component listens, with the
+	// listening addresses by component name.
+	Started func(addrs map[string][]net.Addr)
+}
+
 // Run starts everything, waits for SIGINT/SIGTERM (or ctx), then stops
 // everything gracefully.
-func Run(ctx context.Context, cfg config.Config, configDir string, logger *slog.Logger) error {
+func Run(ctx context.Context, cfg config.Config, configDir string, logger *slog.Logger, opts ...Options) error {
 	s := &Service{cfg: cfg, configDir: configDir, logger: logger}
+	for _, o := range opts {
+		s.opts.Users = append(s.opts.Users, o.Users...)
+		if o.Started != nil {
+			s.opts.Started = o.Started
+		}
+	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := s.start(ctx); err != nil {
@@ -135,9 +151,15 @@ func (s *Service) start(ctx context.Context) error {
 	if err := prepareStore(ctx, s.cfg.DataProvider, s.configDir, store, s.logger); err != nil {
 		return err
 	}
+	for i := range s.opts.Users {
+		if err := store.AddUser(ctx, &s.opts.Users[i]); err != nil {
+			return fmt.Errorf("user %q: %w", s.opts.Users[i].Username, err)
+		}
+	}
 	if err := s.buildComponents(); err != nil {
 		return err
 	}
+	addrs := map[string][]net.Addr{}
 	for _, nc := range s.components {
 		if err := nc.c.Start(ctx); err != nil {
 			return fmt.Errorf("%s: %w", nc.name, err)
@@ -147,7 +169,11 @@ func (s *Service) start(ctx context.Context) error {
 			for _, a := range al.Addrs() {
 				s.unreg = append(s.unreg, s.listeners(a))
 			}
+			addrs[nc.name] = al.Addrs()
 		}
+	}
+	if s.opts.Started != nil {
+		s.opts.Started(addrs)
 	}
 	return nil
 }
