@@ -207,6 +207,12 @@ func TestServerStopsMidUpload(t *testing.T) {
 	if got := listKeys(t, raw, srv.Bucket, ""); len(got) != 0 {
 		t.Fatalf("after the failed upload the bucket holds %q", got)
 	}
+	// The parts sent before the crash sit in an upload the abort could
+	// not reach; S3 keeps it invisible until a lifecycle rule
+	// (AbortIncompleteMultipartUpload) removes it.
+	if n := pendingUploads(t, raw, srv.Bucket); n != 1 {
+		t.Fatalf("%d pending multipart uploads, want the interrupted one", n)
+	}
 	f2 := newFs(t, testConfig(srv.Endpoint(), srv.Bucket, "p"))
 	defer f2.Close()
 	if _, err := f2.Stat(t.Context(), "/victim"); !errors.Is(err, fs.ErrNotExist) {
