@@ -154,5 +154,3 @@ func New(_ context.Context, cfg Config) (*Fs, error) {
 	}
 	return &Fs{Fs: ofs}, nil
 }
-
-
