@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"sync"
 	"testing"
 
@@ -20,9 +21,10 @@ import (
 type S3 struct {
 	Bucket string
 
-	faker *gofakes3.GoFakeS3
-	mu    sync.Mutex
-	srv   *httptest.Server
+	faker   *gofakes3.GoFakeS3
+	backend *s3mem.Backend
+	mu      sync.Mutex
+	srv     *httptest.Server
 }
 
 // Test credentials for the S3 emulator (it does not check them).
@@ -46,7 +48,7 @@ func ClearAWSEnv() {
 func StartS3(t testing.TB) *S3 {
 	t.Helper()
 	backend := s3mem.New()
-	s := &S3{Bucket: "test", faker: gofakes3.New(backend, gofakes3.WithoutVersioning())}
+	s := &S3{Bucket: "test", backend: backend, faker: gofakes3.New(backend, gofakes3.WithoutVersioning())}
 	if err := backend.CreateBucket(s.Bucket); err != nil {
 		t.Fatal(err)
 	}
@@ -94,4 +96,20 @@ func (s *S3) Restart(t testing.TB) {
 	t.Helper()
 	s.Stop()
 	s.start(t, "127.0.0.1:0")
+}
+
+// Keys lists every object key in the bucket, straight from the server's
+// storage.
+func (s *S3) Keys(t testing.TB) []string {
+	t.Helper()
+	res, err := s.backend.ListBucket(s.Bucket, &gofakes3.Prefix{}, gofakes3.ListBucketPage{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := make([]string, 0, len(res.Contents))
+	for _, o := range res.Contents {
+		keys = append(keys, o.Key)
+	}
+	slices.Sort(keys)
+	return keys
 }
