@@ -24,10 +24,6 @@ const (
 	AzureKey     = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 )
 
-// azuriteRel is where scripts/install-test-deps.sh installs Azurite,
-// relative to the repository root.
-var azuriteRel = filepath.Join(".cache", "npm", "node_modules", ".bin", "azurite-blob")
-
 // Azurite is an Azurite blob service run for a test, with one container.
 type Azurite struct {
 	Container string
@@ -52,10 +48,18 @@ type AzuriteOptions struct {
 	Persistent bool
 }
 
-// FindAzurite returns the path of azurite-blob, looking up from the
-// working directory for the repository root. When it is missing the test
-// is skipped, or failed when the CI environment variable is set.
+// FindAzurite returns the path of azurite-blob (see FindNodeTool).
 func FindAzurite(t testing.TB) string {
+	t.Helper()
+	return FindNodeTool(t, "azurite-blob")
+}
+
+// FindNodeTool returns the path of an npm tool that
+// scripts/install-test-deps.sh installs under .cache/npm in the
+// repository, found by looking up from the working directory for go.mod.
+// When it is missing the test is skipped, or failed when the CI
+// environment variable is set.
+func FindNodeTool(t testing.TB, name string) string {
 	t.Helper()
 	dir, err := os.Getwd()
 	if err != nil {
@@ -71,9 +75,9 @@ func FindAzurite(t testing.TB) string {
 		}
 		dir = parent
 	}
-	bin := filepath.Join(dir, azuriteRel)
+	bin := filepath.Join(dir, ".cache", "npm", "node_modules", ".bin", name)
 	if _, err := os.Stat(bin); err != nil {
-		msg := fmt.Sprintf("azurite not installed at %s: run scripts/install-test-deps.sh", bin)
+		msg := fmt.Sprintf("%s not installed at %s: run scripts/install-test-deps.sh", name, bin)
 		if os.Getenv("CI") != "" {
 			t.Fatal(msg)
 		}

@@ -298,3 +298,14 @@ func benchConfig(srv *cloudtest.S3) Config {
 	cfg.UploadPartSize, cfg.UploadConcurrency, cfg.DownloadPartSize, cfg.DownloadConcurrency = 0, 0, 0, 0
 	return cfg
 }
+
+// TestConformanceS3rver runs the suite against a second S3
+// implementation, s3rver, which checks signatures.
+func TestConformanceS3rver(t *testing.T) {
+	srv := cloudtest.StartS3rver(t)
+	vfstest.Run(t, func(t *testing.T) vfs.Fs {
+		cfg := testConfig(srv.Endpoint, srv.Bucket, "conformance/"+t.Name())
+		cfg.AccessKey, cfg.AccessSecret = srv.AccessKey, srv.Secret
+		return newFs(t, cfg)
+	})
+}
