@@ -13,6 +13,10 @@ out="$BENCH_ROOT/bench/results/$(date -u +%Y%m%dT%H%M%SZ).md"
   echo
   bash "$BENCH_ROOT/bench/sftp.sh" "${BENCH_SIZE_MB:-256}" "${BENCH_ROUNDS:-5}"
   echo
+  echo "## Cloud storage backends against their emulators"
+  echo
+  bash "$BENCH_ROOT/bench/cloud.sh" "${BENCH_CLOUD_ROUNDS:-3}"
+  echo
   echo "## Go benchmarks"
   echo
   echo '```'

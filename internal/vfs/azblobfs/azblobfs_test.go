@@ -5,11 +5,14 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"errors"
+	"io"
 	"io/fs"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/streaming"
 
 	"github.com/sftpgo-ng/sftpgo/internal/vfs"
 	"github.com/sftpgo-ng/sftpgo/internal/vfs/cloudtest"
@@ -189,4 +192,49 @@ func benchConfig(az *cloudtest.Azurite) Config {
 	cfg := testConfig(az, "bench")
 	cfg.UploadPartSize, cfg.UploadConcurrency, cfg.DownloadPartSize, cfg.DownloadConcurrency = 0, 0, 0, 0
 	return cfg
+}
+
+// The baselines move the same bytes with one plain SDK request each
+// (Put Blob, one download stream), the peer the backend is measured
+// against.
+
+func rawPut(b *testing.B, az *cloudtest.Azurite, data []byte) {
+	c, err := az.ContainerClient(az.Container)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := c.NewBlockBlobClient("bench").Upload(b.Context(), streaming.NopCloser(bytes.NewReader(data)), nil); err != nil {
+		b.Fatal(err)
+	}
+}
+
+func BenchmarkBaselineWrite(b *testing.B) {
+	az := cloudtest.StartAzurite(b, cloudtest.AzuriteOptions{})
+	data := vfstest.RandomData(b, vfstest.BenchFileSize)
+	b.SetBytes(vfstest.BenchFileSize)
+	for b.Loop() {
+		rawPut(b, az, data)
+	}
+}
+
+func BenchmarkBaselineRead(b *testing.B) {
+	az := cloudtest.StartAzurite(b, cloudtest.AzuriteOptions{})
+	rawPut(b, az, vfstest.RandomData(b, vfstest.BenchFileSize))
+	c, err := az.ContainerClient(az.Container)
+	if err != nil {
+		b.Fatal(err)
+	}
+	buf := make([]byte, vfstest.BenchChunkSize)
+	b.SetBytes(vfstest.BenchFileSize)
+	for b.Loop() {
+		resp, err := c.NewBlobClient("bench").DownloadStream(b.Context(), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, err := io.CopyBuffer(io.Discard, struct{ io.Reader }{resp.Body}, buf)
+		resp.Body.Close()
+		if err != nil || n != vfstest.BenchFileSize {
+			b.Fatalf("read %d bytes: %v", n, err)
+		}
+	}
 }

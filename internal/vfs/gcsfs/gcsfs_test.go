@@ -5,11 +5,15 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"errors"
+	"io"
 	"io/fs"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"cloud.google.com/go/storage"
+	"google.golang.org/api/option"
 
 	"github.com/sftpgo-ng/sftpgo/internal/vfs"
 	"github.com/sftpgo-ng/sftpgo/internal/vfs/cloudtest"
@@ -195,4 +199,55 @@ func BenchmarkRead(b *testing.B) {
 	f := newFs(b, Config{Bucket: srv.Bucket, Endpoint: srv.Endpoint(), KeyPrefix: "bench"})
 	defer f.Close()
 	vfstest.BenchmarkRead(b, f)
+}
+
+// The baselines move the same bytes with plain SDK calls (one writer,
+// one reader), the peer the backend is measured against.
+
+func rawBucket(b *testing.B, srv *cloudtest.GCS) *storage.BucketHandle {
+	c, err := storage.NewClient(b.Context(), option.WithEndpoint(srv.Endpoint()+"/storage/v1/"), option.WithoutAuthentication())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { c.Close() })
+	return c.Bucket(srv.Bucket)
+}
+
+func rawPut(b *testing.B, bkt *storage.BucketHandle, data []byte) {
+	w := bkt.Object("bench").NewWriter(b.Context())
+	if _, err := w.Write(data); err != nil {
+		b.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+func BenchmarkBaselineWrite(b *testing.B) {
+	srv := cloudtest.StartGCS(b)
+	bkt := rawBucket(b, srv)
+	data := vfstest.RandomData(b, vfstest.BenchFileSize)
+	b.SetBytes(vfstest.BenchFileSize)
+	for b.Loop() {
+		rawPut(b, bkt, data)
+	}
+}
+
+func BenchmarkBaselineRead(b *testing.B) {
+	srv := cloudtest.StartGCS(b)
+	bkt := rawBucket(b, srv)
+	rawPut(b, bkt, vfstest.RandomData(b, vfstest.BenchFileSize))
+	buf := make([]byte, vfstest.BenchChunkSize)
+	b.SetBytes(vfstest.BenchFileSize)
+	for b.Loop() {
+		r, err := bkt.Object("bench").NewReader(b.Context())
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, err := io.CopyBuffer(io.Discard, struct{ io.Reader }{r}, buf)
+		r.Close()
+		if err != nil || n != vfstest.BenchFileSize {
+			b.Fatalf("read %d bytes: %v", n, err)
+		}
+	}
 }
