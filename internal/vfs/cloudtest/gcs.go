@@ -41,12 +41,12 @@ func (g *GCS) Stop() { g.srv.Stop() }
 // server's storage.
 func (g *GCS) Objects(t testing.TB) []string {
 	t.Helper()
-	objs, _, err := g.srv.ListObjectsWithOptions(g.Bucket, fakestorage.ListOptions{})
+	resp, err := g.srv.ListObjectsWithOptionsPaginated(g.Bucket, fakestorage.ListOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	names := make([]string, 0, len(objs))
-	for _, o := range objs {
+	names := make([]string, 0, len(resp.Objects))
+	for _, o := range resp.Objects {
 		names = append(names, o.Name)
 	}
 	return names
