@@ -20,6 +20,9 @@ out="$BENCH_ROOT/bench/results/$(date -u +%Y%m%dT%H%M%SZ).md"
   echo "## WebDAV against Apache mod_dav"
   echo
   bash "$BENCH_ROOT/bench/webdav.sh" "${BENCH_SIZE_MB:-256}" "${BENCH_ROUNDS:-5}" 200
+  echo "## Cloud storage backends against their emulators"
+  echo
+  bash "$BENCH_ROOT/bench/cloud.sh" "${BENCH_CLOUD_ROUNDS:-3}"
   echo
   echo "## Go benchmarks"
   echo

@@ -42,12 +42,17 @@ fi
 
 
 # npm emulators, kept inside the repository (ignored by git): Azurite for
-# the Azure Blob backend tests. Tests look for .cache/npm/node_modules/.bin.
+# the Azure Blob backend tests, s3rver as a second S3 implementation (Debian
+# packages no S3 server). Tests look for .cache/npm/node_modules/.bin.
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 NPM_DIR="$REPO/.cache/npm"
 if ! [ -x "$NPM_DIR/node_modules/.bin/azurite-blob" ]; then
   mkdir -p "$NPM_DIR"
   npm install --silent --no-audit --no-fund --prefix "$NPM_DIR" azurite@3.35.0
+fi
+if ! [ -x "$NPM_DIR/node_modules/.bin/s3rver" ]; then
+  mkdir -p "$NPM_DIR"
+  npm install --silent --no-audit --no-fund --prefix "$NPM_DIR" s3rver@3.7.1
 fi
 
 # The linter `make lint` runs.

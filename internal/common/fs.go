@@ -32,6 +32,12 @@ func NewFs(fsConfig dataprovider.Filesystem, root string, kms Decrypter) (vfs.Fs
 		return newSFTPFs(fsConfig.SFTPConfig, kms, nil)
 	case dataprovider.FTPFilesystemProvider:
 		return newFTPFs(fsConfig.FTPConfig, kms, nil)
+	case dataprovider.S3FilesystemProvider:
+		return newS3Fs(fsConfig.S3Config, kms)
+	case dataprovider.GCSFilesystemProvider:
+		return newGCSFs(fsConfig.GCSConfig, kms)
+	case dataprovider.AzureBlobFilesystemProvider:
+		return newAzBlobFs(fsConfig.AzBlobConfig, kms)
 	default:
 		return nil, fmt.Errorf("storage provider %d not supported yet: %w", fsConfig.Provider, vfs.ErrNotSupported)
 	}
