@@ -80,7 +80,8 @@ func newCloudEnv(t *testing.T) *cloudEnv {
 	ts := httptest.NewServer(api.Handler())
 	t.Cleanup(ts.Close)
 
-	cs, err := common.New(config.CommonConfig{}, common.Deps{Store: store, KMS: km, Logger: logger, UsersBaseDir: filepath.Join(dir, "users")})
+	// rename_mode 1: the test renames a non-empty directory on each store.
+	cs, err := common.New(config.CommonConfig{RenameMode: 1}, common.Deps{Store: store, KMS: km, Logger: logger, UsersBaseDir: filepath.Join(dir, "users")})
 	if err != nil {
 		t.Fatal(err)
 	}

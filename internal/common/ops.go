@@ -344,6 +344,9 @@ func (c *BaseConnection) Rename(ctx context.Context, src, dst string) error {
 		if c.hasMountBelow(src) || c.hasRulesBelow(src) {
 			return errPermissionDenied()
 		}
+		if err := c.checkRecursiveRename(ctx, sloc.fs, sloc.fsPath, src); err != nil {
+			return err
+		}
 	}
 	var replaced os.FileInfo
 	if dfi, err := dloc.fs.Lstat(ctx, dloc.fsPath); err == nil {
@@ -875,4 +878,23 @@ func (c *BaseConnection) Hardlink(ctx context.Context, oldname, newname string) 
 	}
 	c.log.Info("link", "path", newname, "target", oldname)
 	return nil
+}
+
+// checkRecursiveRename refuses to rename a non-empty directory on a
+// backend that would move it entry by entry, unless common.rename_mode
+// is 1: such a rename is slow and, if interrupted, leaves the tree split.
+func (c *BaseConnection) checkRecursiveRename(ctx context.Context, fsys vfs.Fs, dir, vpath string) error {
+	if _, ok := fsys.(vfs.RecursiveDirRenameFs); !ok || c.srv.cfg.RenameMode == 1 {
+		return nil
+	}
+	lister, err := fsys.ReadDir(ctx, dir)
+	if err != nil {
+		return c.fail("rename", vpath, err)
+	}
+	defer lister.Close()
+	entries, err := lister.Next(1)
+	if len(entries) == 0 && (err == nil || errors.Is(err, io.EOF)) {
+		return nil
+	}
+	return newErr(vfs.ErrNotSupported, "renaming a non-empty directory is disabled on this storage (common.rename_mode)")
 }

@@ -184,6 +184,14 @@ type StatVFSFs interface {
 	StatVFS(ctx context.Context, name string) (*StatVFS, error)
 }
 
+// RecursiveDirRenameFs marks backends that rename a directory by moving
+// every entry under it one by one (object stores): slow and not atomic,
+// so the server renames non-empty directories there only when
+// common.rename_mode allows it.
+type RecursiveDirRenameFs interface {
+	RenamesDirsRecursively()
+}
+
 // LocalPathFs maps a path to a real path on this machine (local and
 // encrypted backends); used for atomic-upload temp files and COMB.
 type LocalPathFs interface {

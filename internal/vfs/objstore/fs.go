@@ -121,6 +121,10 @@ func NormalizePrefix(p string) (string, error) {
 // Name implements vfs.Fs.
 func (f *Fs) Name() string { return f.opts.Name }
 
+// RenamesDirsRecursively implements vfs.RecursiveDirRenameFs: a directory
+// is a key prefix, renamed object by object.
+func (*Fs) RenamesDirsRecursively() {}
+
 // Prefix returns the key prefix ("" or ending in "/").
 func (f *Fs) Prefix() string { return f.prefix }
 
