@@ -304,6 +304,9 @@ func validateFilesystem(fs *Filesystem) error {
 		if c.UploadPartSize < 0 || c.UploadConcurrency < 0 || c.DownloadPartSize < 0 || c.DownloadConcurrency < 0 {
 			return invalid("filesystem.s3config", "part sizes and concurrency must not be negative")
 		}
+		if c.UploadPartSize > 0 && c.UploadPartSize < 5 {
+			return invalid("filesystem.s3config.upload_part_size", "must be at least 5 (MB), the smallest multipart part S3 accepts")
+		}
 	case GCSFilesystemProvider:
 		c := &fs.GCSConfig
 		if c.Bucket == "" {
@@ -321,9 +324,17 @@ func validateFilesystem(fs *Filesystem) error {
 			if c.Container == "" {
 				return invalid("filesystem.azblobconfig.container", "is required without a SAS URL")
 			}
-			if c.AccountName == "" && !c.UseEmulator {
+			if c.AccountName == "" {
 				return invalid("filesystem.azblobconfig.account_name", "is required without a SAS URL")
 			}
+			if c.AccountKey.IsEmpty() {
+				return invalid("filesystem.azblobconfig.account_key", "is required without a SAS URL")
+			}
+		}
+		switch c.AccessTier {
+		case "", "Hot", "Cool", "Cold", "Archive":
+		default:
+			return invalid("filesystem.azblobconfig.access_tier", "must be Hot, Cool, Cold, Archive or empty, not %q", c.AccessTier)
 		}
 		if c.KeyPrefix, err = checkPrefix("filesystem.azblobconfig.key_prefix", c.KeyPrefix); err != nil {
 			return err
