@@ -225,6 +225,15 @@ func (d *driver) isLocal(vpath string) bool {
 	return provider == dataprovider.LocalFilesystemProvider
 }
 
+// siteErrorCode is 504 (not implemented for that parameter) when the
+// storage lacks the capability, 550 otherwise.
+func siteErrorCode(err error) int {
+	if errors.Is(err, vfs.ErrNotSupported) {
+		return ftpserver.StatusNotImplementedParam
+	}
+	return ftpserver.StatusActionNotTaken
+}
+
 // Site implements ftpserver.ClientDriverExtensionSite: SITE CHMOD and
 // SITE SYMLINK (enable_site); other subcommands are refused.
 func (d *driver) Site(param string) *ftpserver.AnswerCommand {
@@ -238,7 +247,7 @@ func (d *driver) Site(param string) *ftpserver.AnswerCommand {
 		}
 		d.conn.SetCommand("SITE CHMOD " + target)
 		if err := d.Chmod(strings.TrimSpace(target), unixMode(mode)); err != nil {
-			return &ftpserver.AnswerCommand{Code: ftpserver.StatusActionNotTaken, Message: "SITE CHMOD failed: " + err.Error()}
+			return &ftpserver.AnswerCommand{Code: siteErrorCode(err), Message: "SITE CHMOD failed: " + err.Error()}
 		}
 		return &ftpserver.AnswerCommand{Code: ftpserver.StatusOK, Message: "SITE CHMOD command successful"}
 	case "SYMLINK":
@@ -248,7 +257,7 @@ func (d *driver) Site(param string) *ftpserver.AnswerCommand {
 		}
 		d.conn.SetCommand("SITE SYMLINK " + args[1])
 		if err := d.Symlink(args[0], args[1]); err != nil {
-			return &ftpserver.AnswerCommand{Code: ftpserver.StatusActionNotTaken, Message: "SITE SYMLINK failed: " + err.Error()}
+			return &ftpserver.AnswerCommand{Code: siteErrorCode(err), Message: "SITE SYMLINK failed: " + err.Error()}
 		}
 		return &ftpserver.AnswerCommand{Code: ftpserver.StatusOK, Message: "SITE SYMLINK command successful"}
 	}
