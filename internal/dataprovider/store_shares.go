@@ -22,7 +22,9 @@ const (
 const RedactedSharePassword = "[**redacted**]"
 
 // ShareCanRead reports whether the share allows downloads.
-func (sh *Share) ShareCanRead() bool { return sh.Scope == ShareScopeRead || sh.Scope == ShareScopeReadWrite }
+func (sh *Share) ShareCanRead() bool {
+	return sh.Scope == ShareScopeRead || sh.Scope == ShareScopeReadWrite
+}
 
 // ShareCanWrite reports whether the share allows uploads.
 func (sh *Share) ShareCanWrite() bool {
