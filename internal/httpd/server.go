@@ -150,6 +150,9 @@ func newServer(opts Options, st store) (*Server, error) {
 		common:      opts.Common,
 	}
 	s.loginLimiter = newLoginLimiter(func() time.Time { return s.now() })
+	if s.web, err = newWebUI(opts.Config, opts.ConfigDir); err != nil {
+		return nil, err
+	}
 	s.tokens = newTokenManager(key, opts.Config.TokenValidation, opts.Config.JWTLifetime, func() time.Time { return s.now() })
 	for _, b := range opts.Config.Bindings {
 		if _, err := securityMiddleware(b.Security); err != nil {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -37,6 +38,10 @@ func withCommon(cfg config.CommonConfig) envOption {
 func newUserEnv(t *testing.T, opts ...envOption) *testEnv {
 	t.Helper()
 	e := newTestEnv(t, append([]envOption{withCommon(config.CommonConfig{UploadMode: common.UploadModeAtomic})}, opts...)...)
+	// serve the web UIs too
+	e.ts.Close()
+	e.ts = httptest.NewServer(e.srv.router(config.HTTPDBinding{EnableRESTAPI: true, EnableWebAdmin: true, EnableWebClient: true}))
+	t.Cleanup(e.ts.Close)
 	t.Cleanup(func() {
 		if e.srv.common != nil {
 			e.srv.common.Close()
