@@ -2,6 +2,7 @@ package httpd
 
 import (
 	"bytes"
+	"html"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -271,6 +272,14 @@ func TestWebClientFilesAndShares(t *testing.T) {
 
 	_, body = b.get("/web/client/files")
 	mustContain(t, body, "hello.txt")
+	// the page's own download link works (query escaped once)
+	m := regexp.MustCompile(`href="(/web/client/download\?path=[^"]+)"`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatal("no download link")
+	}
+	if code, got := b.get(html.UnescapeString(m[1])); code != http.StatusOK || got != "hello web" {
+		t.Fatalf("download link %s: %d", m[1], code)
+	}
 	if code, body := b.get("/web/client/download?path=%2Fhello.txt"); code != http.StatusOK || body != "hello web" {
 		t.Fatalf("download: %d %q", code, body)
 	}
