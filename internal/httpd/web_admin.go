@@ -446,10 +446,7 @@ func (s *Server) webAdminStatus(w http.ResponseWriter, r *http.Request) {
 			_ = json.Unmarshal(b, &m)
 			e.Active, _ = m["is_active"].(bool)
 			delete(m, "is_active")
-			if len(m) > 0 {
-				d, _ := json.MarshalIndent(m, "", "  ")
-				e.Detail = string(d)
-			}
+			e.Detail = statusDetail(m)
 		}
 		entries = append(entries, e)
 	}
@@ -461,6 +458,43 @@ func (s *Server) webAdminStatus(w http.ResponseWriter, r *http.Request) {
 	p := s.adminPage(r, "Server status", "status")
 	p.Data = map[string]any{"Services": entries, "Version": s.version}
 	s.render(w, r, http.StatusOK, "admin/status", p)
+}
+
+// statusDetail turns a service's status object into short lines:
+// "listening on host:port" per binding, then "key: value".
+func statusDetail(m map[string]any) string {
+	var lines []string
+	if list, ok := m["bindings"].([]any); ok {
+		for _, b := range list {
+			bm, _ := b.(map[string]any)
+			host := fmt.Sprint(bm["address"])
+			if host == "" || host == "<nil>" {
+				host = "*"
+			}
+			line := "listening on " + host + ":" + strings.TrimSuffix(fmt.Sprint(bm["port"]), ".0")
+			if tls, _ := bm["tls_mode"].(float64); tls > 0 {
+				line += " (TLS)"
+			}
+			lines = append(lines, line)
+		}
+		delete(m, "bindings")
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v := m[k]
+		switch t := v.(type) {
+		case map[string]any, []any:
+			b, _ := json.Marshal(t)
+			lines = append(lines, k+": "+string(b))
+		default:
+			lines = append(lines, k+": "+fmt.Sprint(t))
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
 func (s *Server) webAdminMaintenance(w http.ResponseWriter, r *http.Request) {

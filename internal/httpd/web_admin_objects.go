@@ -52,7 +52,7 @@ func (s *Server) renderObjectError(w http.ResponseWriter, r *http.Request, tmpl,
 	p.Form = fp.v
 	p.Form.Del("password")
 	if len(fp.errors) > 0 {
-		p.Errors, p.Error = fp.errors, errFormInvalid.Error()
+		p.Errors, p.Error = fp.errors, msgFormInvalid
 	} else {
 		p.Errors, p.Error = fieldErrors(err, formKnows(fp.v, extra...))
 	}

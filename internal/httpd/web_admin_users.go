@@ -217,7 +217,7 @@ func (s *Server) renderUserFormError(w http.ResponseWriter, r *http.Request, isN
 	p.Form = fp.v
 	p.Form.Del("password")
 	if len(fp.errors) > 0 {
-		p.Errors, p.Error = fp.errors, errFormInvalid.Error()
+		p.Errors, p.Error = fp.errors, msgFormInvalid
 	} else {
 		p.Errors, p.Error = fieldErrors(err, formKnows(fp.v, append(userGroupFields, fsFieldNames("filesystem")...)...))
 	}

@@ -134,7 +134,7 @@ func (s *Server) webClientShareSave(w http.ResponseWriter, r *http.Request) {
 		p.Form = fp.v
 		p.Form.Del("password")
 		if len(fp.errors) > 0 {
-			p.Errors, p.Error = fp.errors, errFormInvalid.Error()
+			p.Errors, p.Error = fp.errors, msgFormInvalid
 		} else {
 			p.Errors, p.Error = fieldErrors(err, formKnows(fp.v, "name", "scope", "paths", "expires_at", "password", "max_tokens", "allow_from"))
 		}
@@ -266,6 +266,7 @@ type pubSharePage struct {
 	CanRead, CanWrite     bool
 	Single                bool // one path, a file
 	SingleName            string
+	SingleSize            int64
 	Multi                 bool // several paths: zip only
 	Paths                 []string
 }
@@ -324,7 +325,7 @@ func (s *Server) webPubShare(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if !fi.IsDir() {
-			data.Single, data.SingleName = true, fi.Name()
+			data.Single, data.SingleName, data.SingleSize = true, fi.Name(), fi.Size()
 		} else {
 			entries, _, err := listCapped(a.ctx, a.conn, target, maxListedFiles)
 			if err != nil {

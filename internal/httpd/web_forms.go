@@ -327,6 +327,9 @@ func (p *formParser) err() error {
 
 var errFormInvalid = errors.New("the form has errors: see the highlighted fields")
 
+// msgFormInvalid is the page banner for a form with field errors.
+const msgFormInvalid = "Please correct the highlighted fields."
+
 // fieldErrors maps a store error to the form: a validation error goes
 // next to the field it names (or the nearest enclosing one the form
 // shows); anything else becomes the page's general error.

@@ -114,7 +114,7 @@
     var n = selected().length;
     $$("[data-needs-selection]").forEach(function (b) { b.disabled = n === 0; });
     var c = $("[data-selection-count]");
-    if (c) { c.textContent = n ? n + " selected" : ""; }
+    if (c) { c.textContent = n ? n + " selected" : (c.getAttribute("data-empty") || ""); }
   };
   if (browser) {
     var all = $("[data-select-all]");

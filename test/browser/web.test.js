@@ -141,6 +141,12 @@ async function main() {
       }
       await page.goto(base + "/web/admin/user/" + username);
       await shot(page, "admin-user-edit");
+      await page.$$eval("details", (ds) => ds.forEach((d) => { d.open = true; }));
+      await shot(page, "admin-user-edit-expanded");
+      for (const [text, file] of [["Groups and virtual folders", "admin-user-section-groups"], ["Access restrictions", "admin-user-section-access"],
+        ["Limits", "admin-user-section-limits"], ["Web client and account options", "admin-user-section-options"]]) {
+        await page.locator("details.section", { has: page.locator("summary", { hasText: text }) }).screenshot({ path: path.join(shots, file + ".png") });
+      }
       await page.goto(base + "/web/admin/group");
       await shot(page, "admin-group-new");
       await page.goto(base + "/web/admin/folder");
