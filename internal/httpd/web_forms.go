@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
-	"github.com/sftpgo-ng/sftpgo/internal/kms"
 )
 
 // Forms are rendered from url.Values, named after the JSON path of the
@@ -300,19 +299,6 @@ func formatDate(ms int64) string {
 		return ""
 	}
 	return time.UnixMilli(ms).UTC().Format("2006-01-02")
-}
-
-// secret reads a secret input: typed text is a new plain secret; empty
-// keeps the stored one (sent back redacted) when there is one.
-func (p *formParser) secret(name string, stored *kms.Secret) *kms.Secret {
-	v := p.v.Get(name)
-	if strings.TrimSpace(v) != "" {
-		return kms.NewPlainSecret(v)
-	}
-	if !stored.IsEmpty() {
-		return &kms.Secret{Status: kms.StatusRedacted}
-	}
-	return nil
 }
 
 // column returns the i-th value of each named repeated input.
