@@ -48,6 +48,7 @@ type store interface {
 	GetEffectiveUser(ctx context.Context, username string) (dataprovider.User, error)
 	CheckUserPassword(ctx context.Context, username, password string) (dataprovider.User, error)
 	HasAdmin(ctx context.Context) (bool, error)
+	UpdateAdminLastLogin(ctx context.Context, username string) error
 
 	AddShare(ctx context.Context, sh *dataprovider.Share) error
 	UpdateShare(ctx context.Context, sh *dataprovider.Share) error

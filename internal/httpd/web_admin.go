@@ -317,6 +317,9 @@ func (s *Server) webAdminLoginPost(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusInternalServerError, "Unable to start the session.")
 		return
 	}
+	if err := s.store.UpdateAdminLastLogin(r.Context(), stored.Username); err != nil {
+		s.log.Warn("unable to update the admin's last login", "user", stored.Username, "error", err)
+	}
 	s.log.Info("web admin login", "user", stored.Username, "remote", ip)
 	http.Redirect(w, r, s.webRoot+webAdminPrefix+"/users", http.StatusSeeOther)
 }
@@ -590,6 +593,6 @@ func (s *Server) webAdminRestore(w http.ResponseWriter, r *http.Request) {
 	s.log.Info("backup restored from the web admin", "admin", authFromContext(r.Context()).admin.Username,
 		"users", len(data.Users), "folders", len(data.Folders), "groups", len(data.Groups), "admins", len(data.Admins))
 	s.redirectFlash(w, r, webAdminPrefix+"/maintenance", "ok",
-		fmt.Sprintf("Backup restored: %d users, %d groups, %d folders, %d admins, %d API keys, %d shares.",
+		fmt.Sprintf("Backup restored (users %d, groups %d, folders %d, admins %d, API keys %d, shares %d).",
 			len(data.Users), len(data.Groups), len(data.Folders), len(data.Admins), len(data.APIKeys), len(data.Shares)))
 }
