@@ -44,7 +44,7 @@ func TestWebAdminObjects(t *testing.T) {
 		"user_settings.filesystem.provider": {"1"}, "user_settings.filesystem.s3config.bucket": {"bkt"},
 		"user_settings.filesystem.s3config.region": {"eu-west-1"}, "user_settings.filesystem.s3config.access_key": {"AK"},
 		"user_settings.filesystem.s3config.access_secret": {"SECRET"},
-		"virtual_folders.name": {"shared", ""}, "virtual_folders.virtual_path": {"/shared", ""},
+		"virtual_folders.name":                            {"shared", ""}, "virtual_folders.virtual_path": {"/shared", ""},
 		"virtual_folders.quota_size": {"-1", ""}, "virtual_folders.quota_files": {"-1", ""}}
 	if code, body := b.post("/web/admin/group", form); code != http.StatusOK {
 		t.Fatalf("group: %d %s", code, excerpt(body))
@@ -163,7 +163,8 @@ func TestWebAdminBackupRestore(t *testing.T) {
 		t.Fatal("forged restore applied")
 	}
 	if code := send(token); code != http.StatusOK || !strings.Contains(b.last, "Backup restored (users 1,") {
-		i := strings.Index(b.last, "alert"); t.Fatalf("restore: %d %s", code, b.last[max(i, 0):min(len(b.last), max(i, 0)+600)])
+		i := strings.Index(b.last, "alert")
+		t.Fatalf("restore: %d %s", code, b.last[max(i, 0):min(len(b.last), max(i, 0)+600)])
 	}
 	if _, err := e.store.GetUser(t.Context(), "restored"); err != nil {
 		t.Fatal(err)
