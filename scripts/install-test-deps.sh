@@ -55,6 +55,21 @@ if ! [ -x "$NPM_DIR/node_modules/.bin/s3rver" ]; then
   npm install --silent --no-audit --no-fund --prefix "$NPM_DIR" s3rver@3.7.1
 fi
 
+# Browser test of the web UIs (internal/e2e/browser_test.go): Debian's
+# Chromium driven by playwright-core, installed into test/browser
+# (git-ignored). Playwright must never download a browser of its own.
+if ! [ -x /usr/bin/chromium ]; then
+  echo "installing: chromium"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends chromium
+fi
+if ! [ -f "$REPO/test/browser/node_modules/playwright-core/package.json" ]; then
+  (cd "$REPO/test/browser" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --silent --no-audit --no-fund)
+fi
+
 # The linter `make lint` runs.
 if ! [ -x "$(go env GOPATH)/bin/staticcheck" ]; then
   GOFLAGS= go install honnef.co/go/tools/cmd/staticcheck@v0.8.2

@@ -199,6 +199,9 @@ func TestSchemasMatchModel(t *testing.T) {
 		"PatternsFilter":     dataprovider.PatternsFilter{},
 		"TOTPConfig":         dataprovider.TOTPConfig{},
 		"RecoveryCode":       dataprovider.RecoveryCode{},
+		"DirEntry":           dirEntry{},
+		"UserProfile":        userProfile{},
+		"FileMetadata":       fileMetadata{},
 	} {
 		s, ok := doc.Components.Schemas[name]
 		if !ok {

@@ -78,6 +78,9 @@ type Options struct {
 	Connections ConnectionsProvider
 	// Status may be nil: /status then reports only what httpd knows.
 	Status StatusProvider
+	// Common gives users file access (user API, web client, shares); nil
+	// disables it.
+	Common *common.Server
 }
 
 // Limits on request bodies.
@@ -102,6 +105,12 @@ type Server struct {
 	// webRoot prefixes every path but /healthz ("" or e.g. "/sftpgo").
 	webRoot string
 	certs   *certStore
+	// common serves users' files; nil when file access is not wired.
+	common *common.Server
+	// loginLimiter slows down password guessing on every login form and
+	// the user token endpoint.
+	loginLimiter *loginLimiter
+	web          *webUI
 
 	mu      sync.Mutex
 	servers []*http.Server
@@ -139,6 +148,11 @@ func newServer(opts Options, st store) (*Server, error) {
 		now:         time.Now,
 		webRoot:     normalizeWebRoot(opts.Config.WebRoot),
 		certs:       newCertStore(),
+		common:      opts.Common,
+	}
+	s.loginLimiter = newLoginLimiter(func() time.Time { return s.now() })
+	if s.web, err = newWebUI(opts.Config, opts.ConfigDir); err != nil {
+		return nil, err
 	}
 	s.tokens = newTokenManager(key, opts.Config.TokenValidation, opts.Config.JWTLifetime, func() time.Time { return s.now() })
 	for _, b := range opts.Config.Bindings {
@@ -233,14 +247,14 @@ func (s *Server) appRoutes(r chi.Router, b config.HTTPDBinding) {
 	if b.EnableRESTAPI {
 		r.Route(apiPrefix, s.apiRoutes)
 	}
-	// The web admin (/web/admin) and web client (/web/client) mount here
-	// when b.EnableWebAdmin / b.EnableWebClient are set.
+	s.webRoutes(r, b)
 }
 
 const apiPrefix = "/api/v2"
 
 func (s *Server) apiRoutes(r chi.Router) {
 	r.Get("/token", s.getToken)
+	s.userAPIRoutes(r)
 
 	r.Group(func(r chi.Router) {
 		r.Use(s.requireAdmin)

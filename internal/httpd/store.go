@@ -6,7 +6,7 @@ import (
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
 )
 
-// store is the part of *dataprovider.Store the REST API uses.
+// store is the part of *dataprovider.Store the REST API and web UIs use.
 type store interface {
 	CheckAvailability(ctx context.Context) error
 
@@ -44,6 +44,20 @@ type store interface {
 	GetAPIKey(ctx context.Context, keyID string) (dataprovider.APIKey, error)
 	ListAPIKeys(ctx context.Context, limit, offset int, order string) ([]dataprovider.APIKey, error)
 	AuthenticateAPIKey(ctx context.Context, key string) (dataprovider.APIKey, error)
+
+	GetEffectiveUser(ctx context.Context, username string) (dataprovider.User, error)
+	CheckUserPassword(ctx context.Context, username, password string) (dataprovider.User, error)
+	HasAdmin(ctx context.Context) (bool, error)
+	UpdateAdminLastLogin(ctx context.Context, username string) error
+
+	AddShare(ctx context.Context, sh *dataprovider.Share) error
+	UpdateShare(ctx context.Context, sh *dataprovider.Share) error
+	DeleteShare(ctx context.Context, shareID, username string) error
+	GetShare(ctx context.Context, shareID string) (dataprovider.Share, error)
+	GetUserShare(ctx context.Context, shareID, username string) (dataprovider.Share, error)
+	ListUserShares(ctx context.Context, username string, limit, offset int, order string) ([]dataprovider.Share, error)
+	CheckSharePassword(sh *dataprovider.Share, password string) bool
+	UseShare(ctx context.Context, shareID string, tokens int) error
 
 	Dump(ctx context.Context) (*dataprovider.BackupData, error)
 	Restore(ctx context.Context, data *dataprovider.BackupData, mode int) error

@@ -15,9 +15,16 @@ import (
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
 )
 
-// Token audiences; the REST API accepts only tokenAudienceAPI. The web UIs
-// will use their own so a browser cookie is never a REST credential.
-const tokenAudienceAPI = "API"
+// Token audiences: each kind of credential is accepted only where it was
+// issued for, so a browser cookie is never a REST credential and a user
+// token never an admin one.
+const (
+	tokenAudienceAPI       = "API"
+	tokenAudienceUserAPI   = "APIUser"
+	tokenAudienceWebAdmin  = "WebAdmin"
+	tokenAudienceWebClient = "WebClient"
+	tokenAudienceWebShare  = "WebShare"
+)
 
 // Token lifetime: httpd.jwt_lifetime minutes, 20 by default, 720 at most.
 const (
@@ -75,11 +82,16 @@ func (m *tokenManager) signature(a *dataprovider.Admin) string {
 	return base64.RawURLEncoding.EncodeToString(sum[:12])
 }
 
-// issue returns a signed token for the admin, bound to ip when configured.
+// issue returns a signed admin API token, bound to ip when configured.
 func (m *tokenManager) issue(username string, perms []string, sig, ip string) (string, time.Time, error) {
+	return m.issueFor(tokenAudienceAPI, m.lifetime, username, perms, sig, ip)
+}
+
+// issueFor returns a signed token for audience, valid for lifetime.
+func (m *tokenManager) issueFor(audience string, lifetime time.Duration, username string, perms []string, sig, ip string) (string, time.Time, error) {
 	now := m.now()
-	exp := now.Add(m.lifetime)
-	aud := jwt.ClaimStrings{tokenAudienceAPI}
+	exp := now.Add(lifetime)
+	aud := jwt.ClaimStrings{audience}
 	if m.bindIP {
 		aud = append(aud, ip)
 	}
@@ -109,12 +121,17 @@ var (
 	errTokenIP      = errors.New("the token is not valid for this IP address")
 )
 
-// verify checks signature, expiry, audience, revocation and IP binding.
+// verify checks an admin API token.
 func (m *tokenManager) verify(raw, ip string) (*tokenClaims, error) {
+	return m.verifyFor(raw, ip, tokenAudienceAPI)
+}
+
+// verifyFor checks signature, expiry, audience, revocation and IP binding.
+func (m *tokenManager) verifyFor(raw, ip, audience string) (*tokenClaims, error) {
 	var claims tokenClaims
 	_, err := jwt.ParseWithClaims(raw, &claims, func(*jwt.Token) (any, error) { return m.key, nil },
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
-		jwt.WithAudience(tokenAudienceAPI),
+		jwt.WithAudience(audience),
 		jwt.WithExpirationRequired(),
 		jwt.WithTimeFunc(m.now),
 	)

@@ -95,6 +95,7 @@ func (s *Service) buildComponents() error {
 				CommitHash: v.CommitHash, Features: v.Features},
 			Connections: conns,
 			Status:      status,
+			Common:      conns,
 		})
 		if err != nil {
 			return fmt.Errorf("httpd: %w", err)

@@ -1,0 +1,10 @@
+// Package templates embeds the HTML templates of the web admin, the web
+// client and the public share pages, so the binary carries them.
+package templates
+
+import "embed"
+
+// FS holds layout/*.html, admin/*.html and client/*.html.
+//
+//go:embed layout/*.html admin/*.html client/*.html
+var FS embed.FS
