@@ -1,6 +1,7 @@
 package httpd
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -33,87 +34,69 @@ func quotaReset(r *http.Request) (bool, error) {
 	}
 }
 
-func (s *Server) updateUserQuotaUsage(w http.ResponseWriter, r *http.Request) {
+// counter is one value of a quota update body, named for errors.
+type counter struct {
+	field string
+	value int64
+}
+
+// updateUsage is the shape every quota usage handler shares: read the
+// mode, decode the body, refuse negative counters, then apply the update.
+func updateUsage[T any](s *Server, w http.ResponseWriter, r *http.Request, counters func(*T) []counter,
+	apply func(ctx context.Context, body *T, reset bool) error) {
 	reset, err := quotaReset(r)
 	if err != nil {
 		sendAPIError(w, r, http.StatusBadRequest, err)
 		return
 	}
-	var u quotaUsage
-	if !decodeBody(w, r, &u) {
+	var body T
+	if !decodeBody(w, r, &body) {
 		return
 	}
-	if u.UsedQuotaSize < 0 {
-		sendAPIError(w, r, http.StatusBadRequest, &dataprovider.ValidationError{Field: "used_quota_size", Msg: "must not be negative"})
-		return
+	for _, c := range counters(&body) {
+		if c.value < 0 {
+			sendAPIError(w, r, http.StatusBadRequest, &dataprovider.ValidationError{Field: c.field, Msg: "must not be negative"})
+			return
+		}
 	}
-	if u.UsedQuotaFiles < 0 {
-		sendAPIError(w, r, http.StatusBadRequest, &dataprovider.ValidationError{Field: "used_quota_files", Msg: "must not be negative"})
-		return
-	}
-	if _, err := s.getVisibleUser(r, urlParam(r, "username")); err != nil {
-		s.sendStoreError(w, r, err)
-		return
-	}
-	if err := s.store.UpdateUserQuota(r.Context(), urlParam(r, "username"), u.UsedQuotaSize, u.UsedQuotaFiles, reset); err != nil {
+	if err := apply(r.Context(), &body, reset); err != nil {
 		s.sendStoreError(w, r, err)
 		return
 	}
 	sendMessage(w, http.StatusOK, "Quota updated")
+}
+
+func (u *quotaUsage) counters() []counter {
+	return []counter{{"used_quota_size", u.UsedQuotaSize}, {"used_quota_files", int64(u.UsedQuotaFiles)}}
+}
+
+func (s *Server) updateUserQuotaUsage(w http.ResponseWriter, r *http.Request) {
+	updateUsage(s, w, r, (*quotaUsage).counters, func(ctx context.Context, u *quotaUsage, reset bool) error {
+		name := urlParam(r, "username")
+		if _, err := s.getVisibleUser(r, name); err != nil {
+			return err
+		}
+		return s.store.UpdateUserQuota(ctx, name, u.UsedQuotaSize, u.UsedQuotaFiles, reset)
+	})
 }
 
 func (s *Server) updateUserTransferUsage(w http.ResponseWriter, r *http.Request) {
-	reset, err := quotaReset(r)
-	if err != nil {
-		sendAPIError(w, r, http.StatusBadRequest, err)
-		return
+	counters := func(u *transferQuotaUsage) []counter {
+		return []counter{{"used_upload_data_transfer", u.UsedUploadDataTransfer}, {"used_download_data_transfer", u.UsedDownloadDataTransfer}}
 	}
-	var u transferQuotaUsage
-	if !decodeBody(w, r, &u) {
-		return
-	}
-	if u.UsedUploadDataTransfer < 0 {
-		sendAPIError(w, r, http.StatusBadRequest, &dataprovider.ValidationError{Field: "used_upload_data_transfer", Msg: "must not be negative"})
-		return
-	}
-	if u.UsedDownloadDataTransfer < 0 {
-		sendAPIError(w, r, http.StatusBadRequest, &dataprovider.ValidationError{Field: "used_download_data_transfer", Msg: "must not be negative"})
-		return
-	}
-	if _, err := s.getVisibleUser(r, urlParam(r, "username")); err != nil {
-		s.sendStoreError(w, r, err)
-		return
-	}
-	if err := s.store.UpdateUserTransferQuota(r.Context(), urlParam(r, "username"), u.UsedUploadDataTransfer, u.UsedDownloadDataTransfer, reset); err != nil {
-		s.sendStoreError(w, r, err)
-		return
-	}
-	sendMessage(w, http.StatusOK, "Quota updated")
+	updateUsage(s, w, r, counters, func(ctx context.Context, u *transferQuotaUsage, reset bool) error {
+		name := urlParam(r, "username")
+		if _, err := s.getVisibleUser(r, name); err != nil {
+			return err
+		}
+		return s.store.UpdateUserTransferQuota(ctx, name, u.UsedUploadDataTransfer, u.UsedDownloadDataTransfer, reset)
+	})
 }
 
 func (s *Server) updateFolderQuotaUsage(w http.ResponseWriter, r *http.Request) {
-	reset, err := quotaReset(r)
-	if err != nil {
-		sendAPIError(w, r, http.StatusBadRequest, err)
-		return
-	}
-	var u quotaUsage
-	if !decodeBody(w, r, &u) {
-		return
-	}
-	if u.UsedQuotaSize < 0 || u.UsedQuotaFiles < 0 {
-		field := "used_quota_size"
-		if u.UsedQuotaFiles < 0 {
-			field = "used_quota_files"
-		}
-		sendAPIError(w, r, http.StatusBadRequest, &dataprovider.ValidationError{Field: field, Msg: "must not be negative"})
-		return
-	}
-	if err := s.store.UpdateFolderQuota(r.Context(), urlParam(r, "name"), u.UsedQuotaSize, u.UsedQuotaFiles, reset); err != nil {
-		s.sendStoreError(w, r, err)
-		return
-	}
-	sendMessage(w, http.StatusOK, "Quota updated")
+	updateUsage(s, w, r, (*quotaUsage).counters, func(ctx context.Context, u *quotaUsage, reset bool) error {
+		return s.store.UpdateFolderQuota(ctx, urlParam(r, "name"), u.UsedQuotaSize, u.UsedQuotaFiles, reset)
+	})
 }
 
 // getQuotaScans lists running quota scans; none run yet.
