@@ -1,10 +1,8 @@
 package e2e
 
 import (
-	"crypto/rand"
 	"crypto/sha256"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,20 +17,9 @@ func TestFTPThroughBinary(t *testing.T) {
 	dir := t.TempDir()
 	in := newInstance(t, dir)
 	in.start()
-	token := in.token("admin", "admin-pass")
-	home := filepath.Join(dir, "homes", "gina")
-	user := map[string]any{"username": "gina", "password": "gina-pass", "status": 1, "home_dir": home,
-		"permissions": map[string][]string{"/": {"*"}}}
-	if s, d := in.api(token, http.MethodPost, "/api/v2/users", user); s != http.StatusCreated {
-		t.Fatalf("create: %d %s", s, d)
-	}
-	payload := make([]byte, 4<<20+99)
-	_, _ = rand.Read(payload)
+	home := in.addUser(in.token("admin", "admin-pass"), "gina", "gina-pass", nil)
+	local, payload := randomFile(t, 4<<20+99)
 	work := t.TempDir()
-	local := filepath.Join(work, "in.bin")
-	if err := os.WriteFile(local, payload, 0o600); err != nil {
-		t.Fatal(err)
-	}
 	script := fmt.Sprintf("set ftp:ssl-allow no; set net:max-retries 1; set net:timeout 10; "+
 		"open -u gina,gina-pass ftp://127.0.0.1:%d; mkdir data; put %s -o data/f.bin; cls -1 data; get data/f.bin -o %s/out.bin; bye",
 		in.ftpPort, local, work)

@@ -5,6 +5,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -256,4 +257,33 @@ func (in *instance) api(token, method, path string, body any) (int, []byte) {
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, data
+}
+
+// addUser creates a user with every permission on "/" and a home under
+// the instance's config dir; extra fields override the defaults. It
+// returns the home directory.
+func (in *instance) addUser(token, name, password string, extra map[string]any) string {
+	in.t.Helper()
+	home := filepath.Join(in.configDir, "homes", name)
+	user := map[string]any{"username": name, "password": password, "status": 1, "home_dir": home,
+		"permissions": map[string][]string{"/": {"*"}}}
+	for k, v := range extra {
+		user[k] = v
+	}
+	if s, d := in.api(token, http.MethodPost, "/api/v2/users", user); s != http.StatusCreated {
+		in.t.Fatalf("create user %s: %d %s", name, s, d)
+	}
+	return home
+}
+
+// randomFile writes size random bytes to a temporary file.
+func randomFile(t *testing.T, size int) (string, []byte) {
+	t.Helper()
+	data := make([]byte, size)
+	_, _ = rand.Read(data)
+	p := filepath.Join(t.TempDir(), "payload.bin")
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p, data
 }

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
@@ -65,20 +64,8 @@ func TestSFTPThroughBinary(t *testing.T) {
 	in := newInstance(t, dir)
 	in.start()
 	token := in.token("admin", "admin-pass")
-	home := filepath.Join(dir, "homes", "erin")
-	user := map[string]any{"username": "erin", "password": "erin-pass", "status": 1, "home_dir": home,
-		"public_keys": []string{pubKey}, "permissions": map[string][]string{"/": {"*"}},
-		"quota_size": 100 << 20}
-	if s, d := in.api(token, http.MethodPost, "/api/v2/users", user); s != http.StatusCreated {
-		t.Fatalf("create: %d %s", s, d)
-	}
-
-	payload := make([]byte, 6<<20+123)
-	_, _ = rand.Read(payload)
-	local := filepath.Join(t.TempDir(), "payload.bin")
-	if err := os.WriteFile(local, payload, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	home := in.addUser(token, "erin", "erin-pass", map[string]any{"public_keys": []string{pubKey}, "quota_size": 100 << 20})
+	local, payload := randomFile(t, 6<<20+123)
 	back := filepath.Join(t.TempDir(), "back.bin")
 	cmd := exec.Command(sftpBin, "-q", "-i", keyPath, "-P", fmt.Sprint(in.sftpPort),
 		"-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",

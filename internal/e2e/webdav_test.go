@@ -1,10 +1,8 @@
 package e2e
 
 import (
-	"crypto/rand"
 	"crypto/sha256"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,19 +17,8 @@ func TestWebDAVThroughBinary(t *testing.T) {
 	dir := t.TempDir()
 	in := newInstance(t, dir)
 	in.start()
-	token := in.token("admin", "admin-pass")
-	home := filepath.Join(dir, "homes", "frank")
-	user := map[string]any{"username": "frank", "password": "frank-pass", "status": 1, "home_dir": home,
-		"permissions": map[string][]string{"/": {"*"}}}
-	if s, d := in.api(token, http.MethodPost, "/api/v2/users", user); s != http.StatusCreated {
-		t.Fatalf("create: %d %s", s, d)
-	}
-	payload := make([]byte, 5<<20+7)
-	_, _ = rand.Read(payload)
-	local := filepath.Join(t.TempDir(), "in.bin")
-	if err := os.WriteFile(local, payload, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	home := in.addUser(in.token("admin", "admin-pass"), "frank", "frank-pass", nil)
+	local, payload := randomFile(t, 5<<20+7)
 	base := fmt.Sprintf("http://127.0.0.1:%d", in.davPort)
 	run := func(args ...string) string {
 		t.Helper()
