@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -104,6 +105,8 @@ func prepareStore(ctx context.Context, cfg config.DataProviderConfig, configDir 
 // everything gracefully.
 func Run(ctx context.Context, cfg config.Config, configDir string, logger *slog.Logger) error {
 	s := &Service{cfg: cfg, configDir: configDir, logger: logger}
+	ballast := newGCBallast()
+	defer runtime.KeepAlive(ballast)
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := s.start(ctx); err != nil {
