@@ -9,10 +9,12 @@
 #
 # Scenarios:
 #   idle      logged in, sftp subsystem started, one stat
-#   download  every session downloading a FILE_MB file in a loop
-#   stalled   every session opened FILE_MB, sent 64 READs of 255 KiB and
-#             never reads the replies (a client that stops reading: the
-#             server must not buffer the file)
+#   download  every session downloading a FILE_MB file in a loop, 255 KiB
+#             per READ (what OpenSSH's client uses with both servers)
+#   stalled   every session opened a 64 MiB file, asked for all of it at
+#             once (256 READs of 255 KiB) and never reads the replies: a
+#             client that stops reading must not make the server buffer
+#             the file
 #
 # usage: bench/sessions.sh [SESSIONS] [FILE_MB]
 source "$(dirname "$0")/lib.sh"
@@ -36,7 +38,8 @@ trap cleanup EXIT
 ssh-keygen -q -t ed25519 -N '' -f "$WORK/client_key"
 mkdir -p "$WORK/home-ours" "$WORK/home-openssh"
 make_payload "$WORK/home-ours/file" "$FILE_MB"
-cp "$WORK/home-ours/file" "$WORK/home-openssh/file"
+make_payload "$WORK/home-ours/big" 64
+cp "$WORK/home-ours/file" "$WORK/home-ours/big" "$WORK/home-openssh/"
 ME=$(id -un)
 
 # server_mem SERVER: PSS in KiB of the server's process tree
@@ -51,19 +54,19 @@ measure() {
     rm -rf "$WORK/ours"
     start_sftpgo "$WORK/ours"
     sftpgo_add_user bench bench-Pa55 "$WORK/home-ours" "$WORK/client_key.pub"
-    port=$SG_SFTP user=bench path=/file
+    port=$SG_SFTP user=bench path=/
   else
     start_sshd "$WORK/sshd" "$WORK/client_key.pub"
-    port=$SSHD_PORT user=$ME path=$WORK/home-openssh/file
+    port=$SSHD_PORT user=$ME path=$WORK/home-openssh/
   fi
   case "$mode" in
-    stalled) args=(-mode stall -reads 64 -len 261120) ;;
-    *) args=(-mode "$mode") ;;
+    stalled) args=(-mode stall -reads 256 -len 261120 -path "${path}big") ;;
+    *) args=(-mode "$mode" -path "${path}file") ;;
   esac
   sleep 1
   before=$(server_mem "$server")
   coproc TOOL { "$WORK/sftpsessions" -addr "127.0.0.1:$port" -user "$user" -key "$WORK/client_key" \
-    -n "$N" -path "$path" "${args[@]}" 2>"$WORK/tool.err"; }
+    -n "$N" "${args[@]}" 2>"$WORK/tool.err"; }
   TOOL_PID=$TOOL_PID
   if ! read -r -t 300 line <&"${TOOL[0]}" || [ "$line" != ready ]; then
     echo "$server $mode: sessions did not start: $(cat "$WORK/tool.err")" >&2
@@ -94,7 +97,7 @@ for mode in idle download stalled; do
   case "$mode" in
     idle) label="idle (logged in, one stat)" ;;
     download) label="each downloading a ${FILE_MB} MiB file in a loop" ;;
-    stalled) label="stalled reader (64 x 255 KiB READs, replies never read)" ;;
+    stalled) label="stalled reader (asked for 64 MiB in 255 KiB READs, reads no reply)" ;;
   esac
   echo "| $label | ${PER[ours-$mode]} | ${PER[openssh-$mode]} | $(ratio "${PER[ours-$mode]}" "${PER[openssh-$mode]}") | ${TOTAL[ours-$mode]} / ${TOTAL[openssh-$mode]} |"
 done

@@ -40,14 +40,15 @@ func main() {
 	reads := flag.Int("reads", 64, "outstanding READ requests per session in stall mode")
 	readLen := flag.Int("len", 32768, "bytes asked by each READ in stall mode")
 	parallel := flag.Int("parallel", 16, "logins in flight")
+	packet := flag.Int("packet", 255*1024, "bytes per READ in download mode (OpenSSH's client asks 255 KiB of servers that announce limits@openssh.com, OpenSSH's included)")
 	flag.Parse()
-	if err := run(*addr, *user, *keyFile, *n, *mode, *path, *reads, *readLen, *parallel); err != nil {
+	if err := run(*addr, *user, *keyFile, *n, *mode, *path, *reads, *readLen, *parallel, *packet); err != nil {
 		fmt.Fprintln(os.Stderr, "sftpsessions:", err)
 		os.Exit(1)
 	}
 }
 
-func run(addr, user, keyFile string, n int, mode, path string, reads, readLen, parallel int) error {
+func run(addr, user, keyFile string, n int, mode, path string, reads, readLen, parallel, packet int) error {
 	pem, err := os.ReadFile(keyFile)
 	if err != nil {
 		return err
@@ -100,7 +101,7 @@ func run(addr, user, keyFile string, n int, mode, path string, reads, readLen, p
 			case "stall":
 				err = stall(conn, path, reads, readLen, readyOnce, stop)
 			default:
-				err = session(conn, mode, path, readyOnce, stop, &bytes)
+				err = session(conn, mode, path, packet, readyOnce, stop, &bytes)
 			}
 			select {
 			case <-stop:
@@ -131,8 +132,8 @@ func run(addr, user, keyFile string, n int, mode, path string, reads, readLen, p
 	return nil
 }
 
-func session(conn *ssh.Client, mode, path string, ready func(), stop <-chan struct{}, total *atomic.Int64) error {
-	c, err := sftp.NewClient(conn, sftp.UseConcurrentReads(true))
+func session(conn *ssh.Client, mode, path string, packet int, ready func(), stop <-chan struct{}, total *atomic.Int64) error {
+	c, err := sftp.NewClient(conn, sftp.UseConcurrentReads(true), sftp.MaxPacketUnchecked(packet))
 	if err != nil {
 		return fmt.Errorf("sftp: %w", err)
 	}

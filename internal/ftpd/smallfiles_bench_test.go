@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/sftpgo-ng/sftpgo/internal/config"
+	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
 )
 
 // BenchmarkFTPSmallFiles uploads 4 KiB files one after the other over one
@@ -18,7 +19,7 @@ func BenchmarkFTPSmallFiles(b *testing.B) {
 	e := newEnv(b, envOpts{quiet: true, ftpd: func(c *config.FTPDConfig) {
 		c.PassivePortRange = config.PortRange{Start: 53000, End: 53100}
 	}})
-	e.addUser(b, "bench", nil)
+	e.addUser(b, "bench", func(u *dataprovider.User) { u.HomeDir = tmpfsDir(b) })
 	c := e.login(b, 0, "bench")
 	data := randomBytes(b, 4096)
 	i := 0
@@ -35,8 +36,9 @@ func BenchmarkFTPSmallFiles(b *testing.B) {
 func BenchmarkFTPList10k(b *testing.B) {
 	const entries = 10000
 	e := newEnv(b, envOpts{quiet: true})
-	e.addUser(b, "bench", nil)
-	dir := filepath.Join(e.home("bench"), "big")
+	home := tmpfsDir(b)
+	e.addUser(b, "bench", func(u *dataprovider.User) { u.HomeDir = home })
+	dir := filepath.Join(home, "big")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		b.Fatal(err)
 	}
@@ -56,4 +58,20 @@ func BenchmarkFTPList10k(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/entries, "ns/entry")
+}
+
+// tmpfsDir is a temp dir on tmpfs when there is one, as bench/ uses, so
+// the disk does not decide the result.
+func tmpfsDir(b testing.TB) string {
+	b.Helper()
+	parent := ""
+	if fi, err := os.Stat("/dev/shm"); err == nil && fi.IsDir() {
+		parent = "/dev/shm"
+	}
+	dir, err := os.MkdirTemp(parent, "ftpd-bench-")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
 }

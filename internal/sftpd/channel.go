@@ -11,6 +11,10 @@ import (
 const (
 	fxpInit          = 1
 	fxpVersion       = 2
+	fxpRead          = 5
+	fxpWrite         = 6
+	fxpStatus        = 101
+	fxpData          = 103
 	fxpExtended      = 200
 	fxpExtendedReply = 201
 	limitsExtension  = "limits@openssh.com"
@@ -23,6 +27,13 @@ const (
 	// interceptMax bounds what the reader reads ahead to look at an
 	// EXTENDED request; larger ones go to pkg/sftp untouched.
 	interceptMax = 4096
+	// maxDataRequests bounds the READ and WRITE requests handed to pkg/sftp
+	// and not answered yet. pkg/sftp allocates a buffer of the request's
+	// size for each (its own pipeline holds a few dozen), so this is what
+	// bounds a session's memory when the client stops reading replies or
+	// the storage is slow: about maxDataRequests x 255 KiB. Later requests
+	// wait in the SSH channel (and then in the client) until replies go out.
+	maxDataRequests = 8
 	// sshChunk is the SSH channel packet size clients use for sessions
 	// (OpenSSH and x/crypto/ssh offer 32 KiB): a reply header is merged
 	// with the start of its data up to this size.
@@ -58,21 +69,31 @@ type sftpChannel struct {
 	ch io.ReadWriteCloser
 
 	// read side: only pkg/sftp's receiving goroutine
-	head [5]byte
+	head [9]byte
 	pend []byte // bytes of the current packet read ahead, not yet handed out
 	left uint32 // body bytes of the current packet still in the channel
+
+	// READ and WRITE requests in pkg/sftp, by request id
+	fmu      sync.Mutex
+	freed    *sync.Cond
+	inflight map[uint32]int
+	ndata    int
+	stopped  bool // closed or broken: nobody waits any more
 
 	// write side
 	wmu    sync.Mutex
 	idle   *sync.Cond // signalled when no packet is half written
 	wleft  int        // bytes of the packet being written still to come
 	held   []byte     // a packet's header, waiting for its data
+	heldID uint32     // the request answered by the held packet
+	heldRq bool       // the held packet answers a READ or WRITE
 	broken error
 }
 
 func newSFTPChannel(ch io.ReadWriteCloser) *sftpChannel {
-	c := &sftpChannel{ch: ch}
+	c := &sftpChannel{ch: ch, inflight: make(map[uint32]int)}
 	c.idle = sync.NewCond(&c.wmu)
+	c.freed = sync.NewCond(&c.fmu)
 	return c
 }
 
@@ -104,7 +125,7 @@ func (c *sftpChannel) Read(p []byte) (int, error) {
 // nextPacket reads the next packet's length and type and either answers
 // the packet or arranges for Read to pass it on.
 func (c *sftpChannel) nextPacket() error {
-	if n, err := io.ReadFull(c.ch, c.head[:]); err != nil {
+	if n, err := io.ReadFull(c.ch, c.head[:5]); err != nil {
 		if n > 0 && err == io.EOF {
 			err = io.ErrUnexpectedEOF
 		}
@@ -112,9 +133,21 @@ func (c *sftpChannel) nextPacket() error {
 	}
 	length := binary.BigEndian.Uint32(c.head[:4])
 	typ := c.head[4]
+	if (typ == fxpRead || typ == fxpWrite) && length >= 5 && length <= maxSFTPPacket {
+		if _, err := io.ReadFull(c.ch, c.head[5:9]); err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return err
+		}
+		c.acquire(binary.BigEndian.Uint32(c.head[5:9]))
+		c.pend = c.head[:9]
+		c.left = length - 5
+		return nil
+	}
 	if length == 0 || length > maxSFTPPacket || (typ != fxpInit && typ != fxpExtended) || length-1 > interceptMax {
 		// pkg/sftp reads (and rejects, when invalid) the rest itself
-		c.pend = c.head[:]
+		c.pend = c.head[:5]
 		if length > 0 {
 			c.left = length - 1
 		}
@@ -139,6 +172,54 @@ func (c *sftpChannel) nextPacket() error {
 	}
 	c.pend = pkt
 	return nil
+}
+
+// acquire waits until fewer than maxDataRequests READ/WRITE requests are
+// in pkg/sftp, then counts request id in.
+func (c *sftpChannel) acquire(id uint32) {
+	c.fmu.Lock()
+	defer c.fmu.Unlock()
+	for c.ndata >= maxDataRequests && !c.stopped {
+		c.freed.Wait()
+	}
+	c.inflight[id]++
+	c.ndata++
+}
+
+// answered counts out the request a reply of type typ for id answers, if
+// it is a READ or WRITE in pkg/sftp.
+func (c *sftpChannel) answered(id uint32) {
+	c.fmu.Lock()
+	defer c.fmu.Unlock()
+	n, ok := c.inflight[id]
+	if !ok {
+		return
+	}
+	if n <= 1 {
+		delete(c.inflight, id)
+	} else {
+		c.inflight[id] = n - 1
+	}
+	c.ndata--
+	c.freed.Signal()
+}
+
+// stop releases the reader from waiting for replies that may never be
+// written.
+func (c *sftpChannel) stop() {
+	c.fmu.Lock()
+	c.stopped = true
+	c.fmu.Unlock()
+	c.freed.Broadcast()
+}
+
+// replyID returns the request id of a reply that may answer a READ or
+// WRITE (STATUS or DATA), given the packet's first bytes.
+func replyID(p []byte) (uint32, bool) {
+	if len(p) < 9 || (p[4] != fxpStatus && p[4] != fxpData) {
+		return 0, false
+	}
+	return binary.BigEndian.Uint32(p[5:9]), true
 }
 
 // extendedName parses the request id and name of an EXTENDED request.
@@ -209,6 +290,7 @@ func (c *sftpChannel) fail(err error) {
 		c.broken = err
 	}
 	c.idle.Broadcast()
+	c.stop()
 }
 
 // Write takes pkg/sftp's packets, each in one or two calls (header, then
@@ -225,16 +307,26 @@ func (c *sftpChannel) Write(p []byte) (int, error) {
 			return c.write(p)
 		}
 		total := 4 + int(binary.BigEndian.Uint32(p))
+		id, reply := replyID(p)
 		if len(p) >= total || len(p) > 64 {
-			return c.write(p)
+			n, err := c.write(p)
+			if reply {
+				c.answered(id) // written or failed, the buffer is free
+			}
+			return n, err
 		}
 		// a header: hold it for the data that follows
 		c.held = append(c.held[:0], p...)
+		c.heldID, c.heldRq = id, reply
 		c.wleft = total - len(p)
 		return len(p), nil
 	}
 	// the data of the packet whose header is held
 	n := min(len(p), c.wleft) // pkg/sftp never writes past a packet
+	if c.heldRq && n == c.wleft {
+		defer c.answered(c.heldID)
+		c.heldRq = false
+	}
 	if len(c.held) == 0 {
 		if _, err := c.write(p[:n]); err != nil {
 			return 0, err
@@ -274,7 +366,7 @@ func (c *sftpChannel) write(p []byte) (int, error) {
 	return n, err
 }
 
-// Close closes the channel and wakes anyone waiting to write.
+// Close closes the channel and wakes anyone waiting to write or to read.
 func (c *sftpChannel) Close() error {
 	c.wmu.Lock()
 	c.fail(errors.New("sftp channel closed"))

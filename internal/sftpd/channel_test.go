@@ -204,3 +204,90 @@ func TestSFTPChannelWrites(t *testing.T) {
 		t.Fatalf("%d channel writes, want 4", m.n)
 	}
 }
+
+// queueChannel serves queued client bytes to Read and records writes.
+type queueChannel struct {
+	memChannel
+	in *bytes.Reader
+}
+
+func (q *queueChannel) Read(p []byte) (int, error) { return q.in.Read(p) }
+
+// TestSFTPChannelBoundsDataRequests: once maxDataRequests READs are in
+// pkg/sftp unanswered, the next is not handed over until a reply goes out.
+func TestSFTPChannelBoundsDataRequests(t *testing.T) {
+	var in bytes.Buffer
+	for id := range uint32(maxDataRequests + 3) {
+		body := str(binary.BigEndian.AppendUint32(nil, id), "1")
+		body = binary.BigEndian.AppendUint64(body, 0)
+		body = binary.BigEndian.AppendUint32(body, 1024)
+		in.Write(binary.BigEndian.AppendUint32(nil, uint32(len(body)+1)))
+		in.WriteByte(fxpRead)
+		in.Write(body)
+	}
+	q := &queueChannel{in: bytes.NewReader(in.Bytes())}
+	c := newSFTPChannel(q)
+	got := make(chan uint32, 64)
+	go func() {
+		for {
+			var hdr [9]byte
+			if _, err := io.ReadFull(c, hdr[:]); err != nil {
+				close(got)
+				return
+			}
+			rest := make([]byte, binary.BigEndian.Uint32(hdr[:4])-5)
+			if _, err := io.ReadFull(c, rest); err != nil {
+				close(got)
+				return
+			}
+			got <- binary.BigEndian.Uint32(hdr[5:9])
+		}
+	}()
+	recvN := func(n int) {
+		t.Helper()
+		for range n {
+			select {
+			case <-got:
+			case <-time.After(5 * time.Second):
+				t.Fatal("request not handed over")
+			}
+		}
+	}
+	noMore := func() {
+		t.Helper()
+		select {
+		case id, ok := <-got:
+			t.Fatalf("request %d handed over (open %v) with %d unanswered", id, ok, maxDataRequests)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	recvN(maxDataRequests)
+	noMore()
+	// a DATA reply to request 3 frees one place, a STATUS to 5 another
+	data := binary.BigEndian.AppendUint32(nil, 13)
+	data = append(data, fxpData)
+	data = binary.BigEndian.AppendUint32(data, 3)
+	data = binary.BigEndian.AppendUint32(data, 4)
+	data = append(data, "abcd"...)
+	if _, err := c.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	recvN(1)
+	noMore()
+	status := binary.BigEndian.AppendUint32(nil, 13)
+	status = append(status, fxpStatus)
+	status = binary.BigEndian.AppendUint32(status, 5)
+	status = binary.BigEndian.AppendUint32(status, 1)
+	status = binary.BigEndian.AppendUint32(status, 0)
+	if _, err := c.Write(status); err != nil {
+		t.Fatal(err)
+	}
+	recvN(1)
+	noMore()
+	// closing releases the reader, which then sees the last request and EOF
+	c.Close()
+	recvN(1)
+	if _, ok := <-got; ok {
+		t.Fatal("more requests than were sent")
+	}
+}
