@@ -1,54 +1,51 @@
 #!/usr/bin/env bash
-# FTP and FTPS (explicit, AUTH TLS with protected data) throughput: our
-# FTP server against vsftpd, both on loopback, same client (lftp), files
-# on tmpfs, rounds alternating between the two servers. Prints a Markdown
-# table with the best and median MB/s of each and their ratio.
+# FTP and FTPS throughput: `sftpgo serve` against vsftpd, both on
+# loopback, the same client (lftp), files on tmpfs, rounds alternating
+# which server goes first. FTPS is explicit (AUTH TLS) with protected data
+# connections. Small files: SMALL files of 4 KiB uploaded with `mirror -R`
+# (one data connection per file) and listed with `cls` (MLSD where offered).
 #
-# Our server runs from the ftpd test binary (TestBenchServer), so the
-# script needs only Go and this tree, not a service build; vsftpd is
-# started with its own config (anonymous account writing into pub/).
+# vsftpd runs with its own config and its anonymous account writing into
+# pub/ (a local account would need PAM and a system user); our side logs in
+# with a password. Logins happen once per transfer, so this does not move
+# the results.
 #
-# usage: bench/ftp.sh [SIZE_MB] [ROUNDS]
+# usage: bench/ftp.sh [SIZE_MB] [ROUNDS] [SMALL_FILES] [SMALL_ROUNDS]
 source "$(dirname "$0")/lib.sh"
 
 SIZE_MB=${1:-256}
 ROUNDS=${2:-5}
-ROOT=$BENCH_ROOT
+SMALL=${3:-10000}
+SMALL_ROUNDS=${4:-3}
 
-ensure_pkgs lftp:lftp vsftpd:vsftpd openssl:openssl python3:python3
-command -v go >/dev/null || export PATH=$PATH:/usr/local/go/bin
+ensure_pkgs lftp:lftp vsftpd:vsftpd openssl:openssl python3:python3 curl:curl
+ensure_binary
 
-WORK=$(mktemp -d /dev/shm/ftpd-bench.XXXXXX)
-OURS_PID="" VSFTPD_PID=""
+WORK=$(mktemp -d "$BENCH_TMP/sftpgo-bench-ftp.XXXXXX")
+chmod 755 "$WORK"
+SG_PID="" VSFTPD_PID=""
 cleanup() {
-  touch "$WORK/ours/stop" 2>/dev/null || true
-  [ -n "$OURS_PID" ] && kill "$OURS_PID" 2>/dev/null || true
-  [ -n "$VSFTPD_PID" ] && kill "$VSFTPD_PID" 2>/dev/null || true
-  wait 2>/dev/null || true
+  kill_wait "$SG_PID" "$VSFTPD_PID"
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 
 BYTES=$((SIZE_MB * 1048576))
-head -c "$BYTES" /dev/urandom >"$WORK/payload"
+make_payload "$WORK/payload" "$SIZE_MB"
+[ "$SMALL" -gt 0 ] && make_small_files "$WORK/small" "$SMALL"
 
-# --- our server ---------------------------------------------------------------
-mkdir -p "$WORK/ours"
-(cd "$ROOT" && go test -c -o "$WORK/ftpd.test" ./internal/ftpd)
-FTPD_BENCH_DIR="$WORK/ours" "$WORK/ftpd.test" -test.run '^TestBenchServer$' -test.timeout 0 >"$WORK/ours.log" 2>&1 &
-OURS_PID=$!
-for _ in $(seq 1 300); do [ -s "$WORK/ours/addr" ] && break; sleep 0.1; done
-OURS_PORT=$(sed 's/.*://' "$WORK/ours/addr")
-wait_port 127.0.0.1 "$OURS_PORT"
-OURS_USER=bench OURS_PASS='Pa55w0rd!x' OURS_DIR=.
+# --- our server
+mkdir -p "$WORK/home-ours"
+ssh-keygen -q -t ed25519 -N '' -f "$WORK/client_key"
+start_sftpgo "$WORK/ours"
+sftpgo_add_user bench bench-Pa55 "$WORK/home-ours" "$WORK/client_key.pub"
 
-# --- vsftpd -------------------------------------------------------------------
+# --- vsftpd
 VS_PORT=$(free_port)
 mkdir -p "$WORK/vsftpd/root/pub" /var/run/vsftpd/empty
 chown ftp "$WORK/vsftpd/root/pub"
 chmod 555 "$WORK/vsftpd/root"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=127.0.0.1 \
-  -keyout "$WORK/vsftpd/key.pem" -out "$WORK/vsftpd/cert.pem" 2>/dev/null
+self_signed_cert "$WORK/vsftpd"
 cat >"$WORK/vsftpd/vsftpd.conf" <<CFG
 listen=YES
 listen_ipv6=NO
@@ -60,6 +57,7 @@ anonymous_enable=YES
 no_anon_password=YES
 anon_root=$WORK/vsftpd/root
 anon_upload_enable=YES
+anon_mkdir_write_enable=YES
 anon_other_write_enable=YES
 anon_umask=022
 write_enable=YES
@@ -68,6 +66,8 @@ pasv_enable=YES
 pasv_address=127.0.0.1
 connect_from_port_20=NO
 xferlog_enable=NO
+max_clients=0
+max_per_ip=0
 ssl_enable=YES
 allow_anon_ssl=YES
 force_anon_logins_ssl=NO
@@ -81,64 +81,84 @@ CFG
 VSFTPD_PID=$!
 wait_port 127.0.0.1 "$VS_PORT"
 
-# run_lftp SERVER MODE OP -> prints MB/s
-run_lftp() {
-  local server=$1 mode=$2 op=$3 port user pass dir tls t0 t1
+# lftp_run SERVER MODE COMMANDS
+lftp_run() {
+  local server=$1 mode=$2 port user pass tls
   if [ "$server" = ours ]; then
-    port=$OURS_PORT user=$OURS_USER pass=$OURS_PASS dir=$OURS_DIR
+    port=$SG_FTP user=bench pass=bench-Pa55
   else
-    port=$VS_PORT user=anonymous pass=bench@ dir=pub
+    port=$VS_PORT user=anonymous pass=bench@
   fi
   if [ "$mode" = ftps ]; then
     tls="set ftp:ssl-force yes; set ftp:ssl-protect-data yes; set ssl:verify-certificate no"
   else
     tls="set ftp:ssl-allow no"
   fi
-  local cmd
-  if [ "$op" = put ]; then
-    cmd="put $WORK/payload -o $dir/payload"
-  else
-    cmd="get $dir/payload -o $WORK/download"
-  fi
+  HOME=$WORK lftp -c "set cmd:fail-exit yes; set net:max-retries 1; set xfer:clobber yes; $tls; open -u '$user','$pass' ftp://127.0.0.1:$port; $3" >"$WORK/lftp.out"
+}
+
+# remote_dir SERVER: where uploads go
+remote_dir() { if [ "$1" = ours ]; then echo .; else echo pub; fi; }
+
+declare -A R
+# transfer SERVER MODE OP: appends MB/s to R[SERVER-MODE-OP]
+transfer() {
+  local server=$1 mode=$2 op=$3 dir t0 t1
+  dir=$(remote_dir "$server")
   t0=$(now_ns)
-  HOME=$WORK lftp -c "set cmd:fail-exit yes; set net:max-retries 1; $tls; open -u '$user','$pass' ftp://127.0.0.1:$port; $cmd" >/dev/null
+  if [ "$op" = put ]; then
+    lftp_run "$server" "$mode" "put $WORK/payload -o $dir/payload"
+  else
+    lftp_run "$server" "$mode" "get $dir/payload -o $WORK/download"
+  fi
   t1=$(now_ns)
   if [ "$op" = get ]; then
     cmp -s "$WORK/payload" "$WORK/download" || { echo "$server $mode download corrupted" >&2; exit 1; }
     rm -f "$WORK/download"
   fi
-  mbps "$BYTES" "$((t1 - t0))"
+  R[$server-$mode-$op]+="$(mbps "$BYTES" "$((t1 - t0))") "
 }
 
-declare -A RES
-for mode in ftp ftps; do
-  for op in put get; do
-    for server in ours vsftpd; do RES[$server-$mode-$op]=""; done
-  done
-done
+# small_files SERVER ROUND: SMALL uploads, then a LIST of them
+small_files() {
+  local server=$1 dir t0 t1 n
+  dir=$(remote_dir "$server")/small-$2
+  t0=$(now_ns)
+  lftp_run "$server" ftp "mirror -R --no-perms $WORK/small $dir"
+  t1=$(now_ns)
+  R[$server-small-put]+="$(rate "$SMALL" "$((t1 - t0))") "
+  t0=$(now_ns)
+  lftp_run "$server" ftp "cls -1 $dir/"
+  t1=$(now_ns)
+  n=$(wc -l <"$WORK/lftp.out")
+  [ "$n" -eq "$SMALL" ] || { echo "$server: listed $n of $SMALL files" >&2; exit 1; }
+  R[$server-small-list]+="$(rate "$SMALL" "$((t1 - t0))") "
+}
 
 for round in $(seq 1 "$ROUNDS"); do
+  if [ $((round % 2)) -eq 1 ]; then order="ours vsftpd"; else order="vsftpd ours"; fi
   for mode in ftp ftps; do
     for op in put get; do
-      # alternate which server goes first
-      if [ $((round % 2)) -eq 1 ]; then order="ours vsftpd"; else order="vsftpd ours"; fi
-      for server in $order; do
-        RES[$server-$mode-$op]+="$(run_lftp "$server" "$mode" "$op") "
-      done
+      for server in $order; do transfer "$server" "$mode" "$op"; done
     done
   done
 done
+if [ "$SMALL" -gt 0 ]; then
+  for round in $(seq 1 "$SMALL_ROUNDS"); do
+    if [ $((round % 2)) -eq 1 ]; then order="ours vsftpd"; else order="vsftpd ours"; fi
+    for server in $order; do small_files "$server" "$round"; done
+  done
+fi
 
-echo "FTP throughput, ${SIZE_MB} MiB file, lftp $(lftp --version | head -1 | awk '{print $4}'), $ROUNDS rounds, loopback, tmpfs; MB/s (best / median)"
-echo
-echo "| Mode | Operation | ours best | ours median | vsftpd best | vsftpd median | ratio (median) |"
-echo "|---|---|---:|---:|---:|---:|---:|"
+echo "| FTP / FTPS (${SIZE_MB} MiB file, lftp $(lftp --version | head -1 | awk '{print $4}'), ${ROUNDS} rounds; ${SMALL} x 4 KiB, ${SMALL_ROUNDS} rounds) | ours best / median | vsftpd best / median | ratio (median) |"
+echo "| --- | --- | --- | --- |"
 for mode in ftp ftps; do
   for op in put get; do
-    read -r ob om <<<"$(stats ${RES[ours-$mode-$op]})"
-    read -r vb vm <<<"$(stats ${RES[vsftpd-$mode-$op]})"
-    label=$([ "$mode" = ftp ] && echo "FTP" || echo "FTPS (explicit)")
-    opname=$([ "$op" = put ] && echo "upload" || echo "download")
-    echo "| $label | $opname | $ob | $om | $vb | $vm | $(ratio "$om" "$vm") |"
+    label="$([ "$mode" = ftp ] && echo FTP || echo "FTPS (explicit TLS)") $([ "$op" = put ] && echo upload || echo download), MB/s"
+    row "$label" "${R[ours-$mode-$op]}" "${R[vsftpd-$mode-$op]}"
   done
 done
+if [ "$SMALL" -gt 0 ]; then
+  row "FTP ${SMALL} x 4 KiB upload (mirror -R), files/s" "${R[ours-small-put]}" "${R[vsftpd-small-put]}"
+  row "FTP listing of ${SMALL} entries (lftp cls), entries/s" "${R[ours-small-list]}" "${R[vsftpd-small-list]}"
+fi

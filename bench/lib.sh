@@ -1,8 +1,16 @@
 # Shared helpers for the bench/ scripts. Source it; do not run it.
+#
+# Every script starts the real binary (./sftpgo serve, built by `make
+# bench`) and one peer server on loopback, keeps its data on tmpfs, runs
+# the same client against both in alternation and prints a Markdown table
+# with best and median values and the ratio of the medians.
 set -euo pipefail
 
 BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BIN="${BENCH_ROOT}/sftpgo"
+BIN=${SFTPGO_BIN:-"${BENCH_ROOT}/sftpgo"}
+# Work directories live on tmpfs so the disk never bounds a result.
+BENCH_TMP=${BENCH_TMP:-/dev/shm}
+export PATH="$PATH:/usr/local/go/bin:/usr/sbin"
 
 # ensure_pkgs installs Debian packages for commands that are missing.
 # usage: ensure_pkgs cmd:package ...
@@ -15,8 +23,15 @@ ensure_pkgs() {
     fi
   done
   if [ "${#missing[@]}" -gt 0 ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    echo "installing ${missing[*]}" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  fi
+}
+
+ensure_binary() {
+  if [ ! -x "$BIN" ]; then
+    (cd "$BENCH_ROOT" && make build >&2)
   fi
 }
 
@@ -24,9 +39,9 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-# wait_port HOST PORT: wait up to 20 s for a TCP listener.
+# wait_port HOST PORT: wait up to 30 s for a TCP listener.
 wait_port() {
-  for _ in $(seq 1 200); do
+  for _ in $(seq 1 300); do
     if (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; then return 0; fi
     sleep 0.1
   done
@@ -34,11 +49,14 @@ wait_port() {
   return 1
 }
 
-# now_ns prints a monotonic-enough timestamp in nanoseconds.
+# now_ns prints a timestamp in nanoseconds.
 now_ns() { date +%s%N; }
 
 # mbps BYTES NANOSECONDS
 mbps() { awk -v b="$1" -v ns="$2" 'BEGIN { printf "%.1f", (b / 1048576) / (ns / 1e9) }'; }
+
+# rate COUNT NANOSECONDS: operations per second.
+rate() { awk -v n="$1" -v ns="$2" 'BEGIN { printf "%.1f", n / (ns / 1e9) }'; }
 
 # stats prints "best median" of the numbers given (higher is better).
 stats() {
@@ -49,37 +67,88 @@ stats() {
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "n/a" }'; }
 
-# start_sftpgo DIR: serve from DIR with an admin, SFTP on $SFTPGO_SFTP_PORT,
-# HTTP on $SFTPGO_HTTP_PORT. Sets SFTPGO_PID.
-start_sftpgo() {
-  local dir=$1
-  SFTPGO_HTTP_PORT=$(free_port)
-  SFTPGO_SFTP_PORT=$(free_port)
-  SFTPGO_DATA_PROVIDER__CREATE_DEFAULT_ADMIN=true \
-  SFTPGO_DEFAULT_ADMIN_USERNAME=admin SFTPGO_DEFAULT_ADMIN_PASSWORD=bench-admin \
-  SFTPGO_HTTPD__BINDINGS__0__ADDRESS=127.0.0.1 SFTPGO_HTTPD__BINDINGS__0__PORT="$SFTPGO_HTTP_PORT" \
-  SFTPGO_SFTPD__BINDINGS__0__ADDRESS=127.0.0.1 SFTPGO_SFTPD__BINDINGS__0__PORT="$SFTPGO_SFTP_PORT" \
-  SFTPGO_COMMON__IDLE_TIMEOUT=0 \
-    "$BIN" serve --config-dir "$dir" --log-file-path "$dir/sftpgo.log" --log-level warn &
-  SFTPGO_PID=$!
-  wait_port 127.0.0.1 "$SFTPGO_HTTP_PORT"
-  wait_port 127.0.0.1 "$SFTPGO_SFTP_PORT"
+# row LABEL "OURS_VALUES" "PEER_VALUES": one table row, ratio of medians.
+row() {
+  local ob om pb pm
+  read -r ob om <<<"$(stats $2)"
+  read -r pb pm <<<"$(stats $3)"
+  echo "| $1 | $ob / $om | $pb / $pm | $(ratio "$om" "$pm") |"
 }
 
-# sftpgo_add_user NAME HOME PUBKEY_FILE [extra JSON fields]
+# cpu_ticks PID...: user+system clock ticks of the processes and their
+# waited-for children (sshd forks one process per session).
+cpu_ticks() {
+  local total=0 p f
+  for p in "$@"; do
+    f=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+    f=${f##*) }
+    # fields after the command: 12 utime, 13 stime, 14 cutime, 15 cstime
+    total=$((total + $(awk '{ print $12 + $13 + $14 + $15 }' <<<"$f")))
+  done
+  echo "$total"
+}
+
+# make_payload FILE MIB: random data (incompressible).
+make_payload() { head -c "$(($2 * 1048576))" /dev/urandom >"$1"; }
+
+# make_small_files DIR COUNT: COUNT files of 4 KiB.
+make_small_files() {
+  mkdir -p "$1"
+  head -c "$(($2 * 4096))" /dev/urandom | (cd "$1" && split -b 4096 -a 5 -d - f)
+}
+
+# self_signed_cert DIR: DIR/cert.pem and DIR/key.pem for 127.0.0.1.
+self_signed_cert() {
+  mkdir -p "$1"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=127.0.0.1 \
+    -addext "subjectAltName=IP:127.0.0.1" -keyout "$1/key.pem" -out "$1/cert.pem" 2>/dev/null
+}
+
+# start_sftpgo DIR [VAR=VALUE ...]: `sftpgo serve` from config dir DIR with
+# SFTP, FTP (explicit TLS allowed), WebDAV and the REST API on free
+# loopback ports and a first admin. Sets SG_PID, SG_HTTP, SG_SFTP, SG_FTP,
+# SG_DAV. Extra arguments are added to the environment (SFTPGO_... keys).
+start_sftpgo() {
+  local dir=$1
+  shift
+  mkdir -p "$dir"
+  [ -f "$dir/cert.pem" ] || self_signed_cert "$dir"
+  SG_HTTP=$(free_port) SG_SFTP=$(free_port) SG_FTP=$(free_port) SG_DAV=$(free_port)
+  local pasv=$((40000 + RANDOM % 20000))
+  env SFTPGO_DATA_PROVIDER__CREATE_DEFAULT_ADMIN=true \
+    SFTPGO_DEFAULT_ADMIN_USERNAME=admin SFTPGO_DEFAULT_ADMIN_PASSWORD=bench-admin \
+    SFTPGO_HTTPD__BINDINGS__0__ADDRESS=127.0.0.1 SFTPGO_HTTPD__BINDINGS__0__PORT="$SG_HTTP" \
+    SFTPGO_SFTPD__BINDINGS__0__ADDRESS=127.0.0.1 SFTPGO_SFTPD__BINDINGS__0__PORT="$SG_SFTP" \
+    SFTPGO_FTPD__BINDINGS__0__ADDRESS=127.0.0.1 SFTPGO_FTPD__BINDINGS__0__PORT="$SG_FTP" \
+    SFTPGO_FTPD__PASSIVE_PORT_RANGE__START="$pasv" SFTPGO_FTPD__PASSIVE_PORT_RANGE__END="$((pasv + 200))" \
+    SFTPGO_FTPD__CERTIFICATE_FILE="$dir/cert.pem" SFTPGO_FTPD__CERTIFICATE_KEY_FILE="$dir/key.pem" \
+    SFTPGO_WEBDAVD__BINDINGS__0__ADDRESS=127.0.0.1 SFTPGO_WEBDAVD__BINDINGS__0__PORT="$SG_DAV" \
+    SFTPGO_COMMON__IDLE_TIMEOUT=0 \
+    SFTPGO_COMMON__MAX_TOTAL_CONNECTIONS=0 SFTPGO_COMMON__MAX_PER_HOST_CONNECTIONS=0 \
+    "$@" \
+    "$BIN" serve --config-dir "$dir" --log-file-path "$dir/sftpgo.log" --log-level warn &
+  SG_PID=$!
+  wait_port 127.0.0.1 "$SG_HTTP"
+  wait_port 127.0.0.1 "$SG_SFTP"
+  wait_port 127.0.0.1 "$SG_FTP"
+  wait_port 127.0.0.1 "$SG_DAV"
+}
+
+# sftpgo_add_user NAME PASSWORD HOME PUBKEY_FILE: a user with every
+# permission, a password and a public key, through the REST API.
 sftpgo_add_user() {
-  local token
-  token=$(curl -sf -u admin:bench-admin "http://127.0.0.1:${SFTPGO_HTTP_PORT}/api/v2/token" |
+  local token key
+  token=$(curl -sf -u admin:bench-admin "http://127.0.0.1:${SG_HTTP}/api/v2/token" |
     sed 's/.*"access_token":"\([^"]*\)".*/\1/')
-  local key
-  key=$(cat "$3")
+  key=$(cat "$4")
   curl -sf -o /dev/null -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
-    -d "{\"username\":\"$1\",\"status\":1,\"home_dir\":\"$2\",\"public_keys\":[\"$key\"],\"permissions\":{\"/\":[\"*\"]}${4:+,$4}}" \
-    "http://127.0.0.1:${SFTPGO_HTTP_PORT}/api/v2/users"
+    -d "{\"username\":\"$1\",\"password\":\"$2\",\"status\":1,\"home_dir\":\"$3\",\"public_keys\":[\"$key\"],\"permissions\":{\"/\":[\"*\"]}}" \
+    "http://127.0.0.1:${SG_HTTP}/api/v2/users"
 }
 
 # start_sshd DIR PUBKEY_FILE: OpenSSH sshd with internal-sftp on loopback,
-# logging in as the current user with the given key. Sets SSHD_PORT, SSHD_PID.
+# logging in as the current user with the given key. Sets SSHD_PORT,
+# SSHD_PID.
 start_sshd() {
   local dir=$1
   mkdir -p /run/sshd "$dir"
@@ -94,8 +163,11 @@ HostKey $dir/host_key
 AuthorizedKeysFile $dir/authorized_keys
 PermitRootLogin prohibit-password
 PasswordAuthentication no
+KbdInteractiveAuthentication no
 UsePAM no
 StrictModes no
+MaxStartups 1000
+MaxSessions 1000
 PidFile $dir/sshd.pid
 Subsystem sftp internal-sftp
 CFG
@@ -103,3 +175,37 @@ CFG
   SSHD_PID=$!
   wait_port 127.0.0.1 "$SSHD_PORT"
 }
+
+# tree_pids PID: PID and all its descendants.
+tree_pids() {
+  local p=$1 c
+  echo "$p"
+  for c in $(cat /proc/"$p"/task/*/children 2>/dev/null); do tree_pids "$c"; done
+}
+
+# pss_kib PID...: summed proportional set size (shared pages split between
+# the processes that map them), the fair measure for forking servers.
+pss_kib() {
+  local total=0 p v
+  for p in "$@"; do
+    v=$(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null) || continue
+    total=$((total + ${v:-0}))
+  done
+  echo "$total"
+}
+
+# kill_wait PID...: stop processes this script started.
+kill_wait() {
+  local p
+  for p in "$@"; do
+    [ -n "$p" ] || continue
+    kill "$p" 2>/dev/null || true
+  done
+  for p in "$@"; do
+    [ -n "$p" ] || continue
+    wait "$p" 2>/dev/null || true
+  done
+}
+
+# bench_header TITLE: the line every table starts with (load before it).
+load_avg() { cut -d' ' -f1-3 /proc/loadavg; }

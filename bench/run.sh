@@ -1,33 +1,94 @@
 #!/usr/bin/env bash
-# `make bench`: every benchmark script, then the Go benchmarks. The tables
-# go to stdout and into bench/results/ for docs/performance.md.
+# `make bench`: every protocol against its peer, the memory per session,
+# then the Go benchmarks. Prints the tables, keeps a copy in
+# bench/results/ and replaces the generated part of docs/performance.md.
+#
+# Knobs (environment): BENCH_SIZE_MB (256), BENCH_ROUNDS (5),
+# BENCH_SMALL (10000 files of 4 KiB), BENCH_SMALL_ROUNDS (3),
+# BENCH_SESSIONS (200), BENCH_ONLY (space-separated subset of
+# "sftp ftp webdav cloud sessions go"), BENCH_NO_DOCS=1 to leave the docs alone.
 source "$(dirname "$0")/lib.sh"
+
+SIZE=${BENCH_SIZE_MB:-256}
+ROUNDS=${BENCH_ROUNDS:-5}
+SMALL=${BENCH_SMALL:-10000}
+SMALL_ROUNDS=${BENCH_SMALL_ROUNDS:-3}
+SESSIONS=${BENCH_SESSIONS:-200}
+ONLY=${BENCH_ONLY:-"sftp ftp webdav cloud sessions go"}
+
+ensure_pkgs sftp:openssh-client sshd:openssh-server lftp:lftp vsftpd:vsftpd apache2:apache2 \
+  htpasswd:apache2-utils curl:curl openssl:openssl python3:python3
+ensure_binary
+
 mkdir -p "$BENCH_ROOT/bench/results"
-out="$BENCH_ROOT/bench/results/$(date -u +%Y%m%dT%H%M%SZ).md"
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+out="$BENCH_ROOT/bench/results/$stamp.md"
+wants() { [[ " $ONLY " == *" $1 "* ]]; }
+
+section() {
+  echo "### $1"
+  echo
+  echo "Load average before: $(load_avg)"
+  echo
+}
+
 {
-  echo "# Benchmark run $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo "Run $(date -u +%Y-%m-%dT%H:%MZ), commit $(cd "$BENCH_ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)," \
+    "command \`make bench\`$([ -n "${BENCH_ONLY:-}" ] && echo " (BENCH_ONLY=\"$ONLY\")")."
   echo
-  echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); command: make bench"
+  echo "Machine: $(nproc) cores ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo))," \
+    "$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM, $(uname -sr), data on tmpfs," \
+    "everything on loopback. Ratios are ours / peer of the medians (higher is better for throughput)."
   echo
-  echo "## SFTP / SCP against OpenSSH sftp-server"
-  echo
-  bash "$BENCH_ROOT/bench/sftp.sh" "${BENCH_SIZE_MB:-256}" "${BENCH_ROUNDS:-5}"
-  echo
-  echo "## FTP / FTPS against vsftpd"
-  echo
-  bash "$BENCH_ROOT/bench/ftp.sh" "${BENCH_SIZE_MB:-256}" "${BENCH_ROUNDS:-5}"
-  echo
-  echo "## WebDAV against Apache mod_dav"
-  echo
-  bash "$BENCH_ROOT/bench/webdav.sh" "${BENCH_SIZE_MB:-256}" "${BENCH_ROUNDS:-5}" 200
-  echo "## Cloud storage backends against their emulators"
-  echo
-  bash "$BENCH_ROOT/bench/cloud.sh" "${BENCH_CLOUD_ROUNDS:-3}"
-  echo
-  echo "## Go benchmarks"
-  echo
-  echo '```'
-  (cd "$BENCH_ROOT" && go test -run '^$' -bench . -benchtime 3x ./internal/... 2>&1 | grep -E '^(Benchmark|ok|FAIL|goos|cpu)' || true)
-  echo '```'
+  if wants sftp; then
+    section "SFTP and SCP against OpenSSH sshd (internal-sftp)"
+    bash "$BENCH_ROOT/bench/sftp.sh" "$SIZE" "$ROUNDS" "$SMALL" "$SMALL_ROUNDS"
+    echo
+  fi
+  if wants ftp; then
+    section "FTP and FTPS against vsftpd"
+    bash "$BENCH_ROOT/bench/ftp.sh" "$SIZE" "$ROUNDS" "$SMALL" "$SMALL_ROUNDS"
+    echo
+  fi
+  if wants webdav; then
+    section "WebDAV against Apache mod_dav"
+    bash "$BENCH_ROOT/bench/webdav.sh" "$SIZE" "$ROUNDS" "$SMALL" "$SMALL_ROUNDS"
+    echo
+  fi
+  if wants cloud; then
+    section "Cloud storage backends against their emulators"
+    bash "$BENCH_ROOT/bench/cloud.sh" "${BENCH_CLOUD_ROUNDS:-3}"
+    echo
+  fi
+  if wants sessions; then
+    section "Memory per SFTP session"
+    bash "$BENCH_ROOT/bench/sessions.sh" "$SESSIONS"
+    echo
+  fi
+  if wants go; then
+    section "Go benchmarks"
+    echo '```'
+    (cd "$BENCH_ROOT" && go test -p 1 -run '^$' -bench . -benchmem -benchtime "${BENCH_GO_TIME:-3x}" -timeout 30m \
+      $(grep -rl --include='*_test.go' '^func Benchmark' internal | xargs -n1 dirname | sort -u | sed 's|^|./|') 2>&1 |
+      grep -E '^(Benchmark|ok|FAIL|--- FAIL|panic)' || true)
+    echo '```'
+    echo
+  fi
+  echo "Load average after: $(load_avg)"
 } | tee "$out"
-echo "written to $out"
+echo "written to $out" >&2
+
+if [ -z "${BENCH_NO_DOCS:-}" ]; then
+  python3 - "$BENCH_ROOT/docs/performance.md" "$out" <<'PY'
+import sys, pathlib
+doc, res = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]).read_text()
+begin, end = "<!-- make bench: begin -->", "<!-- make bench: end -->"
+text = doc.read_text() if doc.exists() else "# Performance\n\n## Benchmark results (make bench)\n\n" + begin + "\n" + end + "\n"
+if begin not in text or end not in text:
+    text += "\n## Benchmark results (make bench)\n\n" + begin + "\n" + end + "\n"
+head, rest = text.split(begin, 1)
+_, tail = rest.split(end, 1)
+doc.write_text(head + begin + "\n" + res.rstrip("\n") + "\n" + end + tail)
+PY
+  echo "docs/performance.md updated" >&2
+fi

@@ -2,17 +2,10 @@ package ftpd
 
 import (
 	"bytes"
-	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/jlaffaye/ftp"
-
-	"github.com/sftpgo-ng/sftpgo/internal/config"
-	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
 )
 
 // BenchmarkFTP moves 64 MiB through the real server on loopback with the
@@ -50,32 +43,5 @@ func BenchmarkFTP(b *testing.B) {
 				}
 			}
 		})
-	}
-}
-
-// TestBenchServer serves FTP for bench/ftp.sh: with FTPD_BENCH_DIR set it
-// starts a cleartext binding (AUTH TLS allowed) for user "bench" with
-// testPassword and home FTPD_BENCH_DIR/home, writes the address to
-// FTPD_BENCH_DIR/addr and serves until FTPD_BENCH_DIR/stop exists.
-func TestBenchServer(t *testing.T) {
-	dir := os.Getenv("FTPD_BENCH_DIR")
-	if dir == "" {
-		t.Skip("set FTPD_BENCH_DIR to serve for bench/ftp.sh")
-	}
-	e := newEnv(t, envOpts{quiet: true, ftpd: func(c *config.FTPDConfig) {}})
-	home := filepath.Join(dir, "home")
-	e.addUser(t, "bench", func(u *dataprovider.User) { u.HomeDir = home })
-	if err := os.WriteFile(filepath.Join(dir, "addr.tmp"), []byte(e.addrs[0]), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(filepath.Join(dir, "addr.tmp"), filepath.Join(dir, "addr")); err != nil {
-		t.Fatal(err)
-	}
-	fmt.Println("serving on", e.addrs[0])
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "stop")); err == nil {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
 	}
 }

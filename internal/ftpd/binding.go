@@ -479,7 +479,7 @@ func (b *binding) GetSettings() (*ftpserver.Settings, error) {
 		PasvConnectionsCheck:    ftpserver.DataConnectionRequirement(b.cfg.PassiveConnectionsSecurity),
 	}
 	if r := s.cfg.PassivePortRange; r.Start > 0 && r.End >= r.Start {
-		st.PassiveTransferPortRange = ftpserver.PortRange{Start: r.Start, End: r.End}
+		st.PassiveTransferPortRange = newPassivePorts(r.Start, r.End)
 	}
 	return st, nil
 }

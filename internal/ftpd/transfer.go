@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	ftpserver "github.com/fclairamb/ftpserverlib"
 
@@ -16,6 +17,11 @@ import (
 // transferBufferSize is the chunk size of data connection copies; the
 // library's io.Copy would use 32 KiB.
 const transferBufferSize = 256 * 1024
+
+// transferBuffers are shared by all transfers: a buffer is only held while
+// a data connection is copying, and a fresh 256 KiB per transfer (zeroed,
+// then garbage) cost more than a whole 4 KiB upload's data.
+var transferBuffers = sync.Pool{New: func() any { b := make([]byte, transferBufferSize); return &b }}
 
 // file is an open transfer as the library sees it: sequential reads or
 // writes from where the transfer was opened.
@@ -42,7 +48,9 @@ func (f *file) Write(p []byte) (int, error) {
 // WriteTo sends a download in large chunks (binary transfers; ASCII ones
 // go through the library's line converter).
 func (f *file) WriteTo(w io.Writer) (int64, error) {
-	buf := make([]byte, transferBufferSize)
+	bp := transferBuffers.Get().(*[]byte)
+	defer transferBuffers.Put(bp)
+	buf := *bp
 	var total int64
 	for {
 		n, err := f.Read(buf)
@@ -64,7 +72,9 @@ func (f *file) WriteTo(w io.Writer) (int64, error) {
 
 // ReadFrom receives an upload in large chunks.
 func (f *file) ReadFrom(r io.Reader) (int64, error) {
-	buf := make([]byte, transferBufferSize)
+	bp := transferBuffers.Get().(*[]byte)
+	defer transferBuffers.Put(bp)
+	buf := *bp
 	var total int64
 	for {
 		n, err := r.Read(buf)

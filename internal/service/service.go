@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -120,6 +121,8 @@ func Run(ctx context.Context, cfg config.Config, configDir string, logger *slog.
 			s.opts.Started = o.Started
 		}
 	}
+	ballast := newGCBallast()
+	defer runtime.KeepAlive(ballast)
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := s.start(ctx); err != nil {

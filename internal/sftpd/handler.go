@@ -27,7 +27,8 @@ func (s *Server) serveSFTP(conn *common.BaseConnection, ch ssh.Channel) {
 		handlers = sftp.Handlers{FileGet: p, FilePut: p, FileCmd: p, FileList: p}
 		start = dataprovider.CleanVirtualPath(prefix + h.startDir)
 	}
-	rs := sftp.NewRequestServer(ch, handlers, sftp.WithStartDirectory(start))
+	rs := sftp.NewRequestServer(newSFTPChannel(ch), handlers, sftp.WithStartDirectory(start),
+		sftp.WithRSMaxTxPacket(maxSFTPData))
 	conn.SetCommand("sftp")
 	if err := rs.Serve(); err != nil && !errors.Is(err, io.EOF) {
 		conn.Logger().Debug("sftp session ended", "error", err)
