@@ -525,10 +525,19 @@ func (t *Transfer) Close() error {
 			t.writer.Cancel()
 		}
 	}
+	// final is what a successful upload leaves at the target: taken from
+	// the open file, it spares a path lookup per upload
+	var final os.FileInfo
 	if t.wfile != nil {
+		if err == nil {
+			final, _ = t.wfile.Stat()
+		}
 		if cerr := t.wfile.Close(); cerr != nil && err == nil {
 			err = t.setErr(cerr)
 		}
+	}
+	if err != nil {
+		final = nil
 	}
 	fsys, target := t.loc.fs, t.loc.fsPath
 	quotaErr := err != nil && errors.Is(err, vfs.ErrQuotaExceeded)
@@ -553,7 +562,14 @@ func (t *Transfer) Close() error {
 	// usage follows what is at the target now
 	var sizeDelta int64
 	filesDelta := 0
-	if fi, serr := fsys.Stat(ctx, target); serr == nil && fi.Mode().IsRegular() {
+	fi := final
+	if fi == nil || err != nil {
+		var serr error
+		if fi, serr = fsys.Stat(ctx, target); serr != nil {
+			fi = nil
+		}
+	}
+	if fi != nil && fi.Mode().IsRegular() {
 		sizeDelta, filesDelta = fi.Size(), 1
 	}
 	if t.existed {

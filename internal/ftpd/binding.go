@@ -510,8 +510,114 @@ type passiveListener struct {
 	log         *slog.Logger
 }
 
-// passiveConn is a passive data connection.
-type passiveConn struct{ net.Conn }
+// passiveConn is a passive data connection. Small writes are gathered
+// into one buffer: the library writes a listing one entry at a time,
+// which cost a system call (and a TLS record) per line. Read, Close and
+// deadline changes send what is buffered first.
+type passiveConn struct {
+	net.Conn
+	mu     sync.Mutex
+	buf    *[]byte // pooled, only while something is buffered
+	n      int
+	werr   error // a failed flush, reported by the next Write or Close
+	closed bool
+}
+
+// dataBufSize is the most a passive connection gathers before sending;
+// larger writes (file transfers) go straight through.
+const dataBufSize = 32 << 10
+
+var dataBufs = sync.Pool{New: func() any { b := make([]byte, dataBufSize); return &b }}
+
+func (c *passiveConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return 0, net.ErrClosed
+	}
+	if c.werr != nil {
+		return 0, c.werr
+	}
+	if c.buf != nil && c.n+len(p) > dataBufSize {
+		if err := c.flushLocked(); err != nil {
+			return 0, err
+		}
+	}
+	if len(p) >= dataBufSize {
+		return c.Conn.Write(p)
+	}
+	if c.buf == nil {
+		c.buf = dataBufs.Get().(*[]byte)
+	}
+	c.n += copy((*c.buf)[c.n:], p)
+	return len(p), nil
+}
+
+// Read sends what is buffered first: TLS handshakes write, then wait for
+// the answer.
+func (c *passiveConn) Read(p []byte) (int, error) {
+	c.mu.Lock()
+	err := c.flushLocked()
+	c.mu.Unlock()
+	if err != nil {
+		return 0, err
+	}
+	return c.Conn.Read(p)
+}
+
+// SetDeadline and SetWriteDeadline send what is buffered under the
+// previous deadline first: a TLS connection moves the deadline around its
+// close_notify alert, then closes.
+func (c *passiveConn) SetDeadline(t time.Time) error {
+	c.flushBefore()
+	return c.Conn.SetDeadline(t)
+}
+
+func (c *passiveConn) SetWriteDeadline(t time.Time) error {
+	c.flushBefore()
+	return c.Conn.SetWriteDeadline(t)
+}
+
+// flushBefore flushes unless a Write is under way (the deadline may be
+// there to unblock it).
+func (c *passiveConn) flushBefore() {
+	if c.mu.TryLock() {
+		c.flushLocked()
+		c.mu.Unlock()
+	}
+}
+
+// flushLocked sends the buffered bytes and returns the buffer to the pool.
+func (c *passiveConn) flushLocked() error {
+	if c.buf == nil {
+		return nil
+	}
+	_, err := c.Conn.Write((*c.buf)[:c.n])
+	dataBufs.Put(c.buf)
+	c.buf, c.n = nil, 0
+	if err != nil && c.werr == nil {
+		c.werr = err
+	}
+	return err
+}
+
+// Close sends what is buffered, then closes. A Close racing a blocked
+// Write (an abort) closes at once, unblocking it, and drops the buffer.
+func (c *passiveConn) Close() error {
+	var err error
+	if c.mu.TryLock() {
+		if !c.closed {
+			c.flushLocked()
+			err = c.werr
+		}
+		c.closed = true
+		c.mu.Unlock()
+	}
+	if cerr := c.Conn.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
 
 func (p *passiveListener) Accept() (net.Conn, error) {
 	for {
@@ -527,7 +633,7 @@ func (p *passiveListener) Accept() (net.Conn, error) {
 				continue
 			}
 		}
-		return &passiveConn{c}, nil
+		return &passiveConn{Conn: c}, nil
 	}
 }
 
