@@ -123,14 +123,21 @@ func (s *Server) userMkdir(w http.ResponseWriter, r *http.Request, ctx context.C
 	return nil
 }
 
+// pathAndTarget reads the source ("path") and destination ("target") of
+// a move or a copy.
+func pathAndTarget(r *http.Request, conn *common.BaseConnection) (string, string, error) {
+	src, err := requiredPath(r, conn, "path")
+	if err != nil {
+		return "", "", err
+	}
+	dst, err := requiredPath(r, conn, "target")
+	return src, dst, err
+}
+
 // userRename serves PATCH /user/files, PATCH /user/dirs and
 // POST /user/file-actions/move: path is moved to target.
 func (s *Server) userRename(w http.ResponseWriter, r *http.Request, ctx context.Context, conn *common.BaseConnection) error {
-	src, err := requiredPath(r, conn, "path")
-	if err != nil {
-		return err
-	}
-	dst, err := requiredPath(r, conn, "target")
+	src, dst, err := pathAndTarget(r, conn)
 	if err != nil {
 		return err
 	}
@@ -142,15 +149,11 @@ func (s *Server) userRename(w http.ResponseWriter, r *http.Request, ctx context.
 }
 
 func (s *Server) userCopy(w http.ResponseWriter, r *http.Request, ctx context.Context, conn *common.BaseConnection) error {
-	src, err := requiredPath(r, conn, "path")
+	src, dst, err := pathAndTarget(r, conn)
 	if err != nil {
 		return err
 	}
-	dst, err := requiredPath(r, conn, "target")
-	if err != nil {
-		return err
-	}
-	if err := copyAll(ctx, conn, src, dst); err != nil {
+	if err := conn.Copy(ctx, src, dst); err != nil {
 		return err
 	}
 	sendMessage(w, http.StatusOK, "Copied")
@@ -172,7 +175,7 @@ func (s *Server) userDeleteDir(w http.ResponseWriter, r *http.Request, ctx conte
 	if !fi.IsDir() {
 		return badRequest("%q is not a directory", p)
 	}
-	if err := removeAll(ctx, conn, p); err != nil {
+	if err := conn.RemoveAll(ctx, p); err != nil {
 		return err
 	}
 	sendMessage(w, http.StatusOK, "Directory deleted")

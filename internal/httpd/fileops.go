@@ -332,62 +332,6 @@ func uploadMultipart(ctx context.Context, r *http.Request, conn *common.BaseConn
 	return done, nil
 }
 
-// removeAll deletes a file or a directory tree; each step needs its own
-// permission, so a partial delete stops at the first refusal.
-func removeAll(ctx context.Context, conn *common.BaseConnection, vpath string) error {
-	fi, err := conn.Lstat(ctx, vpath)
-	if err != nil {
-		return err
-	}
-	if !fi.IsDir() {
-		return conn.Remove(ctx, vpath)
-	}
-	entries, err := listAll(ctx, conn, vpath)
-	if err != nil {
-		return err
-	}
-	for _, e := range entries {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if err := removeAll(ctx, conn, path.Join(vpath, e.Name())); err != nil {
-			return err
-		}
-	}
-	return conn.RemoveDir(ctx, vpath)
-}
-
-// copyAll copies a file or a directory tree from src to dst.
-func copyAll(ctx context.Context, conn *common.BaseConnection, src, dst string) error {
-	src, dst = dataprovider.CleanVirtualPath(src), dataprovider.CleanVirtualPath(dst)
-	fi, err := conn.Stat(ctx, src)
-	if err != nil {
-		return err
-	}
-	if !fi.IsDir() {
-		return conn.Copy(ctx, src, dst)
-	}
-	if dst == src || strings.HasPrefix(dst, src+"/") {
-		return badRequest("cannot copy a directory into itself")
-	}
-	if err := conn.Mkdir(ctx, dst); err != nil && !errors.Is(err, fs.ErrExist) {
-		return err
-	}
-	entries, err := listAll(ctx, conn, src)
-	if err != nil {
-		return err
-	}
-	for _, e := range entries {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if err := copyAll(ctx, conn, path.Join(src, e.Name()), path.Join(dst, e.Name())); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // zipWriter streams files and directory trees into a zip archive.
 type zipWriter struct {
 	ctx      context.Context

@@ -538,7 +538,7 @@ func (s *Server) webClientDelete(w http.ResponseWriter, r *http.Request) {
 			if p == "/" {
 				return "", badRequest("the home directory cannot be deleted")
 			}
-			if err := removeAll(ctx, conn, p); err != nil {
+			if err := conn.RemoveAll(ctx, p); err != nil {
 				return "", err
 			}
 		}
