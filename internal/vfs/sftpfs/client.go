@@ -55,9 +55,16 @@ type session struct {
 	statvfs     bool
 }
 
+// alive reports whether the session can take requests: neither closed
+// by us (stop, closed synchronously by close) nor ended by the server
+// (done, closed by the goroutine that watches the connection). Checking
+// stop too means a session dropped after an error is never handed out
+// again while that goroutine has not yet noticed.
 func (s *session) alive() bool {
 	select {
 	case <-s.done:
+		return false
+	case <-s.stop:
 		return false
 	default:
 		return true
