@@ -272,22 +272,34 @@ func (s *Server) webAdminLoginGet(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "admin/login", &page{Title: "Sign in", CSRF: s.anonCSRF(w, r)})
 }
 
-func (s *Server) webAdminLoginPost(w http.ResponseWriter, r *http.Request) {
-	ip := clientIP(r)
+// loginForm reads a sign-in form and applies the checks every login page
+// shares: the per-IP rate limit and the anonymous CSRF token. fail
+// re-renders the page tmpl with a message and the typed username; ok is
+// false when a check has already answered.
+func (s *Server) loginForm(w http.ResponseWriter, r *http.Request, ip, tmpl string) (string, func(int, string), bool) {
 	_ = r.ParseForm()
 	username := strings.TrimSpace(r.PostFormValue("username"))
 	p := &page{Title: "Sign in", Form: url.Values{"username": {username}}}
 	fail := func(status int, msg string) {
 		p.Error = msg
 		p.CSRF = s.anonCSRF(w, r)
-		s.render(w, r, status, "admin/login", p)
+		s.render(w, r, status, tmpl, p)
 	}
 	if !s.checkLoginRate(w, r, ip) {
 		fail(http.StatusTooManyRequests, "Too many failed sign-in attempts: wait a little and try again.")
-		return
+		return "", nil, false
 	}
 	if !s.checkAnonCSRF(r, r.PostFormValue(csrfField)) {
 		fail(http.StatusForbidden, "The form has expired: please try again.")
+		return "", nil, false
+	}
+	return username, fail, true
+}
+
+func (s *Server) webAdminLoginPost(w http.ResponseWriter, r *http.Request) {
+	ip := clientIP(r)
+	username, fail, ok := s.loginForm(w, r, ip, "admin/login")
+	if !ok {
 		return
 	}
 	admin, err := s.store.CheckAdminPassword(r.Context(), username, r.PostFormValue("password"))

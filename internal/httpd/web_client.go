@@ -126,20 +126,8 @@ func (s *Server) webClientLoginGet(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) webClientLoginPost(w http.ResponseWriter, r *http.Request) {
 	ip := clientIP(r)
-	_ = r.ParseForm()
-	username := strings.TrimSpace(r.PostFormValue("username"))
-	p := &page{Title: "Sign in", Form: url.Values{"username": {username}}}
-	fail := func(status int, msg string) {
-		p.Error = msg
-		p.CSRF = s.anonCSRF(w, r)
-		s.render(w, r, status, "client/login", p)
-	}
-	if !s.checkLoginRate(w, r, ip) {
-		fail(http.StatusTooManyRequests, "Too many failed sign-in attempts: wait a little and try again.")
-		return
-	}
-	if !s.checkAnonCSRF(r, r.PostFormValue(csrfField)) {
-		fail(http.StatusForbidden, "The form has expired: please try again.")
+	username, fail, ok := s.loginForm(w, r, ip, "client/login")
+	if !ok {
 		return
 	}
 	u, err := s.loginUser(r.Context(), username, r.PostFormValue("password"), ip)
