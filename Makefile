@@ -13,7 +13,7 @@ RACE_PKGS := ./internal/common/... ./internal/vfs/... ./internal/dataprovider/..
 ADMIN_USER     ?= admin
 ADMIN_PASSWORD ?= password
 
-.PHONY: build run test test-deps test-go test-race lint bench clean
+.PHONY: build run test test-deps test-go test-race test-fuzz lint bench clean
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BINARY) ./cmd/sftpgo
@@ -24,7 +24,7 @@ run: build
 	SFTPGO_DEFAULT_ADMIN_PASSWORD=$(ADMIN_PASSWORD) \
 	./$(BINARY) serve --config-dir . --log-file-path - --log-level info
 
-test: test-deps lint build test-go test-race
+test: test-deps lint build test-go test-race test-fuzz
 
 test-deps:
 	bash scripts/install-test-deps.sh
@@ -34,6 +34,11 @@ test-go:
 
 test-race:
 	$(GO) test -p 2 -count=1 -race -timeout 20m $(RACE_PKGS)
+
+# Bounded fuzzing of the parsers of untrusted input; FUZZTIME=10m for a
+# long run.
+test-fuzz:
+	bash scripts/fuzz.sh
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi

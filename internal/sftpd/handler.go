@@ -20,13 +20,14 @@ func (s *Server) serveSFTP(conn *common.BaseConnection, ch ssh.Channel) {
 	if sd := conn.User.Filters.StartDirectory; sd != "" {
 		h.startDir = dataprovider.CleanVirtualPath(sd)
 	}
-	handlers := sftp.Handlers{FileGet: h, FilePut: h, FileCmd: h, FileList: h}
+	var rh requestHandler = h
 	start := h.startDir
 	if prefix := dataprovider.CleanVirtualPath(s.cfg.FolderPrefix); prefix != "/" {
-		p := &prefixHandler{h: h, prefix: prefix}
-		handlers = sftp.Handlers{FileGet: p, FilePut: p, FileCmd: p, FileList: p}
+		rh = &prefixHandler{h: h, prefix: prefix}
 		start = dataprovider.CleanVirtualPath(prefix + h.startDir)
 	}
+	g := &guard{h: rh, conn: conn}
+	handlers := sftp.Handlers{FileGet: g, FilePut: g, FileCmd: g, FileList: g}
 	rs := sftp.NewRequestServer(newSFTPChannel(ch), handlers, sftp.WithStartDirectory(start),
 		sftp.WithRSMaxTxPacket(maxSFTPData))
 	conn.SetCommand("sftp")
@@ -142,6 +143,10 @@ func (h *handler) setstat(r *sftp.Request) error {
 	ctx := r.Context()
 	flags := r.AttrFlags()
 	attrs := r.Attributes()
+	if attrs == nil {
+		// the flags announce attributes the packet does not carry
+		return sftp.ErrSSHFxBadMessage
+	}
 	if flags.Size {
 		if err := h.conn.Truncate(ctx, r.Filepath, int64(attrs.Size)); err != nil {
 			return err

@@ -201,14 +201,14 @@ func (s *Server) Serve(l net.Listener) {
 				if errors.Is(err, net.ErrClosed) {
 					return
 				}
-				var ne net.Error
-				if errors.As(err, &ne) && ne.Timeout() {
-					delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-					time.Sleep(delay)
-					continue
+				// EMFILE, ENFILE, ECONNABORTED and the like pass: back
+				// off and keep accepting while the server runs.
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				if delay == time.Second || delay == 5*time.Millisecond {
+					s.log.Error("accept failed; retrying", "error", err, "retry_in", delay)
 				}
-				s.log.Error("accept failed", "error", err)
-				return
+				time.Sleep(delay)
+				continue
 			}
 			delay = 0
 			s.wg.Add(1)
