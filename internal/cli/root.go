@@ -13,7 +13,7 @@ import (
 
 	"github.com/sftpgo-ng/sftpgo/internal/config"
 	"github.com/sftpgo-ng/sftpgo/internal/logger"
-	"github.com/sftpgo-ng/sftpgo/internal/version"
+	"github.com/sftpgo-ng/sftpgo/internal/service"
 )
 
 // commonFlags are shared by every command that loads the configuration.
@@ -111,7 +111,7 @@ func NewRootCommand() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "sftpgo",
 		Short:         "Full-featured SFTP, FTP/S, WebDAV and HTTP file transfer server",
-		Version:       version.Get().String(),
+		Version:       service.Version().String(),
 		SilenceUsage:  true,
 		SilenceErrors: false,
 	}

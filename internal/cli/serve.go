@@ -4,7 +4,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sftpgo-ng/sftpgo/internal/service"
-	"github.com/sftpgo-ng/sftpgo/internal/version"
 )
 
 func newServeCommand() *cobra.Command {
@@ -22,7 +21,7 @@ can be overridden with an SFTPGO_<SECTION>__<KEY> environment variable.`,
 				return err
 			}
 			defer closer.Close()
-			logger.Info("starting", "version", version.Get().String(), "config_dir", f.configDir)
+			logger.Info("starting", "version", service.Version().String(), "config_dir", f.configDir)
 			return service.Run(cmd.Context(), cfg, f.configDir, logger)
 		},
 	}

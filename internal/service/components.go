@@ -10,7 +10,6 @@ import (
 	"github.com/sftpgo-ng/sftpgo/internal/ftpd"
 	"github.com/sftpgo-ng/sftpgo/internal/httpd"
 	"github.com/sftpgo-ng/sftpgo/internal/sftpd"
-	"github.com/sftpgo-ng/sftpgo/internal/version"
 	"github.com/sftpgo-ng/sftpgo/internal/webdavd"
 )
 
@@ -83,7 +82,7 @@ func (s *Service) buildComponents() error {
 	}
 
 	if hasPort(cfg.HTTPD.Bindings, func(b config.HTTPDBinding) int { return b.Port }) {
-		v := version.Get()
+		v := Version()
 		srv, err := httpd.New(httpd.Options{
 			Config:             cfg.HTTPD,
 			Store:              s.store,

@@ -18,10 +18,10 @@ type Info struct {
 	Features   []string `json:"features"`
 }
 
-// Get returns the build identity.
+// Get returns the build identity; Features is left for the caller that
+// knows what is compiled in (service.Version).
 func Get() Info {
-	return Info{Version: version, BuildDate: date, CommitHash: commit,
-		Features: []string{"+sqlite", "+memory", "+ftpfs"}}
+	return Info{Version: version, BuildDate: date, CommitHash: commit}
 }
 
 // String is the one-line form printed by --version.

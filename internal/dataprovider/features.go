@@ -1,0 +1,7 @@
+package dataprovider
+
+// Drivers lists the data provider drivers built into this binary, by the
+// names data_provider.driver takes.
+func Drivers() []string {
+	return []string{"sqlite", "postgresql", "mysql", "bolt", "memory"}
+}
