@@ -11,9 +11,10 @@ func newServeCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Start the server with the configured protocols",
-		Long: `Start the SFTP, FTP/S, WebDAV and HTTP services configured in sftpgo.json
-(or sftpgo.yaml / sftpgo.toml) inside the config dir. Every configuration key
-can be overridden with an SFTPGO_<SECTION>__<KEY> environment variable.`,
+		Long: "Start the SFTP, FTP/S, WebDAV and HTTP services configured in sftpgo.json\n" +
+			"(or sftpgo.yaml / sftpgo.toml) inside the config dir. Every configuration key\n" +
+			"can be overridden with an environment variable: `SFTPGO_`, the section, two\n" +
+			"underscores and the key, upper case, e.g. `SFTPGO_SFTPD__BINDINGS__0__PORT`.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, logger, closer, err := f.load()

@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 
 	"github.com/sftpgo-ng/sftpgo/internal/common"
@@ -47,7 +46,7 @@ func (s *Service) buildComponents() error {
 		TrackQuota:   common.QuotaTrackingFromConfig(cfg.DataProvider.TrackQuota),
 	})
 	if err != nil {
-		return fmt.Errorf("common: %w", err)
+		return prefixed("common", err)
 	}
 	s.components = append(s.components, namedComponent{"common", commonComponent{conns}})
 	s.listeners = conns.RegisterListener
@@ -56,7 +55,7 @@ func (s *Service) buildComponents() error {
 	if hasPort(cfg.SFTPD.Bindings, func(b config.SFTPDBinding) int { return b.Port }) {
 		srv, err := sftpd.New(cfg.SFTPD, conns, s.store, s.configDir, s.logger)
 		if err != nil {
-			return fmt.Errorf("sftpd: %w", err)
+			return prefixed("sftpd", err)
 		}
 		status.sftp = srv
 		s.components = append(s.components, namedComponent{"sftpd", srv})
@@ -65,7 +64,7 @@ func (s *Service) buildComponents() error {
 	if hasPort(cfg.FTPD.Bindings, func(b config.FTPDBinding) int { return b.Port }) {
 		srv, err := ftpd.New(cfg.FTPD, conns, s.store, s.configDir, s.logger)
 		if err != nil {
-			return fmt.Errorf("ftpd: %w", err)
+			return prefixed("ftpd", err)
 		}
 		status.ftp = srv
 		s.components = append(s.components, namedComponent{"ftpd", srv})
@@ -74,7 +73,7 @@ func (s *Service) buildComponents() error {
 	if hasPort(cfg.WebDAVD.Bindings, func(b config.WebDAVDBinding) int { return b.Port }) {
 		srv, err := webdavd.New(cfg.WebDAVD, conns, s.store, s.configDir, s.logger)
 		if err != nil {
-			return fmt.Errorf("webdavd: %w", err)
+			return prefixed("webdavd", err)
 		}
 		status.webdav = srv
 		s.store.OnUserChange(srv.InvalidateUser)
@@ -97,7 +96,7 @@ func (s *Service) buildComponents() error {
 			Common:      conns,
 		})
 		if err != nil {
-			return fmt.Errorf("httpd: %w", err)
+			return prefixed("httpd", err)
 		}
 		s.components = append(s.components, namedComponent{"httpd", srv})
 	}

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strings"
 	"syscall"
 	"time"
 
@@ -137,6 +138,7 @@ func Run(ctx context.Context, cfg config.Config, configDir string, logger *slog.
 		case <-ctx.Done():
 			logger.Info("stopping")
 			s.shutdown()
+			logger.Info("stopped")
 			return nil
 		case <-hup:
 			s.reload()
@@ -165,7 +167,7 @@ func (s *Service) start(ctx context.Context) error {
 	addrs := map[string][]net.Addr{}
 	for _, nc := range s.components {
 		if err := nc.c.Start(ctx); err != nil {
-			return fmt.Errorf("%s: %w", nc.name, err)
+			return prefixed(nc.name, err)
 		}
 		s.logger.Info("started", "component", nc.name)
 		if al, ok := nc.c.(addrLister); ok && s.listeners != nil {
@@ -212,4 +214,13 @@ func (s *Service) reload() {
 			}
 		}
 	}
+}
+
+// prefixed names the component in err unless the component already did,
+// so a start error reads "sftpd: listen ..." and not "sftpd: sftpd: ...".
+func prefixed(name string, err error) error {
+	if strings.HasPrefix(err.Error(), name+":") {
+		return err
+	}
+	return fmt.Errorf("%s: %w", name, err)
 }
