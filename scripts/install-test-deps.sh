@@ -16,6 +16,7 @@ declare -A tools=(
   [vsftpd]=vsftpd
   [node]=nodejs
   [npm]=npm
+  [systemd-analyze]=systemd
 )
 
 missing=()
