@@ -440,7 +440,10 @@ func (s *Server) webAdminCloseConnection(w http.ResponseWriter, r *http.Request)
 type statusEntry struct {
 	Name   string
 	Active bool
-	Detail string
+	// Disabled: not configured (no binding, feature off), as opposed to
+	// configured and failing.
+	Disabled bool
+	Detail   string
 }
 
 func (s *Server) webAdminStatus(w http.ResponseWriter, r *http.Request) {
@@ -463,6 +466,7 @@ func (s *Server) webAdminStatus(w http.ResponseWriter, r *http.Request) {
 			delete(m, "is_active")
 			e.Detail = statusDetail(m)
 		}
+		e.Disabled = !e.Active && e.Detail == ""
 		entries = append(entries, e)
 	}
 	dp := statusEntry{Name: "Data provider (" + s.driver + ")", Active: true}
@@ -493,6 +497,13 @@ func statusDetail(m map[string]any) string {
 			lines = append(lines, line)
 		}
 		delete(m, "bindings")
+	}
+	if list, ok := m["host_keys"].([]any); ok {
+		for _, k := range list {
+			km, _ := k.(map[string]any)
+			lines = append(lines, fmt.Sprintf("host key %v %v", km["fingerprint"], km["path"]))
+		}
+		delete(m, "host_keys")
 	}
 	keys := make([]string, 0, len(m))
 	for k := range m {

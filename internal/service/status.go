@@ -4,6 +4,8 @@ import (
 	"context"
 	"net"
 	"strconv"
+
+	"github.com/sftpgo-ng/sftpgo/internal/sftpd"
 )
 
 // addrLister is a protocol server that reports where it listens.
@@ -11,7 +13,7 @@ type addrLister interface{ Addrs() []net.Addr }
 
 // servicesStatus answers GET /api/v2/status for the protocol servers.
 type servicesStatus struct {
-	sftp   addrLister
+	sftp   sftpStatus
 	ftp    addrLister
 	webdav addrLister
 }
@@ -29,7 +31,19 @@ func bindingsStatus(srv addrLister) map[string]any {
 	return map[string]any{"is_active": len(bindings) > 0, "bindings": bindings}
 }
 
+// sftpStatus is the SFTP server as the status needs it.
+type sftpStatus interface {
+	addrLister
+	HostKeys() []sftpd.HostKeyInfo
+}
+
 func (s *servicesStatus) ServicesStatus(context.Context) map[string]any {
-	return map[string]any{"ssh": bindingsStatus(s.sftp), "ftp": bindingsStatus(s.ftp),
-		"webdav": bindingsStatus(s.webdav)}
+	var ssh map[string]any
+	if s.sftp == nil {
+		ssh = bindingsStatus(nil)
+	} else {
+		ssh = bindingsStatus(s.sftp)
+		ssh["host_keys"] = s.sftp.HostKeys()
+	}
+	return map[string]any{"ssh": ssh, "ftp": bindingsStatus(s.ftp), "webdav": bindingsStatus(s.webdav)}
 }
