@@ -49,10 +49,10 @@ func TestAcceptSurvivesEMFILE(t *testing.T) {
 		return fl
 	}})
 	e.addUser(t, "emfile", nil)
-	c := e.login(t, 0, "emfile")
-	if err := c.NoOp(); err != nil {
-		t.Fatalf("NOOP after accept errors: %v", err)
-	}
+	// dialRaw fails on a missing banner after its read deadline
+	r := dialRaw(t, e.addrs[0])
+	r.login("emfile")
+	r.expect(200, "NOOP")
 	fl.mu.Lock()
 	fails := fl.fails
 	fl.mu.Unlock()
