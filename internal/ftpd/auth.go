@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	ftpserver "github.com/fclairamb/ftpserverlib"
 
@@ -154,9 +155,30 @@ func (b *binding) AuthUser(cc ftpserver.ClientContext, username, password string
 	user, err := b.s.store.CheckUserPassword(ctx, username, password)
 	if err != nil {
 		b.s.common.LoginFailed(cc.RemoteAddr().String(), username, method, protocolFTP, err)
+		b.loginDelay(sess.fc, b.s.common.Config().Defender.LoginDelay.PasswordFailed)
 		return nil, errAuthFailed
 	}
-	return b.finishLogin(sess, &user, method)
+	d, err := b.finishLogin(sess, &user, method)
+	if err == nil {
+		b.loginDelay(sess.fc, b.s.common.Config().Defender.LoginDelay.Success)
+	}
+	return d, err
+}
+
+// loginDelay holds the reply to a password login for
+// common.defender.login_delay (milliseconds), a brake on password
+// guessing; a closed control connection ends the wait. (common's login
+// path has no delay of its own yet, so it is applied here.)
+func (b *binding) loginDelay(fc *frontConn, ms int) {
+	if ms <= 0 {
+		return
+	}
+	t := time.NewTimer(time.Duration(ms) * time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-fc.done:
+	}
 }
 
 // finishLogin applies the account checks shared by every protocol and

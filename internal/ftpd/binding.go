@@ -67,12 +67,17 @@ type binding struct {
 	listener net.Listener
 	fronts   map[*frontConn]struct{}
 	stopped  bool
+	stopCh   chan struct{} // closed by stop
 
 	// owners maps data connection endpoints to the control connection
 	// that announced them: "p:<port>" for passive, "a:<ip:port>" for
 	// active. TLS session reuse checks use it.
 	ownersMu sync.Mutex
 	owners   map[string]*frontConn
+
+	// pasv holds the open passive listeners by port (passive.go).
+	pasvMu sync.Mutex
+	pasv   map[int]*passiveListener
 }
 
 type passiveOverride struct {
@@ -88,6 +93,8 @@ func newBinding(s *Server, idx int, cfg config.FTPDBinding) (*binding, error) {
 		log:    s.log.With("binding", idx),
 		fronts: map[*frontConn]struct{}{},
 		owners: map[string]*frontConn{},
+		stopCh: make(chan struct{}),
+		pasv:   map[int]*passiveListener{},
 	}
 	key := fmt.Sprintf("ftpd: bindings[%d]", idx)
 	if cfg.TLSMode < 0 || cfg.TLSMode > 3 {
@@ -362,22 +369,27 @@ func (b *binding) addr() net.Addr {
 	return b.listener.Addr()
 }
 
+// acceptLoop accepts control connections until the listener is closed.
+// Any other error (EMFILE/ENFILE when descriptors run out, ECONNABORTED,
+// a timeout) is taken as temporary: the loop backs off, from 5 ms
+// doubling up to 1 s, and accepts again, so a burst of connections never
+// stops the FTP service for good.
 func (b *binding) acceptLoop(l net.Listener) {
 	var delay time.Duration
 	for {
 		c, err := l.Accept()
 		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
+			if errors.Is(err, net.ErrClosed) || b.isStopped() {
 				return
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-				time.Sleep(delay)
-				continue
+			delay = min(max(2*delay, acceptMinBackoff), acceptMaxBackoff)
+			b.log.Warn("accept failed, retrying", "error", err, "retry_in", delay.String())
+			select {
+			case <-time.After(delay):
+			case <-b.stopCh:
+				return
 			}
-			b.log.Error("accept failed", "error", err)
-			return
+			continue
 		}
 		delay = 0
 		b.s.wg.Add(1)
@@ -388,8 +400,23 @@ func (b *binding) acceptLoop(l net.Listener) {
 	}
 }
 
+// Back-off bounds of the accept loop after a temporary error.
+const (
+	acceptMinBackoff = 5 * time.Millisecond
+	acceptMaxBackoff = time.Second
+)
+
+func (b *binding) isStopped() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.stopped
+}
+
 func (b *binding) stop() {
 	b.mu.Lock()
+	if !b.stopped {
+		close(b.stopCh)
+	}
 	b.stopped = true
 	l, ftp := b.listener, b.ftp
 	fronts := make([]*frontConn, 0, len(b.fronts))
@@ -491,150 +518,6 @@ func (b *binding) GetTLSConfig() (*tls.Config, error) {
 		return nil, errors.New("TLS is not configured for this binding")
 	}
 	return b.libTLS, nil
-}
-
-// WrapPassiveListener implements ftpserver.MainDriverExtensionPassiveWrapper:
-// passive data connections are marked as such (for the session reuse
-// check) and honour the PROXY protocol too.
-func (b *binding) WrapPassiveListener(l net.Listener) (net.Listener, error) {
-	if b.useProxy {
-		l = b.s.proxy.Wrap(l, 0)
-	}
-	return &passiveListener{Listener: l, checkHeader: b.useProxy, log: b.log}, nil
-}
-
-// passiveListener wraps the library's passive listeners.
-type passiveListener struct {
-	net.Listener
-	checkHeader bool
-	log         *slog.Logger
-}
-
-// passiveConn is a passive data connection. Small writes are gathered
-// into one buffer: the library writes a listing one entry at a time,
-// which cost a system call (and a TLS record) per line. Read, Close and
-// deadline changes send what is buffered first.
-type passiveConn struct {
-	net.Conn
-	mu     sync.Mutex
-	buf    *[]byte // pooled, only while something is buffered
-	n      int
-	werr   error // a failed flush, reported by the next Write or Close
-	closed bool
-}
-
-// dataBufSize is the most a passive connection gathers before sending;
-// larger writes (file transfers) go straight through.
-const dataBufSize = 32 << 10
-
-var dataBufs = sync.Pool{New: func() any { b := make([]byte, dataBufSize); return &b }}
-
-func (c *passiveConn) Write(p []byte) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return 0, net.ErrClosed
-	}
-	if c.werr != nil {
-		return 0, c.werr
-	}
-	if c.buf != nil && c.n+len(p) > dataBufSize {
-		if err := c.flushLocked(); err != nil {
-			return 0, err
-		}
-	}
-	if len(p) >= dataBufSize {
-		return c.Conn.Write(p)
-	}
-	if c.buf == nil {
-		c.buf = dataBufs.Get().(*[]byte)
-	}
-	c.n += copy((*c.buf)[c.n:], p)
-	return len(p), nil
-}
-
-// Read sends what is buffered first: TLS handshakes write, then wait for
-// the answer.
-func (c *passiveConn) Read(p []byte) (int, error) {
-	c.mu.Lock()
-	err := c.flushLocked()
-	c.mu.Unlock()
-	if err != nil {
-		return 0, err
-	}
-	return c.Conn.Read(p)
-}
-
-// SetDeadline and SetWriteDeadline send what is buffered under the
-// previous deadline first: a TLS connection moves the deadline around its
-// close_notify alert, then closes.
-func (c *passiveConn) SetDeadline(t time.Time) error {
-	c.flushBefore()
-	return c.Conn.SetDeadline(t)
-}
-
-func (c *passiveConn) SetWriteDeadline(t time.Time) error {
-	c.flushBefore()
-	return c.Conn.SetWriteDeadline(t)
-}
-
-// flushBefore flushes unless a Write is under way (the deadline may be
-// there to unblock it).
-func (c *passiveConn) flushBefore() {
-	if c.mu.TryLock() {
-		c.flushLocked()
-		c.mu.Unlock()
-	}
-}
-
-// flushLocked sends the buffered bytes and returns the buffer to the pool.
-func (c *passiveConn) flushLocked() error {
-	if c.buf == nil {
-		return nil
-	}
-	_, err := c.Conn.Write((*c.buf)[:c.n])
-	dataBufs.Put(c.buf)
-	c.buf, c.n = nil, 0
-	if err != nil && c.werr == nil {
-		c.werr = err
-	}
-	return err
-}
-
-// Close sends what is buffered, then closes. A Close racing a blocked
-// Write (an abort) closes at once, unblocking it, and drops the buffer.
-func (c *passiveConn) Close() error {
-	var err error
-	if c.mu.TryLock() {
-		if !c.closed {
-			c.flushLocked()
-			err = c.werr
-		}
-		c.closed = true
-		c.mu.Unlock()
-	}
-	if cerr := c.Conn.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
-func (p *passiveListener) Accept() (net.Conn, error) {
-	for {
-		c, err := p.Listener.Accept()
-		if err != nil {
-			return nil, err
-		}
-		if p.checkHeader {
-			// refuse a bad PROXY header before the library uses the connection
-			if err := common.CheckProxyHeader(c); err != nil {
-				p.log.Info("data connection refused", "remote", c.RemoteAddr().String(), "error", err)
-				c.Close()
-				continue
-			}
-		}
-		return &passiveConn{Conn: c}, nil
-	}
 }
 
 // passiveIP answers the address for a PASV reply. Order: an override

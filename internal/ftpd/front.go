@@ -163,6 +163,8 @@ func (fc *frontConn) handshakeClient() (*tls.Conn, error) {
 
 func (fc *frontConn) serve() {
 	defer fc.close()
+	loginTimer := time.AfterFunc(fc.b.s.limits.loginTimeout, fc.loginTimedOut)
+	defer loginTimer.Stop()
 	libEnd, ourEnd := net.Pipe()
 	fc.libPlain, fc.libW = ourEnd, ourEnd
 	var libConn net.Conn = &pipeConn{Conn: libEnd, remote: &clientAddr{Addr: fc.remote, fc: fc}, local: fc.local}
@@ -232,16 +234,30 @@ func (fc *frontConn) commands() {
 			continue
 		case "AVLB":
 			line = "AVBL" + strings.TrimPrefix(line, line[:4])
-		case "PASV":
+		case "PASV", "EPSV":
 			// the library would leave the passive listener it opened
 			// behind when the address cannot be told
-			if _, err := fc.b.resolvePassiveIP(frontClient{fc}); err != nil {
-				fc.reply(425, "Cannot enter passive mode: "+err.Error())
-				continue
+			if verb == "PASV" {
+				if _, err := fc.b.resolvePassiveIP(frontClient{fc}); err != nil {
+					fc.reply(425, "Cannot enter passive mode: "+err.Error())
+					continue
+				}
+			}
+			if verb == "PASV" || !strings.EqualFold(strings.TrimSpace(arg), "ALL") {
+				if n := fc.b.passiveHeldBy(addrIP(fc.remote), fc); n >= fc.b.s.limits.maxPassivePerIP {
+					fc.b.log.Info("passive mode refused: too many passive listeners for this client IP",
+						"remote", fc.remote.String(), "held", n)
+					fc.reply(425, "Too many passive connections open from your address, try again later")
+					continue
+				}
 			}
 		case "PORT", "EPRT":
 			if fc.b.s.disabled[verb] {
 				fc.reply(502, verb+" is disabled")
+				continue
+			}
+			if _, ok := parseActive(verb, arg); !ok {
+				fc.reply(501, "Invalid "+verb+" argument: a host address and a port between 1 and 65535 are required")
 				continue
 			}
 			if fc.b.cfg.ActiveUseControlIP {
@@ -350,6 +366,11 @@ func (fc *frontConn) responses(libR io.Reader) {
 				fc.b.setOwner("p:"+strconv.Itoa(port), fc)
 			}
 		}
+		if final && strings.HasPrefix(line, "552 ") && strings.Contains(line, insufficientStorage) {
+			// the library answers 552 for every storage error; a full
+			// disk is the transient 452 of RFC 959
+			line = "452" + line[3:]
+		}
 		fc.mu.Lock()
 		_, werr := io.WriteString(fc.client, line)
 		authDone := false
@@ -385,6 +406,28 @@ func (fc *frontConn) responses(libR io.Reader) {
 	}
 }
 
+// loggedIn reports whether a user has logged in on this connection.
+func (fc *frontConn) loggedIn() bool {
+	sess := fc.sess.Load()
+	return sess != nil && sess.conn.Load() != nil
+}
+
+// loginTimedOut closes a connection still without a successful login
+// when the login timeout expires.
+func (fc *frontConn) loginTimedOut() {
+	if fc.loggedIn() {
+		return
+	}
+	fc.b.log.Info("login timeout: closing control connection", "remote", fc.remote.String())
+	fc.mu.Lock()
+	if !fc.closed {
+		fc.client.SetWriteDeadline(time.Now().Add(time.Second))
+		io.WriteString(fc.client, "421 Login timeout: closing control connection\r\n")
+	}
+	fc.mu.Unlock()
+	fc.close()
+}
+
 func (fc *frontConn) writeClient(s string) {
 	fc.mu.Lock()
 	defer fc.mu.Unlock()
@@ -404,7 +447,8 @@ func (fc *frontConn) reply(code int, msg string) {
 	fmt.Fprintf(fc.client, "%d %s\r\n", code, msg)
 }
 
-// parseActive returns the address of a PORT or EPRT argument.
+// parseActive returns the address of a PORT or EPRT argument; it refuses
+// anything but a well-formed address with a port from 1 to 65535.
 func parseActive(verb, arg string) (*net.TCPAddr, bool) {
 	arg = strings.TrimSpace(arg)
 	var ip net.IP
@@ -417,8 +461,8 @@ func parseActive(verb, arg string) (*net.TCPAddr, bool) {
 		}
 		var b [6]int
 		for i, p := range parts {
-			n, err := strconv.Atoi(p)
-			if err != nil || n < 0 || n > 255 {
+			n, ok := decimal(p, 3)
+			if !ok || n > 255 {
 				return nil, false
 			}
 			b[i] = n
@@ -426,18 +470,23 @@ func parseActive(verb, arg string) (*net.TCPAddr, bool) {
 		ip = net.IPv4(byte(b[0]), byte(b[1]), byte(b[2]), byte(b[3]))
 		port = b[4]<<8 | b[5]
 	case "EPRT":
-		if len(arg) < 2 {
+		// RFC 2428: <d><net-prt><d><net-addr><d><tcp-port><d>, d in 33-126
+		if len(arg) < 2 || arg[0] < 33 || arg[0] > 126 {
 			return nil, false
 		}
 		parts := strings.Split(arg, arg[:1])
-		if len(parts) != 5 || (parts[1] != "1" && parts[1] != "2") {
+		if len(parts) != 5 || parts[0] != "" || parts[4] != "" {
 			return nil, false
 		}
 		if ip = net.ParseIP(parts[2]); ip == nil {
 			return nil, false
 		}
-		p, err := strconv.Atoi(parts[3])
-		if err != nil {
+		isV4 := !strings.Contains(parts[2], ":")
+		if (parts[1] == "1") != isV4 || (parts[1] != "1" && parts[1] != "2") {
+			return nil, false
+		}
+		p, ok := decimal(parts[3], 5)
+		if !ok {
 			return nil, false
 		}
 		port = p
@@ -451,6 +500,15 @@ func parseActive(verb, arg string) (*net.TCPAddr, bool) {
 		ip = v4
 	}
 	return &net.TCPAddr{IP: ip, Port: port}, true
+}
+
+// decimal parses 1 to maxDigits ASCII digits (no sign, no spaces).
+func decimal(s string, maxDigits int) (int, bool) {
+	if s == "" || len(s) > maxDigits || !isDigits(s) {
+		return 0, false
+	}
+	n, err := strconv.Atoi(s)
+	return n, err == nil
 }
 
 // rewriteActive replaces the address of PORT/EPRT with the client

@@ -59,6 +59,28 @@ func FuzzRewriteActive(f *testing.F) {
 	})
 }
 
+// FuzzParseActive checks that an accepted PORT/EPRT argument always
+// names a usable address: a port from 1 to 65535 and an IP of the
+// family it announced.
+func FuzzParseActive(f *testing.F) {
+	for _, s := range []string{"127,0,0,1,4,1", "127,0,0,1,0,0", "|1|127.0.0.1|1025|", "|2|::1|1025|", "|2|::ffff:1.2.3.4|5|", "||||", "1,2,3,4,+1,1"} {
+		f.Add("PORT", s)
+		f.Add("EPRT", s)
+	}
+	f.Fuzz(func(t *testing.T, verb, arg string) {
+		addr, ok := parseActive(verb, arg)
+		if !ok {
+			return
+		}
+		if addr.Port < 1 || addr.Port > 65535 || addr.IP == nil {
+			t.Fatalf("%s %q accepted as %v", verb, arg, addr)
+		}
+		if verb == "EPRT" && strings.Split(strings.TrimSpace(arg), strings.TrimSpace(arg)[:1])[1] == "1" && addr.IP.To4() == nil {
+			t.Fatalf("EPRT family 1 with a non-IPv4 address: %q", arg)
+		}
+	})
+}
+
 func FuzzSplitQuoted(f *testing.F) {
 	for _, s := range []string{`a b`, `"a b" c`, `"unterminated`, `  `, `"" x`} {
 		f.Add(s)
@@ -83,7 +105,14 @@ func FuzzControlCommands(f *testing.F) {
 	seeds := []string{"NOOP", "AVLB", "AVBL /", "PORT 1,2,3,4,5,6", "EPRT |2|::1|70000|", "PASV", "EPSV ALL",
 		"LIST *", "NLST [", "NLST a[b-", "STAT *", "SITE CHMOD", "SITE SYMLINK \"a", "COMB", `COMB "a`,
 		"HASH", "OPTS HASH MD5", "XSHA256 x 5 1", "MFMT 1 x", "REST -5", "ALLO -1", "TYPE L 7", "MODE Z",
-		"AUTH", "PBSZ x", "PROT Z", "CWD ../../..", "\xff\xf4\xffABOR", "SIZE", "MLST", "RNTO x", "STRU F", strings.Repeat("A", 5000)}
+		"AUTH", "PBSZ x", "PROT Z", "CWD ../../..", "\xff\xf4\xffABOR", "SIZE", "MLST", "RNTO x", "STRU F", strings.Repeat("A", 5000),
+		// data channel and restart arguments
+		"PORT 127,0,0,1,0,0", "PORT 127,0,0,1,4,1", "PORT 127,0,0,1,256,0", "PORT ,,,,,", "PORT 1,2,3,4,5,6,7",
+		"EPRT |1|127.0.0.1|1025|", "EPRT |2|::1|0|", "EPRT ||||", "EPRT |1|127.0.0.1|1025", "EPRT \x00", "EPRT |3|x|1|",
+		"PASV", "PASV x", "EPSV", "EPSV 1", "EPSV 2", "EPSV ALL", "EPSV 99",
+		"REST 0", "REST 99999999999999999999", "REST abc", "REST 1", "REST",
+		"SITE", "SITE X", "SITE CHMOD 777 f", "SITE CHMOD 99999999999 f", "SITE CHMOD -1 f", "SITE SYMLINK a b",
+		`SITE SYMLINK "a b" "c`, "SITE SYMLINK / /", "SITE MKDIR x", "SITE CHOWN 0 x"}
 	for _, s := range seeds {
 		f.Add(s)
 	}

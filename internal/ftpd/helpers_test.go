@@ -214,6 +214,10 @@ type envOpts struct {
 	listen string
 	// quiet logs warnings only, and nowhere (benchmarks).
 	quiet bool
+	// tune changes the server's limits before it serves.
+	tune func(*limits)
+	// wrap wraps every binding's listener.
+	wrap func(net.Listener) net.Listener
 }
 
 func testFTPDConfig() config.FTPDConfig {
@@ -270,6 +274,9 @@ func newEnv(t testing.TB, o envOpts) *env {
 	if err != nil {
 		t.Fatalf("ftpd.New: %v", err)
 	}
+	if o.tune != nil {
+		o.tune(&srv.limits)
+	}
 	e := &env{t: t, store: store, common: cs, srv: srv, logs: logs, base: base}
 	listen := o.listen
 	if listen == "" {
@@ -280,10 +287,13 @@ func newEnv(t testing.TB, o envOpts) *env {
 		if err != nil {
 			t.Fatal(err)
 		}
+		e.addrs = append(e.addrs, l.Addr().String())
+		if o.wrap != nil {
+			l = o.wrap(l)
+		}
 		if err := srv.Serve(i, l); err != nil {
 			t.Fatal(err)
 		}
-		e.addrs = append(e.addrs, l.Addr().String())
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

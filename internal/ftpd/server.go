@@ -41,6 +41,23 @@ const (
 	tlsHandshakeTimeout = 30 * time.Second
 )
 
+// loginTimeout is how long a control connection may stay without a
+// successful login before it gets 421 and is closed (the SFTP server
+// uses the same bound for its handshake and authentication).
+const loginTimeout = 2 * time.Minute
+
+// limits are the server's fixed protection bounds; tests shorten them
+// before serving.
+type limits struct {
+	loginTimeout    time.Duration
+	passiveIdle     time.Duration
+	maxPassivePerIP int
+}
+
+func defaultLimits() limits {
+	return limits{loginTimeout: loginTimeout, passiveIdle: passiveIdleTimeout, maxPassivePerIP: maxPassivePerIP}
+}
+
 // Server is the FTP/FTPS server: one listener per binding.
 type Server struct {
 	cfg       config.FTPDConfig
@@ -54,6 +71,7 @@ type Server struct {
 	certs     *certStore
 	inner     *innerTLS
 	bindings  []*binding
+	limits    limits
 
 	mu      sync.Mutex
 	served  map[*binding]bool
@@ -79,6 +97,7 @@ func New(cfg config.FTPDConfig, srv *common.Server, store Store, configDir strin
 		log:       logger.With("component", "ftpd"),
 		disabled:  map[string]bool{},
 		served:    map[*binding]bool{},
+		limits:    defaultLimits(),
 	}
 	for _, c := range cfg.DisabledCommands {
 		c = strings.ToUpper(strings.TrimSpace(c))
