@@ -103,6 +103,9 @@ func (f *commonFlags) load() (config.Config, *slog.Logger, io.Closer, error) {
 	if err != nil {
 		return cfg, nil, nil, err
 	}
+	for _, w := range cfg.Warnings() {
+		l.Warn(w)
+	}
 	return cfg, l, closer, nil
 }
 

@@ -297,7 +297,7 @@ func backendUsers(t *testing.T, env *remoteEnv) map[string]string {
 			t.Fatal(err)
 		}
 		for _, s := range []*kms.Secret{u.FsConfig.SFTPConfig.PrivateKey, u.FsConfig.SFTPConfig.Password, u.FsConfig.FTPConfig.Password} {
-			if !s.IsEmpty() && (s.Status != kms.StatusAES256GCM || strings.Contains(s.Payload, "Pa55") || strings.Contains(s.Payload, "PRIVATE")) {
+			if !s.IsEmpty() && (s.Status != kms.StatusSecretBox || strings.Contains(s.Payload, "Pa55") || strings.Contains(s.Payload, "PRIVATE")) {
 				t.Fatalf("%s: secret stored as %s %q", name, s.Status, s.Payload)
 			}
 		}

@@ -34,9 +34,10 @@ func unknownKey(path string, pos [2]int) error {
 	return &keyError{path: path, line: pos[0], col: pos[1], msg: msg}
 }
 
-// removedKeys are keys of old releases of the reference product. They are
-// still errors, because silently ignoring e.g. a listening port would be
-// worse, but the message says what replaced them.
+// removedKeys are keys of releases of the reference product older than
+// 2.4 (see obsoleteKeys for 2.4 and later). They are still errors,
+// because silently ignoring e.g. a listening port would be worse, but the
+// message says what replaced them.
 var removedKeys = map[string]string{
 	"sftpd.bind_port":                "removed, use sftpd.bindings[0].port",
 	"sftpd.bind_address":             "removed, use sftpd.bindings[0].address",
@@ -53,7 +54,6 @@ var removedKeys = map[string]string{
 	"sftpd.keys":                     "renamed to sftpd.host_keys",
 	"sftpd.enable_scp":               "removed, scp is enabled through sftpd.enabled_ssh_commands",
 	"data_provider.credentials_path": "removed, credentials are stored encrypted in the data provider",
-	"common.data_retention_hook":     "removed, use the event manager",
 }
 
 // genericPath replaces list indexes with [] so removedKeys can match.
@@ -152,7 +152,8 @@ func deepCopy(v reflect.Value) reflect.Value {
 }
 
 // decode applies n to v (settable). Keys absent from n keep v's value.
-func decode(path string, n *node, v reflect.Value) error {
+// An obsolete key (see obsoleteKeys) is skipped with a note in nt.
+func decode(path string, n *node, v reflect.Value, nt *notes) error {
 	if n.kind == kindNull {
 		if v.Kind() == reflect.Slice {
 			v.Set(reflect.MakeSlice(v.Type(), 0, 0))
@@ -168,21 +169,30 @@ func decode(path string, n *node, v reflect.Value) error {
 			kpath := joinKey(path, strings.ToLower(key))
 			fi, ok := fieldByKey(v.Type(), key)
 			if !ok {
+				if nt.obsolete(kpath, n.kpos[i]) {
+					continue
+				}
 				return unknownKey(kpath, n.kpos[i])
 			}
-			if err := decode(kpath, n.vals[i], v.Field(fi)); err != nil {
+			if err := decode(kpath, n.vals[i], v.Field(fi), nt); err != nil {
 				return err
 			}
 		}
 		return nil
 	case reflect.Slice:
+		if n.kind == kindString && stringWasList[genericPath(path)] {
+			// SFTPGo 2.4 and 2.5 had single strings where lists are now
+			// (branding default_css): read a string as a comma-separated
+			// list, as in the environment.
+			return setStringList(path, n, v)
+		}
 		if n.kind != kindList {
 			return typeError(path, n, "expected a list, got %s", n.kind)
 		}
 		s := reflect.MakeSlice(v.Type(), len(n.items), len(n.items))
 		for i, item := range n.items {
 			e := newItem(v, i)
-			if err := decode(fmt.Sprintf("%s[%d]", path, i), item, e); err != nil {
+			if err := decode(fmt.Sprintf("%s[%d]", path, i), item, e, nt); err != nil {
 				return err
 			}
 			s.Index(i).Set(e)
@@ -305,4 +315,25 @@ func parseUint(s string, bits int) (uint64, error) {
 		return 0, errRange
 	}
 	return uint64(f), nil
+}
+
+// stringWasList are list keys that SFTPGo releases wrote as one string.
+var stringWasList = map[string]bool{
+	"httpd.bindings[].branding.web_admin.default_css":  true,
+	"httpd.bindings[].branding.web_client.default_css": true,
+}
+
+func setStringList(_ string, n *node, v reflect.Value) error {
+	parts := []string{}
+	for _, p := range strings.Split(n.text, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			parts = append(parts, p)
+		}
+	}
+	s := reflect.MakeSlice(v.Type(), len(parts), len(parts))
+	for i, p := range parts {
+		s.Index(i).SetString(p)
+	}
+	v.Set(s)
+	return nil
 }

@@ -15,6 +15,7 @@ func Default() Config {
 			ProxyAllowed:          []string{},
 			ProxySkipped:          []string{},
 			MaxPerHostConnections: 20,
+			SecretMinEntropy:      80,
 			EventManager:          EventManagerConfig{EnabledCommands: []string{}},
 			Defender: DefenderConfig{
 				Driver:             "memory",

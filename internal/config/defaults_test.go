@@ -75,7 +75,9 @@ func TestDefaultListsNonNil(t *testing.T) {
 		switch v.Kind() {
 		case reflect.Struct:
 			for i := range v.NumField() {
-				walk(joinKey(path, jsonName(v.Type().Field(i))), v.Field(i))
+				if name := jsonName(v.Type().Field(i)); name != "" {
+					walk(joinKey(path, name), v.Field(i))
+				}
 			}
 		case reflect.Slice:
 			if v.IsNil() {
@@ -139,7 +141,9 @@ func keyPaths() []string {
 		switch {
 		case t.Kind() == reflect.Struct:
 			for i := range t.NumField() {
-				walk(joinKey(path, jsonName(t.Field(i))), t.Field(i).Type)
+				if name := jsonName(t.Field(i)); name != "" {
+					walk(joinKey(path, name), t.Field(i).Type)
+				}
 			}
 		case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Struct:
 			paths = append(paths, path)

@@ -133,7 +133,7 @@ func sectionNames() map[string]bool {
 // applyEnv sets the config keys named by SFTPGO_<SECTION>__<KEY>...
 // variables of env, in sorted order so list items are created the same
 // way every time.
-func applyEnv(cfg *Config, env map[string]string) error {
+func applyEnv(cfg *Config, env map[string]string, nt *notes) error {
 	sections := sectionNames()
 	names := make([]string, 0, len(env))
 	for k := range env {
@@ -148,14 +148,14 @@ func applyEnv(cfg *Config, env map[string]string) error {
 		if !sections[segs[0]] {
 			continue // not a config key: SFTPGO_DEFAULT_ADMIN_*, CLI flags, hook variables
 		}
-		if err := setEnvKey(root, segs, env[name]); err != nil {
+		if err := setEnvKey(root, segs, env[name], name, nt); err != nil {
 			return fmt.Errorf("config: environment variable %s: %w", name, err)
 		}
 	}
 	return nil
 }
 
-func setEnvKey(v reflect.Value, segs []string, value string) error {
+func setEnvKey(v reflect.Value, segs []string, value, name string, nt *notes) error {
 	path := ""
 	for _, seg := range segs {
 		switch v.Kind() {
@@ -166,6 +166,9 @@ func setEnvKey(v reflect.Value, segs []string, value string) error {
 			path = joinKey(path, seg)
 			fi, ok := fieldByKey(v.Type(), seg)
 			if !ok {
+				if nt.obsoleteEnv(path, name) {
+					return nil
+				}
 				msg := fmt.Sprintf("unknown config key %q", path)
 				if hint, ok := removedKeys[genericPath(path)]; ok {
 					msg += ": " + hint

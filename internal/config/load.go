@@ -54,9 +54,10 @@ func Load(configDir, configFile string) (Config, error) {
 // strings, so callers and tests need not touch the real environment.
 func LoadEnviron(configDir, configFile string, environ []string) (Config, error) {
 	cfg := Default()
+	nt := &notes{}
 	path, found := ResolveFile(configDir, configFile)
 	if found {
-		if err := loadFile(&cfg, path); err != nil {
+		if err := loadFile(&cfg, path, nt); err != nil {
 			return Config{}, err
 		}
 	}
@@ -64,13 +65,36 @@ func LoadEnviron(configDir, configFile string, environ []string) (Config, error)
 	if err != nil {
 		return Config{}, err
 	}
-	if err := applyEnv(&cfg, env); err != nil {
+	if err := applyEnv(&cfg, env, nt); err != nil {
 		return Config{}, err
 	}
+	if err := readPasswordFile(&cfg.DataProvider, configDir); err != nil {
+		return Config{}, err
+	}
+	cfg.loadNotes = nt.list
 	return cfg, nil
 }
 
-func loadFile(cfg *Config, path string) error {
+// readPasswordFile replaces data_provider.password with the content of
+// data_provider.password_file, when set: the file's text without its
+// trailing line break (an empty file is an empty password).
+func readPasswordFile(d *DataProviderConfig, configDir string) error {
+	p := strings.TrimSpace(d.PasswordFile)
+	if p == "" {
+		return nil
+	}
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(configDir, p)
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return fmt.Errorf("config: data_provider.password_file: %w", err)
+	}
+	d.Password = strings.TrimRight(string(data), "\r\n")
+	return nil
+}
+
+func loadFile(cfg *Config, path string, nt *notes) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -78,7 +102,7 @@ func loadFile(cfg *Config, path string) error {
 		}
 		return fmt.Errorf("config: %w", err)
 	}
-	if err := decodeFile(cfg, filepath.Ext(path), data); err != nil {
+	if err := decodeFile(cfg, filepath.Ext(path), data, nt); err != nil {
 		return fmt.Errorf("config: %s: %w", path, err)
 	}
 	return nil
@@ -86,7 +110,7 @@ func loadFile(cfg *Config, path string) error {
 
 // decodeFile applies a file's content, in the format its extension names,
 // on top of cfg. On error cfg may be partly modified.
-func decodeFile(cfg *Config, ext string, data []byte) error {
+func decodeFile(cfg *Config, ext string, data []byte, nt *notes) error {
 	data = bytes.TrimPrefix(data, []byte("\ufeff"))
 	var parse func([]byte) (*node, error)
 	switch strings.ToLower(ext) {
@@ -106,5 +130,5 @@ func decodeFile(cfg *Config, ext string, data []byte) error {
 	if err != nil {
 		return err
 	}
-	return decode("", root, reflect.ValueOf(cfg).Elem())
+	return decode("", root, reflect.ValueOf(cfg).Elem(), nt)
 }

@@ -19,6 +19,9 @@ type Config struct {
 	MFA          MFAConfig          `json:"mfa" mapstructure:"mfa"`
 	SMTP         SMTPConfig         `json:"smtp" mapstructure:"smtp"`
 	Plugins      []PluginConfig     `json:"plugins" mapstructure:"plugins"`
+
+	// loadNotes are the warnings of the loader (obsolete keys met).
+	loadNotes []string
 }
 
 // ActionsConfig names a hook and the events that fire it.
@@ -86,25 +89,28 @@ type CommonConfig struct {
 	SymlinkMode int `json:"symlink_mode" mapstructure:"symlink_mode"`
 	// ResumeMaxSize: uploads larger than this cannot be resumed on backends
 	// that need the whole file rewritten (0: no limit).
-	ResumeMaxSize         int64               `json:"resume_max_size" mapstructure:"resume_max_size"`
-	TempPath              string              `json:"temp_path" mapstructure:"temp_path"`
-	ProxyProtocol         int                 `json:"proxy_protocol" mapstructure:"proxy_protocol"`
-	ProxyAllowed          []string            `json:"proxy_allowed" mapstructure:"proxy_allowed"`
-	ProxySkipped          []string            `json:"proxy_skipped" mapstructure:"proxy_skipped"`
-	StartupHook           string              `json:"startup_hook" mapstructure:"startup_hook"`
-	PostConnectHook       string              `json:"post_connect_hook" mapstructure:"post_connect_hook"`
-	PostDisconnectHook    string              `json:"post_disconnect_hook" mapstructure:"post_disconnect_hook"`
-	MaxTotalConnections   int                 `json:"max_total_connections" mapstructure:"max_total_connections"`
-	MaxPerHostConnections int                 `json:"max_per_host_connections" mapstructure:"max_per_host_connections"`
-	AllowListStatus       int                 `json:"allowlist_status" mapstructure:"allowlist_status"`
-	AllowSelfConnections  int                 `json:"allow_self_connections" mapstructure:"allow_self_connections"`
-	Umask                 string              `json:"umask" mapstructure:"umask"`
-	ServerVersion         string              `json:"server_version" mapstructure:"server_version"`
-	TZ                    string              `json:"tz" mapstructure:"tz"`
-	Metadata              MetadataConfig      `json:"metadata" mapstructure:"metadata"`
-	EventManager          EventManagerConfig  `json:"event_manager" mapstructure:"event_manager"`
-	Defender              DefenderConfig      `json:"defender" mapstructure:"defender"`
-	RateLimiters          []RateLimiterConfig `json:"rate_limiters" mapstructure:"rate_limiters"`
+	ResumeMaxSize         int64    `json:"resume_max_size" mapstructure:"resume_max_size"`
+	TempPath              string   `json:"temp_path" mapstructure:"temp_path"`
+	ProxyProtocol         int      `json:"proxy_protocol" mapstructure:"proxy_protocol"`
+	ProxyAllowed          []string `json:"proxy_allowed" mapstructure:"proxy_allowed"`
+	ProxySkipped          []string `json:"proxy_skipped" mapstructure:"proxy_skipped"`
+	StartupHook           string   `json:"startup_hook" mapstructure:"startup_hook"`
+	PostConnectHook       string   `json:"post_connect_hook" mapstructure:"post_connect_hook"`
+	PostDisconnectHook    string   `json:"post_disconnect_hook" mapstructure:"post_disconnect_hook"`
+	MaxTotalConnections   int      `json:"max_total_connections" mapstructure:"max_total_connections"`
+	MaxPerHostConnections int      `json:"max_per_host_connections" mapstructure:"max_per_host_connections"`
+	AllowListStatus       int      `json:"allowlist_status" mapstructure:"allowlist_status"`
+	AllowSelfConnections  int      `json:"allow_self_connections" mapstructure:"allow_self_connections"`
+	Umask                 string   `json:"umask" mapstructure:"umask"`
+	ServerVersion         string   `json:"server_version" mapstructure:"server_version"`
+	TZ                    string   `json:"tz" mapstructure:"tz"`
+	// SecretMinEntropy is the minimum entropy, in bits, of secrets such
+	// as passwords set by administrators (SFTPGo 2.7.5+).
+	SecretMinEntropy float64             `json:"secret_min_entropy" mapstructure:"secret_min_entropy"`
+	Metadata         MetadataConfig      `json:"metadata" mapstructure:"metadata"`
+	EventManager     EventManagerConfig  `json:"event_manager" mapstructure:"event_manager"`
+	Defender         DefenderConfig      `json:"defender" mapstructure:"defender"`
+	RateLimiters     []RateLimiterConfig `json:"rate_limiters" mapstructure:"rate_limiters"`
 }
 
 // HTTP01Challenge configures the ACME HTTP-01 challenge.
@@ -359,12 +365,16 @@ type NodeConfig struct {
 // DataProviderConfig configures where accounts and settings are stored.
 type DataProviderConfig struct {
 	// Driver: sqlite, memory, bolt, postgresql, mysql.
-	Driver             string `json:"driver" mapstructure:"driver"`
-	Name               string `json:"name" mapstructure:"name"`
-	Host               string `json:"host" mapstructure:"host"`
-	Port               int    `json:"port" mapstructure:"port"`
-	Username           string `json:"username" mapstructure:"username"`
-	Password           string `json:"password" mapstructure:"password"`
+	Driver   string `json:"driver" mapstructure:"driver"`
+	Name     string `json:"name" mapstructure:"name"`
+	Host     string `json:"host" mapstructure:"host"`
+	Port     int    `json:"port" mapstructure:"port"`
+	Username string `json:"username" mapstructure:"username"`
+	Password string `json:"password" mapstructure:"password"`
+	// PasswordFile, when set, names a file (relative to the config dir)
+	// whose content, without the trailing newline, replaces Password.
+	// The loader reads it.
+	PasswordFile       string `json:"password_file" mapstructure:"password_file"`
 	SSLMode            int    `json:"sslmode" mapstructure:"sslmode"`
 	DisableSNI         bool   `json:"disable_sni" mapstructure:"disable_sni"`
 	TargetSessionAttrs string `json:"target_session_attrs" mapstructure:"target_session_attrs"`
@@ -463,8 +473,11 @@ type WebBranding struct {
 
 // HTTPDBinding is one HTTP listener.
 type HTTPDBinding struct {
-	Address              string              `json:"address" mapstructure:"address"`
-	Port                 int                 `json:"port" mapstructure:"port"`
+	Address string `json:"address" mapstructure:"address"`
+	Port    int    `json:"port" mapstructure:"port"`
+	// BaseURL is the public URL of this binding (SFTPGo HEAD), used when
+	// building absolute links.
+	BaseURL              string              `json:"base_url" mapstructure:"base_url"`
 	EnableWebAdmin       bool                `json:"enable_web_admin" mapstructure:"enable_web_admin"`
 	EnableWebClient      bool                `json:"enable_web_client" mapstructure:"enable_web_client"`
 	EnableRESTAPI        bool                `json:"enable_rest_api" mapstructure:"enable_rest_api"`

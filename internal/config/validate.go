@@ -128,6 +128,9 @@ func (c *Config) validateCommon(v *validator) {
 		v.failf("common.tz", `must be empty (UTC) or "local", got %q`, cc.TZ)
 	}
 	v.intRange("common.metadata.read", cc.Metadata.Read, 0, 1)
+	if cc.SecretMinEntropy < 0 {
+		v.failf("common.secret_min_entropy", "must not be negative, got %v", cc.SecretMinEntropy)
+	}
 	for i, a := range cc.Actions.ExecuteOn {
 		v.strOneOf(fmt.Sprintf("common.actions.execute_on[%d]", i), a,
 			"pre-download", "download", "first-download", "pre-upload", "upload", "first-upload",

@@ -17,25 +17,23 @@ import (
 	"github.com/sftpgo-ng/sftpgo/internal/config"
 )
 
-// LocalKeyFile is the name, inside the config dir, of the random key used
-// when no master key is configured. Losing it makes every stored secret
-// unreadable, so back it up together with the data provider.
+// LocalKeyFile is the name, inside the config dir, of the random key that
+// earlier versions of this server used when no master key was configured.
+// It is no longer created; when present it is read so secrets written
+// then still decrypt. Keep it (and back it up) while such secrets exist.
 const LocalKeyFile = "kms.key"
 
 const (
-	keySize  = 32 // AES-256
+	keySize  = 32 // AES-256, XSalsa20
 	saltSize = 32
-	// hkdfInfo separates our derived keys from any other use of the same
-	// master key material.
-	hkdfInfo = "sftpgo-ng kms builtin AES-256-GCM v1"
 )
 
-// Secret modes stored in Secret.Mode, so an administrator can tell which
-// kind of key a stored secret needs.
+// Secret modes stored in Secret.Mode, as SFTPGo writes them.
 const (
-	// ModeLocalKey marks a secret encrypted with the random local key.
+	// ModeLocalKey marks a secret whose key derives from the secret alone
+	// (no master key configured when it was written).
 	ModeLocalKey = 0
-	// ModeMasterKey marks a secret encrypted with the configured master key.
+	// ModeMasterKey marks a secret encrypted under the master key.
 	ModeMasterKey = 1
 )
 
@@ -43,20 +41,24 @@ const (
 // key, tampered payload or salt, or additional data that does not match.
 var ErrDecrypt = errors.New("kms: cannot decrypt secret: authentication failed (wrong key, tampered payload or additional data mismatch)")
 
-// Manager encrypts and decrypts secrets with the configured provider.
-// It holds no mutable state and is safe for concurrent use.
+// Manager encrypts and decrypts secrets. New secrets are written in
+// SFTPGo's Secretbox layout, so a dump or database we write loads into
+// SFTPGo with the same kms configuration. It reads SFTPGo's Secretbox and
+// AES-256-GCM layouts and the AES-256-GCM layout of earlier versions of
+// this server. It holds no mutable state and is safe for concurrent use.
 type Manager struct {
-	ikm  []byte // input key material: the master key or the local key
-	mode int
+	master []byte // the configured master key, nil without one
+	local  []byte // legacy LocalKeyFile content, nil when absent
 }
 
-// NewManager builds the provider from kms.secrets: a master key (inline or
-// from master_key_path, relative to configDir) keys AES-256-GCM; without
-// one a random local key is used, created once in configDir/LocalKeyFile.
+// NewManager builds the provider from kms.secrets: a master key inline or
+// from master_key_path (relative to configDir); configDir/LocalKeyFile is
+// read when it exists, for secrets written by earlier versions.
 func NewManager(cfg config.KMSConfig, configDir string) (*Manager, error) {
 	if err := checkURL(cfg.Secrets.URL); err != nil {
 		return nil, err
 	}
+	m := &Manager{}
 	if p := strings.TrimSpace(cfg.Secrets.MasterKeyPath); p != "" {
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(configDir, p)
@@ -69,24 +71,25 @@ func NewManager(cfg config.KMSConfig, configDir string) (*Manager, error) {
 		if key == "" {
 			return nil, fmt.Errorf("kms: master key file %q is empty", p)
 		}
-		return &Manager{ikm: []byte(key), mode: ModeMasterKey}, nil
+		m.master = []byte(key)
+	} else if cfg.Secrets.MasterKey != "" {
+		m.master = []byte(cfg.Secrets.MasterKey)
 	}
-	if cfg.Secrets.MasterKey != "" {
-		return &Manager{ikm: []byte(cfg.Secrets.MasterKey), mode: ModeMasterKey}, nil
-	}
-	key, err := loadOrCreateLocalKey(filepath.Join(configDir, LocalKeyFile))
+	local, err := loadLocalKey(filepath.Join(configDir, LocalKeyFile))
 	if err != nil {
 		return nil, err
 	}
-	return &Manager{ikm: key, mode: ModeLocalKey}, nil
+	m.local = local
+	return m, nil
 }
 
-// checkURL accepts only the built-in provider. The URL itself is never
-// echoed back: remote KMS URLs may carry tokens.
+// checkURL accepts only the built-in providers (SFTPGo's local:// and
+// builtin:// schemes). The URL itself is never echoed back: remote KMS
+// URLs may carry tokens.
 func checkURL(u string) error {
 	u = strings.TrimSpace(u)
 	switch strings.ToLower(u) {
-	case "", "builtin", "builtin://":
+	case "", "builtin", "builtin://", "local", "local://":
 		return nil
 	}
 	scheme := "(none)"
@@ -96,30 +99,11 @@ func checkURL(u string) error {
 	return fmt.Errorf("kms: unsupported KMS url (scheme %q): only the built-in provider is available, leave kms.secrets.url empty", scheme)
 }
 
-func loadOrCreateLocalKey(path string) ([]byte, error) {
+// loadLocalKey reads the legacy local key; a missing file is no error.
+func loadLocalKey(path string) ([]byte, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		key := make([]byte, keySize)
-		if _, err := rand.Read(key); err != nil {
-			return nil, fmt.Errorf("kms: generate local key: %w", err)
-		}
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if errors.Is(err, fs.ErrExist) {
-			// Another process created it in the meantime: use theirs.
-			return loadOrCreateLocalKey(path)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("kms: create local key file: %w", err)
-		}
-		_, werr := f.WriteString(base64.StdEncoding.EncodeToString(key) + "\n")
-		if cerr := f.Close(); werr == nil {
-			werr = cerr
-		}
-		if werr != nil {
-			_ = os.Remove(path)
-			return nil, fmt.Errorf("kms: write local key file: %w", werr)
-		}
-		return key, nil
+		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("kms: read local key file: %w", err)
@@ -131,25 +115,10 @@ func loadOrCreateLocalKey(path string) ([]byte, error) {
 	return key, nil
 }
 
-func (m *Manager) aead(salt []byte) (cipher.AEAD, error) {
-	key, err := hkdf.Key(sha256.New, m.ikm, salt, hkdfInfo, keySize)
-	if err != nil {
-		return nil, fmt.Errorf("kms: derive key: %w", err)
-	}
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, fmt.Errorf("kms: %w", err)
-	}
-	return cipher.NewGCM(block)
-}
-
 // Encrypt turns a Plain secret into an encrypted one in place, bound to
-// additionalData (e.g. the owner's name). Other statuses are left alone.
-//
-// The stored form is: Status AES-256-GCM, Key the base64 random salt of
-// the per-secret HKDF-SHA256 key, Payload base64(nonce||ciphertext),
-// AdditionalData the GCM additional data, Mode ModeMasterKey or
-// ModeLocalKey.
+// additionalData (the owner's name, as SFTPGo binds it). Other statuses
+// are left alone. The result is SFTPGo's Secretbox layout: see
+// secretbox.go.
 func (m *Manager) Encrypt(s *Secret, additionalData string) error {
 	if s == nil {
 		return errors.New("kms: encrypt: nil secret")
@@ -157,26 +126,11 @@ func (m *Manager) Encrypt(s *Secret, additionalData string) error {
 	if s.Status != StatusPlain {
 		return nil
 	}
-	salt := make([]byte, saltSize)
-	if _, err := rand.Read(salt); err != nil {
-		return fmt.Errorf("kms: encrypt: %w", err)
-	}
-	gcm, err := m.aead(salt)
+	enc, err := sealSecretbox([]byte(s.Payload), additionalData, m.master)
 	if err != nil {
 		return err
 	}
-	nonce := make([]byte, gcm.NonceSize(), gcm.NonceSize()+len(s.Payload)+gcm.Overhead())
-	if _, err := rand.Read(nonce); err != nil {
-		return fmt.Errorf("kms: encrypt: %w", err)
-	}
-	sealed := gcm.Seal(nonce, nonce, []byte(s.Payload), []byte(additionalData))
-	*s = Secret{
-		Status:         StatusAES256GCM,
-		Payload:        base64.StdEncoding.EncodeToString(sealed),
-		Key:            base64.StdEncoding.EncodeToString(salt),
-		AdditionalData: additionalData,
-		Mode:           m.mode,
-	}
+	*s = *enc
 	return nil
 }
 
@@ -189,12 +143,55 @@ func (m *Manager) Decrypt(s *Secret) (string, error) {
 	switch s.Status {
 	case StatusPlain:
 		return s.Payload, nil
+	case StatusSecretBox:
+		return openSecretbox(s, m.master)
 	case StatusAES256GCM:
+		if isSFTPGoAESLayout(s) {
+			return openSFTPGoAES(s)
+		}
+		return m.openLegacyAES(s)
 	case StatusRedacted:
 		return "", errors.New("kms: cannot decrypt a redacted secret")
+	case StatusGCP, StatusAWS, StatusVault, StatusAzure, StatusOracle:
+		return "", fmt.Errorf("kms: secret status %q needs a remote KMS (an SFTPGo KMS plugin), which this server does not support: set the secret again in clear (status %q) so it is re-encrypted locally", s.Status, StatusPlain)
 	default:
-		return "", fmt.Errorf("kms: unsupported secret status %q: only %q and %q are supported", s.Status, StatusPlain, StatusAES256GCM)
+		return "", fmt.Errorf("kms: unsupported secret status %q: only %q, %q and %q are supported", s.Status, StatusPlain, StatusSecretBox, StatusAES256GCM)
 	}
+}
+
+// legacyHKDFInfo is the HKDF info of this server's first AES-256-GCM
+// layout: key and payload base64, key material the master or local key.
+const legacyHKDFInfo = "sftpgo-ng kms builtin AES-256-GCM v1"
+
+func (m *Manager) legacyAEAD(s *Secret, salt []byte) (cipher.AEAD, error) {
+	ikm := m.local
+	if s.Mode == ModeMasterKey {
+		ikm = m.master
+	}
+	if ikm == nil {
+		if s.Mode == ModeMasterKey {
+			return nil, errors.New("kms: cannot decrypt secret: it was encrypted with a master key, configure kms.secrets.master_key or master_key_path")
+		}
+		return nil, fmt.Errorf("kms: cannot decrypt secret: it was encrypted with the local key file %s, which is missing from the config dir", LocalKeyFile)
+	}
+	key, err := hkdf.Key(sha256.New, ikm, salt, legacyHKDFInfo, keySize)
+	if err != nil {
+		return nil, fmt.Errorf("kms: derive key: %w", err)
+	}
+	return newGCM(key)
+}
+
+func newGCM(key []byte) (cipher.AEAD, error) {
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, fmt.Errorf("kms: %w", err)
+	}
+	return cipher.NewGCM(block)
+}
+
+// openLegacyAES decrypts this server's first layout: Key base64 of a
+// 32-byte HKDF salt, Payload base64(nonce||ciphertext).
+func (m *Manager) openLegacyAES(s *Secret) (string, error) {
 	salt, err := base64.StdEncoding.DecodeString(s.Key)
 	if err != nil || len(salt) != saltSize {
 		return "", errors.New("kms: cannot decrypt secret: invalid key field")
@@ -203,17 +200,30 @@ func (m *Manager) Decrypt(s *Secret) (string, error) {
 	if err != nil {
 		return "", errors.New("kms: cannot decrypt secret: payload is not valid base64")
 	}
-	gcm, err := m.aead(salt)
+	gcm, err := m.legacyAEAD(s, salt)
 	if err != nil {
 		return "", err
 	}
+	return openGCM(gcm, sealed, s.AdditionalData)
+}
+
+func openGCM(gcm cipher.AEAD, sealed []byte, ad string) (string, error) {
 	if len(sealed) < gcm.NonceSize()+gcm.Overhead() {
 		return "", errors.New("kms: cannot decrypt secret: payload too short")
 	}
 	nonce, ct := sealed[:gcm.NonceSize()], sealed[gcm.NonceSize():]
-	plain, err := gcm.Open(nil, nonce, ct, []byte(s.AdditionalData))
+	plain, err := gcm.Open(nil, nonce, ct, []byte(ad))
 	if err != nil {
 		return "", ErrDecrypt
 	}
 	return string(plain), nil
+}
+
+// randomBytes returns n bytes from crypto/rand.
+func randomBytes(n int) ([]byte, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return nil, fmt.Errorf("kms: random: %w", err)
+	}
+	return b, nil
 }

@@ -2,6 +2,7 @@ package kms
 
 import (
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
@@ -60,8 +61,11 @@ func TestRoundTrip(t *testing.T) {
 			m := newManager(t, cfg, t.TempDir())
 			for _, payload := range []string{clearText, "", strings.Repeat("x", 100000)} {
 				s := encrypted(t, m, payload, "user1")
-				if s.Status != StatusAES256GCM {
-					t.Fatalf("status = %q, want %q", s.Status, StatusAES256GCM)
+				if s.Status != StatusSecretBox {
+					t.Fatalf("status = %q, want %q", s.Status, StatusSecretBox)
+				}
+				if k, err := hex.DecodeString(s.Key); err != nil || len(k) != 32 {
+					t.Fatalf("key %q is not hex of 32 bytes, as SFTPGo writes it", s.Key)
 				}
 				if payload != "" && strings.Contains(s.Payload, payload) {
 					t.Fatal("payload stored in clear")
@@ -137,9 +141,9 @@ func TestDecryptFailures(t *testing.T) {
 	tamperNonce.Payload = base64.StdEncoding.EncodeToString(raw)
 
 	tamperSalt := good.Clone()
-	raw, _ = base64.StdEncoding.DecodeString(tamperSalt.Key)
+	raw, _ = hex.DecodeString(tamperSalt.Key)
 	raw[3] ^= 0x10
-	tamperSalt.Key = base64.StdEncoding.EncodeToString(raw)
+	tamperSalt.Key = hex.EncodeToString(raw)
 
 	aadMismatch := good.Clone()
 	aadMismatch.AdditionalData = "bob"
@@ -160,7 +164,9 @@ func TestDecryptFailures(t *testing.T) {
 		wantErr error
 	}{
 		{"wrong master key", wrongKey, good, ErrDecrypt},
-		{"local key instead of master", localKey, good, ErrDecrypt},
+		{"no master key for a mode 1 secret", localKey, good, nil},
+		{"mode 0 read as mode 1", m, withMode(encrypted(t, localKey, clearText, "alice"), ModeMasterKey), ErrDecrypt},
+		{"unknown mode", m, withMode(good.Clone(), 7), nil},
 		{"tampered ciphertext", m, tamperPayload, ErrDecrypt},
 		{"tampered nonce", m, tamperNonce, ErrDecrypt},
 		{"tampered salt", m, tamperSalt, ErrDecrypt},
@@ -169,7 +175,7 @@ func TestDecryptFailures(t *testing.T) {
 		{"payload not base64", m, badB64, nil},
 		{"redacted", m, &Secret{Status: StatusRedacted}, nil},
 		{"unknown status", m, &Secret{Status: "Whatever", Payload: "abc"}, nil},
-		{"reference secretbox", m, &Secret{Status: StatusSecretBox, Payload: "abc", Key: "def"}, nil},
+		{"secretbox with a bad key field", m, &Secret{Status: StatusSecretBox, Payload: "abc", Key: "def"}, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -210,32 +216,6 @@ func TestDecryptPlainAndEmpty(t *testing.T) {
 	}
 }
 
-func TestLocalKeyPersistence(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
-	m1 := newManager(t, config.KMSConfig{}, dir)
-	s := encrypted(t, m1, clearText, "u")
-
-	fi, err := os.Stat(filepath.Join(dir, LocalKeyFile))
-	if err != nil {
-		t.Fatalf("local key not persisted: %v", err)
-	}
-	if perm := fi.Mode().Perm(); perm != 0o600 {
-		t.Fatalf("local key mode = %o, want 600", perm)
-	}
-	// A second manager, as after a restart, reads the same key.
-	m2 := newManager(t, config.KMSConfig{}, dir)
-	got, err := m2.Decrypt(s)
-	if err != nil || got != clearText {
-		t.Fatalf("after restart: got %q, %v", got, err)
-	}
-	// A different config dir has a different key.
-	m3 := newManager(t, config.KMSConfig{}, t.TempDir())
-	if _, err := m3.Decrypt(s); !errors.Is(err, ErrDecrypt) {
-		t.Fatalf("another dir's key decrypted the secret: %v", err)
-	}
-}
-
 func TestLocalKeyCorrupted(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -250,12 +230,27 @@ func TestLocalKeyCorrupted(t *testing.T) {
 	checkNoLeak(t, err, secretish)
 }
 
-func TestLocalKeyMissingDir(t *testing.T) {
+// Without a master key nothing is written to the config dir: new
+// secrets need no key file, as in SFTPGo.
+func TestNoKeyFileCreated(t *testing.T) {
 	t.Parallel()
-	_, err := NewManager(config.KMSConfig{}, filepath.Join(t.TempDir(), "missing"))
-	if err == nil {
-		t.Fatal("NewManager succeeded without a writable config dir")
+	dir := t.TempDir()
+	m := newManager(t, config.KMSConfig{}, dir)
+	s := encrypted(t, m, clearText, "u")
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Fatalf("config dir has %d entries, want none", len(entries))
 	}
+	// Another server with the same (empty) kms config reads it: the key
+	// derives from the secret itself.
+	other := newManager(t, config.KMSConfig{}, filepath.Join(t.TempDir(), "missing"))
+	if got, err := other.Decrypt(s); err != nil || got != clearText {
+		t.Fatalf("mode 0 secret in another dir: %q, %v", got, err)
+	}
+}
+
+func withMode(s *Secret, mode int) *Secret {
+	s.Mode = mode
+	return s
 }
 
 func TestMasterKeyPath(t *testing.T) {

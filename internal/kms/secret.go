@@ -15,6 +15,7 @@ const (
 	StatusAWS       SecretStatus = "AWS"
 	StatusVault     SecretStatus = "VaultTransit"
 	StatusAzure     SecretStatus = "AzureKeyVault"
+	StatusOracle    SecretStatus = "OracleKeyVault"
 	StatusRedacted  SecretStatus = "Redacted"
 )
 

@@ -1,0 +1,166 @@
+package config
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+)
+
+// Issues of this project that track keys accepted without effect yet.
+const (
+	issueHooks    = "issue 14: hooks"
+	issueEvents   = "issue 15: event manager"
+	issueSecurity = "issue 16: defender, rate limiters, 2FA"
+	issueNodes    = "issue 17: multi-node"
+	issueOps      = "issue 18: ops (telemetry, ACME)"
+	issueWebUI    = "issue 19: web UI (OIDC, branding, languages)"
+	issueNone     = "no issue yet"
+)
+
+// noEffect lists the keys the loader accepts (SFTPGo has them, so a
+// taken-over sftpgo.json must load) that no component acts on yet. A key
+// or a section (covering every key below it) maps to the issue that will
+// implement it. Warnings reports each such key set to a non-default
+// value; docs/configuration.md marks them; TestNoSilentStubs fails for an
+// unread key missing here.
+var noEffect = map[string]string{
+	// Hooks.
+	"common.actions":                     issueHooks,
+	"common.startup_hook":                issueHooks,
+	"common.post_connect_hook":           issueHooks,
+	"common.post_disconnect_hook":        issueHooks,
+	"data_provider.actions":              issueHooks,
+	"data_provider.external_auth_hook":   issueHooks,
+	"data_provider.external_auth_scope":  issueHooks,
+	"data_provider.pre_login_hook":       issueHooks,
+	"data_provider.post_login_hook":      issueHooks,
+	"data_provider.post_login_scope":     issueHooks,
+	"data_provider.check_password_hook":  issueHooks,
+	"data_provider.check_password_scope": issueHooks,
+	"command":                            issueHooks,
+	"http":                               issueHooks,
+	// Event manager.
+	"common.event_manager": issueEvents,
+	"smtp":                 issueEvents,
+	// Defender, rate limiters, 2FA, IP allow list, secret strength.
+	"common.defender":           issueSecurity,
+	"common.rate_limiters":      issueSecurity,
+	"common.allowlist_status":   issueSecurity,
+	"common.secret_min_entropy": issueSecurity,
+	"mfa":                       issueSecurity,
+	// Multi-node.
+	"data_provider.is_shared": issueNodes,
+	"data_provider.node":      issueNodes,
+	// Ops.
+	"telemetry": issueOps,
+	"acme":      issueOps,
+	// Web UI.
+	"httpd.bindings[].oidc":                   issueWebUI,
+	"httpd.bindings[].branding":               issueWebUI,
+	"httpd.bindings[].languages":              issueWebUI,
+	"httpd.bindings[].base_url":               issueWebUI,
+	"httpd.bindings[].enabled_login_methods":  issueWebUI,
+	"httpd.bindings[].disabled_login_methods": issueWebUI,
+	"httpd.bindings[].hide_login_url":         issueWebUI,
+	"httpd.bindings[].render_openapi":         issueWebUI,
+	"httpd.hide_support_link":                 issueWebUI,
+	// Without an issue yet.
+	"common.metadata.read":                 issueNone,
+	"common.resume_max_size":               issueNone,
+	"common.symlink_mode":                  issueNone,
+	"common.tz":                            issueNone,
+	"data_provider.disable_sni":            issueNone,
+	"httpd.bindings[].proxy_mode":          issueNone,
+	"sftpd.bindings[].apply_proxy_config":  issueNone,
+	"sftpd.min_dh_group_exchange_key_size": issueNone,
+	"sftpd.opkssh_path":                    issueNone,
+	"sftpd.opkssh_checksum":                issueNone,
+}
+
+// noEffectEntry returns the noEffect reason for a generic key path: its
+// own entry or that of the nearest section above it.
+func noEffectEntry(path string) (string, bool) {
+	for p := path; p != ""; {
+		if r, ok := noEffect[p]; ok {
+			return r, true
+		}
+		i := strings.LastIndexAny(p, ".[")
+		if i < 0 {
+			break
+		}
+		p = p[:i]
+	}
+	return "", false
+}
+
+// NoEffectKeys returns the generic paths of every accepted key that has
+// no effect yet, with the reason, for documentation and tooling.
+func NoEffectKeys() map[string]string {
+	out := map[string]string{}
+	for _, k := range Keys() {
+		if r, ok := noEffectEntry(k.Path); ok {
+			out[k.Path] = r
+		}
+	}
+	return out
+}
+
+// Warnings returns what the service should log at start: obsolete keys
+// met while loading, and, once per key, each key that is set to a value
+// other than its default but has no effect yet.
+func (c Config) Warnings() []string {
+	out := append([]string(nil), c.loadNotes...)
+	seen := map[string]bool{}
+	def := Default()
+	diffKeys(reflect.ValueOf(c), reflect.ValueOf(def), "", func(path string) {
+		g := genericPath(path)
+		r, ok := noEffectEntry(g)
+		if !ok || seen[g] {
+			return
+		}
+		seen[g] = true
+		out = append(out, fmt.Sprintf("config key %q is set but has no effect yet (%s)", path, r))
+	})
+	return out
+}
+
+// diffKeys calls fn with the path of each leaf key of v whose value
+// differs from def. A list item beyond def's items is compared with the
+// default item of its list.
+func diffKeys(v, def reflect.Value, path string, fn func(string)) {
+	switch v.Kind() {
+	case reflect.Struct:
+		t := v.Type()
+		for i := range t.NumField() {
+			name := jsonName(t.Field(i))
+			if name == "" {
+				continue
+			}
+			diffKeys(v.Field(i), def.Field(i), joinKey(path, name), fn)
+		}
+		return
+	case reflect.Slice:
+		if isStructSlice(v.Type()) {
+			for i := range v.Len() {
+				var d reflect.Value
+				switch {
+				case i < def.Len():
+					d = def.Index(i)
+				default:
+					d = reflect.New(v.Type().Elem()).Elem()
+					if item, ok := itemDefault(d.Interface()); ok {
+						d.Set(reflect.ValueOf(item))
+					}
+				}
+				diffKeys(v.Index(i), d, fmt.Sprintf("%s[%d]", path, i), fn)
+			}
+			return
+		}
+		if v.Len() == 0 && def.Len() == 0 {
+			return
+		}
+	}
+	if !reflect.DeepEqual(v.Interface(), def.Interface()) {
+		fn(path)
+	}
+}
