@@ -14,7 +14,10 @@ func fixturesDir(t *testing.T) string {
 	t.Helper()
 	dir := os.Getenv("SFTPGO_FIXTURES_DIR")
 	if dir == "" {
-		dir = "/work/shared/sftpgo-fixtures"
+		dir = "../../../shared/sftpgo-fixtures" // shared/ sits beside the checkout
+	}
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
 	}
 	if _, err := os.Stat(filepath.Join(dir, "configs")); err != nil {
 		t.Fatalf("SFTPGo fixtures missing (set SFTPGO_FIXTURES_DIR): %v", err)
