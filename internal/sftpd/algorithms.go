@@ -105,8 +105,8 @@ func defaultAlgorithms() ssh.Algorithms {
 // isSHA1 reports whether an algorithm name hashes or signs with SHA-1
 // ("ssh-rsa" is RSA with SHA-1 signatures).
 func isSHA1(name string) bool {
-	return strings.Contains(name, "sha1") || name == ssh.KeyAlgoRSA || name == ssh.InsecureKeyAlgoDSA ||
-		name == ssh.CertAlgoRSAv01 || name == ssh.InsecureCertAlgoDSAv01
+	return strings.Contains(name, "sha1") || name == ssh.KeyAlgoRSA || name == "ssh-dss" ||
+		name == ssh.CertAlgoRSAv01 || name == "ssh-dss-cert-v01@openssh.com"
 }
 
 func dropSHA1(names []string) []string {
