@@ -11,9 +11,12 @@ import (
 const (
 	fxpInit          = 1
 	fxpVersion       = 2
+	fxpOpen          = 3
 	fxpRead          = 5
 	fxpWrite         = 6
+	fxpOpendir       = 11
 	fxpStatus        = 101
+	fxpHandle        = 102
 	fxpData          = 103
 	fxpExtended      = 200
 	fxpExtendedReply = 201
@@ -78,7 +81,9 @@ type sftpChannel struct {
 	freed    *sync.Cond
 	inflight map[uint32]int
 	ndata    int
-	stopped  bool // closed or broken: nobody waits any more
+	// OPEN and OPENDIR requests in pkg/sftp, by request id (each id once)
+	opens   map[uint32]int
+	stopped bool // closed or broken: nobody waits any more
 
 	// write side
 	wmu    sync.Mutex
@@ -91,7 +96,7 @@ type sftpChannel struct {
 }
 
 func newSFTPChannel(ch io.ReadWriteCloser) *sftpChannel {
-	c := &sftpChannel{ch: ch, inflight: make(map[uint32]int)}
+	c := &sftpChannel{ch: ch, inflight: make(map[uint32]int), opens: make(map[uint32]int)}
 	c.idle = sync.NewCond(&c.wmu)
 	c.freed = sync.NewCond(&c.fmu)
 	return c
@@ -133,14 +138,19 @@ func (c *sftpChannel) nextPacket() error {
 	}
 	length := binary.BigEndian.Uint32(c.head[:4])
 	typ := c.head[4]
-	if (typ == fxpRead || typ == fxpWrite) && length >= 5 && length <= maxSFTPPacket {
+	if (typ == fxpRead || typ == fxpWrite || typ == fxpOpen || typ == fxpOpendir) && length >= 5 && length <= maxSFTPPacket {
 		if _, err := io.ReadFull(c.ch, c.head[5:9]); err != nil {
 			if err == io.EOF {
 				err = io.ErrUnexpectedEOF
 			}
 			return err
 		}
-		c.acquire(binary.BigEndian.Uint32(c.head[5:9]))
+		id := binary.BigEndian.Uint32(c.head[5:9])
+		if typ == fxpOpen || typ == fxpOpendir {
+			c.opening(id)
+		} else {
+			c.acquire(id)
+		}
 		c.pend = c.head[:9]
 		c.left = length - 5
 		return nil
@@ -174,23 +184,50 @@ func (c *sftpChannel) nextPacket() error {
 	return nil
 }
 
+// opening counts an OPEN or OPENDIR request id in until its reply. A
+// request id still in use by an unanswered request is waited for first,
+// so every reply is counted against the one request it answers.
+func (c *sftpChannel) opening(id uint32) {
+	c.fmu.Lock()
+	defer c.fmu.Unlock()
+	for (c.inflight[id] > 0 || c.opens[id] > 0) && !c.stopped {
+		c.freed.Wait()
+	}
+	c.opens[id] = 1
+}
+
 // acquire waits until fewer than maxDataRequests READ/WRITE requests are
-// in pkg/sftp, then counts request id in.
+// in pkg/sftp and no OPEN or OPENDIR is unanswered, then counts request id
+// in.
+//
+// pkg/sftp registers a handle before its open has finished and serves
+// READ and WRITE on other goroutines than opens: a client that sends a
+// READ or WRITE for a handle it has not been given yet (only a hostile or
+// broken one can) would race with the open inside pkg/sftp. Waiting for
+// the opens costs well-behaved clients at most the time of an open that
+// overlaps their data requests.
 func (c *sftpChannel) acquire(id uint32) {
 	c.fmu.Lock()
 	defer c.fmu.Unlock()
-	for c.ndata >= maxDataRequests && !c.stopped {
+	for (c.ndata >= maxDataRequests || len(c.opens) > 0) && !c.stopped {
 		c.freed.Wait()
 	}
 	c.inflight[id]++
 	c.ndata++
 }
 
-// answered counts out the request a reply of type typ for id answers, if
-// it is a READ or WRITE in pkg/sftp.
+// answered counts out the request a reply for id answers, if it is an
+// OPEN, OPENDIR, READ or WRITE in pkg/sftp.
 func (c *sftpChannel) answered(id uint32) {
 	c.fmu.Lock()
 	defer c.fmu.Unlock()
+	if _, ok := c.opens[id]; ok {
+		// no READ or WRITE enters pkg/sftp while an open is unanswered,
+		// so id is not also a data request's
+		delete(c.opens, id)
+		c.freed.Broadcast()
+		return
+	}
 	n, ok := c.inflight[id]
 	if !ok {
 		return
@@ -201,7 +238,8 @@ func (c *sftpChannel) answered(id uint32) {
 		c.inflight[id] = n - 1
 	}
 	c.ndata--
-	c.freed.Signal()
+	// Broadcast: an open waiting for this id may wait next to readers
+	c.freed.Broadcast()
 }
 
 // stop releases the reader from waiting for replies that may never be
@@ -213,10 +251,11 @@ func (c *sftpChannel) stop() {
 	c.freed.Broadcast()
 }
 
-// replyID returns the request id of a reply that may answer a READ or
-// WRITE (STATUS or DATA), given the packet's first bytes.
+// replyID returns the request id of a reply that may answer a READ,
+// WRITE, OPEN or OPENDIR (STATUS, DATA or HANDLE), given the packet's
+// first bytes.
 func replyID(p []byte) (uint32, bool) {
-	if len(p) < 9 || (p[4] != fxpStatus && p[4] != fxpData) {
+	if len(p) < 9 || (p[4] != fxpStatus && p[4] != fxpData && p[4] != fxpHandle) {
 		return 0, false
 	}
 	return binary.BigEndian.Uint32(p[5:9]), true

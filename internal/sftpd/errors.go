@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"syscall"
 
 	"github.com/pkg/sftp"
 
@@ -21,11 +22,15 @@ func (e *statusError) Error() string { return e.msg }
 func (e *statusError) Unwrap() error { return e.code }
 
 // sftpError maps the kinds of common's errors onto SFTP status codes.
-// Quota errors are SSH_FX_FAILURE with their message (pkg/sftp speaks
-// SFTP v3, which has no quota code).
+// Quota and disk-full errors are SSH_FX_FAILURE with their message
+// (pkg/sftp speaks SFTP v3, which has no quota or no-space code).
 func sftpError(err error) error {
 	if err == nil || errors.Is(err, io.EOF) {
 		return err
+	}
+	if errors.Is(err, syscall.ENOSPC) {
+		// a full disk is named, whatever the backend's wording
+		return &statusError{msg: "no space left on device", code: sftp.ErrSSHFxFailure}
 	}
 	code := sftp.ErrSSHFxFailure
 	switch {

@@ -2,6 +2,7 @@ package sftpd
 
 import (
 	"bytes"
+	"context"
 	"crypto/md5"
 	"crypto/sha512"
 	"fmt"
@@ -230,5 +231,60 @@ func TestOpenSSHSCPQuota(t *testing.T) {
 	entries, _ := os.ReadDir(u.HomeDir)
 	if len(entries) != 1 || entries[0].Name() != "small.bin" {
 		t.Fatalf("home after a refused scp upload: %v", entries)
+	}
+}
+
+// TestOpenSSHSCPDownloadErrors: `scp -O` downloads of a missing, refused
+// or non-regular file end at once with the error and a non-zero exit;
+// OpenSSH's client never acknowledges a warning, so a server that waits
+// for one hangs it. Files named next to the failing one still arrive.
+func TestOpenSSHSCPDownloadErrors(t *testing.T) {
+	scpBin := requireTool(t, "scp")
+	e := newEnv(t, envOpts{})
+	key := newUserKey(t)
+	u := e.addUser(t, "wendy", key, func(u *dataprovider.User) {
+		u.Permissions["/secret"] = []string{dataprovider.PermListItems}
+	})
+	os.MkdirAll(filepath.Join(u.HomeDir, "secret"), 0o755)
+	os.MkdirAll(filepath.Join(u.HomeDir, "dir"), 0o755)
+	os.WriteFile(filepath.Join(u.HomeDir, "secret", "s.txt"), []byte("secret"), 0o644)
+	os.WriteFile(filepath.Join(u.HomeDir, "ok.txt"), []byte("fine"), 0o644)
+
+	cases := []struct {
+		name    string
+		remote  []string
+		message string
+	}{
+		{"missing", []string{"/nope.txt"}, "nope.txt: no such file or directory"},
+		{"refused", []string{"/secret/s.txt"}, "s.txt: permission denied"},
+		{"directory without -r", []string{"/dir"}, "dir: not a regular file"},
+		{"missing then present", []string{"/nope.txt", "/ok.txt"}, "nope.txt: no such file or directory"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dst := t.TempDir()
+			args := append(e.sshArgs(t, key.path), "-O")
+			for _, r := range tc.remote {
+				args = append(args, "wendy@127.0.0.1:"+r)
+			}
+			args = append(args, dst)
+			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+			defer cancel()
+			out, err := exec.CommandContext(ctx, scpBin, args...).CombinedOutput()
+			if ctx.Err() != nil {
+				t.Fatalf("scp -O hung on a failed download (killed after 30s):\n%s", out)
+			}
+			if err == nil {
+				t.Fatalf("scp -O succeeded:\n%s", out)
+			}
+			if !strings.Contains(strings.ToLower(string(out)), tc.message) {
+				t.Fatalf("scp output lacks %q:\n%s", tc.message, out)
+			}
+			if slices.Contains(tc.remote, "/ok.txt") {
+				if b, err := os.ReadFile(filepath.Join(dst, "ok.txt")); err != nil || string(b) != "fine" {
+					t.Fatalf("the file after the failing one: %q %v", b, err)
+				}
+			}
+		})
 	}
 }

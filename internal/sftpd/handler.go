@@ -26,7 +26,7 @@ func (s *Server) serveSFTP(conn *common.BaseConnection, ch ssh.Channel) {
 		rh = &prefixHandler{h: h, prefix: prefix}
 		start = dataprovider.CleanVirtualPath(prefix + h.startDir)
 	}
-	g := &guard{h: rh, conn: conn}
+	g := &guard{h: rh, conn: conn, handles: &handleLimit{max: maxHandlesPerSession}}
 	handlers := sftp.Handlers{FileGet: g, FilePut: g, FileCmd: g, FileList: g}
 	rs := sftp.NewRequestServer(newSFTPChannel(ch), handlers, sftp.WithStartDirectory(start),
 		sftp.WithRSMaxTxPacket(maxSFTPData))

@@ -76,6 +76,7 @@ type scpSession struct {
 	ch   ssh.Channel
 	opts scpOptions
 	r    *bufio.Reader
+	errs int // errors reported to the client; the exit status is 1 if any
 }
 
 var errSCPProtocol = errors.New("scp: protocol error")
@@ -90,6 +91,9 @@ func (s *scpSession) run() uint32 {
 	}
 	if err != nil {
 		s.conn.Logger().Info("scp failed", "error", err)
+		return 1
+	}
+	if s.errs > 0 {
 		return 1
 	}
 	return 0
@@ -119,7 +123,11 @@ func (s *scpSession) fail(err error) error {
 }
 
 // warn reports a non-fatal error (the client goes on with the next file).
+// As with OpenSSH's scp, the client does not answer a warning: a source
+// that sends one goes straight on with its next message.
 func (s *scpSession) warn(err error) {
+	s.errs++
+	s.conn.Logger().Info("scp error reported to the client", "error", err)
 	msg := strings.ReplaceAll(err.Error(), "\n", " ")
 	fmt.Fprintf(s.ch, "\x01scp: %s\n", msg)
 }
@@ -326,75 +334,109 @@ func (s *scpSession) source() error {
 	return nil
 }
 
+// send sends one file or, with -r, one directory tree. Errors about a
+// file (missing, refused, unreadable) are reported with a warning that
+// the client does not acknowledge, and the transfer goes on with the next
+// path; only protocol and channel errors end the session.
 func (s *scpSession) send(vpath string) error {
 	ctx := s.conn.Context()
-	fi, err := s.conn.Stat(ctx, vpath)
-	if err != nil {
-		s.warn(fmt.Errorf("%s: %w", path.Base(vpath), err))
-		return s.readAck()
-	}
-	if s.opts.times {
-		fmt.Fprintf(s.ch, "T%d 0 %d 0\n", fi.ModTime().Unix(), fi.ModTime().Unix())
-		if err := s.readAck(); err != nil {
-			return err
-		}
-	}
 	name := path.Base(vpath)
 	if vpath == "/" {
 		name = "/"
 	}
+	fi, err := s.conn.Stat(ctx, vpath)
+	if err != nil {
+		s.warn(fmt.Errorf("%s: %w", name, err))
+		return nil
+	}
+	if fi.IsDir() && !s.opts.recursive {
+		s.warn(fmt.Errorf("%s: not a regular file", name))
+		return nil
+	}
 	if fi.IsDir() {
-		if !s.opts.recursive {
-			s.warn(fmt.Errorf("%s: not a regular file", name))
-			return s.readAck()
-		}
-		fmt.Fprintf(s.ch, "D%04o 0 %s\n", fi.Mode().Perm(), name)
-		if err := s.readAck(); err != nil {
-			return err
-		}
-		l, err := s.conn.ListDir(ctx, vpath)
-		if err != nil {
-			s.warn(err)
-		} else {
-			var names []string
-			for {
-				batch, lerr := l.Next(100)
-				for _, e := range batch {
-					names = append(names, e.Name())
-				}
-				if lerr != nil {
-					break
-				}
-			}
-			l.Close()
-			for _, n := range names {
-				if err := s.send(path.Join(vpath, n)); err != nil {
-					return err
-				}
-			}
-		}
-		fmt.Fprint(s.ch, "E\n")
-		return s.readAck()
+		return s.sendDir(vpath, name, fi)
 	}
 	t, err := s.conn.OpenForRead(ctx, vpath, 0)
 	if err != nil {
 		s.warn(fmt.Errorf("%s: %w", name, err))
-		return s.readAck()
+		return nil
+	}
+	defer t.Close()
+	if err := s.sendTimes(fi); err != nil {
+		return err
 	}
 	size := fi.Size()
 	fmt.Fprintf(s.ch, "C%04o %d %s\n", fi.Mode().Perm(), size, name)
 	if err := s.readAck(); err != nil {
-		t.Close()
 		return err
 	}
 	n, err := io.CopyN(s.ch, t, size)
-	t.Close()
 	if err != nil {
-		// the client expects exactly size bytes: the session cannot go on
-		return fmt.Errorf("scp: sent %d of %d bytes: %w", n, size, err)
+		// the client expects exactly size bytes: pad, then report the
+		// error in place of the final ack, as OpenSSH's scp does
+		if _, werr := io.CopyN(s.ch, zeroReader{}, size-n); werr != nil {
+			return fmt.Errorf("scp: sent %d of %d bytes: %w", n, size, werr)
+		}
+		s.warn(fmt.Errorf("%s: %w", name, err))
+		return s.readAck()
 	}
 	if err := s.ack(); err != nil {
 		return err
 	}
 	return s.readAck()
+}
+
+func (s *scpSession) sendTimes(fi os.FileInfo) error {
+	if !s.opts.times {
+		return nil
+	}
+	fmt.Fprintf(s.ch, "T%d 0 %d 0\n", fi.ModTime().Unix(), fi.ModTime().Unix())
+	return s.readAck()
+}
+
+func (s *scpSession) sendDir(vpath, name string, fi os.FileInfo) error {
+	ctx := s.conn.Context()
+	l, err := s.conn.ListDir(ctx, vpath)
+	if err != nil {
+		s.warn(fmt.Errorf("%s: %w", name, err))
+		return nil
+	}
+	var names []string
+	var lerr error
+	for {
+		var batch []os.FileInfo
+		batch, lerr = l.Next(100)
+		for _, e := range batch {
+			names = append(names, e.Name())
+		}
+		if lerr != nil {
+			break
+		}
+	}
+	l.Close()
+	if err := s.sendTimes(fi); err != nil {
+		return err
+	}
+	fmt.Fprintf(s.ch, "D%04o 0 %s\n", fi.Mode().Perm(), name)
+	if err := s.readAck(); err != nil {
+		return err
+	}
+	if lerr != nil && !errors.Is(lerr, io.EOF) {
+		s.warn(fmt.Errorf("%s: %w", name, lerr))
+	}
+	for _, n := range names {
+		if err := s.send(path.Join(vpath, n)); err != nil {
+			return err
+		}
+	}
+	fmt.Fprint(s.ch, "E\n")
+	return s.readAck()
+}
+
+// zeroReader pads a file whose read failed part way.
+type zeroReader struct{}
+
+func (zeroReader) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
 }

@@ -76,7 +76,13 @@ func New(ctx context.Context, cfg Config) (*Fs, error) {
 	if cfg.Bucket == "" {
 		return nil, errors.New("gcsfs: bucket is required")
 	}
-	var opts []option.ClientOption
+	// Reads go through the JSON API (alt=media), like every other call.
+	// The SDK's default XML API reads are answered by fake-gcs-server run
+	// as a program only when addressed to its -public-host
+	// (storage.googleapis.com unless set): at the emulator's own address
+	// every XML read is a 404, pinned or not. The real service serves
+	// both APIs alike.
+	opts := []option.ClientOption{storage.WithJSONReads()}
 	switch {
 	case len(cfg.CredentialsJSON) > 0:
 		var head struct {
@@ -209,22 +215,45 @@ func (s *store) List(ctx context.Context, prefix, delimiter, token string, max i
 
 func (s *store) Get(ctx context.Context, key string, off, length int64, etag string) (io.ReadCloser, error) {
 	obj := s.bucket.Object(key)
+	gen := int64(0)
 	if etag != "" {
-		gen, err := strconv.ParseInt(etag, 10, 64)
-		if err == nil {
+		if g, err := strconv.ParseInt(etag, 10, 64); err == nil {
+			gen = g
 			obj = obj.Generation(gen)
 		}
 	}
 	r, err := obj.NewRangeReader(ctx, off, length)
 	if err != nil {
 		err = mapErr("read", key, err)
-		if etag != "" && errors.Is(err, fs.ErrNotExist) {
-			// That generation is gone: the object was replaced or removed.
-			return nil, fmt.Errorf("gcs read %q: %w", key, objstore.ErrChanged)
+		if gen != 0 && errors.Is(err, fs.ErrNotExist) {
+			return nil, s.pinnedReadMissing(ctx, key, gen, err)
 		}
 		return nil, err
 	}
+	if gen != 0 && r.Attrs.Generation != 0 && r.Attrs.Generation != gen {
+		// a server that ignored the pin served another generation
+		r.Close()
+		return nil, fmt.Errorf("gcs read %q: generation %d, expected %d: %w", key, r.Attrs.Generation, gen, objstore.ErrChanged)
+	}
 	return r, nil
+}
+
+// pinnedReadMissing explains a 404 for a read pinned to generation gen:
+// "object changed" only when the object now has another generation or is
+// gone; if gen is still the live one the 404 is the server's, not a
+// change, and is reported as such.
+func (s *store) pinnedReadMissing(ctx context.Context, key string, gen int64, readErr error) error {
+	a, err := s.bucket.Object(key).Attrs(ctx)
+	switch {
+	case errors.Is(err, storage.ErrObjectNotExist):
+		return fmt.Errorf("gcs read %q: removed while being read: %w", key, objstore.ErrChanged)
+	case err != nil:
+		return mapErr("read", key, err)
+	case a.Generation != gen:
+		return fmt.Errorf("gcs read %q: generation %d replaced by %d: %w", key, gen, a.Generation, objstore.ErrChanged)
+	}
+	// not wrapped: the 404 must not read as "no such file" either
+	return fmt.Errorf("gcs read %q: the server has no generation %d although its metadata names it: %v", key, gen, readErr)
 }
 
 func (s *store) newWriter(ctx context.Context, key string, mtime time.Time, chunkSize int) *storage.Writer {

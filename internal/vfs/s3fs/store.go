@@ -128,9 +128,29 @@ func (s *store) Get(ctx context.Context, key string, off, length int64, etag str
 	s.sse(&in.SSECustomerAlgorithm, &in.SSECustomerKey, &in.SSECustomerKeyMD5)
 	out, err := s.client.GetObject(ctx, in)
 	if err != nil {
-		return nil, mapErr("get", key, err)
+		err = mapErr("get", key, err)
+		if etag != "" && (errors.Is(err, fs.ErrNotExist) || isInvalidRange(err)) {
+			// a server may check the range before If-Match: a removed or
+			// shrunk object is a change, not a missing file or a bad range
+			if cur, herr := s.Head(ctx, key); errors.Is(herr, fs.ErrNotExist) || (herr == nil && cur.ETag != etag) {
+				return nil, fmt.Errorf("s3 get %q: %w", key, objstore.ErrChanged)
+			}
+		}
+		return nil, err
+	}
+	if etag != "" && out.ETag != nil && *out.ETag != etag {
+		// Some S3 implementations (s3rver) ignore If-Match: check the
+		// version actually served.
+		out.Body.Close()
+		return nil, fmt.Errorf("s3 get %q: served ETag %s, pinned %s: %w", key, *out.ETag, etag, objstore.ErrChanged)
 	}
 	return out.Body, nil
+}
+
+// isInvalidRange reports a 416 answer.
+func isInvalidRange(err error) bool {
+	var re *awshttp.ResponseError
+	return errors.As(err, &re) && re.HTTPStatusCode() == http.StatusRequestedRangeNotSatisfiable
 }
 
 func metadata(mtime time.Time) map[string]string {
