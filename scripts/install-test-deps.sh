@@ -17,6 +17,7 @@ declare -A tools=(
   [node]=nodejs
   [npm]=npm
   [systemd-analyze]=systemd
+  [ssh-audit]=ssh-audit
 )
 
 missing=()
@@ -74,16 +75,6 @@ fi
 # The linter `make lint` runs.
 if ! [ -x "$(go env GOPATH)/bin/staticcheck" ]; then
   GOFLAGS= go install honnef.co/go/tools/cmd/staticcheck@v0.8.2
-fi
-
-# ssh-audit checks the SSH server's default algorithms (internal/sftpd).
-if ! command -v ssh-audit >/dev/null 2>&1; then
-  echo "installing: ssh-audit"
-  SUDO=""
-  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends ssh-audit
 fi
 
 # fake-gcs-server run as a program (internal/e2e/gcs_program_test.go).
