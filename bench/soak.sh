@@ -40,14 +40,49 @@ ssh-keygen -q -t ed25519 -N '' -f "$WORK/client_key"
 # socket holds one) and is wide enough for every FTP session's data
 # connection plus the ones in TIME_WAIT.
 PASV=$((61000 + RANDOM % 3000))
+# SOAK_ENV: more VAR=VALUE settings for the server, e.g.
+# SOAK_ENV="SFTPGO_DATA_PROVIDER__DRIVER=memory".
+# shellcheck disable=SC2086
 start_sftpgo "$WORK/server" \
-  SFTPGO_FTPD__PASSIVE_PORT_RANGE__START="$PASV" SFTPGO_FTPD__PASSIVE_PORT_RANGE__END="$((PASV + 1000))"
+  SFTPGO_FTPD__PASSIVE_PORT_RANGE__START="$PASV" SFTPGO_FTPD__PASSIVE_PORT_RANGE__END="$((PASV + 1000))" ${SOAK_ENV:-}
 for u in "${USERS[@]}"; do
   mkdir -p "$WORK/home-$u"
   sftpgo_add_user "$u" "$PASS" "$WORK/home-$u" "$WORK/client_key.pub"
 done
 
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$SG_PID/status"; }
+# fd_list: "fd target" of every open descriptor, sockets resolved to their
+# TCP endpoints and state from /proc/PID/net/tcp{,6}.
+fd_list() {
+  python3 - "$SG_PID" <<'FDS'
+import os, sys
+pid = sys.argv[1]
+states = {"01": "ESTABLISHED", "02": "SYN_SENT", "03": "SYN_RECV", "04": "FIN_WAIT1", "05": "FIN_WAIT2",
+          "06": "TIME_WAIT", "07": "CLOSE", "08": "CLOSE_WAIT", "09": "LAST_ACK", "0A": "LISTEN", "0B": "CLOSING"}
+def addr(a):
+    ip, port = a.split(":")
+    if len(ip) == 8:
+        ip = ".".join(str(int(ip[i:i + 2], 16)) for i in (6, 4, 2, 0))
+    return "%s:%d" % (ip, int(port, 16))
+socks = {}
+for f in ("tcp", "tcp6"):
+    try:
+        lines = open("/proc/%s/net/%s" % (pid, f)).read().splitlines()[1:]
+    except OSError:
+        continue
+    for l in lines:
+        c = l.split()
+        socks[c[9]] = "%s %s -> %s %s" % (f, addr(c[1]), addr(c[2]), states.get(c[3], c[3]))
+for fd in sorted(os.listdir("/proc/%s/fd" % pid), key=int):
+    try:
+        t = os.readlink("/proc/%s/fd/%s" % (pid, fd))
+    except OSError:
+        continue
+    if t.startswith("socket:["):
+        t = socks.get(t[8:-1], t)
+    print(fd, t)
+FDS
+}
 fds() { ls "/proc/$SG_PID/fd" | wc -l; }
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
@@ -67,6 +102,7 @@ if ! client -n-sftp 1 -n-ftp 1 -n-dav 1 -size 4KiB >"$WORK/warmup.json" 2>"$WORK
 fi
 sleep 2
 BASE_RSS=$(rss_kib) BASE_FD=$(fds)
+fd_list >"$WORK/baseline-fds"
 
 # Sampler: "rss fds" every 250 ms while the clients run.
 (
@@ -106,7 +142,17 @@ if [ "$alive" = yes ]; then
   done
   SETTLED_RSS=$(rss_kib)
   if [ "$SETTLED_FD" -gt "$BASE_FD" ]; then
-    ls -l "/proc/$SG_PID/fd" >"$WORK/leftover-fds" 2>/dev/null || true
+    fd_list >"$WORK/leftover-fds" || true
+    cut -d' ' -f2- "$WORK/baseline-fds" | sort >"$WORK/b"
+    cut -d' ' -f2- "$WORK/leftover-fds" | sort | comm -13 "$WORK/b" - >"$WORK/extra-fds"
+    LEFT="$(grep -c '^tcp' "$WORK/extra-fds" || true) sockets, $(grep -c "^$WORK/home-" "$WORK/extra-fds" || true) users' files, $(grep -c "^$WORK/server/sftpgo.db" "$WORK/extra-fds" || true) of the SQLite database sftpgo.db*, $(grep -v -c -e '^tcp' -e "^$WORK/home-" -e "^$WORK/server/sftpgo.db" "$WORK/extra-fds" || true) other"
+    # keep watching (does not change the verdict): slow close or a leak?
+    WATCH=${WATCH:-0}
+    for _ in $(seq 1 "$WATCH"); do
+      sleep 1
+      [ "$(fds)" -gt "$BASE_FD" ] || break
+    done
+    [ "$WATCH" -gt 0 ] && echo "after up to $WATCH s more of watching: $(fds) fds" >&2
   fi
 fi
 
@@ -136,6 +182,8 @@ echo "| WebDAV clients (net/http PUT + GET, one connection each) | ${WEBDAV_RES:
 echo "| wall time (client start to last session closed) | ${WALL} s (${PHASES:-n/a}); ${MOVED:-?} MiB moved |"
 echo "| server RSS baseline / peak / +3 s / settled, MiB | $(mib "$BASE_RSS") / $(mib "$PEAK_RSS") / $([ "$AFTER3_RSS" = n/a ] && echo n/a || mib "$AFTER3_RSS") / $([ "$SETTLED_RSS" = n/a ] && echo n/a || mib "$SETTLED_RSS") |"
 echo "| server open fds baseline / peak / +3 s / settled | ${BASE_FD} / ${PEAK_FD} / ${AFTER3_FD} / ${SETTLED_FD} (settled after ${settle_s} s more) |"
+[ -n "${LEFT:-}" ] && echo "| fds left over after settling, not open at the baseline | ${LEFT} |"
+[ -n "${SOAK_ENV:-}" ] && echo "| server settings added | \`${SOAK_ENV}\` |"
 echo "| samples (every 250 ms) / load average before | ${SAMPLES} / ${load_before} |"
 
 rc=0
@@ -152,14 +200,18 @@ if [ "$CLIENT_RC" -ne 0 ] || [ "${FAILED:-unknown}" != 0 ]; then
 fi
 if [ "$SETTLED_FD" != n/a ] && [ "$SETTLED_FD" -gt "$BASE_FD" ]; then
   echo "open fds did not return to the baseline ($BASE_FD): $SETTLED_FD after $((3 + settle_s)) s; left over:" >&2
-  grep -v -e ' -> /dev/' "$WORK/leftover-fds" | awk '{ print $NF }' | sed 's/[0-9]\+/N/g' | sort | uniq -c | sort -rn | head >&2 || true
+  # descriptors not open at the baseline, grouped, numbers masked
+  sed -e 's/\[[0-9]*\]/[N]/' -e "s/:$SG_SFTP /:SFTP /; s/:$SG_FTP /:FTP /; s/:$SG_DAV /:DAV /; s/:$SG_HTTP /:HTTP /" \
+      -e 's/:6[1-4][0-9][0-9][0-9]\b/:PASV/g' -e 's/:[3-6][0-9][0-9][0-9][0-9]\b/:PORT/g' -e "s|$WORK|WORK|" \
+    "$WORK/extra-fds" | sort | uniq -c | sort -rn | head -n 20 >&2 || true
   rc=1
 fi
 if [ "$rc" -ne 0 ]; then
   echo "server log (warnings and errors, last 30 distinct):" >&2
   grep -v '^$' "$WORK/server/sftpgo.log" | tail -n 200 | sort | uniq -c | sort -rn | head -n 30 >&2 || true
   if [ -n "${SOAK_KEEP:-}" ]; then
-    cp -r "$WORK/server/sftpgo.log" "$WORK/result.json" "$WORK/client.err" "$SOAK_KEEP/" 2>/dev/null || true
+    cp "$WORK/server/sftpgo.log" "$WORK/result.json" "$WORK/client.err" "$WORK/baseline-fds" "$WORK/leftover-fds" "$WORK/extra-fds" \
+      "$WORK/samples" "$SOAK_KEEP/" 2>/dev/null || true
   fi
 fi
 exit "$rc"
