@@ -7,6 +7,8 @@
 # BENCH_SMALL (10000 files of 4 KiB), BENCH_SMALL_ROUNDS (3),
 # BENCH_SESSIONS (200), BENCH_ONLY (space-separated subset of
 # "sftp ftp webdav cloud sessions go"), BENCH_NO_DOCS=1 to leave the docs alone.
+# BENCH_ONLY may also name "soak" (bench/soak.sh: 500 SFTP + 200 FTP + 200
+# WebDAV sessions at once), which the default list leaves out.
 source "$(dirname "$0")/lib.sh"
 
 SIZE=${BENCH_SIZE_MB:-256}
@@ -63,6 +65,11 @@ section() {
   if wants sessions; then
     section "Memory per SFTP session"
     bash "$BENCH_ROOT/bench/sessions.sh" "$SESSIONS"
+    echo
+  fi
+  if wants soak; then
+    section "Soak: SFTP, FTP and WebDAV sessions at once"
+    bash "$BENCH_ROOT/bench/soak.sh" || echo "soak.sh failed (exit $?): see its messages above"
     echo
   fi
   if wants go; then
