@@ -2,12 +2,14 @@ package cli
 
 import (
 	"github.com/spf13/cobra"
+	"time"
 
 	"github.com/sftpgo-ng/sftpgo/internal/service"
 )
 
 func newServeCommand() *cobra.Command {
 	var f commonFlags
+	var graceTime int
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Start the server with the configured protocols",
@@ -23,9 +25,12 @@ func newServeCommand() *cobra.Command {
 			}
 			defer closer.Close()
 			logger.Info("starting", "version", service.Version().String(), "config_dir", f.configDir)
-			return service.Run(cmd.Context(), cfg, f.configDir, logger)
+			return service.Run(cmd.Context(), cfg, f.configDir, logger,
+				service.Options{GraceTime: time.Duration(graceTime) * time.Second})
 		},
 	}
 	f.register(cmd, "sftpgo.log")
+	cmd.Flags().IntVar(&graceTime, "grace-time", envInt("SFTPGO_GRACE_TIME", 30),
+		"seconds SIGTERM waits for open transfers to finish; new connections and logins are refused meanwhile; 0 stops at once (env SFTPGO_GRACE_TIME)")
 	return cmd
 }

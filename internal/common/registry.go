@@ -15,6 +15,8 @@ type registry struct {
 	perHost map[string]int
 	conns   map[string]*BaseConnection
 	perUser map[string]int
+	// draining: a graceful stop has begun (Drain); no new clients.
+	draining bool
 }
 
 func (r *registry) init() {
@@ -48,6 +50,9 @@ func (s *Server) AcceptClient(remoteAddr string) (release func(), err error) {
 	r := &s.reg
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.draining {
+		return nil, errShuttingDown()
+	}
 	if s.cfg.MaxTotalConnections > 0 && r.clients >= s.cfg.MaxTotalConnections {
 		return nil, newErr(ErrConnectionLimit, "too many open connections")
 	}
@@ -77,6 +82,9 @@ func (s *Server) AddConnection(c *BaseConnection) error {
 	defer r.mu.Unlock()
 	if _, ok := r.conns[c.id]; ok {
 		return fmt.Errorf("common: duplicate connection id %q", c.id)
+	}
+	if r.draining {
+		return errShuttingDown()
 	}
 	user := c.User.Username
 	if c.User.MaxSessions > 0 && r.perUser[user] >= c.User.MaxSessions {

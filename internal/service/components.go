@@ -48,6 +48,7 @@ func (s *Service) buildComponents() error {
 	if err != nil {
 		return prefixed("common", err)
 	}
+	s.common = conns
 	s.components = append(s.components, namedComponent{"common", commonComponent{conns}})
 	s.listeners = conns.RegisterListener
 	status := &servicesStatus{}

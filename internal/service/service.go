@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sftpgo-ng/sftpgo/internal/common"
 	"github.com/sftpgo-ng/sftpgo/internal/config"
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
 	"github.com/sftpgo-ng/sftpgo/internal/kms"
@@ -46,6 +47,7 @@ type Service struct {
 	logger     *slog.Logger
 	kms        *kms.Manager
 	store      *dataprovider.Store
+	common     *common.Server
 	components []namedComponent
 	closers    []io.Closer
 	// listeners registers our own listening addresses so storage backends
@@ -110,6 +112,9 @@ type Options struct {
 	// Started, when set, is called once every component listens, with the
 	// listening addresses by component name.
 	Started func(addrs map[string][]net.Addr)
+	// GraceTime is how long a stop waits for open transfers (serve
+	// --grace-time); 0 stops at once.
+	GraceTime time.Duration
 }
 
 // Run starts everything, waits for SIGINT/SIGTERM (or ctx), then stops
@@ -120,6 +125,9 @@ func Run(ctx context.Context, cfg config.Config, configDir string, logger *slog.
 		s.opts.Users = append(s.opts.Users, o.Users...)
 		if o.Started != nil {
 			s.opts.Started = o.Started
+		}
+		if o.GraceTime > 0 {
+			s.opts.GraceTime = o.GraceTime
 		}
 	}
 	ballast := newGCBallast()
@@ -137,6 +145,7 @@ func Run(ctx context.Context, cfg config.Config, configDir string, logger *slog.
 		select {
 		case <-ctx.Done():
 			logger.Info("stopping")
+			s.drain()
 			s.shutdown()
 			logger.Info("stopped")
 			return nil
@@ -181,6 +190,20 @@ func (s *Service) start(ctx context.Context) error {
 		s.opts.Started(addrs)
 	}
 	return nil
+}
+
+// drain refuses new clients and waits up to the grace time for open
+// transfers, so a stop does not cut uploads that are about to finish.
+func (s *Service) drain() {
+	if s.common == nil || s.opts.GraceTime <= 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.opts.GraceTime)
+	defer cancel()
+	s.logger.Info("draining: waiting for open transfers", "grace_time", s.opts.GraceTime)
+	if open := s.common.Drain(ctx); open > 0 {
+		s.logger.Warn("grace time over; aborting open transfers", "open_transfers", open)
+	}
 }
 
 func (s *Service) shutdown() {
