@@ -5,7 +5,9 @@ package edge
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -103,7 +105,7 @@ func ParseSettings(s Settings) (Params, error) {
 		return p, fmt.Errorf("max_tls_version: %w", err)
 	}
 	if p.MaxVersion != 0 && p.MaxVersion < p.MinVersion {
-		return p, fmt.Errorf("max_tls_version is lower than min_tls_version")
+		return p, errors.New("max_tls_version is lower than min_tls_version")
 	}
 	if p.CipherSuites, err = ParseCipherSuites(s.CipherSuites); err != nil {
 		return p, fmt.Errorf("tls_cipher_suites: %w", err)
@@ -119,6 +121,12 @@ func ParseSettings(s Settings) (Params, error) {
 		return p, fmt.Errorf("invalid client_auth_type %d", s.ClientAuthType)
 	}
 	p.NextProtos = append([]string(nil), s.NextProtos...)
+	if slices.Contains(p.NextProtos, "h2") && (p.MaxVersion == 0 || p.MaxVersion >= tls.VersionTLS12) &&
+		!slices.Contains(p.CipherSuites, tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256) &&
+		!slices.Contains(p.CipherSuites, tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256) {
+		// net/http refuses to serve HTTP/2 without one of them
+		return p, errors.New("tls_cipher_suites: HTTP/2 needs TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 or TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256; name one or set tls_protocols to http/1.1")
+	}
 	return p, nil
 }
 
