@@ -121,7 +121,7 @@ func ParseSettings(s Settings) (Params, error) {
 		return p, fmt.Errorf("invalid client_auth_type %d", s.ClientAuthType)
 	}
 	p.NextProtos = append([]string(nil), s.NextProtos...)
-	if slices.Contains(p.NextProtos, "h2") && (p.MaxVersion == 0 || p.MaxVersion >= tls.VersionTLS12) &&
+	if len(p.CipherSuites) > 0 && slices.Contains(p.NextProtos, "h2") && (p.MaxVersion == 0 || p.MaxVersion >= tls.VersionTLS12) &&
 		!slices.Contains(p.CipherSuites, tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256) &&
 		!slices.Contains(p.CipherSuites, tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256) {
 		// net/http refuses to serve HTTP/2 without one of them
