@@ -63,6 +63,7 @@ func TestEdgeProxyProtocol(t *testing.T) {
 	in.start()
 	tok := in.token("admin", "admin-pass")
 	in.addUser(tok, "proxied", "proxied-pass", map[string]any{"filters": map[string]any{"allowed_ip": []string{"10.9.9.0/24"}}})
+	in.addUser(tok, "plain", "plain-pass", nil)
 	// An admin who may only come from the proxied network.
 	if s, d := in.api(tok, http.MethodPost, "/api/v2/admins", map[string]any{"username": "behind", "password": "behind-pass",
 		"status": 1, "permissions": []string{"*"}, "filters": map[string]any{"allow_list": []string{"10.9.9.0/24"}}}); s != http.StatusCreated {
@@ -113,6 +114,7 @@ func TestEdgeProxyProtocol(t *testing.T) {
 			if !found {
 				t.Fatalf("no connection from %s in %s", tc.src, body)
 			}
+			waitLog(t, in, "user=proxied proto=SSH method=password remote="+tc.src+":")
 		})
 		t.Run("HTTP "+tc.name, func(t *testing.T) {
 			c := dialWithHeader(t, proxiedHTTP, tc.header(tc.src, proxiedHTTP))
@@ -131,19 +133,17 @@ func TestEdgeProxyProtocol(t *testing.T) {
 			if resp.StatusCode != http.StatusOK {
 				t.Fatalf("token for an admin allowed from %s: %d", tc.src, resp.StatusCode)
 			}
-			deadline := time.Now().Add(10 * time.Second)
-			for !strings.Contains(in.log.String(), tc.src) {
-				if time.Now().After(deadline) {
-					t.Fatalf("log never names %s:\n%s", tc.src, in.log.String())
-				}
-				time.Sleep(50 * time.Millisecond)
-			}
+			waitLog(t, in, "user=behind remote="+tc.src)
 		})
 	}
 	t.Run("SFTP without header refused", func(t *testing.T) {
 		c := dialWithHeader(t, in.sftpPort, nil)
 		_ = c.SetDeadline(time.Now().Add(20 * time.Second))
-		if _, _, _, err := ssh.NewClientConn(c, "127.0.0.1", sshCfg); err == nil {
+		// a user without IP limits: only the missing header can refuse it
+		plain := &ssh.ClientConfig{User: "plain", Auth: []ssh.AuthMethod{ssh.Password("plain-pass")},
+			HostKeyCallback: ssh.InsecureIgnoreHostKey(), //nolint:gosec // test server with a fresh key
+			Timeout:         10 * time.Second}
+		if _, _, _, err := ssh.NewClientConn(c, "127.0.0.1", plain); err == nil {
 			t.Fatal("SSH session without the required PROXY header")
 		}
 	})
@@ -170,4 +170,16 @@ func TestEdgeProxyProtocol(t *testing.T) {
 			t.Fatal("admin with allow_list 10.9.9.0/24 got a token from 127.0.0.1")
 		}
 	})
+}
+
+// waitLog waits for the server log to contain want.
+func waitLog(t *testing.T, in *instance, want string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(in.log.String(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("log never has %q:\n%s", want, in.log.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
