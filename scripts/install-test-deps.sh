@@ -82,3 +82,10 @@ if ! [ -x "$(go env GOPATH)/bin/fake-gcs-server" ]; then
   GOFLAGS= go install github.com/fsouza/fake-gcs-server@v1.56.1
 fi
 echo "test dependencies present"
+# nmap: internal/e2e checks with ssl-enum-ciphers which TLS suites the listeners offer.
+if ! command -v nmap >/dev/null 2>&1; then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends nmap
+fi

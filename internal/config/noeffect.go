@@ -70,8 +70,6 @@ var noEffect = map[string]string{
 	"common.symlink_mode":                  issueNone,
 	"common.tz":                            issueNone,
 	"data_provider.disable_sni":            issueNone,
-	"httpd.bindings[].proxy_mode":          issueNone,
-	"sftpd.bindings[].apply_proxy_config":  issueNone,
 	"sftpd.min_dh_group_exchange_key_size": issueNone,
 	"sftpd.opkssh_path":                    issueNone,
 	"sftpd.opkssh_checksum":                issueNone,

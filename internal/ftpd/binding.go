@@ -17,6 +17,7 @@ import (
 
 	"github.com/sftpgo-ng/sftpgo/internal/common"
 	"github.com/sftpgo-ng/sftpgo/internal/config"
+	"github.com/sftpgo-ng/sftpgo/internal/edge"
 )
 
 // TLS modes of a binding (tls_mode).
@@ -50,12 +51,11 @@ type binding struct {
 	controlTLSRequired bool
 	useProxy           bool
 
-	minVer, maxVer uint16
-	ciphers        []uint16
-	ticketKeys     [][32]byte
-	ctrlTLS        atomic.Pointer[tls.Config] // the client's control connection
-	dataTLS        atomic.Pointer[tls.Config] // data connections
-	libTLS         *tls.Config                // what the library gets
+	tlsParams  edge.Params // versions, suites, client certificates
+	ticketKeys [][32]byte
+	ctrlTLS    atomic.Pointer[tls.Config] // the client's control connection
+	dataTLS    atomic.Pointer[tls.Config] // data connections
+	libTLS     *tls.Config                // what the library gets
 
 	overrides []passiveOverride
 	localNets []*net.IPNet
@@ -123,20 +123,13 @@ func newBinding(s *Server, idx int, cfg config.FTPDBinding) (*binding, error) {
 	}
 	b.useProxy = cfg.ApplyProxyConfig && s.proxy.Enabled()
 	var err error
-	if b.minVer, err = tlsVersion(cfg.MinTLSVersion); err != nil {
-		return nil, fmt.Errorf("%s: min_tls_version: %w", key, err)
-	}
-	if b.minVer == 0 {
-		b.minVer = tls.VersionTLS12
-	}
-	if b.maxVer, err = tlsVersion(cfg.MaxTLSVersion); err != nil {
-		return nil, fmt.Errorf("%s: max_tls_version: %w", key, err)
-	}
-	if b.maxVer != 0 && b.maxVer < b.minVer {
-		return nil, fmt.Errorf("%s: max_tls_version is lower than min_tls_version", key)
-	}
-	if b.ciphers, err = cipherSuites(cfg.TLSCipherSuites); err != nil {
-		return nil, fmt.Errorf("%s: tls_cipher_suites: %w", key, err)
+	if b.tlsParams, err = edge.ParseSettings(edge.Settings{
+		MinVersion:     cfg.MinTLSVersion,
+		MaxVersion:     cfg.MaxTLSVersion,
+		CipherSuites:   cfg.TLSCipherSuites,
+		ClientAuthType: cfg.ClientAuthType,
+	}); err != nil {
+		return nil, fmt.Errorf("%s: %w", key, err)
 	}
 	tk, err := newTicketKey()
 	if err != nil {
@@ -195,31 +188,14 @@ func (b *binding) buildTLS(m *certMaterial) {
 	if cert == nil {
 		return
 	}
-	base := &tls.Config{
-		Certificates:           []tls.Certificate{*cert},
-		MinVersion:             b.minVer,
-		MaxVersion:             b.maxVer,
-		CipherSuites:           b.ciphers,
-		SessionTicketsDisabled: b.cfg.TLSSessionReuse == sessionReuseDisabled,
-	}
+	base := &tls.Config{SessionTicketsDisabled: b.cfg.TLSSessionReuse == sessionReuseDisabled}
+	b.tlsParams.Apply(base, m.Material, cert)
 	ctrl, data := base.Clone(), base.Clone()
-	if b.cfg.ClientAuthType > 0 && m.pool != nil {
-		ctrl.ClientCAs, data.ClientCAs = m.pool, m.pool
-		ctrl.ClientAuth = tls.VerifyClientCertIfGiven
-		if b.cfg.ClientAuthType == 1 {
-			ctrl.ClientAuth = tls.RequireAndVerifyClientCert
-		}
+	if base.ClientAuth != tls.NoClientCert {
 		// a resumed data connection carries no certificate of its own
 		data.ClientAuth = tls.VerifyClientCertIfGiven
 	}
-	notRevoked := func(cs tls.ConnectionState) error {
-		for _, chain := range cs.VerifiedChains {
-			if m.isRevoked(chain) {
-				return errors.New("client certificate revoked")
-			}
-		}
-		return nil
-	}
+	notRevoked := m.VerifyNotRevoked
 	ctrl.VerifyConnection = notRevoked
 	reuse := b.cfg.TLSSessionReuse
 	data.VerifyConnection = func(cs tls.ConnectionState) error {

@@ -4,16 +4,19 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"testing"
 
 	"github.com/sftpgo-ng/sftpgo/internal/config"
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
+	"github.com/sftpgo-ng/sftpgo/internal/edge"
 	"github.com/sftpgo-ng/sftpgo/internal/kms"
 )
 
 func TestForwardedIP(t *testing.T) {
-	allowed := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	allowed, err := edge.ParseIPSet([]string{"10.0.0.0/8"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		remote, xff string
 		depth       int

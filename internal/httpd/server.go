@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -349,6 +348,13 @@ func (s *Server) Start(ctx context.Context) error {
 			closeAll()
 			return fmt.Errorf("httpd: listen on %s: %w", addr, err)
 		}
+		pln, err := s.proxyListener(b, ln)
+		if err != nil {
+			_ = ln.Close()
+			closeAll()
+			return err
+		}
+		ln = pln
 		lns = append(lns, ln)
 		srv := s.newHTTPServer(s.router(b))
 		if b.EnableHTTPS {
@@ -431,72 +437,4 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		errs = append(errs, ctx.Err())
 	}
 	return errors.Join(errs...)
-}
-
-// tlsConfig builds the TLS settings of a binding: its own certificate or
-// the global one, min_tls_version (12 or 13), cipher suites by Go name and
-// client certificates (checked against ca_revocation_lists) when
-// client_auth_type is 1. Certificates and CRLs are reloaded by Reload.
-func (s *Server) tlsConfig(b config.HTTPDBinding) (*tls.Config, error) {
-	certFile, keyFile := b.CertificateFile, b.CertificateKeyFile
-	if certFile == "" || keyFile == "" {
-		certFile, keyFile = s.cfg.CertificateFile, s.cfg.CertificateKeyFile
-	}
-	if certFile == "" || keyFile == "" {
-		return nil, fmt.Errorf("httpd: binding %s:%d has enable_https but no certificate", b.Address, b.Port)
-	}
-	getCert, err := s.certs.add(resolvePath(s.configDir, certFile), resolvePath(s.configDir, keyFile))
-	if err != nil {
-		return nil, err
-	}
-	cfg := &tls.Config{
-		GetCertificate: getCert,
-		MinVersion:     tls.VersionTLS12,
-		NextProtos:     []string{"h2", "http/1.1"},
-	}
-	if len(b.TLSProtocols) > 0 {
-		cfg.NextProtos = nil
-		for _, p := range b.TLSProtocols {
-			p = strings.TrimSpace(p)
-			if p != "h2" && p != "http/1.1" {
-				return nil, fmt.Errorf("httpd: unsupported tls_protocols entry %q: h2 or http/1.1", p)
-			}
-			cfg.NextProtos = append(cfg.NextProtos, p)
-		}
-	}
-	if b.MinTLSVersion == 13 {
-		cfg.MinVersion = tls.VersionTLS13
-	}
-	if len(b.TLSCipherSuites) > 0 {
-		byName := map[string]uint16{}
-		for _, cs := range tls.CipherSuites() {
-			byName[cs.Name] = cs.ID
-		}
-		for _, name := range b.TLSCipherSuites {
-			id, ok := byName[strings.TrimSpace(name)]
-			if !ok {
-				return nil, fmt.Errorf("httpd: unknown or insecure TLS cipher suite %q", name)
-			}
-			cfg.CipherSuites = append(cfg.CipherSuites, id)
-		}
-	}
-	if b.ClientAuthType == 1 {
-		pool := x509.NewCertPool()
-		for _, ca := range s.cfg.CACertificates {
-			pem, err := os.ReadFile(resolvePath(s.configDir, ca))
-			if err != nil {
-				return nil, fmt.Errorf("httpd: read CA certificate: %w", err)
-			}
-			if !pool.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("httpd: no certificate found in %q", ca)
-			}
-		}
-		cfg.ClientCAs = pool
-		cfg.ClientAuth = tls.RequireAndVerifyClientCert
-		if err := s.certs.loadCRLs(s.crlFiles()); err != nil {
-			return nil, err
-		}
-		cfg.VerifyPeerCertificate = s.certs.verifyNotRevoked
-	}
-	return cfg, nil
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/sftpgo-ng/sftpgo/internal/common"
 	"github.com/sftpgo-ng/sftpgo/internal/config"
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
+	"github.com/sftpgo-ng/sftpgo/internal/edge"
 	"github.com/sftpgo-ng/sftpgo/internal/version"
 )
 
@@ -161,8 +162,14 @@ func serverVersion(v string) string {
 }
 
 // Start listens on every binding with a port > 0 and serves in the
-// background until Shutdown.
+// background until Shutdown. Bindings with apply_proxy_config read a PROXY protocol header as
+// common.proxy_protocol says; a connection that breaks that policy is
+// closed before the SSH banner is sent.
 func (s *Server) Start(ctx context.Context) error {
+	proxy, err := common.NewProxyPolicy(s.common.Config())
+	if err != nil {
+		return fmt.Errorf("sftpd: %w", err)
+	}
 	var lc net.ListenConfig
 	for _, b := range s.cfg.Bindings {
 		if b.Port <= 0 {
@@ -173,6 +180,11 @@ func (s *Server) Start(ctx context.Context) error {
 		if err != nil {
 			s.Shutdown(context.Background())
 			return fmt.Errorf("sftpd: listen on %s: %w", addr, err)
+		}
+		if b.ApplyProxyConfig && proxy.Enabled() {
+			l = edge.NewCheckingListener(proxy.Wrap(l, 0), func(a net.Addr, err error) {
+				s.log.Info("connection refused", "remote", a.String(), "error", err)
+			})
 		}
 		s.Serve(l)
 	}
