@@ -565,3 +565,7 @@ func LoginFailureMessage(err error) string {
 	}
 	return ce.Error()
 }
+
+// NewLoginDenied returns an ErrLoginDenied error with a message safe to
+// show, for LoginRequest.AccountCheck.
+func NewLoginDenied(msg string) error { return newErr(ErrLoginDenied, msg) }
