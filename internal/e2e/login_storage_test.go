@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-		"strconv"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
