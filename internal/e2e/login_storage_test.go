@@ -164,3 +164,72 @@ func TestLoginRefusedWhenStorageCannotBeBuilt(t *testing.T) {
 		}
 	})
 }
+
+// TestLoginDelay: common.defender.login_delay.password_failed delays the
+// answer to a failed password login on SFTP, FTP, WebDAV and the HTTP
+// token endpoint, and login_delay.success a successful one, with the
+// defender itself disabled.
+func TestLoginDelay(t *testing.T) {
+	const failed, success = 400 * time.Millisecond, 250 * time.Millisecond
+	in := newInstance(t, t.TempDir(),
+		"SFTPGO_COMMON__DEFENDER__LOGIN_DELAY__PASSWORD_FAILED="+strconv.Itoa(int(failed/time.Millisecond)),
+		"SFTPGO_COMMON__DEFENDER__LOGIN_DELAY__SUCCESS="+strconv.Itoa(int(success/time.Millisecond)))
+	in.start()
+	in.addUser(in.token("admin", "admin-pass"), "dora", "dora-pass", nil)
+	attempts := map[string]func(password string) error{
+		"SFTP": func(password string) error {
+			c, err := sshDialPassword(in.sftpPort, "dora", password)
+			if err == nil {
+				c.Close()
+			}
+			return err
+		},
+		"FTP": func(password string) error {
+			fc, err := ftp.Dial(fmt.Sprintf("127.0.0.1:%d", in.ftpPort), ftp.DialWithTimeout(20*time.Second))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer fc.Quit()
+			return fc.Login("dora", password)
+		},
+		"WebDAV": func(password string) error {
+			return httpLogin(t, fmt.Sprintf("http://127.0.0.1:%d/", in.davPort), "PROPFIND", password)
+		},
+		"HTTP": func(password string) error {
+			return httpLogin(t, in.baseURL()+"/api/v2/user/token", http.MethodGet, password)
+		},
+	}
+	for proto, try := range attempts {
+		t.Run(proto, func(t *testing.T) {
+			start := time.Now()
+			if err := try("wrong"); err == nil {
+				t.Fatal("wrong password accepted")
+			}
+			if d := time.Since(start); d < failed {
+				t.Errorf("failed login answered after %v, want at least %v", d, failed)
+			}
+			start = time.Now()
+			if err := try("dora-pass"); err != nil {
+				t.Fatalf("login: %v", err)
+			}
+			if d := time.Since(start); d < success {
+				t.Errorf("successful login answered after %v, want at least %v", d, success)
+			}
+		})
+	}
+}
+
+func httpLogin(t *testing.T, url, method, password string) error {
+	req, _ := http.NewRequestWithContext(t.Context(), method, url, nil)
+	req.SetBasicAuth("dora", password)
+	req.Header.Set("Depth", "0")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode >= 400 {
+		return fmt.Errorf("status %d", resp.StatusCode)
+	}
+	return nil
+}
