@@ -29,8 +29,6 @@ func sessionOf(cc ftpserver.ClientContext) *session {
 	return nil
 }
 
-var errAuthFailed = errors.New("authentication failed")
-
 // ClientConnected implements ftpserver.MainDriver: the banner.
 func (b *binding) ClientConnected(cc ftpserver.ClientContext) (string, error) {
 	fc := frontOf(cc.RemoteAddr())

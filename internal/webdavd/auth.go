@@ -24,10 +24,7 @@ const authTimeout = 30 * time.Second
 // password change or a disabled account by much.
 const defaultCacheTTL = time.Minute
 
-var (
-	errNoCredentials = errors.New("no credentials")
-	errAuthFailed    = errors.New("authentication failed")
-)
+var errNoCredentials = errors.New("no credentials")
 
 // authenticate finds the user of a request from its Basic credentials
 // and/or its verified TLS client certificate through the shared login
