@@ -259,8 +259,7 @@ func (c *BaseConnection) getFs(key, root string, fsConfig dataprovider.Filesyste
 	}
 	f, err := c.srv.newFs(fsConfig, root, c.srv.deps.KMS)
 	if err != nil {
-		c.log.Error("unable to build storage", "folder", key, "error", err)
-		return nil, newErr(ErrGeneric, "storage is not available")
+		return nil, c.storageError(key, err)
 	}
 	c.fss[key] = f
 	return f, nil

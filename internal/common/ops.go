@@ -113,10 +113,14 @@ func (c *BaseConnection) ListDir(ctx context.Context, vpath string) (*DirLister,
 	for _, name := range c.mountsIn(vpath) {
 		l.mounts[name] = true
 		mtime := time.Now()
-		if mloc, err := c.resolve(path.Join(vpath, name)); err == nil {
-			if fi, err := mloc.fs.Stat(ctx, "/"); err == nil {
-				mtime = fi.ModTime()
-			}
+		mloc, err := c.resolve(path.Join(vpath, name))
+		if err != nil {
+			// a folder whose storage cannot be built is not shown as
+			// an empty directory; its own operations say why
+			continue
+		}
+		if fi, err := mloc.fs.Stat(ctx, "/"); err == nil {
+			mtime = fi.ModTime()
 		}
 		l.extra = append(l.extra, dirInfo(name, mtime))
 	}

@@ -479,13 +479,42 @@ func TestSelfConnectionRefused(t *testing.T) {
 		t.Run(c.user, func(t *testing.T) {
 			env.addUser(t, c.user, c.fs)
 			before := len(env.logs.String())
-			cl := env.client(t, c.user)
-			for range 2 {
-				if _, err := cl.Stat("/"); err == nil {
-					t.Fatal("storage pointing at this server was used")
-				} else if errors.Is(err, sftp.ErrSSHFxConnectionLost) {
-					t.Fatalf("the session ended: %v", err)
-				}
+			// the login is refused, with the reason, over SFTP (banner),
+			// FTP and WebDAV, rather than showing an empty home
+			var banner string
+			conn, err := ssh.Dial("tcp", env.addr, &ssh.ClientConfig{
+				User: c.user, Auth: []ssh.AuthMethod{ssh.Password(userPassword)},
+				HostKeyCallback: ssh.InsecureIgnoreHostKey(), //nolint:gosec // test server
+				BannerCallback:  func(m string) error { banner += m; return nil },
+				Timeout:         10 * time.Second,
+			})
+			if err == nil {
+				conn.Close()
+				t.Fatal("SFTP login allowed with a storage pointing at this server")
+			}
+			if !strings.Contains(banner, "allow_self_connections") {
+				t.Fatalf("SFTP banner does not say why: %q", banner)
+			}
+			fc, err := ftp.Dial(env.ftpAddr, ftp.DialWithTimeout(10*time.Second))
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = fc.Login(c.user, userPassword)
+			fc.Quit()
+			if err == nil || !strings.Contains(err.Error(), "allow_self_connections") {
+				t.Fatalf("FTP login: %v", err)
+			}
+			req, _ := http.NewRequest("PROPFIND", env.davURL+"/", nil)
+			req.SetBasicAuth(c.user, userPassword)
+			req.Header.Set("Depth", "0")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "allow_self_connections") {
+				t.Fatalf("WebDAV: %d %s", resp.StatusCode, body)
 			}
 			if !strings.Contains(env.logs.String()[before:], "allow_self_connections") {
 				t.Fatal("the log does not say why the storage was refused")

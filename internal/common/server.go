@@ -91,6 +91,8 @@ type Deps struct {
 	// IdleCheckInterval overrides how often idle connections are looked
 	// for (default one minute).
 	IdleCheckInterval time.Duration
+	// Login holds the extension points of the login path (login_hooks.go).
+	Login LoginHooks
 }
 
 // Server is the state shared by every protocol server of one process.

@@ -1,16 +1,11 @@
 package ftpd
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/pem"
 	"errors"
-	"fmt"
-	"strings"
 	"sync/atomic"
-	"time"
 
 	ftpserver "github.com/fclairamb/ftpserverlib"
 
@@ -23,9 +18,6 @@ import (
 type session struct {
 	fc *frontConn
 	cc ftpserver.ClientContext
-	// certUser is the user whose certificate was accepted at USER and
-	// who must still send a password (TLSCertificate+password).
-	certUser string
 	// conn is set once logged in; the front reads it to mark activity.
 	conn atomic.Pointer[common.BaseConnection]
 }
@@ -36,8 +28,6 @@ func sessionOf(cc ftpserver.ClientContext) *session {
 	}
 	return nil
 }
-
-var errAuthFailed = errors.New("authentication failed")
 
 // ClientConnected implements ftpserver.MainDriver: the banner.
 func (b *binding) ClientConnected(cc ftpserver.ClientContext) (string, error) {
@@ -86,127 +76,96 @@ func (b *binding) PreAuthUser(cc ftpserver.ClientContext, username string) error
 }
 
 // VerifyConnection implements ftpserver.MainDriverExtensionTLSVerifier:
-// on USER over TLS, a client certificate whose common name is the user
-// (tls_username CommonName) logs in without a password when the user
-// allows TLSCertificate, or is remembered for TLSCertificate+password.
+// on USER over TLS, a client certificate that names the user (see
+// common.UsesCertificate) logs in without a password when the user
+// allows TLSCertificate, or is checked now and a password asked for
+// TLSCertificate+password.
 func (b *binding) VerifyConnection(cc ftpserver.ClientContext, username string, _ *tls.Conn) (ftpserver.ClientDriver, error) {
 	sess := sessionOf(cc)
 	if sess == nil {
 		return nil, errors.New("internal error")
 	}
-	st := sess.fc.TLSState()
-	if st == nil || len(st.PeerCertificates) == 0 || len(st.VerifiedChains) == 0 {
+	leaf := sess.certificate()
+	if leaf == nil {
 		return nil, nil
 	}
-	leaf := st.PeerCertificates[0]
-	remote := cc.RemoteAddr().String()
 	ctx, cancel := context.WithTimeout(context.Background(), authTimeout)
 	defer cancel()
 	user, err := b.s.store.GetEffectiveUser(ctx, username)
-	if err != nil || user.Filters.TLSUsername != "CommonName" {
+	if err != nil || !common.UsesCertificate(&user) {
 		// the certificate does not name users: password login
 		return nil, nil
 	}
-	if leaf.Subject.CommonName != username {
-		err := fmt.Errorf("certificate common name %q does not match user", leaf.Subject.CommonName)
-		b.s.common.LoginFailed(remote, username, dataprovider.LoginMethodTLSCertificate, protocolFTP, err)
-		return nil, errAuthFailed
-	}
-	if len(user.Filters.TLSCerts) > 0 && !certPinned(leaf, user.Filters.TLSCerts) {
-		err := errors.New("certificate is not one of the user's certificates")
-		b.s.common.LoginFailed(remote, username, dataprovider.LoginMethodTLSCertificate, protocolFTP, err)
-		return nil, errAuthFailed
-	}
+	req := b.loginRequest(sess, username, dataprovider.LoginMethodTLSCertificate)
+	req.Certificate = leaf
 	switch {
 	case user.IsLoginMethodAllowed(dataprovider.LoginMethodTLSCertificate):
-		return b.finishLogin(sess, &user, dataprovider.LoginMethodTLSCertificate)
+		return b.finishLogin(ctx, sess, req)
 	case user.IsLoginMethodAllowed(dataprovider.LoginMethodTLSCertificateAndPwd):
-		sess.certUser = username
+		req.Probe = true
+		if _, err := b.s.common.Login(ctx, req); err != nil {
+			return nil, err
+		}
 	}
 	return nil, nil
 }
 
-// certPinned reports whether leaf is one of the PEM certificates listed.
-func certPinned(leaf *x509.Certificate, pinned []string) bool {
-	for _, p := range pinned {
-		block, _ := pem.Decode([]byte(strings.TrimSpace(p)))
-		if block == nil {
-			continue
-		}
-		if bytes.Equal(block.Bytes, leaf.Raw) {
-			return true
-		}
+// certificate returns the verified TLS client certificate of the control
+// connection, if any.
+func (sess *session) certificate() *x509.Certificate {
+	st := sess.fc.TLSState()
+	if st == nil || len(st.PeerCertificates) == 0 || len(st.VerifiedChains) == 0 {
+		return nil
 	}
-	return false
+	return st.PeerCertificates[0]
 }
 
-// AuthUser implements ftpserver.MainDriver: the password step.
+func (b *binding) loginRequest(sess *session, username, method string) common.LoginRequest {
+	cc := sess.cc
+	return common.LoginRequest{
+		Protocol: protocolFTP, Method: method, Username: username, RemoteAddr: cc.RemoteAddr().String(),
+		CodeInPassword: true,
+		AccountCheck: func(u *dataprovider.User) error {
+			if u.Filters.FTPSecurity == 1 && !cc.HasTLSForControl() {
+				return common.NewLoginDenied("TLS is required for this user")
+			}
+			return nil
+		},
+	}
+}
+
+// AuthUser implements ftpserver.MainDriver: the password step (with the
+// TLS client certificate, when one was presented).
 func (b *binding) AuthUser(cc ftpserver.ClientContext, username, password string) (ftpserver.ClientDriver, error) {
 	sess := sessionOf(cc)
 	if sess == nil {
 		return nil, errors.New("internal error")
 	}
-	method := dataprovider.LoginMethodPassword
-	if sess.certUser != "" && sess.certUser == username {
-		method = dataprovider.LoginMethodTLSCertificateAndPwd
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), authTimeout)
 	defer cancel()
-	user, err := b.s.store.CheckUserPassword(ctx, username, password)
-	if err != nil {
-		b.s.common.LoginFailed(cc.RemoteAddr().String(), username, method, protocolFTP, err)
-		b.loginDelay(sess.fc, b.s.common.Config().Defender.LoginDelay.PasswordFailed)
-		return nil, errAuthFailed
-	}
-	d, err := b.finishLogin(sess, &user, method)
-	if err == nil {
-		b.loginDelay(sess.fc, b.s.common.Config().Defender.LoginDelay.Success)
-	}
-	return d, err
+	req := b.loginRequest(sess, username, dataprovider.LoginMethodPassword)
+	req.Password = password
+	req.Certificate = sess.certificate()
+	return b.finishLogin(ctx, sess, req)
 }
 
-// loginDelay holds the reply to a password login for
-// common.defender.login_delay (milliseconds), a brake on password
-// guessing; a closed control connection ends the wait. (common's login
-// path has no delay of its own yet, so it is applied here.)
-func (b *binding) loginDelay(fc *frontConn, ms int) {
-	if ms <= 0 {
-		return
-	}
-	t := time.NewTimer(time.Duration(ms) * time.Millisecond)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-fc.done:
-	}
-}
-
-// finishLogin applies the account checks shared by every protocol and
-// registers the connection.
-func (b *binding) finishLogin(sess *session, user *dataprovider.User, method string) (ftpserver.ClientDriver, error) {
+// finishLogin runs the shared login path and registers the connection.
+func (b *binding) finishLogin(ctx context.Context, sess *session, req common.LoginRequest) (ftpserver.ClientDriver, error) {
 	cc := sess.cc
-	remote := cc.RemoteAddr().String()
-	if user.Filters.FTPSecurity == 1 && !cc.HasTLSForControl() {
-		err := errors.New("TLS is required for this user")
-		b.s.common.LoginFailed(remote, user.Username, method, protocolFTP, err)
+	res, err := b.s.common.Login(ctx, req)
+	if err != nil {
 		return nil, err
 	}
-	if err := b.s.common.CheckLogin(user, protocolFTP, method, remote); err != nil {
-		b.s.common.LoginFailed(remote, user.Username, method, protocolFTP, err)
-		return nil, err
-	}
-	conn := b.s.common.NewConnection("FTP_"+newConnID(), protocolFTP, remote, cc.GetClientVersion(), *user, func() error {
+	conn, err := b.s.common.OpenSession(res, "FTP_"+newConnID(), cc.GetClientVersion(), func() error {
 		sess.fc.close()
 		return nil
 	})
-	if err := b.s.common.AddConnection(conn); err != nil {
-		b.s.common.LoginFailed(remote, user.Username, method, protocolFTP, err)
+	if err != nil {
 		return nil, err
 	}
 	sess.conn.Store(conn)
-	b.s.common.LoginSucceeded(context.Background(), user, protocolFTP, method, remote)
 	start := "/"
-	if sd := user.Filters.StartDirectory; sd != "" {
+	if sd := res.User.Filters.StartDirectory; sd != "" {
 		start = dataprovider.CleanVirtualPath(sd)
 		if fi, err := conn.Stat(conn.Context(), start); err != nil || !fi.IsDir() {
 			start = "/"

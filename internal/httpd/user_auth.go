@@ -71,29 +71,59 @@ func (s *Server) userSignature(u *dataprovider.User) string {
 // errFilesUnavailable: the server was built without file access.
 var errFilesUnavailable = errors.New("file access is not available on this server")
 
-// loginUser checks a user's password and the account rules for HTTP
-// (status, expiry, denied protocols and login methods, IP filters). Every
-// failure is logged once for fail2ban-style tools; the returned error is
-// safe to show.
-func (s *Server) loginUser(ctx context.Context, username, password, ip string) (dataprovider.User, error) {
+// loginOption adds what a request carries to a login.
+type loginOption func(*common.LoginRequest)
+
+// withTLS passes the request's verified TLS client certificate, if any,
+// to the login (see common's certificate rule).
+func withTLS(r *http.Request) loginOption {
+	return func(req *common.LoginRequest) {
+		if r.TLS != nil && len(r.TLS.VerifiedChains) > 0 && len(r.TLS.PeerCertificates) > 0 {
+			req.Certificate = r.TLS.PeerCertificates[0]
+		}
+	}
+}
+
+// withOTPHeader takes the one-time code of users with a second factor
+// for HTTP from the X-SFTPGO-OTP header.
+func withOTPHeader(r *http.Request) loginOption {
+	return func(req *common.LoginRequest) {
+		req.SecondFactor = func(context.Context) (string, error) {
+			code := strings.TrimSpace(r.Header.Get(otpHeader))
+			if code == "" {
+				return "", errors.New("no " + otpHeader + " header")
+			}
+			return code, nil
+		}
+	}
+}
+
+// otpHeader carries a user's one-time code on token requests.
+const otpHeader = "X-SFTPGO-OTP"
+
+// loginUser logs a user in over HTTP through the shared login path
+// (credentials, account rules, storage, limits). Every failure is logged
+// once for fail2ban-style tools; the returned error is safe to show.
+func (s *Server) loginUser(ctx context.Context, username, password, ip string, opts ...loginOption) (dataprovider.User, error) {
 	if s.common == nil {
 		return dataprovider.User{}, errFilesUnavailable
 	}
-	u, err := s.store.CheckUserPassword(ctx, username, password)
-	if err != nil {
-		if errorStatus(err) == http.StatusInternalServerError {
-			return u, &internalError{err}
-		}
-		s.common.LoginFailed(ip, username, dataprovider.LoginMethodPassword, protocolHTTP, err)
+	req := common.LoginRequest{Protocol: protocolHTTP, Method: dataprovider.LoginMethodPassword,
+		Username: username, Password: password, RemoteAddr: ip}
+	for _, o := range opts {
+		o(&req)
+	}
+	res, err := s.common.Login(ctx, req)
+	switch {
+	case err == nil:
+		return res.User, nil
+	case errors.Is(err, common.ErrProviderUnavailable):
+		return dataprovider.User{}, &internalError{err}
+	case errors.Is(err, common.ErrAuthFailed):
 		s.loginLimiter.failed(ip)
-		return u, errors.New("invalid credentials")
+		return dataprovider.User{}, errors.New("invalid credentials")
 	}
-	if err := s.common.CheckLogin(&u, protocolHTTP, dataprovider.LoginMethodPassword, ip); err != nil {
-		s.common.LoginFailed(ip, username, dataprovider.LoginMethodPassword, protocolHTTP, err)
-		return u, err
-	}
-	s.common.LoginSucceeded(ctx, &u, protocolHTTP, dataprovider.LoginMethodPassword, ip)
-	return u, nil
+	return dataprovider.User{}, err
 }
 
 // loadSessionUser reloads the user a credential names and applies the
@@ -128,7 +158,7 @@ func (s *Server) getUserToken(w http.ResponseWriter, r *http.Request) {
 		sendUnauthorized(w, r, errors.New("basic authentication with a username and password is required"), true)
 		return
 	}
-	u, err := s.loginUser(r.Context(), username, password, ip)
+	u, err := s.loginUser(r.Context(), username, password, ip, withTLS(r), withOTPHeader(r))
 	if err != nil {
 		s.sendUserAuthError(w, r, err, true)
 		return
@@ -151,7 +181,7 @@ func (s *Server) sendUserAuthError(w http.ResponseWriter, r *http.Request, err e
 	switch {
 	case errors.As(err, &ie):
 		s.sendStoreError(w, r, ie.err)
-	case errors.Is(err, errFilesUnavailable):
+	case errors.Is(err, errFilesUnavailable), errors.Is(err, common.ErrStorageUnavailable):
 		sendAPIError(w, r, http.StatusServiceUnavailable, err)
 	default:
 		sendUnauthorized(w, r, err, basic)

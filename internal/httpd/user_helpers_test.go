@@ -25,7 +25,7 @@ func withCommon(cfg config.CommonConfig) envOption {
 		if o.Store == nil {
 			return
 		}
-		c, err := common.New(cfg, common.Deps{Store: o.Store, Logger: slog.New(slog.DiscardHandler)})
+		c, err := common.New(cfg, common.Deps{Store: o.Store, KMS: testSecrets{}, Logger: slog.New(slog.DiscardHandler)})
 		if err != nil {
 			panic(err)
 		}

@@ -130,14 +130,14 @@ func (s *Server) webClientLoginPost(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	u, err := s.loginUser(r.Context(), username, r.PostFormValue("password"), ip)
+	u, err := s.loginUser(r.Context(), username, r.PostFormValue("password"), ip, withTLS(r))
 	if err != nil {
 		var ie *internalError
 		switch {
 		case errors.As(err, &ie):
 			s.log.Error("web client login", "error", ie.err)
 			fail(http.StatusInternalServerError, "The data provider is not available.")
-		case errors.Is(err, errFilesUnavailable):
+		case errors.Is(err, errFilesUnavailable), errors.Is(err, common.ErrStorageUnavailable):
 			fail(http.StatusServiceUnavailable, err.Error())
 		default:
 			fail(http.StatusUnauthorized, "Invalid credentials or account not allowed to sign in here.")

@@ -17,10 +17,11 @@ import (
 type authKey struct{}
 
 // authResult travels in ssh.Permissions.ExtraData from the callbacks to
-// the connection handler.
+// the connection handler: the probed user after the key query, the login
+// once complete.
 type authResult struct {
-	user   dataprovider.User
-	method string
+	user  dataprovider.User
+	login *common.LoginResult
 }
 
 var errAuthFailed = errors.New("authentication failed")
@@ -30,110 +31,120 @@ const authTimeout = 30 * time.Second
 func (s *Server) setupAuth(sc *ssh.ServerConfig) {
 	if s.cfg.PasswordAuthentication {
 		sc.PasswordCallback = func(conn ssh.ConnMetadata, password []byte) (*ssh.Permissions, error) {
-			return s.passwordLogin(conn, string(password), dataprovider.LoginMethodPassword)
+			return s.passwordLogin(conn, string(password), dataprovider.LoginMethodPassword, nil)
 		}
 	}
 	if s.cfg.KeyboardInteractiveAuthentication {
 		sc.KeyboardInteractiveCallback = func(conn ssh.ConnMetadata, client ssh.KeyboardInteractiveChallenge) (*ssh.Permissions, error) {
-			return s.keyboardInteractiveLogin(conn, client, dataprovider.LoginMethodKeyboardInteractive)
+			return s.keyboardInteractiveLogin(conn, client, dataprovider.LoginMethodKeyboardInteractive, nil)
 		}
 	}
 	sc.PublicKeyCallback = s.publicKeyCallback
 	sc.VerifiedPublicKeyCallback = s.verifiedPublicKey
 }
 
-func (s *Server) loginFailed(conn ssh.ConnMetadata, method string, err error) {
-	s.common.LoginFailed(conn.RemoteAddr().String(), conn.User(), method, protocolSSH, err)
+func (s *Server) loginRequest(conn ssh.ConnMetadata, method string, key *keyCredential) common.LoginRequest {
+	req := common.LoginRequest{Protocol: protocolSSH, Method: method, Username: conn.User(), RemoteAddr: conn.RemoteAddr().String()}
+	if key != nil {
+		req.PublicKey, req.VerifyKey = key.wire, key.verify
+	}
+	return req
 }
 
-// finishLogin applies the account checks shared by every protocol.
-func (s *Server) finishLogin(conn ssh.ConnMetadata, user *dataprovider.User, method string) (*ssh.Permissions, error) {
-	if err := s.common.CheckLogin(user, protocolSSH, method, conn.RemoteAddr().String()); err != nil {
-		s.loginFailed(conn, method, err)
-		return nil, err
+// login runs the shared login path; a refusal the client may know the
+// reason of (not wrong credentials) goes back as a banner too.
+func (s *Server) login(req common.LoginRequest) (*ssh.Permissions, error) {
+	timeout := authTimeout
+	if req.VerifyInteractive != nil {
+		timeout += kbdHookTimeout
 	}
-	return &ssh.Permissions{ExtraData: map[any]any{authKey{}: &authResult{user: *user, method: method}}}, nil
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	res, err := s.common.Login(ctx, req)
+	if err != nil {
+		if msg := common.LoginFailureMessage(err); msg != "" {
+			return nil, &ssh.BannerError{Err: errAuthFailed, Message: "Login refused: " + msg + "\r\n"}
+		}
+		return nil, errAuthFailed
+	}
+	return &ssh.Permissions{ExtraData: map[any]any{authKey{}: &authResult{user: res.User, login: res}}}, nil
+}
+
+// keyCredential is the public key (or certificate) of a two-step login.
+type keyCredential struct {
+	wire   []byte
+	verify common.Verifier
+}
+
+func (s *Server) keyOf(conn ssh.ConnMetadata, key ssh.PublicKey) *keyCredential {
+	k := &keyCredential{wire: key.Marshal()}
+	if cert, ok := key.(*ssh.Certificate); ok {
+		username := conn.User()
+		k.verify = func(context.Context, *dataprovider.User) error { return s.certs.check(username, cert) }
+	}
+	return k
 }
 
 // passwordLogin serves the password method (alone or as the second step
 // after a public key). Users with a second factor for SSH must use
 // keyboard-interactive, which asks for the one-time code too.
-func (s *Server) passwordLogin(conn ssh.ConnMetadata, password, method string) (*ssh.Permissions, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), authTimeout)
-	defer cancel()
-	user, err := s.store.CheckUserPassword(ctx, conn.User(), password)
-	if err != nil {
-		s.loginFailed(conn, method, err)
-		return nil, errAuthFailed
-	}
-	if common.TOTPRequired(&user, protocolSSH) {
-		s.loginFailed(conn, method, errors.New("two-factor authentication required: use keyboard-interactive"))
-		return nil, errAuthFailed
-	}
-	return s.finishLogin(conn, &user, method)
+func (s *Server) passwordLogin(conn ssh.ConnMetadata, password, method string, key *keyCredential) (*ssh.Permissions, error) {
+	req := s.loginRequest(conn, method, key)
+	req.Password = password
+	return s.login(req)
 }
 
 // keyboardInteractiveLogin runs the hook when configured, else asks for
 // the password and, when the user has a second factor for SSH, for the
 // one-time code.
-func (s *Server) keyboardInteractiveLogin(conn ssh.ConnMetadata, client ssh.KeyboardInteractiveChallenge, method string) (*ssh.Permissions, error) {
+func (s *Server) keyboardInteractiveLogin(conn ssh.ConnMetadata, client ssh.KeyboardInteractiveChallenge, method string, key *keyCredential) (*ssh.Permissions, error) {
+	req := s.loginRequest(conn, method, key)
 	if s.cfg.KeyboardInteractiveAuthHook != "" {
-		return s.hookLogin(conn, client, method)
+		req.VerifyInteractive = func(ctx context.Context, user *dataprovider.User) error {
+			return s.hookLogin(ctx, conn, client, user)
+		}
+		return s.login(req)
 	}
 	answers, err := client(conn.User(), "", []string{"Password: "}, []bool{false})
 	if err != nil {
 		return nil, err
 	}
 	if len(answers) != 1 {
-		s.loginFailed(conn, method, errors.New("unexpected number of answers"))
+		s.common.LoginFailed(conn.RemoteAddr().String(), conn.User(), method, protocolSSH, errors.New("unexpected number of answers"))
 		return nil, errAuthFailed
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), authTimeout)
-	defer cancel()
-	user, err := s.store.CheckUserPassword(ctx, conn.User(), answers[0])
-	if err != nil {
-		s.loginFailed(conn, method, err)
-		return nil, errAuthFailed
-	}
-	if common.TOTPRequired(&user, protocolSSH) {
+	req.Password = answers[0]
+	req.SecondFactor = func(context.Context) (string, error) {
 		codes, err := client(conn.User(), "", []string{"Authentication code: "}, []bool{false})
 		if err != nil {
-			return nil, err
+			return "", err
 		}
 		if len(codes) != 1 {
-			s.loginFailed(conn, method, errors.New("unexpected number of answers"))
-			return nil, errAuthFailed
+			return "", errors.New("unexpected number of answers")
 		}
-		if err := s.common.CheckTOTP(&user, codes[0], "sha1"); err != nil {
-			s.loginFailed(conn, method, err)
-			return nil, errAuthFailed
-		}
+		return codes[0], nil
 	}
-	return s.finishLogin(conn, &user, method)
+	return s.login(req)
 }
 
 // publicKeyCallback decides whether a key (or certificate) may be used;
-// the client has not proven it holds the key yet, so nothing is recorded.
+// the client has not proven it holds the key yet, so the login path only
+// probes the credential.
 func (s *Server) publicKeyCallback(conn ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), authTimeout)
-	defer cancel()
-	var user dataprovider.User
-	var err error
 	var critical map[string]string
 	if cert, ok := key.(*ssh.Certificate); ok {
-		if err = s.certs.check(conn.User(), cert); err == nil {
-			user, err = s.store.GetEffectiveUser(ctx, conn.User())
-			// the SSH library enforces source-address from here
-			critical = cert.CriticalOptions
-		}
-	} else {
-		user, err = s.store.CheckUserPublicKey(ctx, conn.User(), key.Marshal())
+		// the SSH library enforces source-address from here
+		critical = cert.CriticalOptions
 	}
+	req := s.loginRequest(conn, dataprovider.LoginMethodPublicKey, s.keyOf(conn, key))
+	req.Probe = true
+	ctx, cancel := context.WithTimeout(context.Background(), authTimeout)
+	defer cancel()
+	res, err := s.common.Login(ctx, req)
 	if err != nil {
-		s.loginFailed(conn, dataprovider.LoginMethodPublicKey, err)
 		return nil, errAuthFailed
 	}
-	return &ssh.Permissions{CriticalOptions: critical, ExtraData: map[any]any{authKey{}: &authResult{user: user}}}, nil
+	return &ssh.Permissions{CriticalOptions: critical, ExtraData: map[any]any{authKey{}: &authResult{user: res.User}}}, nil
 }
 
 // verifiedPublicKey completes a public key login, or asks for a second
@@ -146,30 +157,34 @@ func (s *Server) verifiedPublicKey(conn ssh.ConnMetadata, key ssh.PublicKey, per
 		return nil, errAuthFailed
 	}
 	user := res.user
-	if user.IsLoginMethodAllowed(dataprovider.LoginMethodPublicKey) {
-		return s.finishLogin(conn, &user, dataprovider.LoginMethodPublicKey)
-	}
+	cred := s.keyOf(conn, key)
 	var next ssh.ServerAuthCallbacks
-	if s.cfg.PasswordAuthentication && user.IsLoginMethodAllowed(dataprovider.LoginMethodKeyAndPassword) {
-		next.PasswordCallback = func(conn ssh.ConnMetadata, password []byte) (*ssh.Permissions, error) {
-			if conn.User() != user.Username {
-				return nil, errAuthFailed
+	if !user.IsLoginMethodAllowed(dataprovider.LoginMethodPublicKey) {
+		if s.cfg.PasswordAuthentication && user.IsLoginMethodAllowed(dataprovider.LoginMethodKeyAndPassword) {
+			next.PasswordCallback = func(conn ssh.ConnMetadata, password []byte) (*ssh.Permissions, error) {
+				if conn.User() != user.Username {
+					return nil, errAuthFailed
+				}
+				return s.passwordLogin(conn, string(password), dataprovider.LoginMethodKeyAndPassword, cred)
 			}
-			return s.passwordLogin(conn, string(password), dataprovider.LoginMethodKeyAndPassword)
 		}
-	}
-	if s.cfg.KeyboardInteractiveAuthentication && user.IsLoginMethodAllowed(dataprovider.LoginMethodKeyAndKeyboardInt) {
-		next.KeyboardInteractiveCallback = func(conn ssh.ConnMetadata, client ssh.KeyboardInteractiveChallenge) (*ssh.Permissions, error) {
-			if conn.User() != user.Username {
-				return nil, errAuthFailed
+		if s.cfg.KeyboardInteractiveAuthentication && user.IsLoginMethodAllowed(dataprovider.LoginMethodKeyAndKeyboardInt) {
+			next.KeyboardInteractiveCallback = func(conn ssh.ConnMetadata, client ssh.KeyboardInteractiveChallenge) (*ssh.Permissions, error) {
+				if conn.User() != user.Username {
+					return nil, errAuthFailed
+				}
+				return s.keyboardInteractiveLogin(conn, client, dataprovider.LoginMethodKeyAndKeyboardInt, cred)
 			}
-			return s.keyboardInteractiveLogin(conn, client, dataprovider.LoginMethodKeyAndKeyboardInt)
 		}
 	}
 	if next.PasswordCallback == nil && next.KeyboardInteractiveCallback == nil {
-		err := fmt.Errorf("login method %s is not allowed", dataprovider.LoginMethodPublicKey)
-		s.loginFailed(conn, dataprovider.LoginMethodPublicKey, err)
-		return nil, err
+		// a key alone, or refused with the reason logged
+		p, err := s.login(s.loginRequest(conn, dataprovider.LoginMethodPublicKey, cred))
+		if err != nil {
+			return nil, err
+		}
+		p.CriticalOptions = perms.CriticalOptions
+		return p, nil
 	}
 	return nil, &ssh.PartialSuccessError{Next: next}
 }

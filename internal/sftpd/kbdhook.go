@@ -51,30 +51,26 @@ type kbdHookRequest struct {
 
 const maxKbdSteps = 10
 
-// hookLogin runs the keyboard-interactive hook for conn's user.
-func (s *Server) hookLogin(conn ssh.ConnMetadata, client ssh.KeyboardInteractiveChallenge, method string) (*ssh.Permissions, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), kbdHookTimeout)
+// hookLogin runs the keyboard-interactive hook for user; it is the
+// login path's check of the keyboard-interactive credential.
+func (s *Server) hookLogin(ctx context.Context, conn ssh.ConnMetadata, client ssh.KeyboardInteractiveChallenge, user *dataprovider.User) error {
+	ctx, cancel := context.WithTimeout(ctx, kbdHookTimeout)
 	defer cancel()
-	user, err := s.store.GetEffectiveUser(ctx, conn.User())
-	if err != nil {
-		s.loginFailed(conn, method, err)
-		return nil, errAuthFailed
-	}
 	ip, _, _ := net.SplitHostPort(conn.RemoteAddr().String())
 	var ok bool
+	var err error
 	if strings.HasPrefix(s.cfg.KeyboardInteractiveAuthHook, "http://") || strings.HasPrefix(s.cfg.KeyboardInteractiveAuthHook, "https://") {
-		ok, err = s.httpKbdHook(ctx, conn, client, &user, ip)
+		ok, err = s.httpKbdHook(ctx, conn, client, user, ip)
 	} else {
-		ok, err = s.programKbdHook(ctx, conn, client, &user, ip)
+		ok, err = s.programKbdHook(ctx, conn, client, user, ip)
 	}
-	if err != nil || !ok {
-		if err == nil {
-			err = errors.New("keyboard-interactive hook denied the login")
-		}
-		s.loginFailed(conn, method, err)
-		return nil, errAuthFailed
+	if err != nil {
+		return err
 	}
-	return s.finishLogin(conn, &user, method)
+	if !ok {
+		return errors.New("keyboard-interactive hook denied the login")
+	}
+	return nil
 }
 
 // ask relays one step's questions to the client; with check_password the

@@ -307,18 +307,15 @@ func (s *Server) handleConn(nc net.Conn) {
 	go ssh.DiscardRequests(reqs)
 
 	auth, _ := sconn.Permissions.ExtraData[authKey{}].(*authResult)
-	if auth == nil {
+	if auth == nil || auth.login == nil {
 		s.log.Error("authenticated connection without a user", "remote", remote)
 		return
 	}
-	user := auth.user
-	conn := s.common.NewConnection(newConnID(), protocolSSH, remote, string(sconn.ClientVersion()), user, sconn.Close)
-	defer conn.Close()
-	if err := s.common.AddConnection(conn); err != nil {
-		s.common.LoginFailed(remote, user.Username, auth.method, protocolSSH, err)
+	conn, err := s.common.OpenSession(auth.login, newConnID(), string(sconn.ClientVersion()), sconn.Close)
+	if err != nil {
 		return
 	}
-	s.common.LoginSucceeded(context.Background(), &user, protocolSSH, auth.method, remote)
+	defer conn.Close()
 
 	var wg sync.WaitGroup
 	for nch := range chans {

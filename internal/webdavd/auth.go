@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sftpgo-ng/sftpgo/internal/common"
 	"github.com/sftpgo-ng/sftpgo/internal/config"
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
 )
@@ -23,17 +24,15 @@ const authTimeout = 30 * time.Second
 // password change or a disabled account by much.
 const defaultCacheTTL = time.Minute
 
-var (
-	errNoCredentials = errors.New("no credentials")
-	errAuthFailed    = errors.New("authentication failed")
-)
+var errNoCredentials = errors.New("no credentials")
 
 // authenticate finds the user of a request from its Basic credentials
-// and/or its verified TLS client certificate, then applies the account
-// checks every protocol shares. It returns the status to answer with on
-// failure: 401 for missing or wrong credentials, 403 when the account
-// may not use WebDAV from here.
-func (s *Server) authenticate(r *http.Request, remote string) (dataprovider.User, int, error) {
+// and/or its verified TLS client certificate through the shared login
+// path (a certificate alone names the user by its common name). It
+// returns the status to answer with on failure: 401 for missing or wrong
+// credentials, 403 when the account may not use WebDAV from here, 429
+// over a limit, 503 when the user's storage is unavailable.
+func (s *Server) authenticate(r *http.Request, remote string) (*common.LoginResult, int, error) {
 	username, password, hasBasic := r.BasicAuth()
 	var cert *x509.Certificate
 	if r.TLS != nil && len(r.TLS.VerifiedChains) > 0 && len(r.TLS.PeerCertificates) > 0 {
@@ -41,67 +40,48 @@ func (s *Server) authenticate(r *http.Request, remote string) (dataprovider.User
 	}
 	var method string
 	switch {
-	case hasBasic && cert != nil:
-		method = dataprovider.LoginMethodTLSCertificateAndPwd
 	case hasBasic:
 		method = dataprovider.LoginMethodPassword
 	case cert != nil:
 		method = dataprovider.LoginMethodTLSCertificate
 		username = cert.Subject.CommonName
 	default:
-		return dataprovider.User{}, http.StatusUnauthorized, errNoCredentials
+		return nil, http.StatusUnauthorized, errNoCredentials
 	}
 	if username == "" {
-		return dataprovider.User{}, http.StatusUnauthorized, errNoCredentials
+		return nil, http.StatusUnauthorized, errNoCredentials
 	}
 	secret := s.cache.secret(method, password, cert)
-	user, cached := s.cache.get(username, secret)
-	if !cached {
-		var err error
-		user, err = s.login(r.Context(), username, password, method, cert)
-		if err != nil {
-			s.common.LoginFailed(remote, username, method, protocolDAV, err)
-			return dataprovider.User{}, http.StatusUnauthorized, errAuthFailed
+	if user, used, cached := s.cache.lookup(username, secret); cached {
+		// the account rules depend on the request (client address)
+		if err := s.common.CheckLogin(&user, protocolDAV, used, remote); err != nil {
+			s.common.LoginFailed(remote, username, used, protocolDAV, err)
+			s.cache.remove(username)
+			return nil, http.StatusForbidden, err
 		}
+		return &common.LoginResult{User: user, Method: used, Protocol: protocolDAV, RemoteAddr: remote}, 0, nil
 	}
-	if err := s.common.CheckLogin(&user, protocolDAV, method, remote); err != nil {
-		s.common.LoginFailed(remote, username, method, protocolDAV, err)
-		s.cache.remove(username)
-		return dataprovider.User{}, http.StatusForbidden, err
+	ctx, cancel := context.WithTimeout(r.Context(), authTimeout)
+	defer cancel()
+	res, err := s.common.Login(ctx, common.LoginRequest{Protocol: protocolDAV, Method: method, Username: username,
+		Password: password, Certificate: cert, RemoteAddr: remote})
+	if err != nil {
+		return nil, loginStatus(err), err
 	}
-	if !cached {
-		s.common.LoginSucceeded(r.Context(), &user, protocolDAV, method, remote)
-		s.cache.add(username, secret, user)
-	}
-	return user, 0, nil
+	s.cache.addLogin(username, secret, res.User, res.Method)
+	return res, 0, nil
 }
 
-// login checks the credentials against the store.
-func (s *Server) login(ctx context.Context, username, password, method string, cert *x509.Certificate) (dataprovider.User, error) {
-	ctx, cancel := context.WithTimeout(ctx, authTimeout)
-	defer cancel()
-	var user dataprovider.User
-	var err error
-	if method == dataprovider.LoginMethodTLSCertificate {
-		user, err = s.store.GetEffectiveUser(ctx, username)
-	} else {
-		user, err = s.store.CheckUserPassword(ctx, username, password)
+func loginStatus(err error) int {
+	switch {
+	case errors.Is(err, common.ErrStorageUnavailable), errors.Is(err, common.ErrProviderUnavailable):
+		return http.StatusServiceUnavailable
+	case errors.Is(err, common.ErrConnectionLimit):
+		return http.StatusTooManyRequests
+	case errors.Is(err, common.ErrLoginDenied):
+		return http.StatusForbidden
 	}
-	if err != nil {
-		return dataprovider.User{}, err
-	}
-	if cert != nil {
-		// the certificate names the account only for users that say so;
-		// a certificate alone is never enough for the others
-		usesCN := user.Filters.TLSUsername == "CommonName"
-		if method == dataprovider.LoginMethodTLSCertificate && !usesCN {
-			return dataprovider.User{}, errors.New("user does not accept TLS certificate logins")
-		}
-		if usesCN && cert.Subject.CommonName != user.Username {
-			return dataprovider.User{}, errors.New("TLS certificate common name does not match the username")
-		}
-	}
-	return user, nil
+	return http.StatusUnauthorized
 }
 
 // userCache remembers recent successful logins so that the many requests
@@ -118,6 +98,7 @@ type userCache struct {
 
 type cacheEntry struct {
 	user    dataprovider.User
+	method  string
 	secret  [32]byte
 	expires time.Time
 }
@@ -148,23 +129,34 @@ func (c *userCache) secret(method, password string, cert *x509.Certificate) [32]
 }
 
 func (c *userCache) get(username string, secret [32]byte) (dataprovider.User, bool) {
+	u, _, ok := c.lookup(username, secret)
+	return u, ok
+}
+
+// lookup returns a cached user and the login method it was verified with.
+func (c *userCache) lookup(username string, secret [32]byte) (dataprovider.User, string, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.entries[username]
 	if !ok {
-		return dataprovider.User{}, false
+		return dataprovider.User{}, "", false
 	}
 	if !c.now().Before(e.expires) {
 		delete(c.entries, username)
-		return dataprovider.User{}, false
+		return dataprovider.User{}, "", false
 	}
 	if subtle.ConstantTimeCompare(e.secret[:], secret[:]) != 1 {
-		return dataprovider.User{}, false
+		return dataprovider.User{}, "", false
 	}
-	return e.user, true
+	return e.user, e.method, true
 }
 
 func (c *userCache) add(username string, secret [32]byte, user dataprovider.User) {
+	c.addLogin(username, secret, user, dataprovider.LoginMethodPassword)
+}
+
+// addLogin caches a user with the login method it was verified with.
+func (c *userCache) addLogin(username string, secret [32]byte, user dataprovider.User, method string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := c.now()
@@ -179,7 +171,7 @@ func (c *userCache) add(username string, secret [32]byte, user dataprovider.User
 		}
 		delete(c.entries, oldest)
 	}
-	c.entries[username] = &cacheEntry{user: user, secret: secret, expires: now.Add(c.ttl)}
+	c.entries[username] = &cacheEntry{user: user, method: method, secret: secret, expires: now.Add(c.ttl)}
 }
 
 // remove drops one user, or every user when username is empty.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/sftpgo-ng/sftpgo/internal/common"
 	"github.com/sftpgo-ng/sftpgo/internal/config"
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
 )
@@ -133,12 +134,16 @@ func (b *binding) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	user, status, err := b.s.authenticate(r, remote)
+	login, status, err := b.s.authenticate(r, remote)
 	if err != nil {
 		if status == http.StatusUnauthorized && !b.cfg.DisableWWWAuthHeader {
 			w.Header().Set("WWW-Authenticate", `Basic realm="SFTPGo WebDAV", charset="UTF-8"`)
 		}
-		http.Error(w, http.StatusText(status), status)
+		msg := http.StatusText(status)
+		if m := common.LoginFailureMessage(err); m != "" && status != http.StatusUnauthorized {
+			msg += ": " + m
+		}
+		http.Error(w, msg, status)
 		return
 	}
 	disconnect := func() error {
@@ -147,9 +152,8 @@ func (b *binding) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return nil
 	}
-	conn := b.s.common.NewConnection(newConnID(), protocolDAV, remote, r.UserAgent(), user, disconnect)
-	if err := b.s.common.AddConnection(conn); err != nil {
-		b.s.common.LoginFailed(remote, user.Username, dataprovider.LoginMethodPassword, protocolDAV, err)
+	conn, err := b.s.common.OpenSession(login, newConnID(), r.UserAgent(), disconnect)
+	if err != nil {
 		http.Error(w, err.Error(), http.StatusTooManyRequests)
 		return
 	}
