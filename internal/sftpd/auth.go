@@ -105,7 +105,8 @@ func (s *Server) keyboardInteractiveLogin(conn ssh.ConnMetadata, client ssh.Keyb
 		}
 		return s.login(req)
 	}
-	answers, err := client(conn.User(), "", []string{"Password: "}, []bool{false})
+	// an empty name: OpenSSH prints a non-empty one as a line of its own
+	answers, err := client("", "", []string{"Password: "}, []bool{false})
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +116,7 @@ func (s *Server) keyboardInteractiveLogin(conn ssh.ConnMetadata, client ssh.Keyb
 	}
 	req.Password = answers[0]
 	req.SecondFactor = func(context.Context) (string, error) {
-		codes, err := client(conn.User(), "", []string{"Authentication code: "}, []bool{false})
+		codes, err := client("", "", []string{"Authentication code: "}, []bool{false})
 		if err != nil {
 			return "", err
 		}

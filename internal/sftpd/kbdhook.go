@@ -79,7 +79,7 @@ func (s *Server) ask(ctx context.Context, conn ssh.ConnMetadata, client ssh.Keyb
 	if len(resp.Questions) == 0 || len(resp.Questions) != len(resp.Echos) {
 		return nil, errors.New("keyboard-interactive hook: invalid questions")
 	}
-	answers, err := client(conn.User(), resp.Instruction, resp.Questions, resp.Echos)
+	answers, err := client("", resp.Instruction, resp.Questions, resp.Echos)
 	if err != nil {
 		return nil, err
 	}

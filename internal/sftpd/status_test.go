@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/sftpgo-ng/sftpgo/internal/config"
 )
 
 // TestHostKeysMatchWhatClientsSee: the fingerprints reported for the
@@ -34,5 +36,34 @@ func TestHostKeysMatchWhatClientsSee(t *testing.T) {
 	}
 	if !known[seen] {
 		t.Errorf("the server presented %q, not among %v", seen, infos)
+	}
+}
+
+// TestKeyboardInteractiveSendsNoName: OpenSSH prints the challenge's name
+// field on a line of its own, so every password login showed the username
+// as a stray line.
+func TestKeyboardInteractiveSendsNoName(t *testing.T) {
+	e := newEnv(t, envOpts{sftpd: func(c *config.SFTPDConfig) { c.PasswordAuthentication = false }})
+	e.addUser(t, "kbd", userKey{}, nil)
+	var names []string
+	c, err := e.dial(t, "kbd", ssh.KeyboardInteractive(func(name, _ string, questions []string, _ []bool) ([]string, error) {
+		names = append(names, name)
+		answers := make([]string, len(questions))
+		for i := range answers {
+			answers[i] = testPassword
+		}
+		return answers, nil
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	for _, n := range names {
+		if n != "" {
+			t.Errorf("challenge name %q, want empty", n)
+		}
+	}
+	if len(names) == 0 {
+		t.Fatal("no keyboard-interactive challenge")
 	}
 }
