@@ -2,6 +2,7 @@ package sftpd
 
 import (
 	"bufio"
+	"context"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -350,5 +351,22 @@ func TestAcceptSurvivesEMFILE(t *testing.T) {
 	c := e.sftpClient(t, "u", sshPublicKeys(key))
 	if _, err := c.Getwd(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestShutdownClosesHandshakes: a client that connects and never starts
+// the SSH handshake must not hold Shutdown until its timeout.
+func TestShutdownClosesHandshakes(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	c, err := net.Dial("tcp", e.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	time.Sleep(100 * time.Millisecond) // let the server accept it
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := e.sftpd.Shutdown(ctx); err != nil {
+		t.Fatalf("shutdown with a stalled handshake: %v", err)
 	}
 }

@@ -54,8 +54,11 @@ type Server struct {
 	mu        sync.Mutex
 	listeners []net.Listener
 	conns     map[*ssh.ServerConn]struct{}
-	closing   bool
-	wg        sync.WaitGroup
+	// handshaking: accepted connections not yet authenticated, closed by
+	// Shutdown so a client stalled in the handshake cannot hold it up.
+	handshaking map[net.Conn]struct{}
+	closing     bool
+	wg          sync.WaitGroup
 }
 
 // New validates the configuration, loads or generates the host keys and
@@ -69,12 +72,13 @@ func New(cfg config.SFTPDConfig, srv *common.Server, store Store, configDir stri
 		logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{
-		cfg:       cfg,
-		common:    srv,
-		store:     store,
-		configDir: configDir,
-		log:       logger.With("component", "sftpd"),
-		conns:     make(map[*ssh.ServerConn]struct{}),
+		cfg:         cfg,
+		common:      srv,
+		store:       store,
+		configDir:   configDir,
+		log:         logger.With("component", "sftpd"),
+		conns:       make(map[*ssh.ServerConn]struct{}),
+		handshaking: make(map[net.Conn]struct{}),
 	}
 	signers, paths, err := loadHostKeys(configDir, cfg.HostKeys)
 	if err != nil {
@@ -252,6 +256,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		l.Close()
 	}
 	s.listeners = nil
+	for c := range s.handshaking {
+		c.Close()
+	}
 	for c := range s.conns {
 		c.Close()
 	}
@@ -284,8 +291,18 @@ func (s *Server) handleConn(nc net.Conn) {
 		return
 	}
 	defer release()
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		return
+	}
+	s.handshaking[nc] = struct{}{}
+	s.mu.Unlock()
 	nc.SetDeadline(time.Now().Add(handshakeTimeout))
 	sconn, chans, reqs, err := ssh.NewServerConn(nc, s.sshConfig)
+	s.mu.Lock()
+	delete(s.handshaking, nc)
+	s.mu.Unlock()
 	if err != nil {
 		s.log.Debug("handshake failed", "remote", remote, "error", err)
 		return
