@@ -75,10 +75,21 @@ var noEffect = map[string]string{
 	"sftpd.opkssh_checksum":                issueNone,
 }
 
+// actsInSection lists keys (or sections) that act although a section
+// above them is on the noEffect list.
+var actsInSection = map[string]bool{
+	// the login path applies the delays (internal/common/login*.go)
+	"common.defender.login_delay": true,
+}
+
 // noEffectEntry returns the noEffect reason for a generic key path: its
-// own entry or that of the nearest section above it.
+// own entry or that of the nearest section above it, unless a nearer
+// actsInSection entry says the key acts.
 func noEffectEntry(path string) (string, bool) {
 	for p := path; p != ""; {
+		if actsInSection[p] {
+			return "", false
+		}
 		if r, ok := noEffect[p]; ok {
 			return r, true
 		}
