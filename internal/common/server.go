@@ -103,6 +103,7 @@ type Server struct {
 	idle   time.Duration
 	reg    registry
 	remote *remoteStorage
+	quota  quotaScopes
 	stop   chan struct{}
 	done   chan struct{}
 	closed sync.Once

@@ -45,6 +45,12 @@ type Transfer struct {
 	sizeLimit int64 // largest final size, -1 unlimited
 	maxEnd    atomic.Int64
 
+	// quota claim in the user's (or folder's) scope; see quotaScopes
+	claimMu     sync.Mutex
+	scope       *quotaScope
+	claimed     int64
+	claimedFile bool
+
 	allowance int64 // data transfer allowance, -1 unlimited
 	bytes     atomic.Int64
 
@@ -238,6 +244,9 @@ func (c *BaseConnection) OpenForWrite(ctx context.Context, vpath string, opts Wr
 	}
 	mode &^= c.srv.umask
 
+	if err := c.claimQuota(ctx, t, opts.Size); err != nil {
+		return nil, err
+	}
 	writePath := loc.fsPath
 	if _, local := loc.fs.(vfs.LocalPathFs); local && c.srv.cfg.UploadMode != UploadModeStandard && !t.resume {
 		t.tmpPath = path.Join(path.Dir(loc.fsPath), ".sftpgo-upload."+randomSuffix()+"."+path.Base(loc.fsPath))
@@ -249,6 +258,7 @@ func (c *BaseConnection) OpenForWrite(ctx context.Context, vpath string, opts Wr
 		if opts.Offset > 0 && opts.Offset != t.existing {
 			_, random := loc.fs.(vfs.RandomAccessFs)
 			if !random || opts.Offset > t.existing {
+				c.releaseQuota(t)
 				return nil, newErr(vfs.ErrNotSupported, "resume is only possible from the end of the file on this storage")
 			}
 			t.seqOff = opts.Offset
@@ -280,6 +290,7 @@ func (c *BaseConnection) OpenForWrite(ctx context.Context, vpath string, opts Wr
 		}
 	}
 	if err != nil {
+		c.releaseQuota(t)
 		return nil, c.fail("upload", vpath, err)
 	}
 	if err := c.addTransfer(t); err != nil {
@@ -394,6 +405,9 @@ func (t *Transfer) WriteAt(p []byte, off int64) (int, error) {
 	if t.sizeLimit >= 0 && end > t.sizeLimit {
 		return 0, userError(t.setErr(errQuota()))
 	}
+	if err := t.claim(end); err != nil {
+		return 0, userError(t.setErr(err))
+	}
 	if err := t.throttle.wait(t.ctx, len(p)); err != nil {
 		return 0, userError(t.setErr(err))
 	}
@@ -443,6 +457,9 @@ func (t *Transfer) Truncate(size int64) error {
 	}
 	if t.sizeLimit >= 0 && size > t.sizeLimit {
 		return errQuota()
+	}
+	if err := t.claim(size); err != nil {
+		return err
 	}
 	if t.wfile != nil {
 		if err := t.wfile.Truncate(size); err != nil {
@@ -577,6 +594,7 @@ func (t *Transfer) Close() error {
 		filesDelta--
 	}
 	c.updateQuota(t.loc, sizeDelta, filesDelta)
+	c.releaseQuota(t)
 	c.updateTransferQuota(t.bytes.Load(), 0)
 	elapsed := time.Since(t.start).Milliseconds()
 	if err != nil {
