@@ -455,8 +455,12 @@ func (c *BaseConnection) Readlink(ctx context.Context, vpath string) (string, er
 	return path.Join(prefix, target), nil
 }
 
-// setstat runs a metadata change honouring setstat_mode.
-func (c *BaseConnection) setstat(ctx context.Context, op, perm, vpath string, apply func(*location) (bool, error)) error {
+// setstat runs a metadata change honouring setstat_mode. A change to a
+// file being uploaded is queued until the upload is committed; it then
+// runs with a context that outlives the request (its own is cancelled by
+// the time the client closes the file), and a failure is logged as an
+// error since the client was already told it succeeded.
+func (c *BaseConnection) setstat(ctx context.Context, op, perm, vpath string, apply func(context.Context, *location) (bool, error)) error {
 	c.UpdateLastActivity()
 	vpath = dataprovider.CleanVirtualPath(vpath)
 	if c.srv.cfg.SetstatMode == SetstatModeIgnore {
@@ -476,14 +480,21 @@ func (c *BaseConnection) setstat(ctx context.Context, op, perm, vpath string, ap
 		// The file is being uploaded: in atomic mode it is not at vpath
 		// yet, and on streaming storage later writes would reset its
 		// times, so apply the change once the upload is committed.
+		queued := context.WithoutCancel(ctx)
 		t.afterCommit(func() {
-			if ok, err := apply(loc); ok && err != nil {
-				c.fail(op, vpath, err)
+			actx, cancel := context.WithTimeout(queued, time.Minute)
+			defer cancel()
+			supported, err := apply(actx, loc)
+			switch {
+			case !supported && c.srv.cfg.SetstatMode != SetstatModeIgnoreCloud:
+				c.log.Error("queued metadata change not supported by the storage", "op", op, "path", vpath)
+			case supported && err != nil:
+				c.log.Error("unable to apply a queued metadata change after upload", "op", op, "path", vpath, "error", err)
 			}
 		})
 		return nil
 	}
-	supported, err := apply(loc)
+	supported, err := apply(ctx, loc)
 	if !supported {
 		if c.srv.cfg.SetstatMode == SetstatModeIgnoreCloud {
 			return nil
@@ -499,7 +510,7 @@ func (c *BaseConnection) setstat(ctx context.Context, op, perm, vpath string, ap
 
 // Chmod changes permission bits; it needs chmod on the parent.
 func (c *BaseConnection) Chmod(ctx context.Context, vpath string, mode os.FileMode) error {
-	return c.setstat(ctx, "chmod", dataprovider.PermChmod, vpath, func(l *location) (bool, error) {
+	return c.setstat(ctx, "chmod", dataprovider.PermChmod, vpath, func(ctx context.Context, l *location) (bool, error) {
 		f, ok := l.fs.(vfs.ChmodFs)
 		if !ok {
 			return false, nil
@@ -510,7 +521,7 @@ func (c *BaseConnection) Chmod(ctx context.Context, vpath string, mode os.FileMo
 
 // Chown changes ownership; it needs chown on the parent.
 func (c *BaseConnection) Chown(ctx context.Context, vpath string, uid, gid int) error {
-	return c.setstat(ctx, "chown", dataprovider.PermChown, vpath, func(l *location) (bool, error) {
+	return c.setstat(ctx, "chown", dataprovider.PermChown, vpath, func(ctx context.Context, l *location) (bool, error) {
 		f, ok := l.fs.(vfs.ChownFs)
 		if !ok {
 			return false, nil
@@ -522,7 +533,7 @@ func (c *BaseConnection) Chown(ctx context.Context, vpath string, uid, gid int) 
 // Chtimes changes access and modification times; it needs chtimes on the
 // parent.
 func (c *BaseConnection) Chtimes(ctx context.Context, vpath string, atime, mtime time.Time) error {
-	return c.setstat(ctx, "chtimes", dataprovider.PermChtimes, vpath, func(l *location) (bool, error) {
+	return c.setstat(ctx, "chtimes", dataprovider.PermChtimes, vpath, func(ctx context.Context, l *location) (bool, error) {
 		f, ok := l.fs.(vfs.ChtimesFs)
 		if !ok {
 			return false, nil
