@@ -262,6 +262,9 @@ func (c *BaseConnection) getFs(key, root string, fsConfig dataprovider.Filesyste
 		c.log.Error("unable to build storage", "folder", key, "error", err)
 		return nil, newErr(ErrGeneric, "storage is not available")
 	}
+	if fsConfig.Provider == dataprovider.LocalFilesystemProvider || fsConfig.Provider == dataprovider.CryptedFilesystemProvider {
+		c.srv.trackRoot(root)
+	}
 	c.fss[key] = f
 	return f, nil
 }

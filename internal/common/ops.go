@@ -20,6 +20,10 @@ func parentDir(vpath string) string { return path.Dir(vpath) }
 // checkPattern applies file_patterns: a denied name is hidden (not found)
 // under the hide policy and refused otherwise.
 func (c *BaseConnection) checkPattern(vpath string) error {
+	if isUploadTemp(path.Base(vpath)) {
+		// another upload's temp file: not the user's to see or touch
+		return errNotExist()
+	}
 	ok, policy := c.User.IsFileAllowed(vpath)
 	if ok {
 		return nil
@@ -155,7 +159,7 @@ func (l *DirLister) Next(limit int) ([]os.FileInfo, error) {
 		out := batch[:0]
 		for _, fi := range batch {
 			name := fi.Name()
-			if l.mounts[name] {
+			if l.mounts[name] || isUploadTemp(name) {
 				continue
 			}
 			if ok, policy := l.c.User.IsFileAllowed(path.Join(l.vpath, name)); !ok && policy == dataprovider.DenyPolicyHide {

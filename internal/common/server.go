@@ -88,6 +88,9 @@ type Deps struct {
 	TrackQuota QuotaTracking
 	// NewFs overrides NewFs (tests); nil uses NewFs.
 	NewFs FsFactory
+	// TempSweepInterval overrides how often local roots are swept for
+	// orphaned upload temp files (default one hour).
+	TempSweepInterval time.Duration
 	// IdleCheckInterval overrides how often idle connections are looked
 	// for (default one minute).
 	IdleCheckInterval time.Duration
@@ -104,6 +107,7 @@ type Server struct {
 	reg    registry
 	remote *remoteStorage
 	quota  quotaScopes
+	temps  *tempJanitor
 	stop   chan struct{}
 	done   chan struct{}
 	closed sync.Once
@@ -151,6 +155,15 @@ func New(cfg config.CommonConfig, deps Deps) (*Server, error) {
 		interval = time.Minute
 	}
 	go s.idleChecker(interval)
+	s.temps = newTempJanitor()
+	sweep := deps.TempSweepInterval
+	if sweep <= 0 {
+		sweep = time.Hour
+	}
+	go s.runJanitor(sweep)
+	if deps.UsersBaseDir != "" {
+		s.trackRoot(deps.UsersBaseDir)
+	}
 	return s, nil
 }
 
@@ -168,6 +181,7 @@ func (s *Server) Close() error {
 	s.closed.Do(func() {
 		close(s.stop)
 		<-s.done
+		<-s.temps.done
 		for _, c := range s.reg.all() {
 			c.Disconnect()
 		}

@@ -39,6 +39,7 @@ type Transfer struct {
 	writer    vfs.Writer
 	reorder   *ReorderWriter
 	tmpPath   string // backend path of the atomic-upload temp file
+	tmpLocal  string // its host path, registered so sweeps leave it alone
 	existed   bool
 	existing  int64
 	resume    bool
@@ -249,8 +250,12 @@ func (c *BaseConnection) OpenForWrite(ctx context.Context, vpath string, opts Wr
 	}
 	writePath := loc.fsPath
 	if _, local := loc.fs.(vfs.LocalPathFs); local && c.srv.cfg.UploadMode != UploadModeStandard && !t.resume {
-		t.tmpPath = path.Join(path.Dir(loc.fsPath), ".sftpgo-upload."+randomSuffix()+"."+path.Base(loc.fsPath))
+		t.tmpPath = uploadTempName(loc.fsPath)
 		writePath = t.tmpPath
+		if lp, err := loc.fs.(vfs.LocalPathFs).LocalPath(t.tmpPath); err == nil {
+			t.tmpLocal = lp
+			c.srv.temps.active.Store(lp, struct{}{})
+		}
 	}
 	if t.resume {
 		t.seqOff = t.existing
@@ -575,6 +580,9 @@ func (t *Transfer) Close() error {
 		if rerr := fsys.Remove(ctx, target); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
 			c.log.Warn("unable to remove upload over quota", "path", t.vpath, "error", rerr)
 		}
+	}
+	if t.tmpLocal != "" {
+		c.srv.temps.active.Delete(t.tmpLocal)
 	}
 	// usage follows what is at the target now
 	var sizeDelta int64
