@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -108,6 +109,7 @@ type Server struct {
 	remote *remoteStorage
 	quota  quotaScopes
 	temps  *tempJanitor
+	isRoot bool // may chown new files to users' uid/gid
 	stop   chan struct{}
 	done   chan struct{}
 	closed sync.Once
@@ -155,6 +157,7 @@ func New(cfg config.CommonConfig, deps Deps) (*Server, error) {
 		interval = time.Minute
 	}
 	go s.idleChecker(interval)
+	s.isRoot = runtime.GOOS != "windows" && os.Geteuid() == 0
 	s.temps = newTempJanitor()
 	sweep := deps.TempSweepInterval
 	if sweep <= 0 {
