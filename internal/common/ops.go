@@ -416,6 +416,9 @@ func (c *BaseConnection) Symlink(ctx context.Context, target, link string) error
 		c.hasRulesBelow(vtarget) || c.hasMountBelow(vtarget) {
 		return newErr(fs.ErrPermission, "symlink target has different permissions")
 	}
+	if !c.symlinksAllowed(lloc) {
+		return newErr(fs.ErrPermission, "creating symbolic links is disabled on this storage")
+	}
 	sfs, ok := lloc.fs.(vfs.SymlinkFs)
 	if !ok {
 		return errNotSupported()
@@ -425,6 +428,30 @@ func (c *BaseConnection) Symlink(ctx context.Context, target, link string) error
 	}
 	c.log.Info("symlink", "path", link, "target", vtarget)
 	return nil
+}
+
+// Symlink modes (common.symlink_mode), a bit mask of the storages where
+// clients may create symbolic links.
+const (
+	SymlinkModeLocal = 1 // local and encrypted local storage
+	SymlinkModeSFTP  = 2 // remote SFTP storage
+)
+
+// symlinksAllowed applies common.symlink_mode to the storage at loc.
+func (c *BaseConnection) symlinksAllowed(loc *location) bool {
+	provider := c.User.FsConfig.Provider
+	if loc.folder != nil {
+		provider = loc.folder.FsConfig.Provider
+	}
+	mode := c.srv.cfg.SymlinkMode
+	switch provider {
+	case dataprovider.LocalFilesystemProvider, dataprovider.CryptedFilesystemProvider:
+		return mode&SymlinkModeLocal != 0
+	case dataprovider.SFTPFilesystemProvider:
+		return mode&SymlinkModeSFTP != 0
+	}
+	// other storages have no symbolic links: the capability check says so
+	return true
 }
 
 // Readlink returns a symlink's target as a virtual path.

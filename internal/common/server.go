@@ -157,6 +157,7 @@ func New(cfg config.CommonConfig, deps Deps) (*Server, error) {
 		interval = time.Minute
 	}
 	go s.idleChecker(interval)
+	warnUnimplemented(s.log, cfg)
 	s.isRoot = runtime.GOOS != "windows" && os.Geteuid() == 0
 	s.temps = newTempJanitor()
 	sweep := deps.TempSweepInterval
@@ -233,3 +234,18 @@ func (s *Server) CloseIdle(now time.Time) int {
 }
 
 var _ Store = (*dataprovider.Store)(nil)
+
+// warnUnimplemented logs, at start, the common keys that are accepted for
+// compatibility with SFTPGo configs but do not act yet, when they are set
+// to something else than their default.
+func warnUnimplemented(log *slog.Logger, cfg config.CommonConfig) {
+	if cfg.ResumeMaxSize != 0 {
+		log.Warn("common.resume_max_size is not implemented: resuming uploads on cloud storage stays disabled", "value", cfg.ResumeMaxSize)
+	}
+	if cfg.TZ != "" {
+		log.Warn("common.tz is not implemented: times are shown as the storage reports them", "value", cfg.TZ)
+	}
+	if cfg.Metadata.Read != 0 {
+		log.Warn("common.metadata.read is not implemented: object metadata is not read before downloads", "value", cfg.Metadata.Read)
+	}
+}
