@@ -81,16 +81,6 @@ func (q *quotaScopes) reserve(s *quotaScope, n int64) error {
 	return nil
 }
 
-// free returns how many bytes s still has room for (-1: no size limit).
-func (q *quotaScopes) free(s *quotaScope) int64 {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if s.limitSize <= 0 {
-		return -1
-	}
-	return max(s.limitSize-s.used-s.inflight, 0)
-}
-
 // release gives back what a transfer claimed; the last one out drops the
 // scope, so the next upload reads the usage from the store again.
 func (q *quotaScopes) release(s *quotaScope, bytes int64, file bool) {
