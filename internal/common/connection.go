@@ -252,17 +252,49 @@ func (c *BaseConnection) getFs(key, root string, fsConfig dataprovider.Filesyste
 			c.log.Error("storage has no local root", "folder", key)
 			return nil, newErr(ErrGeneric, "storage is not configured")
 		}
+		_, statErr := os.Lstat(root)
 		if err := os.MkdirAll(root, 0o777&^c.srv.umask); err != nil {
 			c.log.Error("unable to create storage root", "folder", key, "error", err)
 			return nil, newErr(ErrGeneric, "storage is not available")
 		}
+		if uid, gid, ok := c.owner(); ok && os.IsNotExist(statErr) {
+			if err := os.Lchown(root, uid, gid); err != nil {
+				c.log.Warn("unable to give the storage root to the user's uid/gid", "folder", key, "error", err)
+			}
+		}
 	}
-	f, err := c.srv.newFs(fsConfig, root, c.srv.deps.KMS)
+	var f vfs.Fs
+	var err error
+	if uid, gid, ok := c.owner(); ok && fsConfig.Provider == dataprovider.LocalFilesystemProvider && c.srv.deps.NewFs == nil {
+		f, err = newOwnedLocalFs(root, uid, gid)
+	} else {
+		f, err = c.srv.newFs(fsConfig, root, c.srv.deps.KMS)
+	}
 	if err != nil {
 		return nil, c.storageError(key, err)
 	}
+	if fsConfig.Provider == dataprovider.LocalFilesystemProvider || fsConfig.Provider == dataprovider.CryptedFilesystemProvider {
+		c.srv.trackRoot(root)
+	}
 	c.fss[key] = f
 	return f, nil
+}
+
+// owner returns the uid/gid that local files the user creates must
+// belong to: the user's uid/gid when either is set and the process runs
+// as root (only root may give files away), -1 for the one not set.
+func (c *BaseConnection) owner() (uid, gid int, ok bool) {
+	if c.User.UID <= 0 && c.User.GID <= 0 || !c.srv.isRoot {
+		return -1, -1, false
+	}
+	uid, gid = -1, -1
+	if c.User.UID > 0 {
+		uid = c.User.UID
+	}
+	if c.User.GID > 0 {
+		gid = c.User.GID
+	}
+	return uid, gid, true
 }
 
 // mountsIn returns the names of the entries of the virtual directory dir

@@ -49,12 +49,12 @@ func listNames(t *testing.T, c *BaseConnection, vpath string) []string {
 
 func TestBasicOperations(t *testing.T) {
 	t.Run("testfs", func(t *testing.T) {
-		s, store := newTestServer(t, config.CommonConfig{})
+		s, store := newTestServer(t, config.CommonConfig{SymlinkMode: SymlinkModeLocal})
 		testBasicOperations(t, s, store, false)
 	})
 	t.Run("osfs", func(t *testing.T) {
 		store := newStoreOnly()
-		s, err := New(config.CommonConfig{}, Deps{Store: store})
+		s, err := New(config.CommonConfig{SymlinkMode: SymlinkModeLocal}, Deps{Store: store})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -772,7 +772,7 @@ func TestResumeAtOffset(t *testing.T) {
 // TestSymlinkCannotWidenPermissions: a link must not expose a directory
 // with other permissions under the link's own rules.
 func TestSymlinkCannotWidenPermissions(t *testing.T) {
-	s, store := newTestServer(t, config.CommonConfig{})
+	s, store := newTestServer(t, config.CommonConfig{SymlinkMode: SymlinkModeLocal})
 	u := testUser(t, "zoe")
 	u.Permissions["/private"] = []string{dataprovider.PermListItems}
 	u.Permissions["/tree"] = []string{dataprovider.PermAny}

@@ -59,6 +59,8 @@ func userError(err error) error {
 	switch {
 	case errors.Is(err, vfs.ErrQuotaExceeded):
 		return errQuota()
+	case isNoSpace(err):
+		return newErr(vfs.ErrNoSpace, "no space left on device")
 	case errors.Is(err, fs.ErrNotExist):
 		return errNotExist()
 	case errors.Is(err, fs.ErrPermission):

@@ -13,3 +13,8 @@ func newLocalFs(root string) (vfs.Fs, error) {
 func newCryptFs(root, passphrase string) (vfs.Fs, error) {
 	return cryptfs.New(root, passphrase, cryptfs.Options{})
 }
+
+// newOwnedLocalFs is newLocalFs whose new entries belong to uid/gid.
+func newOwnedLocalFs(root string, uid, gid int) (vfs.Fs, error) {
+	return osfs.New(root, osfs.Options{UID: uid, GID: gid})
+}

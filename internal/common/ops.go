@@ -20,6 +20,10 @@ func parentDir(vpath string) string { return path.Dir(vpath) }
 // checkPattern applies file_patterns: a denied name is hidden (not found)
 // under the hide policy and refused otherwise.
 func (c *BaseConnection) checkPattern(vpath string) error {
+	if isUploadTemp(path.Base(vpath)) {
+		// another upload's temp file: not the user's to see or touch
+		return errNotExist()
+	}
 	ok, policy := c.User.IsFileAllowed(vpath)
 	if ok {
 		return nil
@@ -159,7 +163,7 @@ func (l *DirLister) Next(limit int) ([]os.FileInfo, error) {
 		out := batch[:0]
 		for _, fi := range batch {
 			name := fi.Name()
-			if l.mounts[name] {
+			if l.mounts[name] || isUploadTemp(name) {
 				continue
 			}
 			if ok, policy := l.c.User.IsFileAllowed(path.Join(l.vpath, name)); !ok && policy == dataprovider.DenyPolicyHide {
@@ -416,6 +420,9 @@ func (c *BaseConnection) Symlink(ctx context.Context, target, link string) error
 		c.hasRulesBelow(vtarget) || c.hasMountBelow(vtarget) {
 		return newErr(fs.ErrPermission, "symlink target has different permissions")
 	}
+	if !c.symlinksAllowed(lloc) {
+		return newErr(fs.ErrPermission, "creating symbolic links is disabled on this storage")
+	}
 	sfs, ok := lloc.fs.(vfs.SymlinkFs)
 	if !ok {
 		return errNotSupported()
@@ -425,6 +432,30 @@ func (c *BaseConnection) Symlink(ctx context.Context, target, link string) error
 	}
 	c.log.Info("symlink", "path", link, "target", vtarget)
 	return nil
+}
+
+// Symlink modes (common.symlink_mode), a bit mask of the storages where
+// clients may create symbolic links.
+const (
+	SymlinkModeLocal = 1 // local and encrypted local storage
+	SymlinkModeSFTP  = 2 // remote SFTP storage
+)
+
+// symlinksAllowed applies common.symlink_mode to the storage at loc.
+func (c *BaseConnection) symlinksAllowed(loc *location) bool {
+	provider := c.User.FsConfig.Provider
+	if loc.folder != nil {
+		provider = loc.folder.FsConfig.Provider
+	}
+	mode := c.srv.cfg.SymlinkMode
+	switch provider {
+	case dataprovider.LocalFilesystemProvider, dataprovider.CryptedFilesystemProvider:
+		return mode&SymlinkModeLocal != 0
+	case dataprovider.SFTPFilesystemProvider:
+		return mode&SymlinkModeSFTP != 0
+	}
+	// other storages have no symbolic links: the capability check says so
+	return true
 }
 
 // Readlink returns a symlink's target as a virtual path.
@@ -459,8 +490,12 @@ func (c *BaseConnection) Readlink(ctx context.Context, vpath string) (string, er
 	return path.Join(prefix, target), nil
 }
 
-// setstat runs a metadata change honouring setstat_mode.
-func (c *BaseConnection) setstat(ctx context.Context, op, perm, vpath string, apply func(*location) (bool, error)) error {
+// setstat runs a metadata change honouring setstat_mode. A change to a
+// file being uploaded is queued until the upload is committed; it then
+// runs with a context that outlives the request (its own is cancelled by
+// the time the client closes the file), and a failure is logged as an
+// error since the client was already told it succeeded.
+func (c *BaseConnection) setstat(ctx context.Context, op, perm, vpath string, apply func(context.Context, *location) (bool, error)) error {
 	c.UpdateLastActivity()
 	vpath = dataprovider.CleanVirtualPath(vpath)
 	if c.srv.cfg.SetstatMode == SetstatModeIgnore {
@@ -480,14 +515,21 @@ func (c *BaseConnection) setstat(ctx context.Context, op, perm, vpath string, ap
 		// The file is being uploaded: in atomic mode it is not at vpath
 		// yet, and on streaming storage later writes would reset its
 		// times, so apply the change once the upload is committed.
+		queued := context.WithoutCancel(ctx)
 		t.afterCommit(func() {
-			if ok, err := apply(loc); ok && err != nil {
-				c.fail(op, vpath, err)
+			actx, cancel := context.WithTimeout(queued, time.Minute)
+			defer cancel()
+			supported, err := apply(actx, loc)
+			switch {
+			case !supported && c.srv.cfg.SetstatMode != SetstatModeIgnoreCloud:
+				c.log.Error("queued metadata change not supported by the storage", "op", op, "path", vpath)
+			case supported && err != nil:
+				c.log.Error("unable to apply a queued metadata change after upload", "op", op, "path", vpath, "error", err)
 			}
 		})
 		return nil
 	}
-	supported, err := apply(loc)
+	supported, err := apply(ctx, loc)
 	if !supported {
 		if c.srv.cfg.SetstatMode == SetstatModeIgnoreCloud {
 			return nil
@@ -503,7 +545,7 @@ func (c *BaseConnection) setstat(ctx context.Context, op, perm, vpath string, ap
 
 // Chmod changes permission bits; it needs chmod on the parent.
 func (c *BaseConnection) Chmod(ctx context.Context, vpath string, mode os.FileMode) error {
-	return c.setstat(ctx, "chmod", dataprovider.PermChmod, vpath, func(l *location) (bool, error) {
+	return c.setstat(ctx, "chmod", dataprovider.PermChmod, vpath, func(ctx context.Context, l *location) (bool, error) {
 		f, ok := l.fs.(vfs.ChmodFs)
 		if !ok {
 			return false, nil
@@ -514,7 +556,7 @@ func (c *BaseConnection) Chmod(ctx context.Context, vpath string, mode os.FileMo
 
 // Chown changes ownership; it needs chown on the parent.
 func (c *BaseConnection) Chown(ctx context.Context, vpath string, uid, gid int) error {
-	return c.setstat(ctx, "chown", dataprovider.PermChown, vpath, func(l *location) (bool, error) {
+	return c.setstat(ctx, "chown", dataprovider.PermChown, vpath, func(ctx context.Context, l *location) (bool, error) {
 		f, ok := l.fs.(vfs.ChownFs)
 		if !ok {
 			return false, nil
@@ -526,7 +568,7 @@ func (c *BaseConnection) Chown(ctx context.Context, vpath string, uid, gid int) 
 // Chtimes changes access and modification times; it needs chtimes on the
 // parent.
 func (c *BaseConnection) Chtimes(ctx context.Context, vpath string, atime, mtime time.Time) error {
-	return c.setstat(ctx, "chtimes", dataprovider.PermChtimes, vpath, func(l *location) (bool, error) {
+	return c.setstat(ctx, "chtimes", dataprovider.PermChtimes, vpath, func(ctx context.Context, l *location) (bool, error) {
 		f, ok := l.fs.(vfs.ChtimesFs)
 		if !ok {
 			return false, nil

@@ -68,6 +68,10 @@ func (c *BaseConnection) quotaFor(ctx context.Context, loc *location) (limitSize
 // counts against the files quota.
 func (c *BaseConnection) sizeLimit(ctx context.Context, loc *location, existing int64, isNew bool) (int64, error) {
 	limitSize, limitFiles, usedSize, usedFiles := c.quotaFor(ctx, loc)
+	// what uploads still open in this process have claimed counts too
+	inflight, inflightFiles := c.srv.quota.inflightOf(c.scopeKey(loc))
+	usedSize += inflight
+	usedFiles += inflightFiles
 	if isNew && limitFiles > 0 && usedFiles >= limitFiles {
 		return 0, newErrQuota("denying write due to files quota limit")
 	}
@@ -79,6 +83,60 @@ func (c *BaseConnection) sizeLimit(ctx context.Context, loc *location, existing 
 		return 0, newErrQuota("denying write due to space limit")
 	}
 	return existing + remaining, nil
+}
+
+// claimQuota joins the transfer to its quota scope when a size or files
+// limit applies at its location, claiming a file of the files quota for
+// a new file and the declared size (when known) up front.
+func (c *BaseConnection) claimQuota(ctx context.Context, t *Transfer, declared int64) error {
+	limitSize, limitFiles, usedSize, usedFiles := c.quotaFor(ctx, t.loc)
+	if limitSize <= 0 && limitFiles <= 0 {
+		return nil
+	}
+	newFile := !t.existed
+	s, err := c.srv.quota.acquire(c.scopeKey(t.loc), limitSize, limitFiles, usedSize, usedFiles, newFile)
+	if err != nil {
+		return err
+	}
+	t.scope, t.claimedFile = s, newFile
+	if declared > 0 {
+		if err := t.claim(declared); err != nil {
+			c.releaseQuota(t)
+			return err
+		}
+	}
+	return nil
+}
+
+// releaseQuota gives back the transfer's claim; called once usage has
+// been recorded.
+func (c *BaseConnection) releaseQuota(t *Transfer) {
+	t.claimMu.Lock()
+	defer t.claimMu.Unlock()
+	if t.scope == nil {
+		return
+	}
+	c.srv.quota.release(t.scope, t.claimed, t.claimedFile)
+	t.scope, t.claimed, t.claimedFile = nil, 0, false
+}
+
+// claim makes sure the transfer has claimed room for a file of size end
+// in its quota scope before it is written.
+func (t *Transfer) claim(end int64) error {
+	t.claimMu.Lock()
+	defer t.claimMu.Unlock()
+	if t.scope == nil {
+		return nil
+	}
+	need := end - t.existing
+	if need <= t.claimed {
+		return nil
+	}
+	if err := t.conn.srv.quota.reserve(t.scope, need-t.claimed); err != nil {
+		return err
+	}
+	t.claimed = need
+	return nil
 }
 
 // updateQuota records a change of usage for the storage at loc.
@@ -94,12 +152,14 @@ func (c *BaseConnection) updateQuota(loc *location, size int64, files int) {
 			c.log.Warn("unable to update folder quota", "folder", loc.folder.Name, "error", err)
 		}
 		if !folderIncluded(loc.folder) {
+			c.srv.quota.adjust(c.scopeKey(loc), size, files)
 			return
 		}
 	}
 	if err := st.UpdateUserQuota(ctx, c.User.Username, size, files, false); err != nil {
 		c.log.Warn("unable to update user quota", "error", err)
 	}
+	c.srv.quota.adjust(c.scopeKey(loc), size, files)
 }
 
 // transferAllowance returns how many more bytes the user may upload and

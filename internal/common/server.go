@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -88,6 +89,9 @@ type Deps struct {
 	TrackQuota QuotaTracking
 	// NewFs overrides NewFs (tests); nil uses NewFs.
 	NewFs FsFactory
+	// TempSweepInterval overrides how often local roots are swept for
+	// orphaned upload temp files (default one hour).
+	TempSweepInterval time.Duration
 	// IdleCheckInterval overrides how often idle connections are looked
 	// for (default one minute).
 	IdleCheckInterval time.Duration
@@ -105,6 +109,9 @@ type Server struct {
 	idle   time.Duration
 	reg    registry
 	remote *remoteStorage
+	quota  quotaScopes
+	temps  *tempJanitor
+	isRoot bool // may chown new files to users' uid/gid
 	stop   chan struct{}
 	done   chan struct{}
 	closed sync.Once
@@ -152,6 +159,16 @@ func New(cfg config.CommonConfig, deps Deps) (*Server, error) {
 		interval = time.Minute
 	}
 	go s.idleChecker(interval)
+	s.isRoot = runtime.GOOS != "windows" && os.Geteuid() == 0
+	s.temps = newTempJanitor()
+	sweep := deps.TempSweepInterval
+	if sweep <= 0 {
+		sweep = time.Hour
+	}
+	go s.runJanitor(sweep)
+	if deps.UsersBaseDir != "" {
+		s.trackRoot(deps.UsersBaseDir)
+	}
 	return s, nil
 }
 
@@ -169,6 +186,7 @@ func (s *Server) Close() error {
 	s.closed.Do(func() {
 		close(s.stop)
 		<-s.done
+		<-s.temps.done
 		for _, c := range s.reg.all() {
 			c.Disconnect()
 		}

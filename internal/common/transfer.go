@@ -39,11 +39,18 @@ type Transfer struct {
 	writer    vfs.Writer
 	reorder   *ReorderWriter
 	tmpPath   string // backend path of the atomic-upload temp file
+	tmpLocal  string // its host path, registered so sweeps leave it alone
 	existed   bool
 	existing  int64
 	resume    bool
 	sizeLimit int64 // largest final size, -1 unlimited
 	maxEnd    atomic.Int64
+
+	// quota claim in the user's (or folder's) scope; see quotaScopes
+	claimMu     sync.Mutex
+	scope       *quotaScope
+	claimed     int64
+	claimedFile bool
 
 	allowance int64 // data transfer allowance, -1 unlimited
 	bytes     atomic.Int64
@@ -238,10 +245,17 @@ func (c *BaseConnection) OpenForWrite(ctx context.Context, vpath string, opts Wr
 	}
 	mode &^= c.srv.umask
 
+	if err := c.claimQuota(ctx, t, opts.Size); err != nil {
+		return nil, err
+	}
 	writePath := loc.fsPath
 	if _, local := loc.fs.(vfs.LocalPathFs); local && c.srv.cfg.UploadMode != UploadModeStandard && !t.resume {
-		t.tmpPath = path.Join(path.Dir(loc.fsPath), ".sftpgo-upload."+randomSuffix()+"."+path.Base(loc.fsPath))
+		t.tmpPath = uploadTempName(loc.fsPath)
 		writePath = t.tmpPath
+		if lp, err := loc.fs.(vfs.LocalPathFs).LocalPath(t.tmpPath); err == nil {
+			t.tmpLocal = lp
+			c.srv.temps.active.Store(lp, struct{}{})
+		}
 	}
 	if t.resume {
 		t.seqOff = t.existing
@@ -249,6 +263,7 @@ func (c *BaseConnection) OpenForWrite(ctx context.Context, vpath string, opts Wr
 		if opts.Offset > 0 && opts.Offset != t.existing {
 			_, random := loc.fs.(vfs.RandomAccessFs)
 			if !random || opts.Offset > t.existing {
+				c.releaseQuota(t)
 				return nil, newErr(vfs.ErrNotSupported, "resume is only possible from the end of the file on this storage")
 			}
 			t.seqOff = opts.Offset
@@ -280,6 +295,7 @@ func (c *BaseConnection) OpenForWrite(ctx context.Context, vpath string, opts Wr
 		}
 	}
 	if err != nil {
+		c.releaseQuota(t)
 		return nil, c.fail("upload", vpath, err)
 	}
 	if err := c.addTransfer(t); err != nil {
@@ -394,6 +410,9 @@ func (t *Transfer) WriteAt(p []byte, off int64) (int, error) {
 	if t.sizeLimit >= 0 && end > t.sizeLimit {
 		return 0, userError(t.setErr(errQuota()))
 	}
+	if err := t.claim(end); err != nil {
+		return 0, userError(t.setErr(err))
+	}
 	if err := t.throttle.wait(t.ctx, len(p)); err != nil {
 		return 0, userError(t.setErr(err))
 	}
@@ -443,6 +462,9 @@ func (t *Transfer) Truncate(size int64) error {
 	}
 	if t.sizeLimit >= 0 && size > t.sizeLimit {
 		return errQuota()
+	}
+	if err := t.claim(size); err != nil {
+		return err
 	}
 	if t.wfile != nil {
 		if err := t.wfile.Truncate(size); err != nil {
@@ -559,6 +581,9 @@ func (t *Transfer) Close() error {
 			c.log.Warn("unable to remove upload over quota", "path", t.vpath, "error", rerr)
 		}
 	}
+	if t.tmpLocal != "" {
+		c.srv.temps.active.Delete(t.tmpLocal)
+	}
 	// usage follows what is at the target now
 	var sizeDelta int64
 	filesDelta := 0
@@ -577,6 +602,7 @@ func (t *Transfer) Close() error {
 		filesDelta--
 	}
 	c.updateQuota(t.loc, sizeDelta, filesDelta)
+	c.releaseQuota(t)
 	c.updateTransferQuota(t.bytes.Load(), 0)
 	elapsed := time.Since(t.start).Milliseconds()
 	if err != nil {

@@ -14,6 +14,7 @@ const (
 	issueNodes    = "issue 17: multi-node"
 	issueOps      = "issue 18: ops (telemetry, ACME)"
 	issueWebUI    = "issue 19: web UI (OIDC, branding, languages)"
+	issueFirstHr  = "issue 22: first-hour fixes"
 	issueNone     = "no issue yet"
 )
 
@@ -65,10 +66,9 @@ var noEffect = map[string]string{
 	"httpd.bindings[].render_openapi":         issueWebUI,
 	"httpd.hide_support_link":                 issueWebUI,
 	// Without an issue yet.
-	"common.metadata.read":                 issueNone,
-	"common.resume_max_size":               issueNone,
-	"common.symlink_mode":                  issueNone,
-	"common.tz":                            issueNone,
+	"common.metadata.read":                 issueFirstHr,
+	"common.resume_max_size":               issueFirstHr,
+	"common.tz":                            issueFirstHr,
 	"data_provider.disable_sni":            issueNone,
 	"sftpd.min_dh_group_exchange_key_size": issueNone,
 	"sftpd.opkssh_path":                    issueNone,

@@ -277,7 +277,7 @@ func TestAvailableSpace(t *testing.T) {
 
 func TestSiteCommands(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOpts{ftpd: func(c *config.FTPDConfig) {}})
+	e := newEnv(t, envOpts{common: config.CommonConfig{SymlinkMode: 1}, ftpd: func(c *config.FTPDConfig) {}})
 	e.addUser(t, "alice", nil)
 	p := writeHome(t, e, "alice", "d/f.txt", []byte("x"))
 	r := dialRaw(t, e.addrs[0])

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sftpgo-ng/sftpgo/internal/config"
 )
 
 // requireTool finds an OpenSSH client tool; a missing tool skips the test
@@ -49,7 +51,7 @@ func askpassEnv(t *testing.T, password string) []string {
 
 func TestOpenSSHSFTPClient(t *testing.T) {
 	sftpBin := requireTool(t, "sftp")
-	e := newEnv(t, envOpts{})
+	e := newEnv(t, envOpts{common: config.CommonConfig{SymlinkMode: 1}})
 	key := newUserKey(t)
 	u := e.addUser(t, "olivia", key, nil)
 	work := t.TempDir()

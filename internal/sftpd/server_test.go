@@ -188,7 +188,7 @@ func TestPerHostLimitAndIdleClose(t *testing.T) {
 }
 
 func TestFolderPrefix(t *testing.T) {
-	e := newEnv(t, envOpts{sftpd: func(c *config.SFTPDConfig) { c.FolderPrefix = "/files" }})
+	e := newEnv(t, envOpts{common: config.CommonConfig{SymlinkMode: 1}, sftpd: func(c *config.SFTPDConfig) { c.FolderPrefix = "/files" }})
 	u := e.addUser(t, "yara", userKey{}, func(u *dataprovider.User) {
 		u.Permissions["/ro"] = []string{dataprovider.PermListItems, dataprovider.PermDownload}
 	})

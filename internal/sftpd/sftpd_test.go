@@ -71,7 +71,7 @@ func TestWrongPasswordRefused(t *testing.T) {
 }
 
 func TestOperations(t *testing.T) {
-	e := newEnv(t, envOpts{})
+	e := newEnv(t, envOpts{common: config.CommonConfig{SymlinkMode: 1}})
 	e.addUser(t, "carol", userKey{}, nil)
 	c := e.sftpClient(t, "carol", ssh.Password(testPassword))
 	if err := c.Mkdir("/dir"); err != nil {

@@ -26,6 +26,10 @@ var (
 	ErrQuotaExceeded = errors.New("quota exceeded")
 	// ErrDirNotEmpty: removing or replacing a directory that has entries.
 	ErrDirNotEmpty = errors.New("directory not empty")
+	// ErrNoSpace: the storage itself is full (ENOSPC) or the system's own
+	// disk quota is reached (EDQUOT); unlike ErrQuotaExceeded it is not
+	// a limit of ours.
+	ErrNoSpace = errors.New("no space left on device")
 	// ErrIsDir / ErrNotDir: the operation wants the other kind of entry.
 	ErrIsDir  = errors.New("is a directory")
 	ErrNotDir = errors.New("not a directory")

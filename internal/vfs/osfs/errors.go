@@ -53,6 +53,8 @@ func mapErr(op, name string, err error, notEmptyOnExist bool) error {
 			if notEmptyOnExist {
 				kind = vfs.ErrDirNotEmpty
 			}
+		case syscall.ENOSPC, syscall.EDQUOT:
+			kind = vfs.ErrNoSpace
 		case syscall.EISDIR:
 			kind = vfs.ErrIsDir
 		case syscall.ENOTDIR:

@@ -36,6 +36,11 @@ type Options struct {
 	DirMode fs.FileMode
 	// FileMode is used by Create and Copy when the caller gives none.
 	FileMode fs.FileMode
+	// UID and GID, when either is positive, own every file, directory
+	// and symlink this Fs creates (the other id is left as is when not
+	// positive). It needs the privilege to chown, so set it only when the
+	// process runs as root. Ignored where the system has no owners.
+	UID, GID int
 }
 
 // Fs is a local directory tree. It is safe for concurrent use.
@@ -44,6 +49,7 @@ type Fs struct {
 	dir      string // absolute path of the root, symlinks resolved
 	dirMode  fs.FileMode
 	fileMode fs.FileMode
+	uid, gid int // owner of new entries; -1 keeps the process's
 }
 
 // Interface checks: osfs offers the core and every local capability but
@@ -93,7 +99,14 @@ func New(root string, opts Options) (*Fs, error) {
 	if err != nil {
 		return nil, fmt.Errorf("osfs: open root: %w", err)
 	}
-	return &Fs{root: r, dir: abs, dirMode: opts.DirMode.Perm(), fileMode: opts.FileMode.Perm()}, nil
+	uid, gid := -1, -1
+	if opts.UID > 0 {
+		uid = opts.UID
+	}
+	if opts.GID > 0 {
+		gid = opts.GID
+	}
+	return &Fs{root: r, dir: abs, dirMode: opts.DirMode.Perm(), fileMode: opts.FileMode.Perm(), uid: uid, gid: gid}, nil
 }
 
 // Name implements vfs.Fs.
@@ -182,7 +195,24 @@ func (f *Fs) openRegular(ctx context.Context, op, name string, flag int, perm fs
 		}
 		return nil, pathErr(op, name, fmt.Errorf("not a regular file: %w", fs.ErrPermission))
 	}
+	if flag&os.O_CREATE != 0 && f.hasOwner() {
+		if err := file.Chown(f.uid, f.gid); err != nil {
+			file.Close()
+			return nil, mapErr(op, name, err, false)
+		}
+	}
 	return file, nil
+}
+
+// hasOwner reports whether new entries get the configured owner.
+func (f *Fs) hasOwner() bool { return f.uid >= 0 || f.gid >= 0 }
+
+// own gives the configured owner to the entry just created at r.
+func (f *Fs) own(op, name, r string) error {
+	if !f.hasOwner() {
+		return nil
+	}
+	return mapErr(op, name, f.root.Lchown(r, f.uid, f.gid), false)
 }
 
 // Open implements vfs.Fs.
@@ -259,7 +289,10 @@ func (f *Fs) Mkdir(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	return mapErr("mkdir", name, f.root.Mkdir(r, f.dirMode), false)
+	if err := f.root.Mkdir(r, f.dirMode); err != nil {
+		return mapErr("mkdir", name, err, false)
+	}
+	return f.own("mkdir", name, r)
 }
 
 // ReadDir implements vfs.Fs. Entries carry Lstat information: a symlink is

@@ -39,7 +39,10 @@ func (f *Fs) Symlink(ctx context.Context, target, name string) error {
 		}
 		stored = path.Clean(t)
 	}
-	return mapErr("symlink", name, f.root.Symlink(filepath.FromSlash(stored), n), false)
+	if err := f.root.Symlink(filepath.FromSlash(stored), n); err != nil {
+		return mapErr("symlink", name, err, false)
+	}
+	return f.own("symlink", name, n)
 }
 
 // escapes reports whether the relative target, followed lexically from
