@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io/fs"
-	"syscall"
 
 	"github.com/sftpgo-ng/sftpgo/internal/vfs"
 )
@@ -75,8 +74,6 @@ func userError(err error) error {
 		return newErr(vfs.ErrIsDir, "is a directory")
 	case errors.Is(err, vfs.ErrNotDir):
 		return newErr(vfs.ErrNotDir, "not a directory")
-	case errors.Is(err, syscall.ENOSPC):
-		return newErr(syscall.ENOSPC, "no space left on device")
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return newErr(ErrTransferAborted, "operation canceled")
 	}

@@ -212,7 +212,7 @@ func (d *driver) GetHandle(name string, flags int, offset int64) (ftpserver.File
 	if err != nil {
 		return nil, ftpError(err)
 	}
-	return &file{t: t, start: opts.Offset, d: d, vpath: p}, nil
+	return &file{t: t, start: opts.Offset}, nil
 }
 
 // isLocal reports whether vpath is on local (unencrypted) storage.

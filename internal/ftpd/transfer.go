@@ -6,9 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path"
 	"sync"
-	"syscall"
 
 	ftpserver "github.com/fclairamb/ftpserverlib"
 
@@ -32,10 +30,6 @@ type file struct {
 	// start is the offset the transfer was opened at (REST); the library
 	// seeks there once, which is then a no-op.
 	start int64
-	// d and vpath are set for uploads: a failed write asks the storage
-	// whether it is full.
-	d     *driver
-	vpath string
 }
 
 func (f *file) Read(p []byte) (int, error) {
@@ -48,27 +42,7 @@ func (f *file) Read(p []byte) (int, error) {
 
 func (f *file) Write(p []byte) (int, error) {
 	n, err := f.t.Write(p)
-	if err != nil && f.d != nil && !errors.Is(err, vfs.ErrQuotaExceeded) && !errors.Is(err, syscall.ENOSPC) &&
-		f.d.storageFull(f.vpath, len(p)-n) {
-		// common shows a failed write as a generic error; the storage's
-		// free space tells a full disk apart
-		return n, &diskFullErr{err}
-	}
 	return n, ftpError(err)
-}
-
-// storageFull reports whether the storage of vpath has less than need
-// bytes free (false when it cannot tell).
-func (d *driver) storageFull(vpath string, need int) bool {
-	st, err := d.conn.StatVFS(d.conn.Context(), path.Dir(vpath))
-	if err != nil {
-		return false
-	}
-	unit := st.FragSize
-	if unit == 0 {
-		unit = st.BlockSize
-	}
-	return st.BlocksAvail*unit < uint64(max(need, 1))
 }
 
 // WriteTo sends a download in large chunks (binary transfers; ASCII ones
@@ -278,7 +252,7 @@ type quotaErr struct{ error }
 func (e *quotaErr) Is(target error) bool { return target == ftpserver.ErrStorageExceeded }
 func (e *quotaErr) Unwrap() error        { return e.error }
 
-// insufficientStorage is the message of a full storage (ENOSPC); the
+// insufficientStorage is the message of a full storage (vfs.ErrNoSpace); the
 // front turns the library's 552 reply carrying it into 452.
 const insufficientStorage = "Requested action not taken. Insufficient storage space"
 
@@ -299,7 +273,7 @@ func ftpError(err error) error {
 	if errors.Is(err, vfs.ErrQuotaExceeded) {
 		return &quotaErr{err}
 	}
-	if errors.Is(err, syscall.ENOSPC) {
+	if errors.Is(err, vfs.ErrNoSpace) {
 		return &diskFullErr{err}
 	}
 	return err

@@ -34,7 +34,7 @@ func fsErrorStatus(err error) int {
 		return http.StatusNotFound
 	case errors.Is(err, fs.ErrPermission), errors.Is(err, common.ErrLoginDenied):
 		return http.StatusForbidden
-	case errors.Is(err, vfs.ErrQuotaExceeded):
+	case errors.Is(err, vfs.ErrQuotaExceeded), errors.Is(err, vfs.ErrNoSpace):
 		return http.StatusInsufficientStorage
 	case errors.Is(err, vfs.ErrNotSupported):
 		return http.StatusNotImplemented

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io"
 	"io/fs"
-	"syscall"
 
 	"github.com/pkg/sftp"
 
@@ -28,7 +27,7 @@ func sftpError(err error) error {
 	if err == nil || errors.Is(err, io.EOF) {
 		return err
 	}
-	if errors.Is(err, syscall.ENOSPC) {
+	if errors.Is(err, vfs.ErrNoSpace) {
 		// a full disk is named, whatever the backend's wording
 		return &statusError{msg: "no space left on device", code: sftp.ErrSSHFxFailure}
 	}

@@ -105,7 +105,7 @@ func errorStatus(err error) int {
 		return http.StatusNotFound
 	case errors.Is(err, fs.ErrPermission):
 		return http.StatusForbidden
-	case errors.Is(err, vfs.ErrQuotaExceeded):
+	case errors.Is(err, vfs.ErrQuotaExceeded), errors.Is(err, vfs.ErrNoSpace):
 		return http.StatusInsufficientStorage
 	case errors.Is(err, vfs.ErrNotSupported):
 		return http.StatusNotImplemented
