@@ -59,6 +59,7 @@ test-fuzz:
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) mod tidy -diff
 	@test -x "$$($(GO) env GOPATH)/bin/staticcheck" || { echo "staticcheck missing: run scripts/install-test-deps.sh"; exit 1; }
 	$$($(GO) env GOPATH)/bin/staticcheck ./...
 
