@@ -59,7 +59,7 @@ func startOwnServer(t *testing.T) *ownServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	cs, err := common.New(config.CommonConfig{}, common.Deps{Store: store, KMS: km, Logger: logger, UsersBaseDir: filepath.Join(base, "users")})
+	cs, err := common.New(config.CommonConfig{SymlinkMode: common.SymlinkModeLocal}, common.Deps{Store: store, KMS: km, Logger: logger, UsersBaseDir: filepath.Join(base, "users")})
 	if err != nil {
 		t.Fatal(err)
 	}
