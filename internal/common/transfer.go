@@ -289,7 +289,7 @@ func (c *BaseConnection) OpenForWrite(ctx context.Context, vpath string, opts Wr
 			}
 		}
 	} else {
-		t.writer, err = loc.fs.Create(c.ctx, writePath, vfs.CreateOptions{Size: opts.Size, Append: t.resume, Mode: mode})
+		t.writer, err = loc.fs.Create(vfs.ShareLookupCache(c.ctx, ctx), writePath, vfs.CreateOptions{Size: opts.Size, Append: t.resume, Mode: mode})
 		if err == nil {
 			t.reorder = NewReorderWriter(t.writer, t.seqOff, 0, 0, c.srv.cfg.TempPath)
 		}
@@ -531,6 +531,7 @@ func (t *Transfer) Close() error {
 		return nil
 	}
 	err := t.firstErr()
+	var committed os.FileInfo // what the writer says it published
 	if t.reorder != nil {
 		if err == nil {
 			if rerr := t.reorder.Close(); rerr != nil {
@@ -542,6 +543,8 @@ func (t *Transfer) Close() error {
 		if err == nil {
 			if cerr := t.writer.Close(); cerr != nil {
 				err = t.setErr(cerr)
+			} else if cw, ok := t.writer.(vfs.CommittedWriter); ok && t.tmpPath == "" {
+				committed, _ = cw.Committed()
 			}
 		} else {
 			t.writer.Cancel()
@@ -549,7 +552,7 @@ func (t *Transfer) Close() error {
 	}
 	// final is what a successful upload leaves at the target: taken from
 	// the open file, it spares a path lookup per upload
-	var final os.FileInfo
+	final := committed
 	if t.wfile != nil {
 		if err == nil {
 			final, _ = t.wfile.Stat()
