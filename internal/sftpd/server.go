@@ -333,6 +333,7 @@ func (s *Server) handleConn(nc net.Conn) {
 		return
 	}
 	defer conn.Close()
+	conn.SetLocalAddr(sconn.LocalAddr().String())
 
 	var wg sync.WaitGroup
 	for nch := range chans {

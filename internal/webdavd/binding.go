@@ -158,6 +158,9 @@ func (b *binding) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer conn.Close()
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		conn.SetLocalAddr(a.String())
+	}
 	conn.SetCommand(r.Method + " " + vpath)
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
