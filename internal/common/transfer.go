@@ -1,6 +1,7 @@
 package common
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -55,6 +56,8 @@ type Transfer struct {
 
 	allowance int64 // data transfer allowance, -1 unlimited
 	bytes     atomic.Int64
+
+	logProto string // the transfer line's protocol, "" for the connection's
 
 	mu      sync.Mutex
 	seqOff  int64
@@ -621,6 +624,11 @@ func (t *Transfer) Close() error {
 	return nil
 }
 
+// SetLogProtocol names the protocol of the transfer's log line when it is
+// more precise than the connection's: SFTP or SCP over an SSH connection,
+// as SFTPGo's transfer lines say. Call it before the transfer is used.
+func (t *Transfer) SetLogProtocol(p string) { t.logProto = p }
+
 // logLine writes the transfer's line (SFTPGo's Upload / Download line in
 // JSON logs): file_path is the host path for local storage, the path in
 // the backend otherwise.
@@ -642,7 +650,7 @@ func (t *Transfer) logLine(err error, elapsed time.Duration) {
 		FilePath:     filePath,
 		VirtualPath:  t.vpath,
 		ConnectionID: c.id,
-		Protocol:     c.protocol,
+		Protocol:     cmp.Or(t.logProto, c.protocol),
 		Err:          err,
 	})
 }

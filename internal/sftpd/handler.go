@@ -81,6 +81,7 @@ func (h *handler) Fileread(r *sftp.Request) (io.ReaderAt, error) {
 	if err != nil {
 		return nil, sftpError(err)
 	}
+	t.SetLogProtocol(logProtocolSFTP)
 	return &file{t}, nil
 }
 
@@ -110,6 +111,7 @@ func (h *handler) openWrite(r *sftp.Request, readWrite bool) (*file, error) {
 	if err != nil {
 		return nil, sftpError(err)
 	}
+	t.SetLogProtocol(logProtocolSFTP)
 	return &file{t}, nil
 }
 

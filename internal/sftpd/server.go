@@ -36,7 +36,10 @@ type Store interface {
 }
 
 const (
-	protocolSSH      = dataprovider.ProtocolSSH
+	protocolSSH = dataprovider.ProtocolSSH
+	// the protocol names of SFTPGo's transfer log lines
+	logProtocolSFTP  = "SFTP"
+	logProtocolSCP   = "SCP"
 	handshakeTimeout = 2 * time.Minute
 )
 
