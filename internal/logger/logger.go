@@ -217,5 +217,7 @@ const Fail2banTextRegex = `^time=\S+ level=WARN msg="connection failed" (?:[a-z_
 // Fail2banJSONRegex is a failregex for LoginFailed lines written by the
 // JSON handler, for every login type (SFTPGo's own filter, which also
 // matches, counts password logins only). It anchors on the fixed start of
-// the line, so nothing a client sends can come before client_ip.
-const Fail2banJSONRegex = `^\{"level":"debug","time":"[^"]+","sender":"connection_failed","client_ip":"<HOST>",`
+// the line, so nothing a client sends can come before client_ip; the lazy
+// gap stands for the time field, which fail2ban cuts out of the line when
+// its datepattern finds it.
+const Fail2banJSONRegex = `^\{"level":"debug",.*?"sender":"connection_failed","client_ip":"<HOST>",`
