@@ -57,7 +57,8 @@ type Transfer struct {
 	allowance int64 // data transfer allowance, -1 unlimited
 	bytes     atomic.Int64
 
-	logProto string // the transfer line's protocol, "" for the connection's
+	logProto   string // the transfer line's protocol, "" for the connection's
+	logFTPMode string // "active" or "passive" for FTP transfers
 
 	mu      sync.Mutex
 	seqOff  int64
@@ -629,6 +630,11 @@ func (t *Transfer) Close() error {
 // as SFTPGo's transfer lines say. Call it before the transfer is used.
 func (t *Transfer) SetLogProtocol(p string) { t.logProto = p }
 
+// SetLogFTPMode records the FTP data connection mode ("active" or
+// "passive") for the transfer's log line. Call it before the transfer is
+// used.
+func (t *Transfer) SetLogFTPMode(mode string) { t.logFTPMode = mode }
+
 // logLine writes the transfer's line (SFTPGo's Upload / Download line in
 // JSON logs): file_path is the host path for local storage, the path in
 // the backend otherwise.
@@ -651,6 +657,7 @@ func (t *Transfer) logLine(err error, elapsed time.Duration) {
 		VirtualPath:  t.vpath,
 		ConnectionID: c.id,
 		Protocol:     cmp.Or(t.logProto, c.protocol),
+		FTPMode:      t.logFTPMode,
 		Err:          err,
 	})
 }

@@ -172,6 +172,29 @@ func TestFail2banFilterMatchesJSONLog(t *testing.T) {
 	}
 	client.Close()
 	conn.Close()
+	// And an FTP upload (passive data connection) and a WebDAV download.
+	fc, err := ftp.Dial(fmt.Sprintf("127.0.0.1:%d", in.ftpPort), ftp.DialWithTimeout(10*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fc.Login("mallory", "right-pass"); err != nil {
+		t.Fatal(err)
+	}
+	if err := fc.Stor("ftp.bin", bytes.NewReader(payload)); err != nil {
+		t.Fatal(err)
+	}
+	fc.Quit()
+	req, _ := http.NewRequest(http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d/ftp.bin", in.davPort), nil)
+	req.SetBasicAuth("mallory", "right-pass")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK || !bytes.Equal(got, payload) {
+		t.Fatalf("WebDAV GET: %d, %d bytes, %v", resp.StatusCode, len(got), err)
+	}
 
 	// The lines are written as the events happen; wait until they are all
 	// there (or give up), then count.
@@ -200,7 +223,7 @@ func TestFail2banFilterMatchesJSONLog(t *testing.T) {
 			}
 			counts[rec.Protocol]++
 		}
-		if fmt.Sprint(counts) == fmt.Sprint(want) && transferLines(lines) >= 2 {
+		if fmt.Sprint(counts) == fmt.Sprint(want) && transferLines(lines) >= 4 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -222,35 +245,60 @@ func TestFail2banFilterMatchesJSONLog(t *testing.T) {
 	home := filepath.Join(dir, "homes", "mallory")
 	keys := []string{"level", "time", "sender", "local_addr", "remote_addr", "elapsed_ms", "size_bytes", "username",
 		"file_path", "virtual_path", "connection_id", "protocol"}
+	type wantLine struct {
+		port  int
+		name  string
+		extra []string
+	}
+	wantBy := map[string]wantLine{
+		"Upload SFTP":   {in.sftpPort, "up.bin", nil},
+		"Download SFTP": {in.sftpPort, "up.bin", nil},
+		"Upload FTP":    {in.ftpPort, "ftp.bin", []string{"ftp_mode"}},
+		"Download DAV":  {in.davPort, "ftp.bin", nil},
+	}
 	seen := map[string]bool{}
 	for _, line := range lines {
 		if !strings.Contains(line, `"sender":"Upload"`) && !strings.Contains(line, `"sender":"Download"`) {
 			continue
 		}
-		if k := jsonKeys(t, line); strings.Join(k, ",") != strings.Join(keys, ",") {
-			t.Errorf("transfer line keys %v, want %v", k, keys)
-		}
 		var rec struct {
-			Sender     string `json:"sender"`
-			LocalAddr  string `json:"local_addr"`
-			SizeBytes  int64  `json:"size_bytes"`
-			Username   string `json:"username"`
-			FilePath   string `json:"file_path"`
-			VirtualDir string `json:"virtual_path"`
-			Protocol   string `json:"protocol"`
+			Sender      string `json:"sender"`
+			LocalAddr   string `json:"local_addr"`
+			RemoteAddr  string `json:"remote_addr"`
+			SizeBytes   int64  `json:"size_bytes"`
+			Username    string `json:"username"`
+			FilePath    string `json:"file_path"`
+			VirtualPath string `json:"virtual_path"`
+			ConnID      string `json:"connection_id"`
+			Protocol    string `json:"protocol"`
+			FTPMode     string `json:"ftp_mode"`
 		}
 		if err := json.Unmarshal([]byte(line), &rec); err != nil {
 			t.Fatal(err)
 		}
-		wantLocal := fmt.Sprintf("127.0.0.1:%d", in.sftpPort)
-		if rec.LocalAddr != wantLocal || rec.SizeBytes != int64(len(payload)) || rec.Username != "mallory" ||
-			rec.FilePath != filepath.Join(home, "up.bin") || rec.VirtualDir != "/up.bin" || rec.Protocol != "SFTP" {
-			t.Errorf("transfer line %s: want local_addr %s, %d bytes, file_path %s", line, wantLocal, len(payload), filepath.Join(home, "up.bin"))
+		kind := rec.Sender + " " + rec.Protocol
+		w, ok := wantBy[kind]
+		if !ok {
+			t.Errorf("unexpected transfer line %s", line)
+			continue
 		}
-		seen[rec.Sender] = true
+		seen[kind] = true
+		if k := jsonKeys(t, line); strings.Join(k, ",") != strings.Join(append(keys, w.extra...), ",") {
+			t.Errorf("%s: keys %v, want %v", kind, k, append(keys, w.extra...))
+		}
+		if rec.LocalAddr != fmt.Sprintf("127.0.0.1:%d", w.port) || !strings.HasPrefix(rec.RemoteAddr, "127.0.0.1:") ||
+			rec.SizeBytes != int64(len(payload)) || rec.Username != "mallory" || rec.ConnID == "" ||
+			rec.FilePath != filepath.Join(home, w.name) || rec.VirtualPath != "/"+w.name {
+			t.Errorf("%s: wrong values in %s", kind, line)
+		}
+		if rec.Protocol == "FTP" && rec.FTPMode != "passive" {
+			t.Errorf("FTP upload: ftp_mode %q, want passive", rec.FTPMode)
+		}
 	}
-	if !seen["Upload"] || !seen["Download"] {
-		t.Errorf("transfer lines seen: %v", seen)
+	for kind := range wantBy {
+		if !seen[kind] {
+			t.Errorf("no %s transfer line", kind)
+		}
 	}
 }
 
