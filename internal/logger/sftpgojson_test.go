@@ -130,7 +130,6 @@ func lines(buf *bytes.Buffer) []string {
 func TestLoginFailedJSONIsSFTPGos(t *testing.T) {
 	t.Parallel()
 	fixture := fixtureLines(t, "failed-logins.log")
-	type rec struct{ ClientIP, Username, LoginType, Protocol, Error string }
 	l, buf := newJSON(t, "debug")
 	// A logger made with With, as the servers' are.
 	cl := l.With("component", "sftpd", "conn_id", "abc", "binding", 0)
