@@ -202,7 +202,13 @@ func appendAttr(buf []byte, prefix string, a slog.Attr) []byte {
 	if a.Equal(slog.Attr{}) {
 		return buf
 	}
-	buf = appendString(buf, prefix+a.Key)
+	key := prefix + a.Key
+	switch key {
+	case "level", "time", "sender", "message":
+		// the line's own keys: a field must not repeat one
+		key = "attr." + key
+	}
+	buf = appendString(buf, key)
 	buf = append(buf, ':')
 	buf = appendValue(buf, v)
 	return append(buf, ',')

@@ -225,6 +225,7 @@ func TestJSONLineShape(t *testing.T) {
 	l.With("component", "ftpd").Info("x", "sender", "Upload")
 	l.WithGroup("g").With("a", 1).Info("grouped", "b", "two", slog.Group("h", "c", 3))
 	l.Info("", "only", "fields")
+	l.Info("clash", "time", "t", "message", "m", "level", 1)
 
 	want := []struct {
 		level, sender string
@@ -239,6 +240,7 @@ func TestJSONLineShape(t *testing.T) {
 		{"info", "Upload", []string{"level", "time", "sender", "message"}},
 		{"info", "service", []string{"level", "time", "sender", "g.a", "g.b", "g.h.c", "message"}},
 		{"info", "service", []string{"level", "time", "sender", "only"}},
+		{"info", "service", []string{"level", "time", "sender", "attr.time", "attr.message", "attr.level", "message"}},
 	}
 	got := lines(buf)
 	if len(got) != len(want) {
