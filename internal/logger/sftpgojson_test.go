@@ -425,3 +425,28 @@ func TestFormatSelection(t *testing.T) {
 		t.Fatal("unknown format accepted")
 	}
 }
+
+// FuzzJSONLine: whatever a client sends as a value, the record stays one
+// valid JSON line whose field decodes back to the value.
+func FuzzJSONLine(f *testing.F) {
+	for _, s := range []string{"", "alice", `x","client_ip":"1.2.3.4`, "a\nb", "\xff\xfe", "\u2028", "\x00\x7f"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var buf bytes.Buffer
+		l := slog.New(NewHandler(&buf, slog.LevelDebug, true, true))
+		LoginFailed(l, "192.0.2.1", s, "password", "SSH", errors.New(s))
+		out := buf.String()
+		if strings.Count(out, "\n") != 1 || !strings.HasSuffix(out, "}\n") {
+			t.Fatalf("not one line: %q", out)
+		}
+		var rec map[string]string
+		if err := json.Unmarshal([]byte(out), &rec); err != nil {
+			t.Fatalf("%v: %q", err, out)
+		}
+		// each invalid byte becomes one U+FFFD, as encoding/json does
+		if want := string([]rune(s)); rec["username"] != want || rec["error"] != want || rec["client_ip"] != "192.0.2.1" {
+			t.Fatalf("fields %q, want username and error %q", rec, want)
+		}
+	})
+}
