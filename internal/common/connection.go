@@ -41,6 +41,7 @@ type BaseConnection struct {
 	disconnect    func() error
 
 	mu        sync.Mutex
+	localAddr string
 	command   string
 	fss       map[string]openFs // "" is the home, else folder name
 	transfers map[int64]*Transfer
@@ -110,6 +111,21 @@ func (c *BaseConnection) Protocol() string { return c.protocol }
 
 // RemoteAddr returns the client address.
 func (c *BaseConnection) RemoteAddr() string { return c.remoteAddr }
+
+// SetLocalAddr records the address the connection arrived on, for the
+// transfer log lines (SFTPGo's local_addr).
+func (c *BaseConnection) SetLocalAddr(addr string) {
+	c.mu.Lock()
+	c.localAddr = addr
+	c.mu.Unlock()
+}
+
+// LocalAddr is the address the connection arrived on, "" when unknown.
+func (c *BaseConnection) LocalAddr() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.localAddr
+}
 
 // Logger returns a logger carrying the connection attributes.
 func (c *BaseConnection) Logger() *slog.Logger { return c.log }

@@ -83,6 +83,7 @@ func (h *handler) Fileread(r *sftp.Request) (io.ReaderAt, error) {
 	if err != nil {
 		return nil, sftpError(err)
 	}
+	t.SetLogProtocol(logProtocolSFTP)
 	return &file{t}, nil
 }
 
@@ -112,6 +113,7 @@ func (h *handler) openWrite(r *sftp.Request, readWrite bool) (*file, error) {
 	if err != nil {
 		return nil, sftpError(err)
 	}
+	t.SetLogProtocol(logProtocolSFTP)
 	return &file{t}, nil
 }
 

@@ -159,6 +159,9 @@ func (b *binding) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer conn.Close()
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		conn.SetLocalAddr(a.String())
+	}
 	conn.SetCommand(r.Method + " " + vpath)
 	// one lookup cache per request: the checks of one PUT or PROPFIND ask
 	// an object store once (vfs.LookupCache)
