@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -118,12 +119,41 @@ func TestHTTPStorageThroughBinary(t *testing.T) {
 		if fi, err := c.Stat("/moved.bin"); err != nil || fi.Size() != int64(len(data)) {
 			t.Fatalf("after rename: %v, %v", fi, err)
 		}
-		entries, err := c.ReadDir("/")
-		if err != nil || len(entries) != 2 {
-			t.Fatalf("listing: %d entries, %v", len(entries), err)
+		entries, err := c.ReadDir("/in dir")
+		if err != nil || len(entries) != 0 {
+			t.Fatalf("listing /in dir after the move: %d entries, %v", len(entries), err)
 		}
 	}
 	t.Run("tcp", func(t *testing.T) { roundTrip(t, "on-http", tcpRoot) })
+	t.Run("webdav", func(t *testing.T) {
+		data := vfstest.RandomData(t, 5<<20+3)
+		davURL := fmt.Sprintf("http://127.0.0.1:%d/dav%%20upload.bin", in.davPort)
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPut, davURL, bytes.NewReader(data))
+		req.SetBasicAuth("on-http", "user-pass-1")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("WebDAV PUT: %s", resp.Status)
+		}
+		req, _ = http.NewRequestWithContext(t.Context(), http.MethodGet, davURL, nil)
+		req.SetBasicAuth("on-http", "user-pass-1")
+		resp, err = http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || err != nil || sha256.Sum256(got) != sha256.Sum256(data) {
+			t.Fatalf("WebDAV GET: %s, %d bytes, %v", resp.Status, len(got), err)
+		}
+		disk, err := os.ReadFile(filepath.Join(tcpRoot, "dav upload.bin"))
+		if err != nil || sha256.Sum256(disk) != sha256.Sum256(data) {
+			t.Fatalf("WebDAV upload not on the service's disk: %v", err)
+		}
+	})
 	t.Run("unix socket", func(t *testing.T) { roundTrip(t, "on-unix", unixRoot) })
 
 	t.Run("openssh", func(t *testing.T) {

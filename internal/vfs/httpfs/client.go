@@ -112,6 +112,9 @@ func newSharedClient(cfg Config, ep endpoint) *sharedClient {
 		IdleConnTimeout:       90 * time.Second,
 		ExpectContinueTimeout: time.Second,
 		ForceAttemptHTTP2:     true,
+		// Bigger than the 4 KiB defaults: fewer system calls per transfer.
+		WriteBufferSize: 64 << 10,
+		ReadBufferSize:  64 << 10,
 	}
 	if ep.socket != "" {
 		socket := ep.socket

@@ -16,6 +16,7 @@ import (
 	"github.com/sftpgo-ng/sftpgo/internal/vfs/connpool"
 	"github.com/sftpgo-ng/sftpgo/internal/vfs/httpfs"
 	"github.com/sftpgo-ng/sftpgo/internal/vfs/httpfs/httpfstest"
+	"github.com/sftpgo-ng/sftpgo/internal/vfs/osfs"
 	"github.com/sftpgo-ng/sftpgo/internal/vfs/vfstest"
 )
 
@@ -82,6 +83,35 @@ func TestConformanceUnixSocket(t *testing.T) {
 		}
 		return newFs(t, config(srv.URL))
 	})
+}
+
+// TestConformanceTLS runs the suite over HTTPS with HTTP/2, the
+// service's certificate self-signed (skip_tls_verify); without
+// skip_tls_verify that certificate is refused.
+func TestConformanceTLS(t *testing.T) {
+	var last *httpfstest.Running
+	vfstest.Run(t, func(t *testing.T) vfs.Fs {
+		srv, err := httpfstest.StartTLS(t.TempDir(), creds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(srv.Close)
+		last = srv
+		cfg := config(srv.URL)
+		cfg.SkipTLSVerify = true
+		return newFs(t, cfg)
+	})
+	if n := last.Protocols("HTTP/2.0"); n == 0 || last.Protocols("HTTP/1.1") != 0 {
+		t.Fatalf("calls over HTTP/2: %d, over HTTP/1.1: %d; want HTTP/2 only", n, last.Protocols("HTTP/1.1"))
+	}
+	srv, err := httpfstest.StartTLS(t.TempDir(), creds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	if _, err := httpfs.New(t.Context(), config(srv.URL)); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("a self-signed certificate without skip_tls_verify: %v, want a certificate error", err)
+	}
 }
 
 func TestFilesLandUnderTheServiceRoot(t *testing.T) {
@@ -322,3 +352,34 @@ func TestValidateEndpoint(t *testing.T) {
 		}
 	}
 }
+
+// The benchmarks move vfstest's 64 MiB file through the reference
+// service on loopback, and through the local directory it serves, so the
+// ratio shows the protocol's cost.
+func benchFs(b *testing.B) vfs.Fs {
+	srv, err := httpfstest.Start(b.TempDir(), creds)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(srv.Close)
+	fsys, err := httpfs.New(b.Context(), config(srv.URL))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { fsys.Close() })
+	return fsys
+}
+
+func localFs(b *testing.B) vfs.Fs {
+	fsys, err := osfs.New(b.TempDir(), osfs.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { fsys.Close() })
+	return fsys
+}
+
+func BenchmarkWrite(b *testing.B)      { vfstest.BenchmarkWrite(b, benchFs(b)) }
+func BenchmarkRead(b *testing.B)       { vfstest.BenchmarkRead(b, benchFs(b)) }
+func BenchmarkWriteLocal(b *testing.B) { vfstest.BenchmarkWrite(b, localFs(b)) }
+func BenchmarkReadLocal(b *testing.B)  { vfstest.BenchmarkRead(b, localFs(b)) }

@@ -48,9 +48,9 @@ type Server struct {
 	fsys vfs.Fs
 	opts Options
 
-	// Requests counts the calls by operation ("stat", "create", ...).
-	mu       sync.Mutex
-	requests map[string]int
+		mu       sync.Mutex
+	requests map[string]int // calls by operation ("stat", "create", ...)
+	protos   map[string]int // calls by protocol ("HTTP/1.1", "HTTP/2.0")
 	// uploads counts create calls whose body is being received.
 	uploads atomic.Int64
 }
@@ -58,7 +58,7 @@ type Server struct {
 // New serves fsys.
 func New(fsys vfs.Fs, opts Options) *Server {
 	opts.Prefix = strings.TrimRight(opts.Prefix, "/")
-	return &Server{fsys: fsys, opts: opts, requests: map[string]int{}}
+	return &Server{fsys: fsys, opts: opts, requests: map[string]int{}, protos: map[string]int{}}
 }
 
 // NewDir serves the local directory root.
@@ -75,6 +75,13 @@ func (s *Server) Requests(op string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.requests[op]
+}
+
+// Protocols returns how many calls came over proto ("HTTP/2.0").
+func (s *Server) Protocols(proto string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.protos[proto]
 }
 
 // ActiveUploads returns the create calls whose body is being received.
@@ -112,6 +119,22 @@ func Start(root string, opts Options) (*Running, error) {
 	r := &Running{Server: s, HTTP: ts}
 	r.countConns()
 	ts.Start()
+	r.URL = ts.URL + s.opts.Prefix
+	return r, nil
+}
+
+// StartTLS is Start over TLS with a self-signed certificate, HTTP/2
+// offered.
+func StartTLS(root string, opts Options) (*Running, error) {
+	s, err := NewDir(root, opts)
+	if err != nil {
+		return nil, err
+	}
+	ts := httptest.NewUnstartedServer(s)
+	ts.EnableHTTP2 = true
+	r := &Running{Server: s, HTTP: ts}
+	r.countConns()
+	ts.StartTLS()
 	r.URL = ts.URL + s.opts.Prefix
 	return r, nil
 }
@@ -216,6 +239,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	name = path.Clean("/" + name)
 	s.mu.Lock()
 	s.requests[op]++
+	s.protos[r.Proto]++
 	s.mu.Unlock()
 	type handler struct {
 		method string
