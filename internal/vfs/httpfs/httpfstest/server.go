@@ -48,7 +48,7 @@ type Server struct {
 	fsys vfs.Fs
 	opts Options
 
-		mu       sync.Mutex
+	mu       sync.Mutex
 	requests map[string]int // calls by operation ("stat", "create", ...)
 	protos   map[string]int // calls by protocol ("HTTP/1.1", "HTTP/2.0")
 	// uploads counts create calls whose body is being received.
