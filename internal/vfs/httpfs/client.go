@@ -112,9 +112,10 @@ func newSharedClient(cfg Config, ep endpoint) *sharedClient {
 		IdleConnTimeout:       90 * time.Second,
 		ExpectContinueTimeout: time.Second,
 		ForceAttemptHTTP2:     true,
-		// Bigger than the 4 KiB defaults: fewer system calls per transfer.
+		// Upload chunks are written through this buffer: 64 KiB rather than
+		// the 4 KiB default halves the time of an upload on loopback. Reads
+		// keep the small default, which large reads bypass.
 		WriteBufferSize: 64 << 10,
-		ReadBufferSize:  64 << 10,
 	}
 	if ep.socket != "" {
 		socket := ep.socket

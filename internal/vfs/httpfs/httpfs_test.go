@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -383,3 +384,86 @@ func BenchmarkWrite(b *testing.B)      { vfstest.BenchmarkWrite(b, benchFs(b)) }
 func BenchmarkRead(b *testing.B)       { vfstest.BenchmarkRead(b, benchFs(b)) }
 func BenchmarkWriteLocal(b *testing.B) { vfstest.BenchmarkWrite(b, localFs(b)) }
 func BenchmarkReadLocal(b *testing.B)  { vfstest.BenchmarkRead(b, localFs(b)) }
+
+// TestUploadRefusedEarly: the service refuses an upload before reading
+// its body (missing parent directory); the writer reports the refusal
+// instead of blocking or claiming success.
+func TestUploadRefusedEarly(t *testing.T) {
+	srv := start(t, t.TempDir(), creds)
+	fsys := newFs(t, config(srv.URL))
+	defer fsys.Close()
+	w, err := fsys.Create(t.Context(), "/missing/f", vfs.CreateOptions{Size: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunk := vfstest.RandomData(t, 64<<10)
+	var werr error
+	for i := 0; werr == nil && i < 256; i++ { // 16 MiB, more than the service drains
+		_, werr = w.Write(chunk)
+	}
+	cerr := w.Close()
+	if !errors.Is(cerr, fs.ErrNotExist) {
+		t.Fatalf("Close = %v (write: %v), want fs.ErrNotExist", cerr, werr)
+	}
+	if _, err := fsys.Stat(t.Context(), "/missing"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("Stat(/missing): %v", err)
+	}
+}
+
+// The peers of BenchmarkWrite/BenchmarkRead: one plain net/http request
+// moving the same bytes to and from the same reference service.
+func benchPlain(b *testing.B) (*httpfstest.Running, *http.Client) {
+	srv, err := httpfstest.Start(b.TempDir(), creds)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(srv.Close)
+	return srv, &http.Client{}
+}
+
+func plainReq(b *testing.B, method, u string, body io.Reader) *http.Request {
+	req, err := http.NewRequestWithContext(b.Context(), method, u, body)
+	if err != nil {
+		b.Fatal(err)
+	}
+	req.SetBasicAuth(creds.Username, creds.Password)
+	req.Header.Set("X-API-KEY", creds.APIKey)
+	return req
+}
+
+func BenchmarkPlainPost(b *testing.B) {
+	srv, hc := benchPlain(b)
+	data := vfstest.RandomData(b, vfstest.BenchFileSize)
+	b.SetBytes(vfstest.BenchFileSize)
+	b.ResetTimer()
+	for b.Loop() {
+		resp, err := hc.Do(plainReq(b, http.MethodPost, srv.URL+"/create/%2Fbench", bytes.NewReader(data)))
+		if err != nil || resp.StatusCode != http.StatusCreated {
+			b.Fatal(err, resp)
+		}
+		resp.Body.Close()
+	}
+}
+
+func BenchmarkPlainGet(b *testing.B) {
+	srv, hc := benchPlain(b)
+	data := vfstest.RandomData(b, vfstest.BenchFileSize)
+	resp, err := hc.Do(plainReq(b, http.MethodPost, srv.URL+"/create/%2Fbench", bytes.NewReader(data)))
+	if err != nil || resp.StatusCode != http.StatusCreated {
+		b.Fatal(err, resp)
+	}
+	resp.Body.Close()
+	b.SetBytes(vfstest.BenchFileSize)
+	b.ResetTimer()
+	for b.Loop() {
+		resp, err := hc.Do(plainReq(b, http.MethodGet, srv.URL+"/open/%2Fbench", nil))
+		if err != nil || resp.StatusCode != http.StatusOK {
+			b.Fatal(err, resp)
+		}
+		n, _ := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if n != vfstest.BenchFileSize {
+			b.Fatalf("read %d bytes", n)
+		}
+	}
+}
