@@ -467,3 +467,33 @@ func BenchmarkPlainGet(b *testing.B) {
 		}
 	}
 }
+
+// TestServiceDiesMidDownload: a cut download is an error, never a short
+// file that ends in io.EOF.
+func TestServiceDiesMidDownload(t *testing.T) {
+	srv := start(t, t.TempDir(), creds)
+	fsys := newFs(t, config(srv.URL))
+	defer fsys.Close()
+	// Larger than what loopback socket buffers hold.
+	data := vfstest.RandomData(t, 32<<20)
+	vfstest.WriteFile(t, fsys, "/big", data)
+	r, err := fsys.Open(t.Context(), "/big", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := io.ReadFull(r, make([]byte, 1000)); err != nil {
+		t.Fatal(err)
+	}
+	srv.Close()
+	n, err := io.Copy(io.Discard, r)
+	if err == nil {
+		t.Fatalf("the cut download ended without an error after %d more bytes", n)
+	}
+	if n+1000 >= int64(len(data)) {
+		t.Fatalf("read %d bytes: the service sent everything before it closed", n+1000)
+	}
+	if !errors.Is(err, httpfs.ErrIncomplete) || errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("error = %v, want httpfs.ErrIncomplete not wrapping an EOF", err)
+	}
+}
