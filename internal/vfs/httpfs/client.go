@@ -24,6 +24,7 @@ import (
 // path is appended to, and the unix socket to dial instead of the URL's
 // host when there is one.
 type endpoint struct {
+	shown  string     // the endpoint for logs, password redacted
 	base   string     // scheme://host/prefix, no trailing slash, no query
 	query  url.Values // query parameters of the endpoint, sent with every call
 	socket string     // unix socket path, "" for TCP
@@ -49,6 +50,7 @@ func parseEndpoint(raw string) (endpoint, error) {
 	if u.Fragment != "" {
 		return ep, fmt.Errorf("httpfs: endpoint %q must not have a fragment", redactURL(u))
 	}
+	ep.shown = redactURL(u)
 	q := u.Query()
 	if u.Host == "unix" {
 		ep.socket = q.Get("socket_path")
@@ -103,6 +105,9 @@ func (s *sharedClient) Close() error {
 }
 
 func newSharedClient(cfg Config, ep endpoint) *sharedClient {
+	if cfg.SkipTLSVerify && strings.HasPrefix(ep.base, "https:") {
+		cfg.Logger.Warn("http storage: TLS certificate not verified (skip_tls_verify)", "endpoint", ep.shown)
+	}
 	dialer := &net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: 30 * time.Second}
 	tr := &http.Transport{
 		TLSClientConfig:       &tls.Config{InsecureSkipVerify: cfg.SkipTLSVerify, MinVersion: tls.VersionTLS12}, //nolint:gosec // the administrator's choice, documented as for tests only

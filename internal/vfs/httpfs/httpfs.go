@@ -105,7 +105,11 @@ func New(ctx context.Context, cfg Config) (*Fs, error) {
 		f.private = connpool.NewShared(0)
 		shared = f.private
 	}
-	v, release, err := shared.Acquire(cfg.cacheKey(), func() (io.Closer, error) { return newSharedClient(cfg, ep), nil })
+	created := false
+	v, release, err := shared.Acquire(cfg.cacheKey(), func() (io.Closer, error) {
+		created = true
+		return newSharedClient(cfg, ep), nil
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -121,6 +125,9 @@ func New(ctx context.Context, cfg Config) (*Fs, error) {
 	if !fi.IsDir() {
 		f.Close()
 		return nil, fmt.Errorf("httpfs: the storage root is not a directory: %w", vfs.ErrNotDir)
+	}
+	if created {
+		f.log.Debug("http storage reached", "endpoint", ep.shown, "user", cfg.Username)
 	}
 	return f, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -495,5 +496,27 @@ func TestServiceDiesMidDownload(t *testing.T) {
 	}
 	if !errors.Is(err, httpfs.ErrIncomplete) || errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Fatalf("error = %v, want httpfs.ErrIncomplete not wrapping an EOF", err)
+	}
+}
+
+// TestSkipTLSVerifyWarns: an unverified certificate is accepted only
+// with skip_tls_verify, and then the log says so, without credentials.
+func TestSkipTLSVerifyWarns(t *testing.T) {
+	srv, err := httpfstest.StartTLS(t.TempDir(), creds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	var logs bytes.Buffer
+	cfg := config(srv.URL)
+	cfg.SkipTLSVerify = true
+	cfg.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	fsys := newFs(t, cfg)
+	fsys.Close()
+	if !strings.Contains(logs.String(), "skip_tls_verify") || !strings.Contains(logs.String(), "http storage reached") {
+		t.Fatalf("log: %s", logs.String())
+	}
+	if strings.Contains(logs.String(), creds.Password) || strings.Contains(logs.String(), creds.APIKey) {
+		t.Fatalf("the log shows a secret: %s", logs.String())
 	}
 }
