@@ -86,7 +86,7 @@ func redactURL(u *url.URL) string { return u.Redacted() }
 // credentials (hashed, so a key printed in a debug dump shows nothing).
 func (c *Config) cacheKey() string {
 	h := sha256.New()
-	for _, s := range []string{c.Endpoint, c.Username, c.Password, c.APIKey, fmt.Sprint(c.SkipTLSVerify)} {
+	for _, s := range []string{c.Endpoint, c.Username, c.Password, c.APIKey, fmt.Sprint(c.SkipTLSVerify), c.ReplyTimeout.String()} {
 		fmt.Fprintf(h, "%d:%s|", len(s), s)
 	}
 	return "httpfs:" + hex.EncodeToString(h.Sum(nil))
@@ -112,6 +112,7 @@ func newSharedClient(cfg Config, ep endpoint) *sharedClient {
 	tr := &http.Transport{
 		TLSClientConfig:       &tls.Config{InsecureSkipVerify: cfg.SkipTLSVerify, MinVersion: tls.VersionTLS12}, //nolint:gosec // the administrator's choice, documented as for tests only
 		TLSHandshakeTimeout:   cfg.DialTimeout,
+		ResponseHeaderTimeout: cfg.ReplyTimeout,
 		MaxIdleConns:          64,
 		MaxIdleConnsPerHost:   16,
 		IdleConnTimeout:       90 * time.Second,

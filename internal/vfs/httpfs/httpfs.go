@@ -30,6 +30,11 @@ import (
 // DefaultDialTimeout bounds connecting and the TLS handshake.
 const DefaultDialTimeout = 15 * time.Second
 
+// DefaultReplyTimeout bounds the wait for a reply's status line once a
+// call is sent (for an upload: once its last byte is sent), so a service
+// that hangs fails the call instead of the client's session.
+const DefaultReplyTimeout = 2 * time.Minute
+
 // Config describes the storage service.
 type Config struct {
 	// Endpoint is the base URL the operation paths are appended to:
@@ -48,6 +53,9 @@ type Config struct {
 	// DialTimeout bounds connecting and the TLS handshake
 	// (DefaultDialTimeout when zero).
 	DialTimeout time.Duration
+	// ReplyTimeout bounds the wait for each reply's status line
+	// (DefaultReplyTimeout when zero); streamed bodies are not bounded.
+	ReplyTimeout time.Duration
 	// DialControl, when set, is called with each resolved TCP address
 	// before connecting (net.Dialer.Control); an error refuses it. The
 	// server uses it to refuse endpoints that are its own listeners.
@@ -95,6 +103,9 @@ func New(ctx context.Context, cfg Config) (*Fs, error) {
 	}
 	if cfg.DialTimeout <= 0 {
 		cfg.DialTimeout = DefaultDialTimeout
+	}
+	if cfg.ReplyTimeout <= 0 {
+		cfg.ReplyTimeout = DefaultReplyTimeout
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

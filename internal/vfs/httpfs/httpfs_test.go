@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -518,5 +519,36 @@ func TestSkipTLSVerifyWarns(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), creds.Password) || strings.Contains(logs.String(), creds.APIKey) {
 		t.Fatalf("the log shows a secret: %s", logs.String())
+	}
+}
+
+// TestHungService: a service that accepts calls and never answers fails
+// them after the reply timeout instead of hanging the session.
+func TestHungService(t *testing.T) {
+	root := t.TempDir()
+	srv := start(t, root, creds)
+	hang := make(chan struct{})
+	hung := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "/readdir/") {
+			select {
+			case <-hang:
+			case <-r.Context().Done():
+			}
+			return
+		}
+		srv.HTTP.Config.Handler.ServeHTTP(w, r)
+	}))
+	defer hung.Close()
+	defer close(hang) // before Close, which waits for the handlers
+	cfg := config(hung.URL + "/api/v1")
+	cfg.ReplyTimeout = 300 * time.Millisecond
+	fsys := newFs(t, cfg)
+	defer fsys.Close()
+	_, err := fsys.ReadDir(t.Context(), "/")
+	if err == nil || !strings.Contains(err.Error(), "timeout") {
+		t.Fatalf("ReadDir on a hung service: %v, want a timeout error", err)
+	}
+	if _, err := fsys.Stat(t.Context(), "/"); err != nil {
+		t.Fatalf("the next call failed: %v", err)
 	}
 }
