@@ -28,7 +28,6 @@ func fixtureDir(t testing.TB) string {
 	return dir
 }
 
-
 // copyFixtureDB copies SFTPGo's database into a fresh dir.
 func copyFixtureDB(t testing.TB) (string, string) {
 	t.Helper()
