@@ -258,9 +258,10 @@ func (d *sqlDriver) undoTakeoverDDL(ctx context.Context) error {
 func (d *sqlDriver) dropOurTables(ctx context.Context, o *sqlOps) error {
 	for i := len(d.dl.migrations) - 1; i >= 0; i-- {
 		for _, st := range d.dl.migrations[i].down {
+			st = stripSQLComments(st)
 			// a down step of a schema that was never (fully) created
-			if strings.HasPrefix(strings.ToUpper(strings.TrimSpace(st)), "DROP TABLE ") {
-				st = "DROP TABLE IF EXISTS " + strings.TrimSpace(st)[len("DROP TABLE "):]
+			if up := strings.ToUpper(st); strings.HasPrefix(up, "DROP TABLE ") && !strings.HasPrefix(up, "DROP TABLE IF EXISTS ") {
+				st = "DROP TABLE IF EXISTS " + st[len("DROP TABLE "):]
 			}
 			if _, err := o.exec(ctx, st); err != nil {
 				return fmt.Errorf("drop schema %d: %w", d.dl.migrations[i].version, err)
@@ -269,4 +270,15 @@ func (d *sqlDriver) dropOurTables(ctx context.Context, o *sqlOps) error {
 	}
 	_, err := o.exec(ctx, "DROP TABLE IF EXISTS {p}schema_version")
 	return err
+}
+
+// stripSQLComments removes the "--" comment lines of a statement.
+func stripSQLComments(st string) string {
+	var lines []string
+	for _, l := range strings.Split(st, "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(l), "--") {
+			lines = append(lines, l)
+		}
+	}
+	return strings.TrimSpace(strings.Join(lines, "\n"))
 }
