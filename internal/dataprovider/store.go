@@ -227,8 +227,12 @@ func (s *Store) Migrate(ctx context.Context) error {
 
 // Revert walks the schema down to version.
 func (s *Store) Revert(ctx context.Context, version int) error {
+	if version >= SFTPGoMinSchema && version <= SFTPGoMaxSchema {
+		return s.revertToSFTPGo(ctx, version) // see takeover_revert.go
+	}
 	if version < 1 || version > CurrentSchemaVersion {
-		return fmt.Errorf("dataprovider: cannot revert to version %d: valid versions are 1 to %d", version, CurrentSchemaVersion)
+		return fmt.Errorf("dataprovider: cannot revert to version %d: valid versions are 1 to %d, or %d to %d to hand a database taken over from SFTPGo back to it",
+			version, CurrentSchemaVersion, SFTPGoMinSchema, SFTPGoMaxSchema)
 	}
 	v, err := s.driver.SchemaVersion(ctx)
 	if err != nil {

@@ -81,7 +81,13 @@ func (s *Store) AddAPIKey(ctx context.Context, k *APIKey) error {
 	}
 	c.KeyID = hex.EncodeToString(idBytes)
 	secret := randomToken(32)
-	c.Key = hashAPIKeySecret(secret)
+	// hashed as passwords are (bcrypt by default), as SFTPGo does, so a
+	// dump or a reverted database keeps working keys in SFTPGo
+	hashed, err := s.hashPassword(secret)
+	if err != nil {
+		return err
+	}
+	c.Key = hashed
 	now := nowMillis()
 	c.CreatedAt, c.UpdatedAt, c.LastUseAt = now, now, 0
 	if err := s.driver.AddAPIKey(ctx, &c); err != nil {

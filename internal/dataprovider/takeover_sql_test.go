@@ -183,3 +183,37 @@ func TestTakeoverMySQLFailureRestoresTables(t *testing.T) {
 		t.Fatalf("SFTPGo users after a failed takeover: %d", n)
 	}
 }
+
+func TestRevertTakeoverPostgresMySQL(t *testing.T) {
+	ctx := context.Background()
+	for _, kind := range dbtest.Kinds {
+		t.Run(string(kind), func(t *testing.T) {
+			cfg, raw := sftpgoOnServer(t, kind)
+			s := openServerStore(t, cfg)
+			must(t, s.Migrate(ctx))
+			changeAfterTakeover(t, s)
+			must(t, s.Revert(ctx, 35))
+			v, ok, err := s.driver.(*sqlDriver).sftpgoSchema(ctx)
+			if err != nil || !ok || v != 35 {
+				t.Fatalf("after revert: SFTPGo schema %d %v %v", v, ok, err)
+			}
+			var n int
+			must(t, raw.QueryRow("SELECT count(*) FROM users").Scan(&n))
+			if n != 6 {
+				t.Fatalf("SFTPGo users after revert: %d", n)
+			}
+			if kind == dbtest.Postgres {
+				// SFTPGo's sequences and indexes have their names back
+				var seq string
+				must(t, raw.QueryRow(`SELECT pg_get_serial_sequence('users', 'id')`).Scan(&seq))
+				if !strings.HasSuffix(seq, "users_id_seq") {
+					t.Fatalf("users sequence after revert: %s", seq)
+				}
+			}
+			// a new SFTPGo row gets a fresh id from its sequence
+			must(t, s.Migrate(ctx))
+			checkFixtureData(t, s)
+			checkChangesCameBack(t, s)
+		})
+	}
+}

@@ -278,3 +278,88 @@ func TestLoadFixtureDumpChecksSecrets(t *testing.T) {
 		t.Fatalf("restore with an undecryptable secret: %v", err)
 	}
 }
+
+// sqliteSchema lists the tables and indexes of a SQLite database.
+func sqliteSchema(t *testing.T, file string) map[string]string {
+	t.Helper()
+	db, err := sql.Open("sqlite3", "file:"+file)
+	must(t, err)
+	defer db.Close()
+	rows, err := db.Query("SELECT type, name, COALESCE(sql, '') FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")
+	must(t, err)
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var typ, name, text string
+		must(t, rows.Scan(&typ, &name, &text))
+		out[typ+" "+name] = text
+	}
+	return out
+}
+
+// changeAfterTakeover makes changes that a revert must carry back.
+func changeAfterTakeover(t *testing.T, s *Store) {
+	t.Helper()
+	ctx := context.Background()
+	u := newUser("added-after")
+	u.Groups = []GroupMapping{{Name: "devs-team", Type: GroupTypeSecondary}}
+	must(t, s.AddUser(ctx, &u))
+	arch, err := s.GetUser(ctx, "devs-archive")
+	must(t, err)
+	arch.Description = "changed after the takeover"
+	arch.Password = ""
+	must(t, s.UpdateUser(ctx, &arch))
+}
+
+func checkChangesCameBack(t *testing.T, s *Store) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := s.CheckUserPassword(ctx, "added-after", "secret-added-after"); err != nil {
+		t.Errorf("user added after the takeover: %v", err)
+	}
+	arch, err := s.GetUser(ctx, "devs-archive")
+	if err != nil || arch.Description != "changed after the takeover" {
+		t.Errorf("change after the takeover: %v %q", err, arch.Description)
+	}
+}
+
+func TestRevertTakeoverSQLite(t *testing.T) {
+	ctx := context.Background()
+	dir, file := copyFixtureDB(t)
+	orig := sqliteSchema(t, file)
+	s := openFixtureStore(t, dir)
+	must(t, s.Migrate(ctx))
+	changeAfterTakeover(t, s)
+	if err := s.Revert(ctx, 34); err == nil || !strings.Contains(err.Error(), "revert to 35") {
+		t.Fatalf("revert to another SFTPGo schema: %v", err)
+	}
+	must(t, s.Revert(ctx, 35))
+	// SFTPGo's own schema, table by table and index by index
+	got := sqliteSchema(t, file)
+	for k, v := range orig {
+		if got[k] != v {
+			t.Errorf("%s after revert:\n got %s\nwant %s", k, got[k], v)
+		}
+	}
+	for k := range got {
+		if _, ok := orig[k]; !ok {
+			t.Errorf("%s left after revert", k)
+		}
+	}
+	v, ok, err := s.driver.(*sqlDriver).sftpgoSchema(ctx)
+	if err != nil || !ok || v != 35 {
+		t.Fatalf("after revert: SFTPGo schema %d %v %v", v, ok, err)
+	}
+	// what SFTPGo reads: the rows, in its shape, then the same takeover again
+	must(t, s.Migrate(ctx))
+	checkFixtureData(t, s)
+	checkChangesCameBack(t, s)
+}
+
+func TestRevertRefusesOwnDatabase(t *testing.T) {
+	s := newTestStore(t, "sqlite")
+	err := s.Revert(context.Background(), 33)
+	if err == nil || !strings.Contains(err.Error(), "not taken over from SFTPGo") || !strings.Contains(err.Error(), "dumpdata") {
+		t.Fatalf("revert of a database we created: %v", err)
+	}
+}
