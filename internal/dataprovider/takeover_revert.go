@@ -198,17 +198,18 @@ func (d *sqlDriver) writeSFTPGoRows(ctx context.Context, o *sqlOps, data *Backup
 	var sections struct {
 		roles, ipLists, actions, rules []map[string]json.RawMessage
 	}
+	// through JSON, whatever Go type a section has (opaque or modelled)
 	for _, sec := range []struct {
-		raw []json.RawMessage
-		dst *[]map[string]json.RawMessage
+		list any
+		dst  *[]map[string]json.RawMessage
 	}{{data.Roles, &sections.roles}, {data.IPLists, &sections.ipLists}, {data.EventActions, &sections.actions},
 		{data.EventRules, &sections.rules}} {
-		for _, r := range sec.raw {
-			var m map[string]json.RawMessage
-			if err := json.Unmarshal(r, &m); err != nil {
-				return err
-			}
-			*sec.dst = append(*sec.dst, m)
+		b, err := json.Marshal(sec.list)
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(b, sec.dst); err != nil {
+			return err
 		}
 	}
 	str := func(m map[string]json.RawMessage, k string) string {

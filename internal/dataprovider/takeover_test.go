@@ -152,8 +152,8 @@ func checkFixtureData(t *testing.T, s *Store) {
 	if rule.Name != "devs-on-report" || len(rule.Actions) != 1 || rule.Actions[0].Name != "devs-notify" {
 		t.Errorf("event rule: %s", dump.EventRules[0])
 	}
-	if !strings.Contains(string(dump.IPLists[0]), `"203.0.113.0/24"`) {
-		t.Errorf("ip list: %s", dump.IPLists[0])
+	if b, _ := json.Marshal(dump.IPLists); !strings.Contains(string(b), `"203.0.113.0/24"`) {
+		t.Errorf("ip list: %s", b)
 	}
 }
 
