@@ -376,18 +376,34 @@ func TestTakeoverSFTPGoDump(t *testing.T) {
 	}
 	t.Run("REST loaddata", func(t *testing.T) {
 		restoreDevset(t, fixtures)
+		addUnaccountedFile(t)
 		cfg := fixtureConfigDir(t, fixtures, false)
 		in := devsetInstance(t, cfg, "SFTPGO_DATA_PROVIDER__CREATE_DEFAULT_ADMIN=true",
 			"SFTPGO_DEFAULT_ADMIN_USERNAME=bootstrap", "SFTPGO_DEFAULT_ADMIN_PASSWORD=bootstrap-pass")
 		in.start()
 		tok := in.token("bootstrap", "bootstrap-pass")
-		if st, body := in.api(tok, http.MethodPost, "/api/v2/loaddata?mode=0", dump); st != http.StatusOK {
+		if st, body := in.api(tok, http.MethodPost, "/api/v2/loaddata?mode=0&scan_quota=1", dump); st != http.StatusOK {
 			t.Fatalf("loaddata: %d %s", st, body)
 		}
 		accountsAsUnderSFTPGo(t, in, fixtures)
+		checkScannedQuota(t, in)
+		// a dump of some sections only, in SFTPGo's shape
+		st, body := in.api(tok, http.MethodGet, "/api/v2/dumpdata?output-data=1&scopes=users,groups", nil)
+		var part struct {
+			Users  []map[string]any `json:"users"`
+			Groups []map[string]any `json:"groups"`
+			Admins []map[string]any `json:"admins"`
+		}
+		if st != http.StatusOK || json.Unmarshal(body, &part) != nil || len(part.Users) != 5 || len(part.Groups) != 1 || len(part.Admins) != 0 {
+			t.Fatalf("dumpdata scopes=users,groups: %d %.300s", st, body)
+		}
+		if st, body := in.api(tok, http.MethodGet, "/api/v2/dumpdata?output-data=1&scopes=users,bogus", nil); st != http.StatusBadRequest {
+			t.Fatalf("dumpdata with an unknown scope: %d %s", st, body)
+		}
 	})
 	t.Run("serve SFTPGO_LOADDATA_FROM", func(t *testing.T) {
 		restoreDevset(t, fixtures)
+		addUnaccountedFile(t)
 		cfg := fixtureConfigDir(t, fixtures, false)
 		file := filepath.Join(t.TempDir(), "dump.json")
 		if err := os.WriteFile(file, dump, 0o600); err != nil {
@@ -400,27 +416,44 @@ func TestTakeoverSFTPGoDump(t *testing.T) {
 			t.Fatalf("loaddata file not removed: %v", err)
 		}
 		accountsAsUnderSFTPGo(t, in, fixtures)
-		// the scan found what is on disk: alice's payload and the two
-		// folder files counted in her quota
-		tok := in.token("admin", "Adm-910def25c49af066")
-		st, body := in.api(tok, http.MethodGet, "/api/v2/users/devs-alice", nil)
-		var alice struct {
-			UsedQuotaSize  int64 `json:"used_quota_size"`
-			UsedQuotaFiles int   `json:"used_quota_files"`
-		}
-		if st != http.StatusOK || json.Unmarshal(body, &alice) != nil {
-			t.Fatalf("alice: %d %s", st, body)
-		}
-		want := int64(payloadSize)
-		for _, f := range []string{"folders/userdocs/readme.txt", "folders/teamdocs/notes.txt"} {
-			fi, err := os.Stat(filepath.Join(devsetRoot, f))
-			if err != nil {
-				t.Fatal(err)
-			}
-			want += fi.Size()
-		}
-		if alice.UsedQuotaSize != want || alice.UsedQuotaFiles != 3 {
-			t.Fatalf("alice quota after scan: %d bytes %d files, want %d bytes 3 files", alice.UsedQuotaSize, alice.UsedQuotaFiles, want)
-		}
+		checkScannedQuota(t, in)
 	})
+}
+
+// unaccountedSize is a file put in alice's home behind the server's back:
+// only a real quota scan counts it.
+const unaccountedSize = 1000
+
+func addUnaccountedFile(t *testing.T) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(devsetRoot, "users", "devs-alice", "unaccounted.bin"), make([]byte, unaccountedSize), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkScannedQuota: the scan found what is on disk: alice's payload, the
+// file added behind the server's back and the two folder files counted in
+// her quota (SFTPGo's dump says 3 files, without the added one).
+func checkScannedQuota(t *testing.T, in *instance) {
+	t.Helper()
+	tok := in.token("admin", "Adm-910def25c49af066")
+	st, body := in.api(tok, http.MethodGet, "/api/v2/users/devs-alice", nil)
+	var alice struct {
+		UsedQuotaSize  int64 `json:"used_quota_size"`
+		UsedQuotaFiles int   `json:"used_quota_files"`
+	}
+	if st != http.StatusOK || json.Unmarshal(body, &alice) != nil {
+		t.Fatalf("alice: %d %s", st, body)
+	}
+	want := int64(payloadSize + unaccountedSize)
+	for _, f := range []string{"folders/userdocs/readme.txt", "folders/teamdocs/notes.txt"} {
+		fi, err := os.Stat(filepath.Join(devsetRoot, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want += fi.Size()
+	}
+	if alice.UsedQuotaSize != want || alice.UsedQuotaFiles != 4 {
+		t.Fatalf("alice quota after scan: %d bytes %d files, want %d bytes 4 files", alice.UsedQuotaSize, alice.UsedQuotaFiles, want)
+	}
 }
