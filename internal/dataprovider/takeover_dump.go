@@ -78,4 +78,3 @@ func FilterDump(d *BackupData, scopes []string) {
 		d.Configs = nil
 	}
 }
-
