@@ -25,6 +25,11 @@ func (s *Store) revertToSFTPGo(ctx context.Context, target int) error {
 		return fmt.Errorf("dataprovider: cannot revert to SFTPGo schema %d: the %T provider was never an SFTPGo database; "+
 			"move the data with dumpdata and SFTPGo's loaddata", target, s.driver)
 	}
+	if v, ok, err := d.sftpgoSchema(ctx); err != nil {
+		return err
+	} else if ok {
+		return fmt.Errorf("dataprovider: nothing to revert: the database already has SFTPGo's schema %d", v)
+	}
 	kept, err := d.tableExistsNamed(ctx, d.db, takeoverTable)
 	if err == nil && kept {
 		kept, err = d.tableExistsNamed(ctx, d.db, keptPrefix+"schema_version")

@@ -363,3 +363,36 @@ func TestRevertRefusesOwnDatabase(t *testing.T) {
 		t.Fatalf("revert of a database we created: %v", err)
 	}
 }
+
+func TestTakeoverWithTablePrefix(t *testing.T) {
+	ctx := context.Background()
+	dir, file := copyFixtureDB(t)
+	var stmts []string
+	for _, tbl := range sftpgoTables {
+		if tbl != "nodes" {
+			stmts = append(stmts, "ALTER TABLE "+tbl+" RENAME TO sg_"+tbl)
+		}
+	}
+	sqliteExec(t, file, stmts...)
+	km, err := kms.NewManager(config.KMSConfig{}, dir)
+	must(t, err)
+	cfg := testConfig("sqlite")
+	cfg.SQLTablesPrefix = "sg_"
+	s, err := Open(ctx, Options{Config: cfg, ConfigDir: dir, KMS: km})
+	must(t, err)
+	defer s.Close()
+	must(t, s.Migrate(ctx))
+	checkFixtureData(t, s)
+	db, err := sql.Open("sqlite3", "file:"+file)
+	must(t, err)
+	defer db.Close()
+	var n int
+	must(t, db.QueryRow("SELECT count(*) FROM sg_sftpgo_users").Scan(&n))
+	if n != 5 {
+		t.Fatalf("kept prefixed SFTPGo users: %d", n)
+	}
+	must(t, s.Revert(ctx, 35))
+	if v, ok, _ := s.driver.(*sqlDriver).sftpgoSchema(ctx); !ok || v != 35 {
+		t.Fatalf("prefixed revert: %d %v", v, ok)
+	}
+}

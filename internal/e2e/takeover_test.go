@@ -457,3 +457,36 @@ func checkScannedQuota(t *testing.T, in *instance) {
 		t.Fatalf("alice quota after scan: %d bytes %d files, want %d bytes 4 files", alice.UsedQuotaSize, alice.UsedQuotaFiles, want)
 	}
 }
+
+// TestTakeoverOnServe: serve with update_mode 1 refuses SFTPGo's
+// database and names initprovider; with update_mode 0 (the default) it
+// takes it over by itself.
+func TestTakeoverOnServe(t *testing.T) {
+	fixtures := takeoverFixtures(t)
+	lockDevset(t)
+	restoreDevset(t, fixtures)
+	cfg := fixtureConfigDir(t, fixtures, true)
+	refuse := devsetInstance(t, cfg, "SFTPGO_DATA_PROVIDER__UPDATE_MODE=1")
+	cmd := exec.Command(binary(t), "serve", "--config-dir", cfg, "--log-file-path", "-")
+	cmd.Env = refuse.env
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "SFTPGo database") || !strings.Contains(string(out), "initprovider") {
+		t.Fatalf("serve with update_mode 1 on an SFTPGo database: %v\n%s", err, out)
+	}
+	in := devsetInstance(t, cfg)
+	in.start()
+	if sum, _ := sftpSHA256(t, in, "devs-alice", "/payload.bin", ssh.Password("Ali-d0e09b575c862f54")); sum != payloadSHA256 {
+		t.Fatalf("payload after serve took over: %s", sum)
+	}
+	in.token("admin", "Adm-910def25c49af066")
+	in.stop()
+	// and back: revertprovider gives SFTPGo its schema
+	out2, err := in.run("revertprovider", "--config-dir", cfg, "--to-version", "35")
+	if err != nil || !strings.Contains(out2, "35") {
+		t.Fatalf("revertprovider: %v\n%s", err, out2)
+	}
+	out3, err := in.run("revertprovider", "--config-dir", cfg, "--to-version", "35")
+	if err == nil || !strings.Contains(out3, "already has SFTPGo's schema 35") {
+		t.Fatalf("second revertprovider: %v\n%s", err, out3)
+	}
+}
