@@ -2,11 +2,14 @@ package dataprovider
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
+
+	"github.com/sftpgo-ng/sftpgo/internal/kms"
 )
 
 // Reverting a takeover (revertprovider --to-version 33..35): SFTPGo's
@@ -54,6 +57,9 @@ func (s *Store) revertToSFTPGo(ctx context.Context, target int) error {
 	}
 	data, err := s.Dump(ctx)
 	if err != nil {
+		return fmt.Errorf("dataprovider: revert: %w", err)
+	}
+	if err := s.toSFTPGoSecrets(data); err != nil {
 		return fmt.Errorf("dataprovider: revert: %w", err)
 	}
 	s.log.Info("reverting to SFTPGo's schema", "sftpgo_schema", from, "users", len(data.Users))
@@ -532,4 +538,60 @@ func (d *sqlDriver) swapBackDDL(ctx context.Context, o *sqlOps) error {
 	}
 	_, err = o.exec(ctx, "DROP TABLE {p}"+takeoverTable)
 	return err
+}
+
+// toSFTPGoSecrets re-encrypts, in SFTPGo's Secretbox layout, the secrets
+// an earlier build of this server stored in its own AES-256-GCM layout
+// (a base64 key rather than SFTPGo's 64 hex digits), which SFTPGo cannot
+// read. The additional data stays the same.
+func (s *Store) toSFTPGoSecrets(data *BackupData) error {
+	convert := func(kind, name string, fields []secretField) error {
+		for _, f := range fields {
+			sec := *f.ptr
+			if sec == nil || sec.Status != kms.StatusAES256GCM || sec.Payload == "" {
+				continue
+			}
+			if k, err := hex.DecodeString(sec.Key); err == nil && len(k) == 32 {
+				continue // already SFTPGo's layout
+			}
+			plain, err := s.secrets.Decrypt(sec)
+			if err != nil {
+				return fmt.Errorf("%s %q: %s: %w", kind, name, f.name, err)
+			}
+			c := kms.NewPlainSecret(plain)
+			if err := s.secrets.Encrypt(c, sec.AdditionalData); err != nil {
+				return fmt.Errorf("%s %q: %s: %w", kind, name, f.name, err)
+			}
+			*f.ptr = c
+		}
+		return nil
+	}
+	for i := range data.Users {
+		u := &data.Users[i]
+		if err := convert("user", u.Username, userSecrets(u)); err != nil {
+			return err
+		}
+		for j := range u.VirtualFolders {
+			if err := convert("folder", u.VirtualFolders[j].Name, fsSecrets(&u.VirtualFolders[j].FsConfig)); err != nil {
+				return err
+			}
+		}
+	}
+	for i := range data.Groups {
+		g := &data.Groups[i]
+		if err := convert("group", g.Name, fsSecrets(&g.UserSettings.FsConfig)); err != nil {
+			return err
+		}
+	}
+	for i := range data.Folders {
+		if err := convert("folder", data.Folders[i].Name, fsSecrets(&data.Folders[i].FsConfig)); err != nil {
+			return err
+		}
+	}
+	for i := range data.Admins {
+		if err := convert("admin", data.Admins[i].Username, adminSecrets(&data.Admins[i])); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -2,7 +2,13 @@ package dataprovider
 
 import (
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/rand"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"os"
@@ -394,5 +400,56 @@ func TestTakeoverWithTablePrefix(t *testing.T) {
 	must(t, s.Revert(ctx, 35))
 	if v, ok, _ := s.driver.(*sqlDriver).sftpgoSchema(ctx); !ok || v != 35 {
 		t.Fatalf("prefixed revert: %d %v", v, ok)
+	}
+}
+
+// legacySecret seals plain in this server's first AES-256-GCM layout
+// (base64 key, HKDF of the master key), which SFTPGo cannot read.
+func legacySecret(t *testing.T, master, plain, ad string) *kms.Secret {
+	t.Helper()
+	salt := make([]byte, 32)
+	_, _ = rand.Read(salt)
+	key, err := hkdf.Key(sha256.New, []byte(master), salt, "sftpgo-ng kms builtin AES-256-GCM v1", 32)
+	must(t, err)
+	block, err := aes.NewCipher(key)
+	must(t, err)
+	gcm, err := cipher.NewGCM(block)
+	must(t, err)
+	nonce := make([]byte, gcm.NonceSize())
+	_, _ = rand.Read(nonce)
+	return &kms.Secret{Status: kms.StatusAES256GCM, Key: base64.StdEncoding.EncodeToString(salt), AdditionalData: ad,
+		Mode: kms.ModeMasterKey, Payload: base64.StdEncoding.EncodeToString(gcm.Seal(nonce, nonce, []byte(plain), []byte(ad)))}
+}
+
+func TestRevertReencryptsLegacySecrets(t *testing.T) {
+	ctx := context.Background()
+	dir, file := copyFixtureDB(t)
+	km, err := kms.NewManager(config.KMSConfig{Secrets: config.KMSSecrets{MasterKey: "mk"}}, dir)
+	must(t, err)
+	s, err := Open(ctx, Options{Config: testConfig("sqlite"), ConfigDir: dir, KMS: km})
+	must(t, err)
+	defer s.Close()
+	must(t, s.Migrate(ctx))
+	u, err := s.driver.GetUser(ctx, "devs-vault")
+	must(t, err)
+	u.FsConfig.CryptConfig.Passphrase = legacySecret(t, "mk", "legacy-pass", "devs-vault")
+	must(t, s.driver.UpdateUser(ctx, &u))
+	if got, err := s.DecryptSecret(u.FsConfig.CryptConfig.Passphrase); err != nil || got != "legacy-pass" {
+		t.Fatalf("legacy secret: %q %v", got, err)
+	}
+	must(t, s.Revert(ctx, 35))
+	db, err := sql.Open("sqlite3", "file:"+file)
+	must(t, err)
+	defer db.Close()
+	var fsJSON string
+	must(t, db.QueryRow("SELECT filesystem FROM users WHERE username = 'devs-vault'").Scan(&fsJSON))
+	var fs Filesystem
+	must(t, json.Unmarshal([]byte(fsJSON), &fs))
+	sec := fs.CryptConfig.Passphrase
+	if sec == nil || sec.Status != kms.StatusSecretBox || sec.AdditionalData != "devs-vault" {
+		t.Fatalf("reverted secret: %+v", sec)
+	}
+	if got, err := km.Decrypt(sec); err != nil || got != "legacy-pass" {
+		t.Fatalf("reverted secret decrypts to %q %v", got, err)
 	}
 }
