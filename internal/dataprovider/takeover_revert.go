@@ -50,7 +50,7 @@ func (s *Store) revertToSFTPGo(ctx context.Context, target int) error {
 	}
 	if from != target {
 		return fmt.Errorf("dataprovider: cannot revert to SFTPGo schema %d: the database was taken over at SFTPGo schema %d, "+
-			"revert to %d (SFTPGo upgrades it further by itself)", target, from, from)
+			"revert to %d and let SFTPGo move between its own schema versions", target, from, from)
 	}
 	if err := s.checkSFTPGoMigratable(ctx); err != nil {
 		return err

@@ -336,7 +336,7 @@ func TestRevertTakeoverSQLite(t *testing.T) {
 	s := openFixtureStore(t, dir)
 	must(t, s.Migrate(ctx))
 	changeAfterTakeover(t, s)
-	if err := s.Revert(ctx, 34); err == nil || !strings.Contains(err.Error(), "revert to 35") {
+	if err := s.Revert(ctx, 34); err == nil || !strings.Contains(err.Error(), "revert to 35 ") {
 		t.Fatalf("revert to another SFTPGo schema: %v", err)
 	}
 	must(t, s.Revert(ctx, 35))
