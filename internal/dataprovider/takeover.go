@@ -82,7 +82,9 @@ func (s *Store) takeover(ctx context.Context, d *sqlDriver, version int) error {
 		return err
 	}
 	s.log.Info("taking over an SFTPGo database", "sftpgo_schema", version, "to", CurrentSchemaVersion)
-	data, err := d.sqlOps.readSFTPGo(ctx, version)
+	data, err := d.sqlOps.readSFTPGo(ctx, version, func(format string, args ...any) {
+		s.log.Warn("takeover: " + fmt.Sprintf(format, args...))
+	})
 	if err != nil {
 		return fmt.Errorf("dataprovider: takeover: %w", err)
 	}

@@ -185,7 +185,7 @@ var sfAPIKeyCols = []sfCol{{"name", 's', ""}, {"key_id", 's', "id"}, {"api_key",
 var sfShareCols = []sfCol{{"share_id", 's', "id"}, {"name", 's', ""}, {"description", 's', ""},
 	{"scope", 'i', ""}, {"paths", 'j', ""}, {"created_at", 'i', ""}, {"updated_at", 'i', ""},
 	{"last_use_at", 'i', ""}, {"expires_at", 'i', ""}, {"password", 's', ""}, {"max_tokens", 'i', ""},
-	{"used_tokens", 'i', ""}, {"allow_from", 'j', ""}, {"options", 'j', ""}, {"user_id", 'i', "_user_id"}}
+	{"used_tokens", 'i', ""}, {"allow_from", 'j', ""}, {"options", 'j', "_options"}, {"user_id", 'i', "_user_id"}}
 
 var sfRoleCols = []sfCol{{"name", 's', ""}, {"description", 's', ""}, {"created_at", 'i', ""}, {"updated_at", 'i', ""}}
 
@@ -222,7 +222,7 @@ func clean(rows []map[string]any) []map[string]any {
 // readSFTPGo reads an SFTPGo database at schema version into the dump
 // shape. It fails, rather than drop data, on what our model cannot hold
 // (folder mappings of a sub-path, shares given to groups).
-func (o *sqlOps) readSFTPGo(ctx context.Context, version int) (*BackupData, error) {
+func (o *sqlOps) readSFTPGo(ctx context.Context, version int, warn func(format string, args ...any)) (*BackupData, error) {
 	folders, err := o.sfRows(ctx, "folders", sfFolderCols, "")
 	if err != nil {
 		return nil, err
@@ -370,6 +370,9 @@ func (o *sqlOps) readSFTPGo(ctx context.Context, version int) (*BackupData, erro
 	}
 	for _, sh := range shares {
 		sh["username"] = userName[sh["_user_id"].(int64)]
+		if opts, ok := sh["_options"].(json.RawMessage); ok && !isEmptyJSONObject(opts) {
+			warn("share %q: its options %s are not kept (this build has no share options)", sh["id"], opts)
+		}
 	}
 	if version >= 34 {
 		sgm, err := o.sfRows(ctx, "shares_groups_mapping", []sfCol{{"share_id", 'i', ""}}, "")
@@ -452,4 +455,37 @@ func (o *sqlOps) readSFTPGo(ctx context.Context, version int) (*BackupData, erro
 		return nil, fmt.Errorf("decode SFTPGo data: %w", err)
 	}
 	return &data, nil
+}
+
+// isEmptyJSONObject reports whether a JSON value holds nothing: {}, [],
+// null or an object of empty members.
+func isEmptyJSONObject(raw json.RawMessage) bool {
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return false
+	}
+	var empty func(any) bool
+	empty = func(v any) bool {
+		switch t := v.(type) {
+		case nil:
+			return true
+		case bool:
+			return !t
+		case float64:
+			return t == 0
+		case string:
+			return t == ""
+		case []any:
+			return len(t) == 0
+		case map[string]any:
+			for _, e := range t {
+				if !empty(e) {
+					return false
+				}
+			}
+			return true
+		}
+		return false
+	}
+	return empty(v)
 }
