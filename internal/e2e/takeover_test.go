@@ -130,8 +130,8 @@ func copyFile(t *testing.T, src, dst string, mode os.FileMode) {
 	}
 }
 
-// fixtureConfigDir is a fresh config dir with SFTPGo's host keys (and,
-// when withDB, its database).
+// fixtureConfigDir is a fresh config dir with SFTPGo's host keys, its
+// default sftpgo.json (and, when withDB, its database).
 func fixtureConfigDir(t *testing.T, fixtures string, withDB bool) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -142,6 +142,10 @@ func fixtureConfigDir(t *testing.T, fixtures string, withDB bool) string {
 	if withDB {
 		copyFile(t, filepath.Join(fixtures, "sftpgo.db"), filepath.Join(dir, "sftpgo.db"), 0o600)
 	}
+	// SFTPGo's own default configuration, unchanged (the environment of
+	// sftpgo.env sets what the installation changed)
+	copyFile(t, filepath.Join(fixtures, "configs", "sftpgo-HEAD.json"), filepath.Join(dir, "sftpgo.json"), 0o644)
+	// no kms files: SFTPGo ran without a master key and wrote none (README)
 	return dir
 }
 
