@@ -3,128 +3,25 @@ package dataprovider
 import (
 	"context"
 	"database/sql"
-	"fmt"
-	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/sftpgo-ng/sftpgo/internal/config"
+	"github.com/sftpgo-ng/sftpgo/internal/dataprovider/takeovertest"
 	"github.com/sftpgo-ng/sftpgo/internal/dbtest"
 	"github.com/sftpgo-ng/sftpgo/internal/kms"
 )
 
-// SFTPGo's schema on PostgreSQL and MySQL, for takeover tests: written
-// from the tables SFTPGo created in the fixture's SQLite database
-// (sqlite_master), translated to each dialect, then filled with the
-// fixture's rows. SFTPGo's own DDL for these databases differs in details
-// (column types, constraint names) that the takeover does not depend on.
-
-var (
-	sqliteIDCol   = regexp.MustCompile(`"id" integer NOT NULL PRIMARY KEY( AUTOINCREMENT)?`)
-	sqliteDefer   = regexp.MustCompile(`\s*DEFERRABLE INITIALLY DEFERRED`)
-	sqliteTextDef = regexp.MustCompile(`"subpath" text DEFAULT '' NOT NULL`)
-)
-
-func translateSQLiteDDL(stmt string, kind dbtest.Kind) string {
-	switch kind {
-	case dbtest.Postgres:
-		stmt = sqliteIDCol.ReplaceAllString(stmt, `"id" serial NOT NULL PRIMARY KEY`)
-		stmt = strings.ReplaceAll(stmt, "BLOB", "bytea")
-	case dbtest.MySQL:
-		stmt = sqliteIDCol.ReplaceAllString(stmt, `"id" integer AUTO_INCREMENT NOT NULL PRIMARY KEY`)
-		stmt = sqliteDefer.ReplaceAllString(stmt, "")
-		stmt = sqliteTextDef.ReplaceAllString(stmt, `"subpath" varchar(255) DEFAULT '' NOT NULL`)
-		stmt = strings.ReplaceAll(stmt, "BLOB", "varbinary(16)")
-		stmt = strings.ReplaceAll(stmt, `"`, "`")
-	}
-	return stmt
-}
-
-// sftpgoOnServer creates SFTPGo's schema in a fresh database of kind and
-// copies the fixture's rows into it; it returns the data provider config.
+// sftpgoOnServer puts the fixture's SFTPGo database into a fresh
+// database of kind and returns the data provider config for it.
 func sftpgoOnServer(t *testing.T, kind dbtest.Kind) (config.DataProviderConfig, *sql.DB) {
 	t.Helper()
 	_, file := copyFixtureDB(t)
-	src, err := sql.Open("sqlite3", "file:"+file)
-	must(t, err)
-	defer src.Close()
-	db := dbtest.NewDatabase(t, kind)
-	driverName := map[dbtest.Kind]string{dbtest.Postgres: "pgx", dbtest.MySQL: "mysql"}[kind]
-	dst, err := sql.Open(driverName, db.DSN())
-	must(t, err)
-	t.Cleanup(func() { dst.Close() })
-
-	rows, err := src.Query(`SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'
-		ORDER BY CASE type WHEN 'table' THEN 0 ELSE 1 END, rowid`)
-	must(t, err)
-	var tables []string
-	var ddl []string
-	for rows.Next() {
-		var typ, name, stmt string
-		must(t, rows.Scan(&typ, &name, &stmt))
-		if typ == "table" {
-			tables = append(tables, name)
-		}
-		ddl = append(ddl, translateSQLiteDDL(stmt, kind))
-	}
-	rows.Close()
-	for _, st := range ddl {
-		if _, err := dst.Exec(st); err != nil {
-			t.Fatalf("%s: %v", st, err)
-		}
-	}
-	q := func(n string) string {
-		if kind == dbtest.MySQL {
-			return "`" + n + "`"
-		}
-		return `"` + n + `"`
-	}
-	if kind == dbtest.MySQL {
-		_, err := dst.Exec("SET FOREIGN_KEY_CHECKS = 0")
-		must(t, err)
-	}
-	// parents first: the fixture's tables were created in dependency order
-	for _, tbl := range tables {
-		r, err := src.Query(fmt.Sprintf(`SELECT * FROM "%s"`, tbl))
-		must(t, err)
-		cols, err := r.Columns()
-		must(t, err)
-		var qcols, ph []string
-		for i, c := range cols {
-			qcols = append(qcols, q(c))
-			if kind == dbtest.Postgres {
-				ph = append(ph, fmt.Sprintf("$%d", i+1))
-			} else {
-				ph = append(ph, "?")
-			}
-		}
-		ins := fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s)", q(tbl), strings.Join(qcols, ", "), strings.Join(ph, ", "))
-		var all [][]any
-		for r.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			must(t, r.Scan(ptrs...))
-			all = append(all, vals)
-		}
-		r.Close()
-		for _, vals := range all {
-			if _, err := dst.Exec(ins, vals...); err != nil {
-				t.Fatalf("%s %v: %v", ins, vals, err)
-			}
-		}
-		if kind == dbtest.Postgres && len(all) > 0 {
-			if _, err := dst.Exec(fmt.Sprintf(`SELECT setval(pg_get_serial_sequence('%s', 'id'), (SELECT MAX(id) FROM %s))`, q(tbl), q(tbl))); err != nil {
-				t.Fatalf("setval %s: %v", tbl, err)
-			}
-		}
-	}
+	db, raw := takeovertest.Populate(t, kind, file)
 	cfg := testConfig(string(kind))
 	cfg.ConnectionString = db.DSN()
 	cfg.SQLTablesPrefix = ""
-	return cfg, dst
+	return cfg, raw
 }
 
 func openServerStore(t *testing.T, cfg config.DataProviderConfig) *Store {

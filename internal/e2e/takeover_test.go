@@ -24,6 +24,9 @@ import (
 
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
+
+	"github.com/sftpgo-ng/sftpgo/internal/dataprovider/takeovertest"
+	"github.com/sftpgo-ng/sftpgo/internal/dbtest"
 )
 
 // The SFTPGo fixture installation "devset" (../shared/sftpgo-fixtures):
@@ -492,5 +495,33 @@ func TestTakeoverOnServe(t *testing.T) {
 	out3, err := in.run("revertprovider", "--config-dir", cfg, "--to-version", "35")
 	if err == nil || !strings.Contains(out3, "already has SFTPGo's schema 35") {
 		t.Fatalf("second revertprovider: %v\n%s", err, out3)
+	}
+}
+
+// TestTakeoverSFTPGoOnDatabaseServers: the fixture installation with its
+// database on PostgreSQL and on MariaDB (SFTPGo's schema, its rows), taken
+// over by initprovider; every account logs in as under SFTPGo.
+func TestTakeoverSFTPGoOnDatabaseServers(t *testing.T) {
+	fixtures := takeoverFixtures(t)
+	lockDevset(t)
+	for _, kind := range dbtest.Kinds {
+		t.Run(string(kind), func(t *testing.T) {
+			restoreDevset(t, fixtures)
+			src := filepath.Join(t.TempDir(), "sftpgo.db")
+			copyFile(t, filepath.Join(fixtures, "sftpgo.db"), src, 0o600)
+			db, raw := takeovertest.Populate(t, kind, src)
+			cfg := fixtureConfigDir(t, fixtures, false)
+			in := devsetInstance(t, cfg, db.Env()...)
+			out, err := in.run("initprovider", "--config-dir", cfg)
+			if err != nil || !strings.Contains(out, "SFTPGo database taken over") {
+				t.Fatalf("initprovider: %v\n%s", err, out)
+			}
+			var kept int
+			if err := raw.QueryRow("SELECT count(*) FROM sftpgo_users").Scan(&kept); err != nil || kept != 5 {
+				t.Fatalf("kept SFTPGo users: %d %v", kept, err)
+			}
+			in.start()
+			accountsAsUnderSFTPGo(t, in, fixtures)
+		})
 	}
 }
