@@ -116,6 +116,9 @@ type Options struct {
 	// GraceTime is how long a stop waits for open transfers (serve
 	// --grace-time); 0 stops at once.
 	GraceTime time.Duration
+	// LoadData is a dump loaded once the data provider is ready (serve
+	// --loaddata-from).
+	LoadData dataprovider.LoadDataOptions
 }
 
 // Run starts everything, waits for SIGINT/SIGTERM (or ctx), then stops
@@ -129,6 +132,9 @@ func Run(ctx context.Context, cfg config.Config, configDir string, logger *slog.
 		}
 		if o.GraceTime > 0 {
 			s.opts.GraceTime = o.GraceTime
+		}
+		if o.LoadData.From != "" {
+			s.opts.LoadData = o.LoadData
 		}
 	}
 	ballast := newGCBallast()
@@ -164,6 +170,9 @@ func (s *Service) start(ctx context.Context) error {
 	s.store, s.kms = store, km
 	s.closers = append(s.closers, store)
 	if err := prepareStore(ctx, s.cfg.DataProvider, s.configDir, store, s.logger); err != nil {
+		return err
+	}
+	if err := store.LoadDataFile(ctx, s.opts.LoadData); err != nil {
 		return err
 	}
 	for i := range s.opts.Users {
