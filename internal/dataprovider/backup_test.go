@@ -61,7 +61,7 @@ func populate(t *testing.T, s *Store) {
 		Roles:        []json.RawMessage{json.RawMessage(`{"name":"role1"}`)},
 		IPLists: []IPListEntry{{IPOrNet: "1.2.3.0/24", Type: IPListTypeAllowList, Mode: ListModeAllow},
 			{IPOrNet: "2001:db8::1", Type: IPListTypeDefender, Mode: ListModeDeny, Protocols: IPListProtoSSH, Description: "blocked"}},
-		Configs:      json.RawMessage(`{"sftp":{"host_keys":["x"]}}`),
+		Configs: json.RawMessage(`{"sftp":{"host_keys":["x"]}}`),
 	}
 	must(t, s.Restore(ctx, data, RestoreModeAddOnly))
 }

@@ -39,4 +39,3 @@ func (s *Store) DefenderStore() DefenderStorage {
 	}
 	return nil
 }
-
