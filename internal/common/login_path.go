@@ -165,7 +165,7 @@ func (s *Server) login(ctx context.Context, st *loginState) (*LoginResult, error
 	h := s.deps.Login
 	ip := hostOf(req.RemoteAddr)
 	// 1. client IP
-	if h.Defender != nil && h.Defender.IsBanned(ip) {
+	if s.ipRefused(req.Protocol, ip) {
 		return nil, newErr(ErrLoginDenied, "your IP address is blocked")
 	}
 	if h.RateLimiter != nil {

@@ -38,12 +38,18 @@ func hasPort[T any](bindings []T, port func(T) int) bool {
 // buildComponents creates every configured component in start order.
 func (s *Service) buildComponents() error {
 	cfg := s.cfg
+	var hooks common.LoginHooks
+	guard, err := s.buildGuard(&hooks)
+	if err != nil {
+		return prefixed("common", err)
+	}
 	conns, err := common.New(cfg.Common, common.Deps{
 		Store:        s.store,
 		KMS:          s.kms,
 		Logger:       s.logger,
 		UsersBaseDir: s.resolve(cfg.DataProvider.UsersBaseDir),
 		TrackQuota:   common.QuotaTrackingFromConfig(cfg.DataProvider.TrackQuota),
+		Login:        hooks,
 	})
 	if err != nil {
 		return prefixed("common", err)
@@ -95,6 +101,7 @@ func (s *Service) buildComponents() error {
 			Connections: conns,
 			Status:      status,
 			Common:      conns,
+			Guard:       guard,
 		})
 		if err != nil {
 			return prefixed("httpd", err)

@@ -305,6 +305,9 @@ func (s *Server) handleConn(nc net.Conn) {
 	s.mu.Unlock()
 	if err != nil {
 		s.log.Debug("handshake failed", "remote", remote, "error", err)
+		if _, authTried := err.(*ssh.ServerAuthError); !authTried {
+			s.common.NoAuthAttempt(protocolSSH, remote)
+		}
 		return
 	}
 	nc.SetDeadline(time.Time{})
