@@ -57,7 +57,7 @@ func (s *Service) buildComponents() error {
 	s.common = conns
 	s.components = append(s.components, namedComponent{"common", commonComponent{conns}})
 	s.listeners = conns.RegisterListener
-	status := &servicesStatus{}
+	status := &servicesStatus{defenderOn: guard.Defender() != nil}
 
 	if hasPort(cfg.SFTPD.Bindings, func(b config.SFTPDBinding) int { return b.Port }) {
 		srv, err := sftpd.New(cfg.SFTPD, conns, s.store, s.configDir, s.logger)
