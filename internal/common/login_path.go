@@ -490,7 +490,7 @@ func (s *Server) checkSecondFactor(ctx context.Context, st *loginState, code str
 		}
 		return newErr(ErrLoginDenied, msg)
 	}
-	if err := s.CheckTOTP(st.user, code, "sha1"); err != nil {
+	if err := s.checkCode(ctx, st.user, code, !req.CodeInPassword); err != nil {
 		return st.fail(authFailed(), err)
 	}
 	return nil

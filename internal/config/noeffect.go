@@ -45,7 +45,7 @@ var noEffect = map[string]string{
 	"smtp":                 issueEvents,
 	// Defender, rate limiters, 2FA, IP allow list, secret strength.
 	"common.secret_min_entropy": issueSecurity,
-	"mfa":                       issueSecurity,
+	"mfa.totp[].issuer":         issueSecurity,
 	// Multi-node.
 	"data_provider.is_shared": issueNodes,
 	"data_provider.node":      issueNodes,

@@ -50,6 +50,7 @@ func (s *Service) buildComponents() error {
 		UsersBaseDir: s.resolve(cfg.DataProvider.UsersBaseDir),
 		TrackQuota:   common.QuotaTrackingFromConfig(cfg.DataProvider.TrackQuota),
 		Login:        hooks,
+		TOTPConfigs:  cfg.MFA.TOTP,
 	})
 	if err != nil {
 		return prefixed("common", err)
