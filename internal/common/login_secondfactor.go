@@ -74,3 +74,7 @@ func (s *Server) matchRecoveryCode(user *dataprovider.User, code string) (int, e
 	}
 	return -1, errors.New("no matching unused recovery code")
 }
+
+// TOTPConfigs returns mfa.totp, for the other second-factor checks (admin
+// tokens).
+func (s *Server) TOTPConfigs() []config.TOTPConfig { return s.deps.TOTPConfigs }
