@@ -31,3 +31,11 @@ func (s *Server) NoAuthAttempt(protocol, remoteAddr string) {
 		d.AddEvent(hostOf(remoteAddr), protocol, DefenderNoAuth)
 	}
 }
+
+// hostLimitExceeded tells the defender that ip went past
+// max_per_host_connections (score_limit_exceeded).
+func (s *Server) hostLimitExceeded(ip string) {
+	if d := s.deps.Login.Defender; d != nil {
+		d.AddEvent(ip, "", DefenderLimitExceeded)
+	}
+}
