@@ -170,6 +170,10 @@ func TestDefenderBansOnEveryProtocol(t *testing.T) {
 		t.Fatalf("127.0.0.1 over HTTP: %d", st)
 	}
 
+	if st, body := in.api(token, http.MethodGet, "/api/v2/status", nil); st != http.StatusOK ||
+		!strings.Contains(string(body), `"defender":{"is_active":true}`) {
+		t.Fatalf("status: %d %s", st, body)
+	}
 	hosts := defenderHosts(t, in, token)
 	if len(hosts) != 1 || hosts[0].IP != "127.0.0.2" || hosts[0].ID != hex.EncodeToString([]byte("127.0.0.2")) {
 		t.Fatalf("defender hosts: %+v", hosts)
