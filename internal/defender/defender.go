@@ -409,6 +409,46 @@ type providerDriver struct {
 	d   *Defender
 	st  dataprovider.DefenderStorage
 	obs time.Duration
+
+	// cache holds recent ban lookups for providerCacheTTL, so a burst of
+	// HTTP requests does not query the provider for each; local changes
+	// drop the entry at once, other nodes' changes show within the TTL.
+	mu    sync.Mutex
+	cache map[string]banLookup
+}
+
+type banLookup struct {
+	until, at time.Time
+}
+
+const (
+	providerCacheTTL = time.Second
+	providerCacheMax = 10000
+)
+
+func (p *providerDriver) cached(ip string, now time.Time) (time.Time, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	e, ok := p.cache[ip]
+	if !ok || now.Sub(e.at) >= providerCacheTTL || now.Before(e.at) {
+		return time.Time{}, false
+	}
+	return e.until, true
+}
+
+func (p *providerDriver) remember(ip string, until, now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cache == nil || len(p.cache) >= providerCacheMax {
+		p.cache = map[string]banLookup{}
+	}
+	p.cache[ip] = banLookup{until: until, at: now}
+}
+
+func (p *providerDriver) forget(ip string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.cache, ip)
 }
 
 func ms(t time.Time) int64 { return t.UnixMilli() }
@@ -418,19 +458,27 @@ func (p *providerDriver) ctx() (context.Context, context.CancelFunc) {
 }
 
 func (p *providerDriver) isBanned(ip string, now time.Time) bool {
+	if until, ok := p.cached(ip, now); ok {
+		return now.Before(until)
+	}
 	ctx, cancel := p.ctx()
 	defer cancel()
 	h, err := p.st.GetDefenderHost(ctx, ip, ms(now))
 	if err != nil {
 		if !errors.Is(err, dataprovider.ErrNotFound) {
 			p.d.log.Warn("defender: unable to read host", "remote", ip, "error", err)
+			return false
 		}
+		p.remember(ip, time.Time{}, now)
 		return false
 	}
-	return h.BanTime > ms(now)
+	until := time.UnixMilli(h.BanTime)
+	p.remember(ip, until, now)
+	return now.Before(until)
 }
 
 func (p *providerDriver) addScore(ip string, score int, now time.Time) bool {
+	defer p.forget(ip)
 	ctx, cancel := p.ctx()
 	defer cancel()
 	h, err := p.st.GetDefenderHost(ctx, ip, ms(now.Add(-p.obs)))
@@ -499,6 +547,7 @@ func (p *providerDriver) host(ip string, now time.Time) (Host, error) {
 }
 
 func (p *providerDriver) deleteHost(ip string) (bool, error) {
+	defer p.forget(ip)
 	ctx, cancel := p.ctx()
 	defer cancel()
 	err := p.st.DeleteDefenderHost(ctx, ip)

@@ -186,8 +186,10 @@ func TestProviderDriverSharedBetweenStores(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "sftpgo.db")
 	st1 := openStore(t, "sqlite", file)
 	st2 := openStore(t, "sqlite", file)
-	d1, _ := newTestDefender(t, "provider", st1)
-	d2, _ := newTestDefender(t, "provider", st2)
+	d1, c1 := newTestDefender(t, "provider", st1)
+	d2, c2 := newTestDefender(t, "provider", st2)
+	// a node sees another's changes once its lookup cache expires
+	settle := func() { c1.advance(providerCacheTTL); c2.advance(providerCacheTTL) }
 	const ip = "2001:db8::5"
 	for i := 0; i < 3; i++ {
 		d1.AddEvent(ip, "SSH", common.DefenderLoginFailed)
@@ -197,6 +199,7 @@ func TestProviderDriverSharedBetweenStores(t *testing.T) {
 		t.Fatal("banned below the threshold")
 	}
 	d2.AddEvent(ip, "FTP", common.DefenderLoginFailed) // the scores of both nodes add up
+	settle()
 	if !d1.IsBanned(ip) || !d2.IsBanned(ip) {
 		t.Fatal("a ban recorded through one store is not seen by both")
 	}
@@ -207,6 +210,10 @@ func TestProviderDriverSharedBetweenStores(t *testing.T) {
 	if err := d2.DeleteHost(context.Background(), ip); err != nil {
 		t.Fatal(err)
 	}
+	if d2.IsBanned(ip) {
+		t.Fatal("the node that lifted the ban still applies it")
+	}
+	settle()
 	if d1.IsBanned(ip) {
 		t.Fatal("a ban lifted through one store is still seen by the other")
 	}
