@@ -96,8 +96,15 @@ func ParseIPOrNet(s string) (netip.Prefix, error) {
 	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
+// ip_type values of the ip_lists table, as SFTPGo writes them.
+const (
+	ipTypeV4 = 1
+	ipTypeV6 = 2
+)
+
 // prefixRange returns the first and last address of p as bytes (4 or
-// 16) and the IP family (4 or 6), as stored in the ip_lists table.
+// 16) and the IP family (ipTypeV4, ipTypeV6), as SFTPGo stores them in
+// the ip_lists table.
 func prefixRange(p netip.Prefix) (first, last []byte, ipType int) {
 	a := p.Masked().Addr()
 	b := a.AsSlice()
@@ -109,9 +116,9 @@ func prefixRange(p netip.Prefix) (first, last []byte, ipType int) {
 		last[i] |= byte(1<<n - 1)
 		host -= n
 	}
-	ipType = 4
+	ipType = ipTypeV4
 	if a.Is6() {
-		ipType = 6
+		ipType = ipTypeV6
 	}
 	return first, last, ipType
 }

@@ -120,9 +120,9 @@ func (o *sqlOps) DeleteIPListEntry(ctx context.Context, t IPListType, ipOrNet st
 
 func (o *sqlOps) MatchIPList(ctx context.Context, t IPListType, ip netip.Addr) ([]IPListEntry, error) {
 	ip = ip.Unmap()
-	b, ipType := ip.AsSlice(), 4
+	b, ipType := ip.AsSlice(), ipTypeV4
 	if ip.Is6() {
-		ipType = 6
+		ipType = ipTypeV6
 	}
 	rows, err := o.q().QueryContext(ctx, o.sq("SELECT "+ipListColumns+" FROM {p}ip_lists WHERE type = ? AND ip_type = ? AND first <= ? AND last >= ?"),
 		int(t), ipType, b, b)

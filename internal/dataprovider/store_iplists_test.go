@@ -123,3 +123,26 @@ func TestDefenderStorage(t *testing.T) {
 		})
 	}
 }
+
+// A row as SFTPGo writes it (the fixture database's) is found by the
+// range index: same first/last bytes and ip_type values.
+func TestIPListRowAsSFTPGoWritesIt(t *testing.T) {
+	s := newTestStore(t, "sqlite")
+	d := s.driver.(*sqlDriver)
+	_, err := d.db.Exec(`INSERT INTO ip_lists (type, ipornet, mode, description, first, last, ip_type, protocols, created_at, updated_at, deleted_at)
+VALUES (2, '203.0.113.0/24', 2, 'documentation net, denied', X'CB007100', X'CB0071FF', 1, 0, 1796317809361, 1796317809361, 0)`)
+	must(t, err)
+	m, err := s.MatchIPList(context.Background(), IPListTypeDefender, netip.MustParseAddr("203.0.113.77"))
+	must(t, err)
+	if len(m) != 1 || m[0].Mode != ListModeDeny || m[0].Description != "documentation net, denied" {
+		t.Fatalf("match: %+v", m)
+	}
+	e := IPListEntry{IPOrNet: "203.0.114.0/24", Type: IPListTypeDefender, Mode: ListModeDeny}
+	must(t, s.AddIPListEntry(context.Background(), &e))
+	var first, last []byte
+	var ipType int
+	must(t, d.db.QueryRow("SELECT first, last, ip_type FROM ip_lists WHERE ipornet = '203.0.114.0/24'").Scan(&first, &last, &ipType))
+	if string(first) != "\xcb\x00\x72\x00" || string(last) != "\xcb\x00\x72\xff" || ipType != 1 {
+		t.Fatalf("stored range %x %x %d", first, last, ipType)
+	}
+}
