@@ -97,6 +97,8 @@ type Deps struct {
 	IdleCheckInterval time.Duration
 	// Login holds the extension points of the login path (login_hooks.go).
 	Login LoginHooks
+	// TOTPConfigs is mfa.totp: the algorithm of each configuration name.
+	TOTPConfigs []config.TOTPConfig
 }
 
 // Server is the state shared by every protocol server of one process.

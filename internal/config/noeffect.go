@@ -44,11 +44,8 @@ var noEffect = map[string]string{
 	"common.event_manager": issueEvents,
 	"smtp":                 issueEvents,
 	// Defender, rate limiters, 2FA, IP allow list, secret strength.
-	"common.defender":           issueSecurity,
-	"common.rate_limiters":      issueSecurity,
-	"common.allowlist_status":   issueSecurity,
 	"common.secret_min_entropy": issueSecurity,
-	"mfa":                       issueSecurity,
+	"mfa.totp[].issuer":         issueSecurity,
 	// Multi-node.
 	"data_provider.is_shared": issueNodes,
 	"data_provider.node":      issueNodes,
@@ -77,10 +74,7 @@ var noEffect = map[string]string{
 
 // actsInSection lists keys (or sections) that act although a section
 // above them is on the noEffect list.
-var actsInSection = map[string]bool{
-	// the login path applies the delays (internal/common/login*.go)
-	"common.defender.login_delay": true,
-}
+var actsInSection = map[string]bool{}
 
 // noEffectEntry returns the noEffect reason for a generic key path: its
 // own entry or that of the nearest section above it, unless a nearer

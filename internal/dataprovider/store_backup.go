@@ -41,7 +41,7 @@ func (s *Store) Dump(ctx context.Context) (*BackupData, error) {
 		name string
 		dst  *[]json.RawMessage
 	}{{sectionEventActions, &data.EventActions}, {sectionEventRules, &data.EventRules},
-		{sectionRoles, &data.Roles}, {sectionIPLists, &data.IPLists}} {
+		{sectionRoles, &data.Roles}} {
 		b, err := d.GetSection(ctx, sec.name)
 		if err != nil {
 			return nil, err
@@ -51,6 +51,12 @@ func (s *Store) Dump(ctx context.Context) (*BackupData, error) {
 				return nil, fmt.Errorf("dump section %s: %w", sec.name, err)
 			}
 		}
+	}
+	if data.IPLists, err = dumpIPLists(ctx, d); err != nil {
+		return nil, err
+	}
+	if data.IPLists == nil {
+		data.IPLists = []IPListEntry{}
 	}
 	if b, err := d.GetSection(ctx, sectionConfigs); err != nil {
 		return nil, err
@@ -251,6 +257,9 @@ func (s *Store) restoreOps(ctx context.Context, ops Ops, data *BackupData, addOn
 				return err
 			}
 		}
+		if err := restoreIPLists(ctx, ops, data.IPLists, addOnly); err != nil {
+			return err
+		}
 		return s.restoreSections(ctx, ops, data, addOnly)
 	}
 }
@@ -349,7 +358,7 @@ func (s *Store) restoreSections(ctx context.Context, ops Ops, data *BackupData, 
 		name string
 		list []json.RawMessage
 	}{{sectionEventActions, data.EventActions}, {sectionEventRules, data.EventRules},
-		{sectionRoles, data.Roles}, {sectionIPLists, data.IPLists}} {
+		{sectionRoles, data.Roles}} {
 		if len(sec.list) == 0 {
 			continue
 		}

@@ -87,11 +87,11 @@ func (s *Server) getToken(w http.ResponseWriter, r *http.Request) {
 		sendUnauthorized(w, r, err, true)
 		return
 	}
-	if admin.Filters.TOTPConfig.Enabled {
-		// Issuing a token on the password alone would bypass the second
-		// factor; API keys stay usable, as in the reference product.
-		logger.LoginFailed(s.log, ip, username, dataprovider.LoginMethodPassword, protocolHTTP, errors.New("two-factor authentication required"))
-		sendUnauthorized(w, r, errors.New("two-factor authentication is enabled for this admin and not supported by this server yet: use an API key"), true)
+	// a token on the password alone would bypass the second factor; API
+	// keys stay usable, as in the reference product
+	if err := s.checkAdminOTP(r, &admin); err != nil {
+		logger.LoginFailed(s.log, ip, username, dataprovider.LoginMethodPassword, protocolHTTP, err)
+		sendUnauthorized(w, r, err, true)
 		return
 	}
 	stored, err := s.store.GetAdmin(r.Context(), admin.Username)

@@ -311,11 +311,12 @@ func (s *Server) handleConn(nc net.Conn) {
 	if err != nil {
 		s.log.Debug("handshake failed", "remote", remote, "error", err)
 		// A client that left before trying any login method (a scanner,
-		// a probe) gets SFTPGo's no_auth_tried line; failed methods were
-		// logged as they failed.
+		// a probe) gets SFTPGo's no_auth_tried line and the defender's
+		// score_no_auth; failed methods were logged as they failed.
 		var authErr *ssh.ServerAuthError
 		if !errors.As(err, &authErr) {
 			s.common.LoginFailed(remote, "", loginMethodNoAuthTried, protocolSSH, err)
+			s.common.NoAuthAttempt(protocolSSH, remote)
 		}
 		return
 	}
