@@ -97,6 +97,8 @@ type Deps struct {
 	IdleCheckInterval time.Duration
 	// Login holds the extension points of the login path (login_hooks.go).
 	Login LoginHooks
+	// Actions runs common.actions (actions.go); nil runs none.
+	Actions ActionHook
 }
 
 // Server is the state shared by every protocol server of one process.

@@ -151,6 +151,9 @@ func (c *BaseConnection) OpenForRead(ctx context.Context, vpath string, offset i
 	if fi.IsDir() {
 		return nil, newErr(vfs.ErrIsDir, "is a directory")
 	}
+	if err := c.preAction(ctx, ActionPreDownload, loc, fi.Size()); err != nil {
+		return nil, err
+	}
 	allowance, err := c.transferAllowance(ctx, false)
 	if err != nil {
 		return nil, err
@@ -245,6 +248,9 @@ func (c *BaseConnection) OpenForWrite(ctx context.Context, vpath string, opts Wr
 	}
 	mode &^= c.srv.umask
 
+	if err := c.preAction(ctx, ActionPreUpload, loc, t.existing); err != nil {
+		return nil, err
+	}
 	if err := c.claimQuota(ctx, t, opts.Size); err != nil {
 		return nil, err
 	}
@@ -525,6 +531,12 @@ func (t *Transfer) Close() error {
 		err := t.closeReader()
 		c.updateTransferQuota(0, t.bytes.Load())
 		c.log.Info("download finished", "path", t.vpath, "bytes", t.bytes.Load(), "elapsed_ms", time.Since(t.start).Milliseconds())
+		if err == nil {
+			err = t.firstErr()
+		}
+		if aerr := c.postAction(ActionDownload, t.loc, nil, t.bytes.Load(), time.Since(t.start), err); aerr != nil && err == nil {
+			return errPermissionDenied()
+		}
 		if err != nil {
 			return c.fail("close", t.vpath, err)
 		}
@@ -605,6 +617,19 @@ func (t *Transfer) Close() error {
 	c.releaseQuota(t)
 	c.updateTransferQuota(t.bytes.Load(), 0)
 	elapsed := time.Since(t.start).Milliseconds()
+	var size int64
+	if fi != nil {
+		size = fi.Size()
+	}
+	if aerr := c.postAction(ActionUpload, t.loc, nil, size, time.Since(t.start), err); aerr != nil && err == nil {
+		// a failed synchronous upload hook takes the file back
+		if rerr := fsys.Remove(ctx, target); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+			c.log.Warn("unable to remove upload refused by the action hook", "path", t.vpath, "error", rerr)
+		} else if fi != nil && fi.Mode().IsRegular() {
+			c.updateQuota(t.loc, -fi.Size(), -1)
+		}
+		err = t.setErr(errPermissionDenied())
+	}
 	if err != nil {
 		c.log.Warn("upload failed", "path", t.vpath, "bytes", t.bytes.Load(), "elapsed_ms", elapsed, "error", err)
 		return userError(err)

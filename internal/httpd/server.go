@@ -212,6 +212,7 @@ func (s *Server) router(b config.HTTPDBinding) http.Handler {
 	r := chi.NewRouter()
 	r.Use(middleware.Recoverer)
 	r.Use(proxyIPMiddleware(b))
+	r.Use(s.connectionCheck)
 	r.Use(corsMiddleware(s.cfg.CORS))
 	if sec, err := securityMiddleware(b.Security); err == nil {
 		r.Use(sec)
