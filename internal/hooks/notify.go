@@ -127,7 +127,7 @@ func RunStartup(ctx context.Context, r *Runner, hook string) error {
 		return nil
 	}
 	if IsURL(hook) {
-		resp, err := r.HTTP().Do(ctx, http.MethodPost, hook, nil, "")
+		resp, err := r.HTTP().Do(ctx, http.MethodGet, hook, nil, "")
 		if err != nil {
 			return fmt.Errorf("startup hook: %w", err)
 		}
