@@ -94,7 +94,6 @@ type objectListeners struct {
 	fns []ObjectChangeFunc
 }
 
-
 // OnObjectChange registers fn, called after every add, update and delete
 // of a user, admin, API key, share, group or folder made through the
 // Store's API (not for usage counters, last logins or restores).

@@ -23,8 +23,8 @@ import (
 	"github.com/sftpgo-ng/sftpgo/internal/common"
 	"github.com/sftpgo-ng/sftpgo/internal/config"
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
-	"github.com/sftpgo-ng/sftpgo/internal/hooks"
 	"github.com/sftpgo-ng/sftpgo/internal/edge"
+	"github.com/sftpgo-ng/sftpgo/internal/hooks"
 	"github.com/sftpgo-ng/sftpgo/internal/version"
 )
 
