@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
@@ -103,7 +104,7 @@ func (a *FsActions) Wants(action string) (fire, sync bool) {
 	if a == nil || a.Hook == "" || !slices.Contains(a.ExecuteOn, action) {
 		return false, false
 	}
-	return true, len(action) > 4 && action[:4] == "pre-" || slices.Contains(a.ExecuteSync, action)
+	return true, strings.HasPrefix(action, "pre-") || slices.Contains(a.ExecuteSync, action)
 }
 
 // Run calls the hook for ev and waits for it: a non-zero exit or a status
