@@ -172,3 +172,19 @@ func (c *BaseConnection) SSHCommandDone(command, vpath string, failed bool) {
 	}
 	a.Go(ev)
 }
+
+// DisconnectHook is told about finished SSH and FTP sessions
+// (common.post_disconnect_hook); *hooks.PostDisconnect satisfies it.
+type DisconnectHook interface {
+	Notify(protocol, ip, username string, duration time.Duration)
+}
+
+// postDisconnect reports the end of the session, as SFTPGo does for the
+// connection-oriented protocols only.
+func (c *BaseConnection) postDisconnect() {
+	h := c.srv.deps.PostDisconnect
+	if h == nil || (c.protocol != dataprovider.ProtocolSSH && c.protocol != dataprovider.ProtocolFTP) {
+		return
+	}
+	h.Notify(c.protocol, hostOf(c.remoteAddr), c.User.Username, time.Since(c.connTime))
+}

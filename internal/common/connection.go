@@ -199,6 +199,7 @@ func (c *BaseConnection) Close() error {
 	}
 	c.mu.Unlock()
 	c.srv.RemoveConnection(c)
+	c.postDisconnect()
 	return nil
 }
 

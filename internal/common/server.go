@@ -99,6 +99,8 @@ type Deps struct {
 	Login LoginHooks
 	// Actions runs common.actions (actions.go); nil runs none.
 	Actions ActionHook
+	// PostDisconnect runs common.post_disconnect_hook (actions.go).
+	PostDisconnect DisconnectHook
 }
 
 // Server is the state shared by every protocol server of one process.

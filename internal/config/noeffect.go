@@ -25,8 +25,6 @@ const (
 // value; docs/configuration.md marks them; TestNoSilentStubs fails for an
 // unread key missing here.
 var noEffect = map[string]string{
-	// Hooks.
-	"common.post_disconnect_hook": issueHooks,
 	// Event manager.
 	"common.event_manager": issueEvents,
 	"smtp":                 issueEvents,

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -302,6 +303,7 @@ exit 0
 `)
 	in := newInstance(t, dir,
 		"SFTPGO_COMMON__POST_CONNECT_HOOK="+connect,
+		"SFTPGO_COMMON__POST_DISCONNECT_HOOK="+rcv.url,
 		"SFTPGO_DATA_PROVIDER__POST_LOGIN_HOOK="+rcv.url)
 	in.start()
 	token := in.token("admin", "admin-pass")
@@ -364,6 +366,53 @@ exit 0
 	rcv.waitFor("a successful FTP login", func(c hookCall) bool {
 		return c.Query.Get("status") == "1" && c.Query.Get("protocol") == "FTP"
 	})
+	for _, proto := range []string{"SSH", "FTP"} {
+		d := rcv.waitFor(proto+" post-disconnect", func(c hookCall) bool {
+			return c.Method == http.MethodGet && c.Query.Get("protocol") == proto
+		})
+		if d.Query.Get("username") != "pl_user" || d.Query.Get("ip") != "127.0.0.1" || d.Query.Get("connection_duration") == "" {
+			t.Errorf("post-disconnect %s: %v", proto, d.Query)
+		}
+	}
+}
+
+// TestHooksStartup: the startup hook runs before the service serves, and
+// a failing one stops the start.
+func TestHooksStartup(t *testing.T) {
+	dir := t.TempDir()
+	marker := filepath.Join(dir, "started")
+	good := writeScript(t, dir, "startup.sh", ": > "+marker+"\n")
+	in := newInstance(t, dir, "SFTPGO_COMMON__STARTUP_HOOK="+good)
+	in.start()
+	if _, err := os.Stat(marker); err != nil {
+		t.Fatalf("the startup hook did not run: %v", err)
+	}
+	in.stop()
+
+	bad := writeScript(t, dir, "failing.sh", "exit 1\n")
+	dir2 := t.TempDir()
+	in2 := newInstance(t, dir2, "SFTPGO_COMMON__STARTUP_HOOK="+bad)
+	cmd := exec.Command(binary(t), "serve", "--config-dir", dir2, "--log-file-path", "-")
+	cmd.Env = in2.env
+	done := make(chan error, 1)
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatalf("serve exited cleanly despite a failing startup hook:\n%s", out.String())
+		}
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("serve kept running with a failing startup hook:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "startup") {
+		t.Errorf("the failure does not name the startup hook:\n%s", out.String())
+	}
 }
 
 // TestHooksFsActions: upload, rename, mkdir and delete over SFTP each

@@ -38,18 +38,19 @@ func hasPort[T any](bindings []T, port func(T) int) bool {
 // buildComponents creates every configured component in start order.
 func (s *Service) buildComponents() error {
 	cfg := s.cfg
-	runner, loginHooks, actions, err := s.buildHooks()
+	runner, loginHooks, actions, disconnect, err := s.buildHooks()
 	if err != nil {
 		return prefixed("hooks", err)
 	}
 	conns, err := common.New(cfg.Common, common.Deps{
-		Store:        s.store,
-		KMS:          s.kms,
-		Logger:       s.logger,
-		UsersBaseDir: s.resolve(cfg.DataProvider.UsersBaseDir),
-		TrackQuota:   common.QuotaTrackingFromConfig(cfg.DataProvider.TrackQuota),
-		Login:        loginHooks,
-		Actions:      actions,
+		Store:          s.store,
+		KMS:            s.kms,
+		Logger:         s.logger,
+		UsersBaseDir:   s.resolve(cfg.DataProvider.UsersBaseDir),
+		TrackQuota:     common.QuotaTrackingFromConfig(cfg.DataProvider.TrackQuota),
+		Login:          loginHooks,
+		Actions:        actions,
+		PostDisconnect: disconnect,
 	})
 	if err != nil {
 		return prefixed("common", err)

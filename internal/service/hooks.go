@@ -29,12 +29,12 @@ func (h hooksComponent) Shutdown(ctx context.Context) error { return h.bg.Close(
 
 // buildHooks creates the shared hook runner and the hooks the
 // configuration names, as login-path members and custom actions.
-func (s *Service) buildHooks() (*hooks.Runner, common.LoginHooks, common.ActionHook, error) {
+func (s *Service) buildHooks() (*hooks.Runner, common.LoginHooks, common.ActionHook, common.DisconnectHook, error) {
 	cfg := s.cfg
 	var lh common.LoginHooks
 	runner, err := hooks.NewRunner(cfg.Command, cfg.HTTP, s.configDir, s.logger)
 	if err != nil {
-		return nil, lh, nil, err
+		return nil, lh, nil, nil, err
 	}
 	bg := hooks.NewBackground()
 	s.components = append(s.components, namedComponent{"hooks", hooksComponent{runner: runner, bg: bg, startup: cfg.Common.StartupHook}})
@@ -62,7 +62,11 @@ func (s *Service) buildHooks() (*hooks.Runner, common.LoginHooks, common.ActionH
 	if a := cfg.Common.Actions; a.Hook != "" && len(a.ExecuteOn) > 0 {
 		actions = &hooks.FsActions{Runner: runner, BG: bg, Hook: a.Hook, ExecuteOn: a.ExecuteOn, ExecuteSync: a.ExecuteSync}
 	}
-	return runner, lh, actions, nil
+	var disconnect common.DisconnectHook
+	if h := cfg.Common.PostDisconnectHook; h != "" {
+		disconnect = &hooks.PostDisconnect{Runner: runner, BG: bg, Hook: h}
+	}
+	return runner, lh, actions, disconnect, nil
 }
 
 // loginInfo is what the hooks are told about req.
