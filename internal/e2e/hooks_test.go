@@ -151,6 +151,7 @@ func TestHooksExternalAuth(t *testing.T) {
 	dir := t.TempDir()
 	homes := filepath.Join(dir, "homes")
 	script := writeScript(t, dir, "extauth.sh", fmt.Sprintf(`
+echo "$SFTPGO_AUTHD_PROTOCOL $SFTPGO_AUTHD_USERNAME" >> %s/calls.log
 if [ "$SFTPGO_AUTHD_USERNAME" = "sleepy" ]; then /bin/sleep 30; fi
 if [ -n "$HOME$SFTPGO_DEFAULT_ADMIN_PASSWORD" ]; then exit 2; fi
 if [ "$SFTPGO_AUTHD_PASSWORD" = "ext-secret" ]; then
@@ -159,7 +160,7 @@ if [ "$SFTPGO_AUTHD_PASSWORD" = "ext-secret" ]; then
   exit 0
 fi
 exit 1
-`, homes))
+`, dir, homes))
 	in := newInstance(t, dir,
 		"SFTPGO_DATA_PROVIDER__EXTERNAL_AUTH_HOOK="+script,
 		"SFTPGO_DATA_PROVIDER__EXTERNAL_AUTH_SCOPE=0",
@@ -175,6 +176,16 @@ exit 1
 	}
 	if code := davStatus(t, in.davPort, "ext_dav", "ext-secret"); code != http.StatusMultiStatus {
 		t.Fatalf("WebDAV login of a new external user: status %d", code)
+	}
+	// WebDAV authenticates every request: the login is cached, the hook
+	// runs once
+	for range 3 {
+		if code := davStatus(t, in.davPort, "ext_dav", "ext-secret"); code != http.StatusMultiStatus {
+			t.Fatalf("WebDAV request with cached login: status %d", code)
+		}
+	}
+	if data, _ := os.ReadFile(filepath.Join(dir, "calls.log")); strings.Count(string(data), "DAV ext_dav") != 1 {
+		t.Errorf("the hook ran %d times for 4 WebDAV requests", strings.Count(string(data), "DAV ext_dav"))
 	}
 	for name, proto := range map[string]string{"ext_sftp": "SSH", "ext_ftp": "FTP", "ext_dav": "DAV"} {
 		code, u := in.userStatus(token, name)

@@ -213,6 +213,12 @@ func (a *ExternalAuth) Authenticate(ctx context.Context, info LoginInfo, verifyK
 		keepState(&u, old)
 		if u.Password == "" {
 			u.Password = old.Password
+		} else if u.Password == info.Password && dataprovider.IsPasswordHashed(old.Password) {
+			// the stored hash already matches: keep it rather than
+			// hashing again at every login
+			if _, err := a.Store.CheckUserPassword(ctx, info.Username, info.Password); err == nil {
+				u.Password = old.Password
+			}
 		}
 	}
 	eff, err := saveUser(ctx, a.Store, &u, old)
