@@ -35,6 +35,7 @@ const (
 	ActionMkdir       = "mkdir"
 	ActionRmdir       = "rmdir"
 	ActionSSHCmd      = "ssh_cmd"
+	ActionCopy        = "copy"
 )
 
 // actionProtocol is the protocol an action reports: SSH sessions say

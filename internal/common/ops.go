@@ -728,7 +728,7 @@ func (c *BaseConnection) Copy(ctx context.Context, src, dst string) error {
 		c.updateQuota(dloc, sfi.Size(), 1)
 	}
 	c.log.Info("copy", "path", src, "target", dst, "size", sfi.Size())
-	return nil
+	return c.postAction(ActionCopy, sloc, dloc, sfi.Size(), 0, nil)
 }
 
 func (c *BaseConnection) copyDir(ctx context.Context, src, dst string) error {
