@@ -36,18 +36,25 @@ func (b *Background) Go(f func(ctx context.Context)) {
 	}()
 }
 
-// Close cancels the running hooks and waits for them, at most until ctx
-// is done.
+// Close waits for the running hooks until ctx is done, then cancels
+// those still running (killing their programs).
 func (b *Background) Close(ctx context.Context) error {
-	b.cancel()
 	done := make(chan struct{})
 	go func() { b.wg.Wait(); close(done) }()
+	defer b.cancel()
 	select {
 	case <-done:
 		return nil
 	case <-ctx.Done():
-		return ctx.Err()
 	}
+	b.cancel()
+	t := time.NewTimer(2 * time.Second)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+	}
+	return ctx.Err()
 }
 
 // PostLogin is data_provider.post_login_hook: told about login outcomes,
