@@ -512,15 +512,17 @@ func TestHooksFsActions(t *testing.T) {
 func TestHooksPreUploadRefuses(t *testing.T) {
 	dir := t.TempDir()
 	script := writeScript(t, dir, "preupload.sh", `
-[ "$SFTPGO_ACTION" = "pre-upload" ] || exit 3
-case "$SFTPGO_ACTION_VIRTUAL_PATH" in
-/deny*) exit 1 ;;
-/slow*) /bin/sleep 30 ;;
+case "$SFTPGO_ACTION:$SFTPGO_ACTION_VIRTUAL_PATH" in
+pre-upload:/deny*) exit 1 ;;
+pre-upload:/slow*) /bin/sleep 30 ;;
+upload:/after*) exit 1 ;;
+pre-download:/ok.txt) exit 1 ;;
 esac
 exit 0
 `)
 	in := newInstance(t, dir,
-		"SFTPGO_COMMON__ACTIONS__EXECUTE_ON=pre-upload",
+		"SFTPGO_COMMON__ACTIONS__EXECUTE_ON=pre-upload,upload,pre-download",
+		"SFTPGO_COMMON__ACTIONS__EXECUTE_SYNC=upload",
 		"SFTPGO_COMMON__ACTIONS__HOOK="+script,
 		"SFTPGO_COMMON__UPLOAD_MODE=1",
 		"SFTPGO_COMMAND__TIMEOUT=1")
@@ -548,6 +550,18 @@ exit 0
 	}
 	if err := put("/ok.txt"); err != nil {
 		t.Fatalf("upload allowed by the hook failed: %v", err)
+	}
+	// a synchronous upload hook that fails takes the file back
+	if err := put("/after.txt"); err == nil {
+		t.Fatal("upload refused by the synchronous upload hook succeeded")
+	}
+	// pre-download refuses a read
+	if f, err := client.Open("/ok.txt"); err == nil {
+		_, rerr := io.ReadAll(f)
+		f.Close()
+		if rerr == nil {
+			t.Fatal("download refused by the pre-download hook succeeded")
+		}
 	}
 	entries, err := os.ReadDir(home)
 	if err != nil {
