@@ -199,7 +199,7 @@ func (a *ExternalAuth) Authenticate(ctx context.Context, info LoginInfo, verifyK
 	if u.Username == "" {
 		return nil, true, fmt.Errorf("external auth hook: empty username: %w", ErrDenied)
 	}
-	if u.Username != info.Username {
+	if !strings.EqualFold(u.Username, info.Username) {
 		return nil, true, fmt.Errorf("external auth hook: returned user %q for %q: %w", u.Username, info.Username, ErrDenied)
 	}
 	if info.Password != "" && (info.Method == dataprovider.LoginMethodPassword || info.Method == dataprovider.LoginMethodTLSCertificateAndPwd ||
@@ -315,7 +315,7 @@ func (p *PreLogin) Run(ctx context.Context, info LoginInfo) (*dataprovider.User,
 	if err := json.Unmarshal(out, &u); err != nil {
 		return nil, fmt.Errorf("pre-login hook: invalid user JSON: %w", err)
 	}
-	if u.Username != info.Username {
+	if !strings.EqualFold(u.Username, info.Username) {
 		return nil, fmt.Errorf("pre-login hook: returned user %q for %q: %w", u.Username, info.Username, ErrDenied)
 	}
 	if old != nil {
