@@ -504,6 +504,36 @@ func TestHooksFsActions(t *testing.T) {
 			t.Errorf("%s reached the hook %d times", name, n)
 		}
 	}
+	// the same actions for the other protocols
+	req, _ := http.NewRequest(http.MethodPut, fmt.Sprintf("http://127.0.0.1:%d/dav.txt", in.davPort), strings.NewReader("webdav"))
+	req.SetBasicAuth("act_user", "act-pass")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("WebDAV PUT: %d", resp.StatusCode)
+	}
+	dav := rcv.waitFor("the WebDAV upload", func(c hookCall) bool { return strings.Contains(string(c.Body), `"/dav.txt"`) }).json(t)
+	if dav["action"] != "upload" || dav["protocol"] != "DAV" || dav["file_size"] != float64(6) {
+		t.Errorf("WebDAV upload action: %v", dav)
+	}
+	fc, err := ftp.Dial(fmt.Sprintf("127.0.0.1:%d", in.ftpPort), ftp.DialWithTimeout(10*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fc.Quit()
+	if err := fc.Login("act_user", "act-pass"); err != nil {
+		t.Fatal(err)
+	}
+	if err := fc.MakeDir("/ftpdir"); err != nil {
+		t.Fatal(err)
+	}
+	fm := rcv.waitFor("the FTP mkdir", func(c hookCall) bool { return strings.Contains(string(c.Body), `"/ftpdir"`) }).json(t)
+	if fm["action"] != "mkdir" || fm["protocol"] != "FTP" {
+		t.Errorf("FTP mkdir action: %v", fm)
+	}
 }
 
 // TestHooksPreUploadRefuses: a pre-upload program that exits non-zero
