@@ -432,7 +432,7 @@ func TestHooksFsActions(t *testing.T) {
 	dir := t.TempDir()
 	rcv := newHookReceiver(t)
 	in := newInstance(t, dir,
-		"SFTPGO_COMMON__ACTIONS__EXECUTE_ON=upload,rename,mkdir,delete",
+		"SFTPGO_COMMON__ACTIONS__EXECUTE_ON=upload,rename,mkdir,delete,ssh_cmd",
 		"SFTPGO_COMMON__ACTIONS__HOOK="+rcv.url)
 	in.start()
 	token := in.token("admin", "admin-pass")
@@ -518,6 +518,19 @@ func TestHooksFsActions(t *testing.T) {
 	dav := rcv.waitFor("the WebDAV upload", func(c hookCall) bool { return strings.Contains(string(c.Body), `"/dav.txt"`) }).json(t)
 	if dav["action"] != "upload" || dav["protocol"] != "DAV" || dav["file_size"] != float64(6) {
 		t.Errorf("WebDAV upload action: %v", dav)
+	}
+	// SSH commands fire ssh_cmd when listed
+	sess, err := conn.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := sess.Output("sha256sum /dav.txt"); err != nil || !strings.Contains(string(out), "dav.txt") {
+		t.Fatalf("sha256sum: %v %s", err, out)
+	}
+	sess.Close()
+	sc := rcv.waitFor("the ssh_cmd action", action("ssh_cmd")).json(t)
+	if sc["ssh_cmd"] != "sha256sum /dav.txt" || sc["protocol"] != "SSH" || sc["virtual_path"] != "/dav.txt" {
+		t.Errorf("ssh_cmd action: %v", sc)
 	}
 	fc, err := ftp.Dial(fmt.Sprintf("127.0.0.1:%d", in.ftpPort), ftp.DialWithTimeout(10*time.Second))
 	if err != nil {
