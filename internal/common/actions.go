@@ -36,6 +36,10 @@ const (
 	ActionRmdir       = "rmdir"
 	ActionSSHCmd      = "ssh_cmd"
 	ActionCopy        = "copy"
+	// ActionFirstUpload and ActionFirstDownload fire, besides upload and
+	// download, for the user's very first one (recorded in the store).
+	ActionFirstUpload   = "first-upload"
+	ActionFirstDownload = "first-download"
 )
 
 // actionProtocol is the protocol an action reports: SSH sessions say
@@ -188,4 +192,37 @@ func (c *BaseConnection) postDisconnect() {
 		return
 	}
 	h.Notify(c.protocol, hostOf(c.remoteAddr), c.User.Username, time.Since(c.connTime))
+}
+
+// firstTransferStore records first transfers; *dataprovider.Store
+// satisfies it.
+type firstTransferStore interface {
+	MarkFirstTransfer(ctx context.Context, username string, upload bool) (bool, error)
+}
+
+// firstTransfer records a successful upload (download) as the user's
+// first when none is recorded yet, and then fires first-upload
+// (first-download). A session asks the store at most once per direction.
+func (c *BaseConnection) firstTransfer(upload bool, loc *location, size int64, elapsed time.Duration) {
+	seen, flag, action := c.User.FirstDownload, &c.firstDown, ActionFirstDownload
+	if upload {
+		seen, flag, action = c.User.FirstUpload, &c.firstUp, ActionFirstUpload
+	}
+	if seen != 0 || flag.Swap(true) {
+		return
+	}
+	st, ok := c.srv.deps.Store.(firstTransferStore)
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	first, err := st.MarkFirstTransfer(ctx, c.User.Username, upload)
+	if err != nil {
+		c.log.Warn("unable to record the first transfer", "upload", upload, "error", err)
+		return
+	}
+	if first {
+		_ = c.postAction(action, loc, nil, size, elapsed, nil)
+	}
 }

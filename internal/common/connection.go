@@ -46,6 +46,9 @@ type BaseConnection struct {
 	transfers map[int64]*Transfer
 	nextTrID  int64
 	closed    bool
+
+	// first upload/download already looked at (actions.go)
+	firstUp, firstDown atomic.Bool
 }
 
 // NewConnection creates the session state of an authenticated user. id

@@ -537,6 +537,9 @@ func (t *Transfer) Close() error {
 		if aerr := c.postAction(ActionDownload, t.loc, nil, t.bytes.Load(), time.Since(t.start), err); aerr != nil && err == nil {
 			return errPermissionDenied()
 		}
+		if err == nil {
+			c.firstTransfer(false, t.loc, t.bytes.Load(), time.Since(t.start))
+		}
 		if err != nil {
 			return c.fail("close", t.vpath, err)
 		}
@@ -634,6 +637,7 @@ func (t *Transfer) Close() error {
 		c.log.Warn("upload failed", "path", t.vpath, "bytes", t.bytes.Load(), "elapsed_ms", elapsed, "error", err)
 		return userError(err)
 	}
+	c.firstTransfer(true, t.loc, size, time.Since(t.start))
 	t.mu.Lock()
 	pending := t.pending
 	t.pending = nil

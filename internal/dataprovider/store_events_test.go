@@ -69,3 +69,35 @@ func TestObjectChangeNotifications(t *testing.T) {
 		t.Errorf("delete carries %#v", got[2].Object)
 	}
 }
+
+// The first upload and the first download are recorded once each.
+func TestMarkFirstTransfer(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		u := newUser("firsts")
+		if err := s.AddUser(ctx, &u); err != nil {
+			t.Fatal(err)
+		}
+		for i, want := range []bool{true, false} {
+			first, err := s.MarkFirstTransfer(ctx, "firsts", true)
+			if err != nil || first != want {
+				t.Fatalf("upload #%d: first %v, err %v", i, first, err)
+			}
+		}
+		if first, err := s.MarkFirstTransfer(ctx, "firsts", false); err != nil || !first {
+			t.Fatalf("first download: %v %v", first, err)
+		}
+		got, err := s.GetUser(ctx, "firsts")
+		if err != nil || got.FirstUpload == 0 || got.FirstDownload == 0 {
+			t.Fatalf("stored: %d %d %v", got.FirstUpload, got.FirstDownload, err)
+		}
+		// an update through the API keeps them
+		got.Password = ""
+		if err := s.UpdateUser(ctx, &got); err != nil {
+			t.Fatal(err)
+		}
+		if again, _ := s.GetUser(ctx, "firsts"); again.FirstUpload != got.FirstUpload {
+			t.Fatalf("update reset first_upload: %d", again.FirstUpload)
+		}
+	})
+}

@@ -432,7 +432,7 @@ func TestHooksFsActions(t *testing.T) {
 	dir := t.TempDir()
 	rcv := newHookReceiver(t)
 	in := newInstance(t, dir,
-		"SFTPGO_COMMON__ACTIONS__EXECUTE_ON=upload,rename,mkdir,delete,ssh_cmd",
+		"SFTPGO_COMMON__ACTIONS__EXECUTE_ON=upload,rename,mkdir,delete,ssh_cmd,first-upload,first-download",
 		"SFTPGO_COMMON__ACTIONS__HOOK="+rcv.url)
 	in.start()
 	token := in.token("admin", "admin-pass")
@@ -546,6 +546,32 @@ func TestHooksFsActions(t *testing.T) {
 	fm := rcv.waitFor("the FTP mkdir", func(c hookCall) bool { return strings.Contains(string(c.Body), `"/ftpdir"`) }).json(t)
 	if fm["action"] != "mkdir" || fm["protocol"] != "FTP" {
 		t.Errorf("FTP mkdir action: %v", fm)
+	}
+	// the first upload and the first download fire once each, besides
+	// upload and download
+	if f, err := client.Open("/dav.txt"); err != nil {
+		t.Fatal(err)
+	} else {
+		io.ReadAll(f)
+		f.Close()
+	}
+	fu := rcv.waitFor("first-upload", action("first-upload")).json(t)
+	if fu["virtual_path"] != "/d/a.txt" || fu["protocol"] != "SFTP" {
+		t.Errorf("first-upload: %v", fu)
+	}
+	fd := rcv.waitFor("first-download", action("first-download")).json(t)
+	if fd["virtual_path"] != "/dav.txt" {
+		t.Errorf("first-download: %v", fd)
+	}
+	if err := fc.MakeDir("/marker2"); err != nil {
+		t.Fatal(err)
+	}
+	rcv.waitFor("the second marker", func(c hookCall) bool { return strings.Contains(string(c.Body), `"/marker2"`) })
+	if n := rcv.count(action("first-upload")); n != 1 {
+		t.Errorf("first-upload fired %d times", n)
+	}
+	if _, u := in.userStatus(token, "act_user"); u["first_upload"] == float64(0) || u["first_download"] == float64(0) {
+		t.Errorf("first transfers not recorded: %v %v", u["first_upload"], u["first_download"])
 	}
 }
 
