@@ -99,6 +99,10 @@ type Deps struct {
 	Login LoginHooks
 	// TOTPConfigs is mfa.totp: the algorithm of each configuration name.
 	TOTPConfigs []config.TOTPConfig
+	// Actions runs common.actions (actions.go); nil runs none.
+	Actions ActionHook
+	// PostDisconnect runs common.post_disconnect_hook (actions.go).
+	PostDisconnect DisconnectHook
 }
 
 // Server is the state shared by every protocol server of one process.

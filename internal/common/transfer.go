@@ -156,6 +156,9 @@ func (c *BaseConnection) OpenForRead(ctx context.Context, vpath string, offset i
 	if fi.IsDir() {
 		return nil, newErr(vfs.ErrIsDir, "is a directory")
 	}
+	if err := c.preAction(ctx, ActionPreDownload, loc, fi.Size()); err != nil {
+		return nil, err
+	}
 	allowance, err := c.transferAllowance(ctx, false)
 	if err != nil {
 		return nil, err
@@ -250,6 +253,9 @@ func (c *BaseConnection) OpenForWrite(ctx context.Context, vpath string, opts Wr
 	}
 	mode &^= c.srv.umask
 
+	if err := c.preAction(ctx, ActionPreUpload, loc, t.existing); err != nil {
+		return nil, err
+	}
 	if err := c.claimQuota(ctx, t, opts.Size); err != nil {
 		return nil, err
 	}
@@ -529,7 +535,16 @@ func (t *Transfer) Close() error {
 	if !t.upload {
 		err := t.closeReader()
 		c.updateTransferQuota(0, t.bytes.Load())
+		if err == nil {
+			err = t.firstErr()
+		}
 		t.logLine(err, time.Since(t.start))
+		if aerr := c.postAction(ActionDownload, t.loc, nil, t.bytes.Load(), time.Since(t.start), err); aerr != nil && err == nil {
+			return errPermissionDenied()
+		}
+		if err == nil {
+			c.firstTransfer(false, t.loc, t.bytes.Load(), time.Since(t.start))
+		}
 		if err != nil {
 			return c.fail("close", t.vpath, err)
 		}
@@ -613,10 +628,24 @@ func (t *Transfer) Close() error {
 	c.releaseQuota(t)
 	c.updateTransferQuota(t.bytes.Load(), 0)
 	elapsed := time.Since(t.start)
+	var size int64
+	if fi != nil {
+		size = fi.Size()
+	}
+	if aerr := c.postAction(ActionUpload, t.loc, nil, size, time.Since(t.start), err); aerr != nil && err == nil {
+		// a failed synchronous upload hook takes the file back
+		if rerr := fsys.Remove(ctx, target); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+			c.log.Warn("unable to remove upload refused by the action hook", "path", t.vpath, "error", rerr)
+		} else if fi != nil && fi.Mode().IsRegular() {
+			c.updateQuota(t.loc, -fi.Size(), -1)
+		}
+		err = t.setErr(errPermissionDenied())
+	}
 	if err != nil {
 		t.logLine(err, elapsed)
 		return userError(err)
 	}
+	c.firstTransfer(true, t.loc, size, time.Since(t.start))
 	t.mu.Lock()
 	pending := t.pending
 	t.pending = nil

@@ -25,21 +25,6 @@ const (
 // value; docs/configuration.md marks them; TestNoSilentStubs fails for an
 // unread key missing here.
 var noEffect = map[string]string{
-	// Hooks.
-	"common.actions":                     issueHooks,
-	"common.startup_hook":                issueHooks,
-	"common.post_connect_hook":           issueHooks,
-	"common.post_disconnect_hook":        issueHooks,
-	"data_provider.actions":              issueHooks,
-	"data_provider.external_auth_hook":   issueHooks,
-	"data_provider.external_auth_scope":  issueHooks,
-	"data_provider.pre_login_hook":       issueHooks,
-	"data_provider.post_login_hook":      issueHooks,
-	"data_provider.post_login_scope":     issueHooks,
-	"data_provider.check_password_hook":  issueHooks,
-	"data_provider.check_password_scope": issueHooks,
-	"command":                            issueHooks,
-	"http":                               issueHooks,
 	// Event manager.
 	"common.event_manager": issueEvents,
 	"smtp":                 issueEvents,

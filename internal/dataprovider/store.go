@@ -67,6 +67,7 @@ const (
 // encryption and caching over a Driver (sqlite, memory, ...).
 type Store struct {
 	listeners    userListeners
+	objects      objectListeners
 	cfg          config.DataProviderConfig
 	driver       Driver
 	secrets      SecretEncrypter

@@ -183,6 +183,7 @@ func (s *Store) AddUser(ctx context.Context, u *User) error {
 		return err
 	}
 	*u = stored
+	s.notifyObjectChange(ctx, ObjectActionAdd, ObjectTypeUser, stored.Username, stored)
 	return nil
 }
 
@@ -223,6 +224,7 @@ func (s *Store) UpdateUser(ctx context.Context, u *User) error {
 		return err
 	}
 	*u = stored
+	s.notifyObjectChange(ctx, ObjectActionUpdate, ObjectTypeUser, stored.Username, stored)
 	return nil
 }
 
@@ -234,7 +236,10 @@ func (s *Store) DeleteUser(ctx context.Context, username string) error {
 	if s.quota != nil {
 		s.quota.dropUser(username)
 	}
-	return s.driver.DeleteUser(ctx, username)
+	old := s.beforeDelete(ctx, func() (any, error) { return s.driver.GetUser(ctx, username) })
+	err := s.driver.DeleteUser(ctx, username)
+	s.afterDelete(ctx, err, ObjectTypeUser, username, old)
+	return err
 }
 
 // GetUser returns a user as stored (password hash, encrypted secrets),

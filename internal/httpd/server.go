@@ -219,6 +219,7 @@ func (s *Server) router(b config.HTTPDBinding) http.Handler {
 	r.Use(middleware.Recoverer)
 	r.Use(proxyIPMiddleware(b))
 	r.Use(s.guardRequests)
+	r.Use(s.connectionCheck)
 	r.Use(corsMiddleware(s.cfg.CORS))
 	if sec, err := securityMiddleware(b.Security); err == nil {
 		r.Use(sec)

@@ -24,6 +24,7 @@ import (
 	"github.com/sftpgo-ng/sftpgo/internal/config"
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
 	"github.com/sftpgo-ng/sftpgo/internal/edge"
+	"github.com/sftpgo-ng/sftpgo/internal/hooks"
 	"github.com/sftpgo-ng/sftpgo/internal/version"
 )
 
@@ -55,6 +56,7 @@ type Server struct {
 	sshConfig *ssh.ServerConfig
 	certs     *certAuth
 	hostKeys  []string
+	hooks     *hooks.Runner // keyboard_interactive_auth_hook; see SetHookRunner
 
 	mu        sync.Mutex
 	listeners []net.Listener
@@ -296,6 +298,9 @@ func (s *Server) handleConn(nc net.Conn) {
 		return
 	}
 	defer release()
+	if err := s.common.CheckConnection(context.Background(), dataprovider.ProtocolSSH, remote); err != nil {
+		return
+	}
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
