@@ -145,6 +145,13 @@ func checkKnown(field string, values, known []string) error {
 
 // validateFilters checks and cleans a user's (or group's) filters.
 func validateFilters(f *UserFilters) error {
+	if len(f.LegacyTwoFactorProtocols) > 0 {
+		f.TwoFactorAuthProtocols = appendMissing(f.TwoFactorAuthProtocols, f.LegacyTwoFactorProtocols)
+		f.LegacyTwoFactorProtocols = nil
+	}
+	if f.ExternalAuthCacheTime < 0 {
+		return invalid("filters.external_auth_cache_time", "must not be negative")
+	}
 	if err := validateCIDRs("filters.allowed_ip", f.AllowedIP); err != nil {
 		return err
 	}
@@ -248,6 +255,8 @@ func normalizeFilesystem(fs *Filesystem) error {
 	}
 	keep := Filesystem{Provider: fs.Provider}
 	switch fs.Provider {
+	case LocalFilesystemProvider:
+		keep.OSConfig = fs.OSConfig
 	case S3FilesystemProvider:
 		keep.S3Config = fs.S3Config
 	case GCSFilesystemProvider:
