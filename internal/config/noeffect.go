@@ -63,7 +63,6 @@ var noEffect = map[string]string{
 	"httpd.bindings[].enabled_login_methods":  issueWebUI,
 	"httpd.bindings[].disabled_login_methods": issueWebUI,
 	"httpd.bindings[].hide_login_url":         issueWebUI,
-	"httpd.bindings[].render_openapi":         issueWebUI,
 	"httpd.hide_support_link":                 issueWebUI,
 	// Without an issue yet.
 	"common.metadata.read":                 issueFirstHr,
