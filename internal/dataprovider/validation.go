@@ -437,11 +437,33 @@ func validatePublicKeys(keys []string) ([]string, error) {
 			continue
 		}
 		if _, _, _, _, err := ssh.ParseAuthorizedKey([]byte(k)); err != nil {
-			return nil, invalid(fmt.Sprintf("public_keys[%d]", i), "not a valid SSH public key: %v", err)
+			return nil, &ValidationError{
+				Field:  fmt.Sprintf("public_keys[%d]", i),
+				Msg:    publicKeyHint(k),
+				Detail: err,
+			}
 		}
 		out = append(out, k)
 	}
 	return out, nil
+}
+
+// publicKeyHint says, in a user's words, why k is not a public key.
+func publicKeyHint(k string) string {
+	const want = `paste one line of a .pub file, like "ssh-ed25519 AAAAC3Nza... user@host"`
+	switch {
+	case strings.Contains(k, "PRIVATE KEY"):
+		return "this is a private key; never share it. Paste the public key instead: " + want
+	case strings.Contains(k, "BEGIN SSH2 PUBLIC KEY"):
+		return "this key is in the RFC 4716 (PuTTY/SSH2) format; convert it with \"ssh-keygen -i -f key.pub\" and " + want
+	case strings.Count(strings.TrimSpace(k), "\n") > 0:
+		return "enter one key per line; " + want
+	}
+	f := strings.Fields(k)
+	if len(f) < 2 {
+		return "this is not an SSH public key: it needs the key type and the key data; " + want
+	}
+	return "this is not a valid SSH public key (the key data is damaged or the key type is unknown); " + want
 }
 
 func nonNegative(pairs ...any) error {

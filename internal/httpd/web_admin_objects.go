@@ -54,7 +54,7 @@ func (s *Server) renderObjectError(w http.ResponseWriter, r *http.Request, tmpl,
 	if len(fp.errors) > 0 {
 		p.Errors, p.Error = fp.errors, msgFormInvalid
 	} else {
-		p.Errors, p.Error = fieldErrors(err, formKnows(fp.v, extra...))
+		p.Errors, p.Error = s.fieldErrors(r, err, formKnows(fp.v, extra...))
 	}
 	p.Data = data
 	s.render(w, r, http.StatusBadRequest, tmpl, p)

@@ -219,7 +219,7 @@ func (s *Server) renderUserFormError(w http.ResponseWriter, r *http.Request, isN
 	if len(fp.errors) > 0 {
 		p.Errors, p.Error = fp.errors, msgFormInvalid
 	} else {
-		p.Errors, p.Error = fieldErrors(err, formKnows(fp.v, append(userGroupFields, fsFieldNames("filesystem")...)...))
+		p.Errors, p.Error = s.fieldErrors(r, err, formKnows(fp.v, append(userGroupFields, fsFieldNames("filesystem")...)...))
 	}
 	p.Data = s.userFormData(r, isNew, current)
 	s.render(w, r, http.StatusBadRequest, "admin/user", p)
