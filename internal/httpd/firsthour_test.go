@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
 )
 
 // syncBuffer is a log sink tests can read while the server writes.
@@ -80,6 +82,72 @@ func TestBadPublicKeyMessage(t *testing.T) {
 	for _, s := range raw {
 		if strings.Contains(body, s) {
 			t.Errorf("raw library text %q on the page", s)
+		}
+	}
+}
+
+// TestWebClientVirtualFolders: a mount point (and a directory leading to
+// one) offers no rename, move or delete in the web client, and the API
+// says why it refuses.
+func TestWebClientVirtualFolders(t *testing.T) {
+	e := newUserEnv(t)
+	for _, name := range []string{"vf1", "vf2"} {
+		f := dataprovider.BaseVirtualFolder{Name: name, MappedPath: t.TempDir()}
+		if err := e.store.AddFolder(t.Context(), &f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.addUser("vfuser", func(u *dataprovider.User) {
+		u.VirtualFolders = []dataprovider.VirtualFolder{
+			{BaseVirtualFolder: dataprovider.BaseVirtualFolder{Name: "vf1"}, VirtualPath: "/mounted", QuotaSize: -1, QuotaFiles: -1},
+			{BaseVirtualFolder: dataprovider.BaseVirtualFolder{Name: "vf2"}, VirtualPath: "/deep/inner", QuotaSize: -1, QuotaFiles: -1},
+		}
+	})
+	tok := bearer(e.userToken("vfuser", testUserPassword))
+	e.expect(http.StatusCreated, http.MethodPost, "/api/v2/user/dirs?path=%2Fplain", tok, nil)
+
+	for _, c := range []struct{ method, path, want string }{
+		{http.MethodPatch, "/api/v2/user/dirs?path=%2Fmounted&target=%2Fother", "a virtual folder cannot be renamed"},
+		{http.MethodPost, "/api/v2/user/file-actions/move?path=%2Fmounted&target=%2Fplain%2Fmounted", "a virtual folder cannot be renamed"},
+		{http.MethodDelete, "/api/v2/user/dirs?path=%2Fmounted", "a virtual folder cannot be deleted"},
+		{http.MethodPatch, "/api/v2/user/dirs?path=%2Fdeep&target=%2Fdeeper", "containing a virtual folder cannot be renamed"},
+	} {
+		r := e.do(c.method, c.path, tok, nil)
+		if r.status != http.StatusForbidden || !strings.Contains(string(r.body), c.want) {
+			t.Errorf("%s %s: %d %s, want 403 %q", c.method, c.path, r.status, r.body, c.want)
+		}
+	}
+
+	b := e.browser()
+	b.get("/web/client/login")
+	b.post("/web/client/login", url.Values{"username": {"vfuser"}, "password": {testUserPassword}})
+	code, body := b.get("/web/client/files?path=%2F")
+	if code != http.StatusOK {
+		t.Fatalf("files: %d", code)
+	}
+	row := func(name string) string {
+		i := strings.Index(body, `<tr data-name="`+name+`">`)
+		if i < 0 {
+			t.Fatalf("no row for %s:\n%s", name, excerpt(body))
+		}
+		j := strings.Index(body[i:], "</tr>")
+		return body[i : i+j]
+	}
+	for _, name := range []string{"mounted", "deep"} {
+		r := row(name)
+		for _, action := range []string{`aria-label="Rename `, `aria-label="Move `, `aria-label="Delete `, `data-file value=`} {
+			if strings.Contains(r, action) {
+				t.Errorf("virtual folder row %s offers %s", name, action)
+			}
+		}
+		if !strings.Contains(r, `data-testid="virtual"`) {
+			t.Errorf("row %s is not marked as a virtual folder", name)
+		}
+	}
+	r := row("plain")
+	for _, action := range []string{`aria-label="Rename plain"`, `aria-label="Move plain"`, `aria-label="Delete plain"`} {
+		if !strings.Contains(r, action) {
+			t.Errorf("plain directory lacks %s", action)
 		}
 	}
 }
