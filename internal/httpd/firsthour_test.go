@@ -32,7 +32,9 @@ func (b *syncBuffer) String() string {
 
 // withLogBuffer sends the server's log to buf.
 func withLogBuffer(buf *syncBuffer) envOption {
-	return func(o *Options) { o.Logger = slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})) }
+	return func(o *Options) {
+		o.Logger = slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 }
 
 // TestBadPublicKeyMessage: a pasted key that does not parse is refused in
