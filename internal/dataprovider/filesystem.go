@@ -17,6 +17,12 @@ const (
 	FTPFilesystemProvider       FilesystemProvider = 7
 )
 
+// UsesLocalHome reports whether the backend keeps the user's files under
+// a local home directory (local and encrypted local storage).
+func (p FilesystemProvider) UsesLocalHome() bool {
+	return p == LocalFilesystemProvider || p == CryptedFilesystemProvider
+}
+
 // Filesystem is the storage configuration of a user, group or folder.
 // Only the section that matches Provider is meaningful.
 type Filesystem struct {

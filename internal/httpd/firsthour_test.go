@@ -5,10 +5,15 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/sftpgo-ng/sftpgo/internal/common"
+	"github.com/sftpgo-ng/sftpgo/internal/config"
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
 )
 
@@ -151,5 +156,118 @@ func TestWebClientVirtualFolders(t *testing.T) {
 		if !strings.Contains(r, action) {
 			t.Errorf("plain directory lacks %s", action)
 		}
+	}
+}
+
+// withQuotaTracking wires file access with data_provider.track_quota t.
+func withQuotaTracking(t common.QuotaTracking) envOption {
+	return func(o *Options) {
+		if o.Store == nil {
+			return
+		}
+		c, err := common.New(config.CommonConfig{UploadMode: common.UploadModeAtomic},
+			common.Deps{Store: o.Store, KMS: testSecrets{}, Logger: slog.New(slog.DiscardHandler), TrackQuota: t})
+		if err != nil {
+			panic(err)
+		}
+		o.Common = c
+		o.Connections = c
+	}
+}
+
+// TestWebAdminFirstHour: the web admin pages a new administrator met.
+func TestWebAdminFirstHour(t *testing.T) {
+	e := newUserEnv(t, withQuotaTracking(common.TrackQuotaDisabled))
+	b := e.browser()
+	b.get("/web/admin/login")
+	b.post("/web/admin/login", url.Values{"username": {testAdmin}, "password": {testPassword}})
+
+	// An S3 user needs no home directory (no users_base_dir here); the
+	// field is marked as for local storage only.
+	code, body := b.get("/web/admin/user")
+	if code != http.StatusOK {
+		t.Fatal(code)
+	}
+	mustContain(t, body, `data-fs-only="0 4"`)
+	s3 := url.Values{
+		"username": {"clouduser"}, "password": {"Cl0ud-pass!"}, "status": {"1"}, "permissions./": {"*"},
+		"filesystem.provider": {"1"}, "filesystem.s3config.bucket": {"bkt"}, "filesystem.s3config.region": {"us-east-1"},
+		"filesystem.s3config.access_key": {"AKID"}, "filesystem.s3config.access_secret": {"typed-secret"},
+		"description": {"kept text"}, "quota_files": {"many"},
+	}
+	// A failed save keeps what was typed, except the secret, and says so.
+	code, body = b.post("/web/admin/user", s3)
+	if code != http.StatusBadRequest {
+		t.Fatalf("bad quota_files: %d", code)
+	}
+	mustContain(t, body, `value="kept text"`, `value="bkt"`, `value="AKID"`, `data-testid="retype"`, "type them again")
+	if strings.Contains(body, "typed-secret") || strings.Contains(body, "Cl0ud-pass!") {
+		t.Fatal("a typed secret was sent back to the browser")
+	}
+	s3.Set("quota_files", "0")
+	code, body = b.post("/web/admin/user", s3)
+	if code != http.StatusOK || !strings.Contains(body, "User clouduser created.") {
+		t.Fatalf("S3 user without home dir: %d %s", code, excerpt(body))
+	}
+	u, err := e.store.GetUser(t.Context(), "clouduser")
+	if err != nil || u.HomeDir != "" || u.FsConfig.S3Config.Bucket != "bkt" {
+		t.Fatalf("stored %+v %v", u, err)
+	}
+	// a local user still needs one
+	code, body = b.post("/web/admin/user", url.Values{"username": {"localuser"}, "password": {"L0cal-pass!"}, "status": {"1"},
+		"permissions./": {"*"}, "filesystem.provider": {"0"}})
+	if code != http.StatusBadRequest || !strings.Contains(body, "home_dir is required") {
+		t.Fatalf("local user without home: %d", code)
+	}
+
+	// Quota tracking is off: the list says so instead of "0 B".
+	code, body = b.get("/web/admin/users")
+	if code != http.StatusOK {
+		t.Fatal(code)
+	}
+	mustContain(t, body, "not tracked", "S3 bkt")
+	if _, body = b.get("/web/admin/user/clouduser"); !strings.Contains(body, "Quota usage not tracked") {
+		t.Fatalf("edit form does not say the quota is not tracked:\n%s", excerpt(body))
+	}
+
+	// A folder used only through a group is not shown as unused.
+	f := dataprovider.BaseVirtualFolder{Name: "teamdocs", MappedPath: t.TempDir()}
+	if err := e.store.AddFolder(t.Context(), &f); err != nil {
+		t.Fatal(err)
+	}
+	g := dataprovider.Group{Name: "team", VirtualFolders: []dataprovider.VirtualFolder{
+		{BaseVirtualFolder: dataprovider.BaseVirtualFolder{Name: "teamdocs"}, VirtualPath: "/team", QuotaSize: -1, QuotaFiles: -1}}}
+	if err := e.store.AddGroup(t.Context(), &g); err != nil {
+		t.Fatal(err)
+	}
+	_, body = b.get("/web/admin/folders")
+	i := strings.Index(body, `data-testid="used-by"`)
+	if i < 0 {
+		t.Fatalf("no used-by column:\n%s", excerpt(body))
+	}
+	if cell := body[i:min(len(body), i+200)]; !strings.Contains(cell, "1 group") || !strings.Contains(cell, "group team") {
+		t.Fatalf("folder used by a group: %s", cell)
+	}
+}
+
+// TestWebClientNoEpochDates: an entry without a modification time (as an
+// object store's directories) shows a dash, not 1970-01-01.
+func TestWebClientNoEpochDates(t *testing.T) {
+	e := newUserEnv(t)
+	u := e.addUser("epoch")
+	dir := filepath.Join(u.HomeDir, "prefix")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(dir, time.Unix(0, 0), time.Unix(0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser()
+	b.get("/web/client/login")
+	b.post("/web/client/login", url.Values{"username": {"epoch"}, "password": {testUserPassword}})
+	_, body := b.get("/web/client/files?path=%2F")
+	mustContain(t, body, `<tr data-name="prefix">`, "not recorded by this storage")
+	if strings.Contains(body, "1970-01-01") {
+		t.Fatal("the page shows 1970-01-01")
 	}
 }

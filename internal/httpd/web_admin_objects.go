@@ -49,6 +49,7 @@ func (s *Server) groupNames(r *http.Request) []string {
 // placed next to its field.
 func (s *Server) renderObjectError(w http.ResponseWriter, r *http.Request, tmpl, title, section string, fp *formParser, err error, data objectForm, extra ...string) {
 	p := s.adminPage(r, title, section)
+	p.Retype = typedSecrets(fp.v)
 	p.Form = fp.v
 	p.Form.Del("password")
 	if len(fp.errors) > 0 {
@@ -196,7 +197,7 @@ func (s *Server) webAdminFolders(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := s.adminPage(r, "Virtual folders", "folders")
-	p.Data = listPage{Items: items, Query: q, Page: pageNo, HasPrev: pageNo > 1, HasNext: more}
+	p.Data = listPage{Items: folderRows(items), Query: q, Page: pageNo, HasPrev: pageNo > 1, HasNext: more}
 	s.render(w, r, http.StatusOK, "admin/folders", p)
 }
 
