@@ -66,7 +66,6 @@ var noEffect = map[string]string{
 	"httpd.hide_support_link":                 issueWebUI,
 	// Without an issue yet.
 	"common.metadata.read":                 issueFirstHr,
-	"common.resume_max_size":               issueFirstHr,
 	"common.tz":                            issueFirstHr,
 	"data_provider.disable_sni":            issueNone,
 	"sftpd.min_dh_group_exchange_key_size": issueNone,
