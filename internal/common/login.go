@@ -32,6 +32,9 @@ func (s *Server) CheckLogin(user *dataprovider.User, protocol, loginMethod, remo
 	if !user.IsLoginFromAddrAllowed(remoteAddr) {
 		return newErr(ErrLoginDenied, "login from this address is not allowed")
 	}
+	if !accessTimeAllowed(user.Filters.AccessTime, s.clock()) {
+		return newErr(ErrLoginDenied, "login is not allowed at this time")
+	}
 	if user.HomeDir == "" {
 		switch {
 		case s.deps.UsersBaseDir != "":

@@ -97,6 +97,10 @@ type Deps struct {
 	IdleCheckInterval time.Duration
 	// Login holds the extension points of the login path (login_hooks.go).
 	Login LoginHooks
+	// Now overrides the clock and Local the zone common.tz "local"
+	// means (tests); nil uses time.Now and time.Local.
+	Now   func() time.Time
+	Local *time.Location
 }
 
 // Server is the state shared by every protocol server of one process.
