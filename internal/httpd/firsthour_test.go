@@ -271,3 +271,33 @@ func TestWebClientNoEpochDates(t *testing.T) {
 		t.Fatal("the page shows 1970-01-01")
 	}
 }
+
+// TestWebFormKeepsAPIOnlyFields: saving a user in the web admin keeps the
+// SFTPGo fields the form has no input for.
+func TestWebFormKeepsAPIOnlyFields(t *testing.T) {
+	e := newUserEnv(t)
+	adm := e.adminAuth()
+	home := t.TempDir()
+	u := testUser("apionly")
+	u["home_dir"] = home
+	u["filters"] = map[string]any{"external_auth_cache_time": 60}
+	u["filesystem"] = map[string]any{"provider": 0, "osconfig": map[string]any{"read_buffer_size": 4, "write_buffer_size": 5}}
+	e.expect(http.StatusCreated, http.MethodPost, "/api/v2/users", adm, u)
+	b := e.browser()
+	b.get("/web/admin/login")
+	b.post("/web/admin/login", url.Values{"username": {testAdmin}, "password": {testPassword}})
+	b.get("/web/admin/user/apionly")
+	code, body := b.post("/web/admin/user/apionly", url.Values{"status": {"1"}, "home_dir": {home}, "permissions./": {"*"},
+		"filesystem.provider": {"0"}, "description": {"edited in the browser"}})
+	if code != http.StatusOK {
+		t.Fatalf("save: %d %s", code, excerpt(body))
+	}
+	got, err := e.store.GetUser(t.Context(), "apionly")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Description != "edited in the browser" || got.Filters.ExternalAuthCacheTime != 60 ||
+		got.FsConfig.OSConfig.ReadBufferSize != 4 || got.FsConfig.OSConfig.WriteBufferSize != 5 {
+		t.Fatalf("web save dropped API-only fields: %+v %+v", got.Filters, got.FsConfig.OSConfig)
+	}
+}

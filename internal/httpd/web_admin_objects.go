@@ -146,8 +146,11 @@ func (s *Server) webAdminGroupSave(w http.ResponseWriter, r *http.Request) {
 	us.TotalDataTransfer = fp.int64("user_settings.total_data_transfer")
 	us.ExpiresIn = fp.int("user_settings.expires_in")
 	us.Permissions = formToPerms(fp, "user_settings.permissions")
+	storedFilters, storedFs := us.Filters, us.FsConfig
 	us.Filters = formToFilters(fp, "user_settings.filters")
-	us.FsConfig = formToFs(fp, "user_settings.filesystem", g.UserSettings.FsConfig)
+	keepHiddenFilters(&us.Filters, storedFilters)
+	us.FsConfig = formToFs(fp, "user_settings.filesystem", storedFs)
+	keepHiddenFs(&us.FsConfig, storedFs)
 	g.VirtualFolders = formToFolders(fp, "virtual_folders")
 	err := fp.err()
 	if err == nil {
@@ -240,7 +243,9 @@ func (s *Server) webAdminFolderSave(w http.ResponseWriter, r *http.Request) {
 	}
 	f.Description = fp.str("description")
 	f.MappedPath = fp.str("mapped_path")
+	stored := f.FsConfig
 	f.FsConfig = formToFs(fp, "filesystem", f.FsConfig)
+	keepHiddenFs(&f.FsConfig, stored)
 	err := fp.err()
 	if err == nil {
 		if isNew {

@@ -412,7 +412,9 @@ func formToUser(p *formParser, base dataprovider.User) dataprovider.User {
 	keepTOTP, keepCodes := u.Filters.TOTPConfig, u.Filters.RecoveryCodes
 	u.Filters = formToFilters(p, "filters")
 	u.Filters.TOTPConfig, u.Filters.RecoveryCodes = keepTOTP, keepCodes
+	keepHiddenFilters(&u.Filters, base.Filters)
 	u.FsConfig = formToFs(p, "filesystem", base.FsConfig)
+	keepHiddenFs(&u.FsConfig, base.FsConfig)
 	return u
 }
 
