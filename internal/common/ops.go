@@ -226,7 +226,10 @@ func (c *BaseConnection) Remove(ctx context.Context, vpath string) error {
 	if err := c.checkPattern(vpath); err != nil {
 		return err
 	}
-	if vpath == "/" || c.isMountPoint(vpath) {
+	if c.isMountPoint(vpath) {
+		return errVirtualFolderDelete()
+	}
+	if vpath == "/" {
 		return errPermissionDenied()
 	}
 	loc, err := c.resolve(vpath)
@@ -264,8 +267,11 @@ func (c *BaseConnection) RemoveDir(ctx context.Context, vpath string) error {
 	if err := c.checkPattern(vpath); err != nil {
 		return err
 	}
-	if vpath == "/" || c.hasMountBelow(vpath) {
+	if vpath == "/" {
 		return errPermissionDenied()
+	}
+	if c.hasMountBelow(vpath) {
+		return c.errVirtualFolderRemove(vpath)
 	}
 	loc, err := c.resolve(vpath)
 	if err != nil {
@@ -317,7 +323,10 @@ func (c *BaseConnection) Rename(ctx context.Context, src, dst string) error {
 	if src == dst {
 		return nil
 	}
-	if src == "/" || dst == "/" || c.isMountPoint(src) || c.isMountPoint(dst) {
+	if c.isMountPoint(src) {
+		return errVirtualFolderRename()
+	}
+	if src == "/" || dst == "/" || c.isMountPoint(dst) {
 		return errPermissionDenied()
 	}
 	if err := c.checkPattern(src); err != nil {
@@ -352,7 +361,10 @@ func (c *BaseConnection) Rename(ctx context.Context, src, dst string) error {
 		if strings.HasPrefix(dst, src+"/") {
 			return newErr(fs.ErrInvalid, "cannot move a directory into itself")
 		}
-		if c.hasMountBelow(src) || c.hasRulesBelow(src) {
+		if c.hasMountBelow(src) {
+			return errVirtualFolderInside("renamed")
+		}
+		if c.hasRulesBelow(src) {
 			return errPermissionDenied()
 		}
 		if err := c.checkRecursiveRename(ctx, sloc.fs, sloc.fsPath, src); err != nil {
@@ -795,8 +807,11 @@ func (c *BaseConnection) listNames(ctx context.Context, dir string) ([]string, e
 func (c *BaseConnection) RemoveAll(ctx context.Context, vpath string) error {
 	c.UpdateLastActivity()
 	vpath = dataprovider.CleanVirtualPath(vpath)
-	if vpath == "/" || c.hasMountBelow(vpath) {
+	if vpath == "/" {
 		return errPermissionDenied()
+	}
+	if c.hasMountBelow(vpath) {
+		return c.errVirtualFolderRemove(vpath)
 	}
 	loc, err := c.resolve(vpath)
 	if err != nil {

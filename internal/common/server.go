@@ -103,6 +103,10 @@ type Deps struct {
 	Actions ActionHook
 	// PostDisconnect runs common.post_disconnect_hook (actions.go).
 	PostDisconnect DisconnectHook
+	// Now overrides the clock and Local the zone common.tz "local"
+	// means (tests); nil uses time.Now and time.Local.
+	Now   func() time.Time
+	Local *time.Location
 }
 
 // Server is the state shared by every protocol server of one process.

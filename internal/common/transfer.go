@@ -300,7 +300,12 @@ func (c *BaseConnection) OpenForWrite(ctx context.Context, vpath string, opts Wr
 			}
 		}
 	} else {
-		t.writer, err = loc.fs.Create(vfs.ShareLookupCache(c.ctx, ctx), writePath, vfs.CreateOptions{Size: opts.Size, Append: t.resume, Mode: mode})
+		wctx := vfs.ShareLookupCache(c.ctx, ctx)
+		if t.resume {
+			t.writer, err = c.createForResume(wctx, loc.fs, writePath, t.existing, vfs.CreateOptions{Size: opts.Size, Mode: mode})
+		} else {
+			t.writer, err = loc.fs.Create(wctx, writePath, vfs.CreateOptions{Size: opts.Size, Mode: mode})
+		}
 		if err == nil {
 			t.reorder = NewReorderWriter(t.writer, t.seqOff, 0, 0, c.srv.cfg.TempPath)
 		}

@@ -14,7 +14,6 @@ const (
 	issueNodes    = "issue 17: multi-node"
 	issueOps      = "issue 18: ops (telemetry, ACME)"
 	issueWebUI    = "issue 19: web UI (OIDC, branding, languages)"
-	issueFirstHr  = "issue 22: first-hour fixes"
 	issueNone     = "no issue yet"
 )
 
@@ -45,12 +44,11 @@ var noEffect = map[string]string{
 	"httpd.bindings[].enabled_login_methods":  issueWebUI,
 	"httpd.bindings[].disabled_login_methods": issueWebUI,
 	"httpd.bindings[].hide_login_url":         issueWebUI,
-	"httpd.bindings[].render_openapi":         issueWebUI,
 	"httpd.hide_support_link":                 issueWebUI,
 	// Without an issue yet.
-	"common.metadata.read":                 issueFirstHr,
-	"common.resume_max_size":               issueFirstHr,
-	"common.tz":                            issueFirstHr,
+	// metadata.read feeds the event manager's {{.Metadata}}: nothing
+	// to read it for until events and hooks run.
+	"common.metadata.read":                 issueEvents,
 	"data_provider.disable_sni":            issueNone,
 	"sftpd.min_dh_group_exchange_key_size": issueNone,
 	"sftpd.opkssh_path":                    issueNone,

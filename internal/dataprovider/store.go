@@ -31,6 +31,9 @@ var (
 type ValidationError struct {
 	Field string
 	Msg   string
+	// Detail is the underlying library error, for the log only: Msg says
+	// what is wrong in the user's words.
+	Detail error
 }
 
 func (e *ValidationError) Error() string {

@@ -145,7 +145,10 @@ func (s *Store) prepareHomeDir(ctx context.Context, ops Ops, u *User) error {
 		u.HomeDir = filepath.Join(s.usersBaseDir, u.Username)
 		return nil
 	}
-	return invalid("home_dir", "home_dir is required")
+	if !u.FsConfig.Provider.UsesLocalHome() {
+		return nil // object stores and remote servers need no local home
+	}
+	return invalid("home_dir", "home_dir is required for local and encrypted storage (or set data_provider.users_base_dir)")
 }
 
 // prepareMounts validates virtual folder mounts and checks the folders

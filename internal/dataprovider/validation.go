@@ -145,6 +145,13 @@ func checkKnown(field string, values, known []string) error {
 
 // validateFilters checks and cleans a user's (or group's) filters.
 func validateFilters(f *UserFilters) error {
+	if len(f.LegacyTwoFactorProtocols) > 0 {
+		f.TwoFactorAuthProtocols = appendMissing(f.TwoFactorAuthProtocols, f.LegacyTwoFactorProtocols)
+		f.LegacyTwoFactorProtocols = nil
+	}
+	if f.ExternalAuthCacheTime < 0 {
+		return invalid("filters.external_auth_cache_time", "must not be negative")
+	}
 	if err := validateCIDRs("filters.allowed_ip", f.AllowedIP); err != nil {
 		return err
 	}
@@ -248,6 +255,8 @@ func normalizeFilesystem(fs *Filesystem) error {
 	}
 	keep := Filesystem{Provider: fs.Provider}
 	switch fs.Provider {
+	case LocalFilesystemProvider:
+		keep.OSConfig = fs.OSConfig
 	case S3FilesystemProvider:
 		keep.S3Config = fs.S3Config
 	case GCSFilesystemProvider:
@@ -430,11 +439,33 @@ func validatePublicKeys(keys []string) ([]string, error) {
 			continue
 		}
 		if _, _, _, _, err := ssh.ParseAuthorizedKey([]byte(k)); err != nil {
-			return nil, invalid(fmt.Sprintf("public_keys[%d]", i), "not a valid SSH public key: %v", err)
+			return nil, &ValidationError{
+				Field:  fmt.Sprintf("public_keys[%d]", i),
+				Msg:    publicKeyHint(k),
+				Detail: err,
+			}
 		}
 		out = append(out, k)
 	}
 	return out, nil
+}
+
+// publicKeyHint says, in a user's words, why k is not a public key.
+func publicKeyHint(k string) string {
+	const want = `paste one line of a .pub file, like "ssh-ed25519 AAAAC3Nza... user@host"`
+	switch {
+	case strings.Contains(k, "PRIVATE KEY"):
+		return "this is a private key; never share it. Paste the public key instead: " + want
+	case strings.Contains(k, "BEGIN SSH2 PUBLIC KEY"):
+		return "this key is in the RFC 4716 (PuTTY/SSH2) format; convert it with \"ssh-keygen -i -f key.pub\" and " + want
+	case strings.Count(strings.TrimSpace(k), "\n") > 0:
+		return "enter one key per line; " + want
+	}
+	f := strings.Fields(k)
+	if len(f) < 2 {
+		return "this is not an SSH public key: it needs the key type and the key data; " + want
+	}
+	return "this is not a valid SSH public key (the key data is damaged or the key type is unknown); " + want
 }
 
 func nonNegative(pairs ...any) error {

@@ -65,6 +65,9 @@ func errorStatus(err error) int {
 // their detail and shown to the client in short.
 func (s *Server) sendStoreError(w http.ResponseWriter, r *http.Request, err error) {
 	status := errorStatus(err)
+	if status == http.StatusBadRequest {
+		s.logErrorDetail(r, err)
+	}
 	if status == http.StatusInternalServerError {
 		s.log.Error("data provider error", "method", r.Method, "path", r.URL.Path, "error", err)
 		err = errors.New("internal error, see the server log")

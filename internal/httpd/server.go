@@ -250,6 +250,9 @@ func (s *Server) appRoutes(r chi.Router, b config.HTTPDBinding) {
 			w.Header().Set("Content-Type", "application/yaml")
 			_, _ = w.Write(openapi.Spec)
 		})
+		if b.RenderOpenAPI {
+			s.openAPIViewerRoutes(r)
+		}
 	}
 	if b.EnableRESTAPI {
 		r.Route(apiPrefix, s.apiRoutes)

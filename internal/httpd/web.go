@@ -129,6 +129,9 @@ type page struct {
 	CSRF    string
 	Flash   *flash
 	Error   string // general form error
+	// Retype: the failed save had passwords or secrets typed, which are
+	// not sent back; the page asks to type them again.
+	Retype  bool
 	Form    url.Values
 	Errors  map[string]string
 	AppName string
