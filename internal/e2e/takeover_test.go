@@ -408,6 +408,30 @@ func TestTakeoverSFTPGoDump(t *testing.T) {
 			t.Fatalf("dumpdata with an unknown scope: %d %s", st, body)
 		}
 	})
+	t.Run("initprovider --loaddata-from", func(t *testing.T) {
+		restoreDevset(t, fixtures)
+		cfg := fixtureConfigDir(t, fixtures, false)
+		file := filepath.Join(t.TempDir(), "dump.json")
+		if err := os.WriteFile(file, dump, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		in := devsetInstance(t, cfg)
+		if out, err := in.run("initprovider", "--config-dir", cfg, "--loaddata-from", "dump.json"); err == nil || !strings.Contains(out, "absolute path") {
+			t.Fatalf("relative loaddata-from: %v\n%s", err, out)
+		}
+		out, err := in.run("initprovider", "--config-dir", cfg, "--loaddata-from", file, "--loaddata-mode", "1")
+		if err != nil || !strings.Contains(out, "data loaded") {
+			t.Fatalf("initprovider --loaddata-from: %v\n%s", err, out)
+		}
+		if _, err := os.Stat(file); err != nil {
+			t.Fatalf("dump removed without --loaddata-clean: %v", err)
+		}
+		in.start()
+		if sum, _ := sftpSHA256(t, in, "devs-relay", "/payload.bin", ssh.Password("Rly-e7f07a7bf6b02ec5")); sum != payloadSHA256 {
+			t.Fatalf("relay payload: %s", sum)
+		}
+		in.token("devs-ops", "Ops-ffdc14eb01ada8d4")
+	})
 	t.Run("serve SFTPGO_LOADDATA_FROM", func(t *testing.T) {
 		restoreDevset(t, fixtures)
 		addUnaccountedFile(t)
