@@ -6,12 +6,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"reflect"
 	"strconv"
 	"strings"
 
-	"github.com/go-chi/chi/v5"
 
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
 )
@@ -167,15 +165,6 @@ func sendDecodeError(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	sendAPIError(w, r, http.StatusBadRequest, err)
-}
-
-// urlParam returns a path parameter, unescaped.
-func urlParam(r *http.Request, name string) string {
-	v := chi.URLParam(r, name)
-	if u, err := url.PathUnescape(v); err == nil {
-		return u
-	}
-	return v
 }
 
 // listParams are the paging query parameters of the list endpoints.
