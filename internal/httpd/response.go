@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 
-
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
 )
 
