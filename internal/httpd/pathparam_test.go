@@ -17,12 +17,24 @@ import (
 // (naming_rules 1, so "%" is a valid character), serving the REST API
 // and the web admin on a real HTTP server.
 func newUTF8Env(t *testing.T) (*testEnv, *dataprovider.Store) {
+	e, st, _ := newEnvOnStore(t, "memory", dataprovider.NamingRuleAllowUTF8)
+	return e, st
+}
+
+// newEnvOnStore is a test env over a store of driver opened in the
+// returned config dir (sqlite: sftpgo.db in it).
+func newEnvOnStore(t *testing.T, driver string, namingRules int) (*testEnv, *dataprovider.Store, string) {
 	t.Helper()
 	ctx := context.Background()
+	dir := t.TempDir()
+	cfg := config.DataProviderConfig{Driver: driver, NamingRules: namingRules,
+		PasswordHashing: config.PasswordHashing{Algo: "bcrypt", BcryptOptions: config.BcryptOptions{Cost: 4}}}
+	if driver == "sqlite" {
+		cfg.Name = "sftpgo.db"
+	}
 	st, err := dataprovider.Open(ctx, dataprovider.Options{
-		Config: config.DataProviderConfig{Driver: "memory", NamingRules: dataprovider.NamingRuleAllowUTF8,
-			PasswordHashing: config.PasswordHashing{Algo: "bcrypt", BcryptOptions: config.BcryptOptions{Cost: 4}}},
-		ConfigDir: t.TempDir(),
+		Config:    cfg,
+		ConfigDir: dir,
 		Secrets:   testSecrets{},
 		Logger:    slog.New(slog.DiscardHandler),
 	})
@@ -43,7 +55,7 @@ func newUTF8Env(t *testing.T) (*testEnv, *dataprovider.Store) {
 	e.ts.Close()
 	e.ts = httptest.NewServer(e.srv.router(config.HTTPDBinding{EnableRESTAPI: true, EnableWebAdmin: true}))
 	t.Cleanup(e.ts.Close)
-	return e, st
+	return e, st, dir
 }
 
 // TestPathParamsDecodedOnce: a name holding an escape sequence is

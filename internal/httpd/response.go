@@ -62,6 +62,12 @@ func errorStatus(err error) int {
 // their detail and shown to the client in short.
 func (s *Server) sendStoreError(w http.ResponseWriter, r *http.Request, err error) {
 	status := errorStatus(err)
+	if errors.Is(err, dataprovider.ErrCorruptRecord) {
+		// say which record is bad and why: the admin has to repair it
+		s.log.Error("data provider error", "method", r.Method, "path", r.URL.Path, "error", err)
+		sendAPIError(w, r, status, err)
+		return
+	}
 	if status == http.StatusInternalServerError {
 		s.log.Error("data provider error", "method", r.Method, "path", r.URL.Path, "error", err)
 		err = errors.New("internal error, see the server log")
