@@ -6,9 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"math"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
