@@ -7,9 +7,19 @@ import (
 	"fmt"
 	"net/url"
 	"sync"
+	"time"
 
 	"github.com/mattn/go-sqlite3"
 )
+
+// DefaultSQLitePoolSize is the SQLite connection pool size when
+// data_provider.pool_size is 0. SQLite runs one writer at a time, so more
+// connections only add readers.
+const DefaultSQLitePoolSize = 8
+
+// sqliteConnMaxIdleTime is how long an unused SQLite connection stays
+// open, so a burst's connections (and descriptors) go away afterwards.
+const sqliteConnMaxIdleTime = time.Minute
 
 var (
 	sqliteDialectOnce sync.Once
@@ -62,9 +72,18 @@ func openSQLite(ctx context.Context, file, tablePrefix string, poolSize int) (*s
 	if err != nil {
 		return nil, fmt.Errorf("dataprovider: open sqlite %s: %w", file, err)
 	}
-	if poolSize > 0 {
-		db.SetMaxOpenConns(poolSize)
+	// Every SQLite connection holds descriptors on the database, its WAL
+	// and its shared-memory file, and SQLite defers closing those of a
+	// closed connection while another one holds a lock on the file: a
+	// pool that opens and closes connections under load piles them up.
+	// So the pool is bounded, keeps its connections instead of churning
+	// them, and lets them go once idle.
+	if poolSize <= 0 {
+		poolSize = DefaultSQLitePoolSize
 	}
+	db.SetMaxOpenConns(poolSize)
+	db.SetMaxIdleConns(poolSize)
+	db.SetConnMaxIdleTime(sqliteConnMaxIdleTime)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("dataprovider: open sqlite %s: %w", file, err)
