@@ -5,11 +5,14 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"sync"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
+
+	"github.com/sftpgo-ng/sftpgo/internal/secretfile"
 )
 
 // DefaultSQLitePoolSize is the SQLite connection pool size when
@@ -56,10 +59,16 @@ func loadSQLiteDialect() (*dialect, error) {
 // mode with foreign keys enforced, a busy timeout so concurrent writers
 // wait for each other, and BEGIN IMMEDIATE transactions so a transaction
 // never fails upgrading its read lock.
-func openSQLite(ctx context.Context, file, tablePrefix string, poolSize int) (*sqlDriver, error) {
+func openSQLite(ctx context.Context, file, tablePrefix string, poolSize int, log *slog.Logger) (*sqlDriver, error) {
 	dl, err := loadSQLiteDialect()
 	if err != nil {
 		return nil, err
+	}
+	// the database holds password hashes and secrets: create it private,
+	// SQLite gives the -wal and -shm files the same mode
+	secretfile.Warn(log, "the SQLite database files are", file, file+"-wal", file+"-shm")
+	if err := secretfile.Ensure(file); err != nil {
+		return nil, fmt.Errorf("dataprovider: create sqlite %s: %w", file, err)
 	}
 	q := url.Values{}
 	q.Set("_foreign_keys", "1")

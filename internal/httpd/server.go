@@ -25,6 +25,7 @@ import (
 	"github.com/sftpgo-ng/sftpgo/internal/common"
 	"github.com/sftpgo-ng/sftpgo/internal/config"
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
+	"github.com/sftpgo-ng/sftpgo/internal/secretfile"
 	"github.com/sftpgo-ng/sftpgo/openapi"
 )
 
@@ -150,6 +151,9 @@ func newServer(opts Options, st store) (*Server, error) {
 		common:      opts.Common,
 	}
 	s.loginLimiter = newLoginLimiter(func() time.Time { return s.now() })
+	if s.backupsPath != "" {
+		secretfile.Warn(s.log, "backups in "+s.backupsPath+" are", secretfile.DirFiles(s.backupsPath)...)
+	}
 	if s.web, err = newWebUI(opts.Config, opts.ConfigDir); err != nil {
 		return nil, err
 	}

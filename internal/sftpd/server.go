@@ -24,6 +24,7 @@ import (
 	"github.com/sftpgo-ng/sftpgo/internal/config"
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
 	"github.com/sftpgo-ng/sftpgo/internal/edge"
+	"github.com/sftpgo-ng/sftpgo/internal/secretfile"
 	"github.com/sftpgo-ng/sftpgo/internal/version"
 )
 
@@ -85,6 +86,7 @@ func New(cfg config.SFTPDConfig, srv *common.Server, store Store, configDir stri
 		return nil, err
 	}
 	s.hostKeys = paths
+	secretfile.Warn(s.log, "the SSH host private keys are", paths...)
 	if err := s.loadHostCertificates(&signers); err != nil {
 		return nil, err
 	}
