@@ -112,6 +112,8 @@ type Server struct {
 	quota  quotaScopes
 	temps  *tempJanitor
 	isRoot bool // may chown new files to users' uid/gid
+	// open files per user, capped at MaxOpenFilesPerUser (openfiles.go)
+	openFiles openFiles
 	stop   chan struct{}
 	done   chan struct{}
 	closed sync.Once

@@ -60,6 +60,8 @@ type Transfer struct {
 	err     error
 	closed  bool
 	pending []func() // metadata changes applied after a successful upload
+
+	openSlot func() // gives back the user's open-file slot (openfiles.go)
 }
 
 // afterCommit queues f to run once the upload has been committed.
@@ -111,6 +113,7 @@ func (c *BaseConnection) addTransfer(t *Transfer) error {
 }
 
 func (c *BaseConnection) removeTransfer(t *Transfer) {
+	t.releaseOpenSlot()
 	c.mu.Lock()
 	delete(c.transfers, t.id)
 	c.mu.Unlock()
@@ -158,6 +161,9 @@ func (c *BaseConnection) OpenForRead(ctx context.Context, vpath string, offset i
 	_, dl := c.bandwidth()
 	t := &Transfer{conn: c, vpath: vpath, loc: loc, start: time.Now(), throttle: newThrottle(dl),
 		ctx: c.ctx, allowance: allowance, seqOff: offset, sizeLimit: -1}
+	if err := c.takeOpenSlot(t); err != nil {
+		return nil, err
+	}
 	switch f := loc.fs.(type) {
 	case vfs.ReaderAtFs:
 		t.rat, err = f.OpenReaderAt(ctx, loc.fsPath)
@@ -168,10 +174,12 @@ func (c *BaseConnection) OpenForRead(ctx context.Context, vpath string, offset i
 		err = t.stream.open(offset)
 	}
 	if err != nil {
+		t.releaseOpenSlot()
 		return nil, c.fail("download", vpath, err)
 	}
 	if err := c.addTransfer(t); err != nil {
 		t.closeReader()
+		t.releaseOpenSlot()
 		return nil, err
 	}
 	c.log.Debug("download started", "path", vpath, "offset", offset)
@@ -245,7 +253,11 @@ func (c *BaseConnection) OpenForWrite(ctx context.Context, vpath string, opts Wr
 	}
 	mode &^= c.srv.umask
 
+	if err := c.takeOpenSlot(t); err != nil {
+		return nil, err
+	}
 	if err := c.claimQuota(ctx, t, opts.Size); err != nil {
+		t.releaseOpenSlot()
 		return nil, err
 	}
 	writePath := loc.fsPath
@@ -264,6 +276,7 @@ func (c *BaseConnection) OpenForWrite(ctx context.Context, vpath string, opts Wr
 			_, random := loc.fs.(vfs.RandomAccessFs)
 			if !random || opts.Offset > t.existing {
 				c.releaseQuota(t)
+				t.releaseOpenSlot()
 				return nil, newErr(vfs.ErrNotSupported, "resume is only possible from the end of the file on this storage")
 			}
 			t.seqOff = opts.Offset
@@ -296,6 +309,7 @@ func (c *BaseConnection) OpenForWrite(ctx context.Context, vpath string, opts Wr
 	}
 	if err != nil {
 		c.releaseQuota(t)
+		t.releaseOpenSlot()
 		return nil, c.fail("upload", vpath, err)
 	}
 	if err := c.addTransfer(t); err != nil {
