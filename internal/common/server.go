@@ -114,9 +114,9 @@ type Server struct {
 	isRoot bool // may chown new files to users' uid/gid
 	// open files per user, capped at MaxOpenFilesPerUser (openfiles.go)
 	openFiles openFiles
-	stop   chan struct{}
-	done   chan struct{}
-	closed sync.Once
+	stop      chan struct{}
+	done      chan struct{}
+	closed    sync.Once
 }
 
 // New builds the shared server and starts its idle-connection checker;
