@@ -2,6 +2,7 @@ package httpd
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -102,6 +103,10 @@ func TestPathParamsDecodedOnce(t *testing.T) {
 			if d, _ := got["description"].(string); d != "" {
 				t.Fatalf("ab was updated through another name: %q", d)
 			}
+			// escapes of unreserved characters are what they stand for
+			// (RFC 3986), in literal segments and in names alike
+			coll := strings.TrimPrefix(k.base, "/api/v2/")
+			e.expect(http.StatusOK, http.MethodGet, fmt.Sprintf("/api/v2/%%%02X%s/%%61%%62", coll[0], coll[1:]), adm, nil)
 			// a name with an escape is not found as what it decodes to
 			e.expect(http.StatusNotFound, http.MethodDelete, k.base+"/%2561b", adm, nil)
 			e.expect(http.StatusOK, http.MethodGet, k.base+"/ab", adm, nil)
