@@ -22,7 +22,7 @@ const DefaultSQLitePoolSize = 8
 
 // sqliteConnMaxIdleTime is how long an unused SQLite connection stays
 // open, so a burst's connections (and descriptors) go away afterwards.
-const sqliteConnMaxIdleTime = time.Minute
+const sqliteConnMaxIdleTime = 5 * time.Second
 
 var (
 	sqliteDialectOnce sync.Once
