@@ -123,9 +123,11 @@ type Server struct {
 	quota  quotaScopes
 	temps  *tempJanitor
 	isRoot bool // may chown new files to users' uid/gid
-	stop   chan struct{}
-	done   chan struct{}
-	closed sync.Once
+	// open files per user, capped at MaxOpenFilesPerUser (openfiles.go)
+	openFiles openFiles
+	stop      chan struct{}
+	done      chan struct{}
+	closed    sync.Once
 }
 
 // New builds the shared server and starts its idle-connection checker;

@@ -65,6 +65,8 @@ type Transfer struct {
 	err     error
 	closed  bool
 	pending []func() // metadata changes applied after a successful upload
+
+	openSlot func() // gives back the user's open-file slot (openfiles.go)
 }
 
 // afterCommit queues f to run once the upload has been committed.
@@ -116,6 +118,7 @@ func (c *BaseConnection) addTransfer(t *Transfer) error {
 }
 
 func (c *BaseConnection) removeTransfer(t *Transfer) {
+	t.releaseOpenSlot()
 	c.mu.Lock()
 	delete(c.transfers, t.id)
 	c.mu.Unlock()
@@ -166,6 +169,9 @@ func (c *BaseConnection) OpenForRead(ctx context.Context, vpath string, offset i
 	_, dl := c.bandwidth()
 	t := &Transfer{conn: c, vpath: vpath, loc: loc, start: time.Now(), throttle: newThrottle(dl),
 		ctx: c.ctx, allowance: allowance, seqOff: offset, sizeLimit: -1}
+	if err := c.takeOpenSlot(t); err != nil {
+		return nil, err
+	}
 	switch f := loc.fs.(type) {
 	case vfs.ReaderAtFs:
 		t.rat, err = f.OpenReaderAt(ctx, loc.fsPath)
@@ -176,10 +182,12 @@ func (c *BaseConnection) OpenForRead(ctx context.Context, vpath string, offset i
 		err = t.stream.open(offset)
 	}
 	if err != nil {
+		t.releaseOpenSlot()
 		return nil, c.fail("download", vpath, err)
 	}
 	if err := c.addTransfer(t); err != nil {
 		t.closeReader()
+		t.releaseOpenSlot()
 		return nil, err
 	}
 	c.log.Debug("download started", "path", vpath, "offset", offset)
@@ -256,7 +264,11 @@ func (c *BaseConnection) OpenForWrite(ctx context.Context, vpath string, opts Wr
 	if err := c.preAction(ctx, ActionPreUpload, loc, t.existing); err != nil {
 		return nil, err
 	}
+	if err := c.takeOpenSlot(t); err != nil {
+		return nil, err
+	}
 	if err := c.claimQuota(ctx, t, opts.Size); err != nil {
+		t.releaseOpenSlot()
 		return nil, err
 	}
 	writePath := loc.fsPath
@@ -275,6 +287,7 @@ func (c *BaseConnection) OpenForWrite(ctx context.Context, vpath string, opts Wr
 			_, random := loc.fs.(vfs.RandomAccessFs)
 			if !random || opts.Offset > t.existing {
 				c.releaseQuota(t)
+				t.releaseOpenSlot()
 				return nil, newErr(vfs.ErrNotSupported, "resume is only possible from the end of the file on this storage")
 			}
 			t.seqOff = opts.Offset
@@ -312,6 +325,7 @@ func (c *BaseConnection) OpenForWrite(ctx context.Context, vpath string, opts Wr
 	}
 	if err != nil {
 		c.releaseQuota(t)
+		t.releaseOpenSlot()
 		return nil, c.fail("upload", vpath, err)
 	}
 	if err := c.addTransfer(t); err != nil {

@@ -119,7 +119,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		if name == "" {
 			name = "sftpgo.db"
 		}
-		d, err := openSQLite(ctx, resolvePath(opts.ConfigDir, name), opts.Config.SQLTablesPrefix, opts.Config.PoolSize)
+		d, err := openSQLite(ctx, resolvePath(opts.ConfigDir, name), opts.Config.SQLTablesPrefix, opts.Config.PoolSize, s.log)
 		if err != nil {
 			return nil, err
 		}
@@ -141,7 +141,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		if name == "" {
 			name = "sftpgo.bolt"
 		}
-		d, err := openBolt(resolvePath(opts.ConfigDir, name))
+		d, err := openBolt(resolvePath(opts.ConfigDir, name), s.log)
 		if err != nil {
 			return nil, err
 		}

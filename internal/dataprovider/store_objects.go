@@ -241,13 +241,13 @@ func (s *Store) ListFolders(ctx context.Context, limit, offset int, order string
 	for i := range folders {
 		folders[i] = s.withPendingFolder(folders[i])
 	}
-	return folders, err
+	return folders, s.logSkipped(err)
 }
 
 // UpdateFolderQuota adds to (or, with reset, sets) a folder's used quota.
 func (s *Store) UpdateFolderQuota(ctx context.Context, name string, size int64, files int, reset bool) error {
-	if reset && (size < 0 || files < 0) {
-		return invalid("used_quota", "must not be negative")
+	if err := checkQuotaUpdate(reset, "used_quota_size", size, "used_quota_files", files); err != nil {
+		return err
 	}
 	name = s.name(name)
 	if s.quota != nil {

@@ -263,7 +263,7 @@ func (s *Store) ListUsers(ctx context.Context, limit, offset int, order string) 
 	for i := range users {
 		users[i] = s.withPendingUser(users[i])
 	}
-	return users, err
+	return users, s.logSkipped(err)
 }
 
 // errLogin wraps ErrInvalidCredentials with the reason for the log.
@@ -330,8 +330,8 @@ func (s *Store) CheckUserPublicKey(ctx context.Context, username string, pubKey 
 
 // UpdateUserQuota adds to (or, with reset, sets) a user's used quota.
 func (s *Store) UpdateUserQuota(ctx context.Context, username string, size int64, files int, reset bool) error {
-	if reset && (size < 0 || files < 0) {
-		return invalid("used_quota", "must not be negative")
+	if err := checkQuotaUpdate(reset, "used_quota_size", size, "used_quota_files", files); err != nil {
+		return err
 	}
 	username = s.name(username)
 	if s.quota != nil {
@@ -346,8 +346,8 @@ func (s *Store) UpdateUserQuota(ctx context.Context, username string, size int64
 
 // UpdateUserTransferQuota adds to (or resets) a user's transferred bytes.
 func (s *Store) UpdateUserTransferQuota(ctx context.Context, username string, uploaded, downloaded int64, reset bool) error {
-	if reset && (uploaded < 0 || downloaded < 0) {
-		return invalid("used_data_transfer", "must not be negative")
+	if err := checkQuotaUpdate(reset, "used_upload_data_transfer", uploaded, "used_download_data_transfer", downloaded); err != nil {
+		return err
 	}
 	username = s.name(username)
 	if s.quota != nil {

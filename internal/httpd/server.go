@@ -26,6 +26,7 @@ import (
 	"github.com/sftpgo-ng/sftpgo/internal/config"
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
 	"github.com/sftpgo-ng/sftpgo/internal/defender"
+	"github.com/sftpgo-ng/sftpgo/internal/secretfile"
 	"github.com/sftpgo-ng/sftpgo/openapi"
 )
 
@@ -156,6 +157,9 @@ func newServer(opts Options, st store) (*Server, error) {
 		guard:       opts.Guard,
 	}
 	s.loginLimiter = newLoginLimiter(func() time.Time { return s.now() })
+	if s.backupsPath != "" {
+		secretfile.Warn(s.log, "backups in "+s.backupsPath+" are", secretfile.DirFiles(s.backupsPath)...)
+	}
 	if s.web, err = newWebUI(opts.Config, opts.ConfigDir); err != nil {
 		return nil, err
 	}
@@ -216,6 +220,7 @@ func (s *Server) Handler() http.Handler {
 // router builds the routes one binding serves.
 func (s *Server) router(b config.HTTPDBinding) http.Handler {
 	r := chi.NewRouter()
+	r.Use(routeOnEscapedPath)
 	r.Use(middleware.Recoverer)
 	r.Use(proxyIPMiddleware(b))
 	r.Use(s.guardRequests)

@@ -25,6 +25,7 @@ import (
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
 	"github.com/sftpgo-ng/sftpgo/internal/edge"
 	"github.com/sftpgo-ng/sftpgo/internal/hooks"
+	"github.com/sftpgo-ng/sftpgo/internal/secretfile"
 	"github.com/sftpgo-ng/sftpgo/internal/version"
 )
 
@@ -92,6 +93,7 @@ func New(cfg config.SFTPDConfig, srv *common.Server, store Store, configDir stri
 		return nil, err
 	}
 	s.hostKeys = paths
+	secretfile.Warn(s.log, "the SSH host private keys are", paths...)
 	if err := s.loadHostCertificates(&signers); err != nil {
 		return nil, err
 	}
