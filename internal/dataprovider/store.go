@@ -67,6 +67,7 @@ const (
 // encryption and caching over a Driver (sqlite, memory, ...).
 type Store struct {
 	listeners    userListeners
+	peers        peerListeners
 	cfg          config.DataProviderConfig
 	driver       Driver
 	secrets      SecretEncrypter
@@ -93,6 +94,9 @@ func resolvePath(configDir, p string) string {
 // The memory driver starts at CurrentSchemaVersion and, when
 // data_provider.name names a file, loads it as a dump.
 func Open(ctx context.Context, opts Options) (*Store, error) {
+	if err := checkShared(opts.Config.Driver, opts.Config.IsShared); err != nil {
+		return nil, err
+	}
 	s := &Store{cfg: opts.Config, log: opts.Logger, hasher: newPasswordHasher(opts.Config.PasswordHashing)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -195,7 +199,7 @@ func (s *Store) DecryptSecret(sec *kms.Secret) (string, error) {
 }
 
 // CurrentSchemaVersion is the schema this build expects.
-const CurrentSchemaVersion = 2
+const CurrentSchemaVersion = 5
 
 // ErrSchemaNewer: the database was migrated by a newer build.
 var ErrSchemaNewer = errors.New("database schema is newer than this build supports")

@@ -27,4 +27,5 @@ func (s *Store) notifyUserChange(username string) {
 	for _, fn := range s.listeners.fns {
 		fn(username)
 	}
+	s.notifyPeers(username)
 }
