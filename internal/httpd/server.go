@@ -80,6 +80,9 @@ type Options struct {
 	// Common gives users file access (user API, web client, shares); nil
 	// disables it.
 	Common *common.Server
+	// Nodes, when the data provider is shared, lists and closes the
+	// sessions of every node and serves the node-to-node API.
+	Nodes NodeService
 }
 
 // Limits on request bodies.
@@ -98,6 +101,7 @@ type Server struct {
 	driver      string
 	version     VersionInfo
 	conns       ConnectionsProvider
+	nodes       NodeService
 	status      StatusProvider
 	tokens      *tokenManager
 	now         func() time.Time
@@ -148,6 +152,10 @@ func newServer(opts Options, st store) (*Server, error) {
 		webRoot:     normalizeWebRoot(opts.Config.WebRoot),
 		certs:       newCertStore(),
 		common:      opts.Common,
+		nodes:       opts.Nodes,
+	}
+	if opts.Nodes != nil {
+		s.conns = opts.Nodes
 	}
 	s.loginLimiter = newLoginLimiter(func() time.Time { return s.now() })
 	if s.web, err = newWebUI(opts.Config, opts.ConfigDir); err != nil {
@@ -254,6 +262,7 @@ const apiPrefix = "/api/v2"
 func (s *Server) apiRoutes(r chi.Router) {
 	r.Get("/token", s.getToken)
 	s.userAPIRoutes(r)
+	s.nodeRoutes(r)
 
 	r.Group(func(r chi.Router) {
 		r.Use(s.requireAdmin)

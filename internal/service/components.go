@@ -52,6 +52,10 @@ func (s *Service) buildComponents() error {
 	s.components = append(s.components, namedComponent{"common", commonComponent{conns}})
 	s.listeners = conns.RegisterListener
 	status := &servicesStatus{}
+	nodes, err := s.buildCluster(conns)
+	if err != nil {
+		return prefixed("cluster", err)
+	}
 
 	if hasPort(cfg.SFTPD.Bindings, func(b config.SFTPDBinding) int { return b.Port }) {
 		srv, err := sftpd.New(cfg.SFTPD, conns, s.store, s.configDir, s.logger)
@@ -95,6 +99,7 @@ func (s *Service) buildComponents() error {
 			Connections: conns,
 			Status:      status,
 			Common:      conns,
+			Nodes:       nodes,
 		})
 		if err != nil {
 			return prefixed("httpd", err)
