@@ -33,6 +33,9 @@ func newNode(t *testing.T, db dbtest.Database) *instance {
 		"SFTPGO_DATA_PROVIDER__NODE__PORT="+strconv.Itoa(in.httpPort),
 		"SFTPGO_DATA_PROVIDER__NODE__PROTO=http",
 		"SFTPGO_KMS__SECRETS__MASTER_KEY=0123456789abcdef0123456789abcdef",
+		// WebDAV logins cached for 10 hours: only the change that A passes
+		// on can make B forget one within the test.
+		"SFTPGO_WEBDAVD__CACHE__USERS__EXPIRATION_TIME=600",
 	)
 	return in
 }
@@ -73,6 +76,18 @@ func getUsage(t *testing.T, in *instance, token, name string) userUsage {
 		t.Fatal(err)
 	}
 	return u
+}
+
+func davGet(t *testing.T, in *instance, user, password, p string) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d%s", in.davPort, p), nil)
+	req.SetBasicAuth(user, password)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
 
 func uploadBytes(c *sftp.Client, name string, data []byte) error {
@@ -152,7 +167,11 @@ func testMultiNode(t *testing.T, kind dbtest.Kind) {
 		}
 	}
 
-	// A password change on A is enforced on B at the next login.
+	// A password change on A is enforced on B at the next login, also for
+	// WebDAV, whose logins B caches.
+	if status := davGet(t, b, "multi", "first-pass", "/hello.txt"); status != http.StatusOK {
+		t.Fatalf("WebDAV on B: %d", status)
+	}
 	if status, body := a.api(tokA, http.MethodPut, "/api/v2/users/multi", map[string]any{"username": "multi",
 		"password": "second-pass", "status": 1, "home_dir": home, "quota_size": 1 << 30,
 		"permissions": map[string][]string{"/": {"*"}}}); status != http.StatusOK {
@@ -161,6 +180,19 @@ func testMultiNode(t *testing.T, kind dbtest.Kind) {
 	if c, err := sshDialPassword(b.sftpPort, "multi", "first-pass"); err == nil {
 		c.Close()
 		t.Fatal("node B accepted the old password")
+	}
+	forgotten := false
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if davGet(t, b, "multi", "first-pass", "/hello.txt") == http.StatusUnauthorized {
+			forgotten = true
+			break
+		}
+	}
+	if !forgotten {
+		t.Fatal("node B's WebDAV still accepts the old password")
+	}
+	if status := davGet(t, b, "multi", "second-pass", "/hello.txt"); status != http.StatusOK {
+		t.Fatalf("WebDAV on B with the new password: %d", status)
 	}
 
 	// Concurrent uploads of one user on both nodes end with the exact used
