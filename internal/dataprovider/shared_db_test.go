@@ -4,8 +4,10 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/sftpgo-ng/sftpgo/internal/config"
+	"github.com/sftpgo-ng/sftpgo/internal/dbtest"
 )
 
 // openSecond opens another Store on the same database as cfg, as a second
@@ -83,5 +85,46 @@ func TestQuotaExactAcrossStores(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// Counter updates made while the database server is away are kept and
+// written once it is back (delayed_quota_update 0).
+func TestQuotaSurvivesOutage(t *testing.T) {
+	ctx := context.Background()
+	for _, kind := range dbtest.Kinds {
+		t.Run(string(kind), func(t *testing.T) {
+			srv := dbtest.Start(t, kind)
+			db := srv.NewDatabase(t)
+			s := newTestStore(t, string(kind), func(c *config.DataProviderConfig) {
+				c.Host, c.Port, c.Name = db.Host, db.Port, db.Name
+			})
+			u := newUser("outage")
+			must(t, s.AddUser(ctx, &u))
+			must(t, s.UpdateUserQuota(ctx, "outage", 10, 1, false))
+			must(t, srv.Stop())
+			short, cancel := context.WithTimeout(ctx, 5*time.Second)
+			must(t, s.UpdateUserQuota(short, "outage", 100, 2, false))
+			must(t, s.UpdateUserTransferQuota(short, "outage", 7, 0, false))
+			cancel()
+			if _, err := s.CheckUserPassword(ctx, "outage", "secret-outage"); err == nil {
+				t.Fatal("login without the database")
+			}
+			must(t, srv.Restart())
+			deadline := time.Now().Add(time.Minute)
+			for {
+				raw, err := s.driver.GetUser(ctx, "outage")
+				if err == nil && raw.UsedQuotaSize == 110 && raw.UsedQuotaFiles == 3 && raw.UsedUploadDataTransfer == 7 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("usage after the outage: %+v %v", raw, err)
+				}
+				time.Sleep(200 * time.Millisecond)
+			}
+			if _, err := s.CheckUserPassword(ctx, "outage", "secret-outage"); err != nil {
+				t.Fatalf("login after the outage: %v", err)
+			}
+		})
 	}
 }

@@ -158,8 +158,12 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	default:
 		return nil, fmt.Errorf("dataprovider: unsupported driver %q (supported: sqlite, postgresql, mysql, bolt, memory)", opts.Config.Driver)
 	}
-	if opts.Config.DelayedQuotaUpdate > 0 {
-		s.startQuotaBuffer(time.Duration(opts.Config.DelayedQuotaUpdate) * time.Second)
+	switch {
+	case opts.Config.DelayedQuotaUpdate > 0:
+		s.startQuotaBuffer(time.Duration(opts.Config.DelayedQuotaUpdate)*time.Second, false)
+	case opts.Config.Driver == "postgresql" || opts.Config.Driver == "mysql":
+		// usage recorded while the database server is away is kept
+		s.startQuotaBuffer(quotaRetryPeriod, true)
 	}
 	return s, nil
 }

@@ -235,6 +235,8 @@ func testMultiNode(t *testing.T, kind dbtest.Kind) {
 // fail cleanly, and once the database is back logins succeed again
 // without restarting the node.
 func testDatabaseOutage(t *testing.T, srv *dbtest.Server, b *instance, home string) {
+	tokB := b.token("admin", "admin-pass")
+	before := getUsage(t, b, tokB, "multi")
 	conn, client := dialSFTP(t, b.sftpPort, "multi", "second-pass")
 	defer conn.Close()
 	f, err := client.Create("/during-outage.bin")
@@ -288,13 +290,25 @@ func testDatabaseOutage(t *testing.T, srv *dbtest.Server, b *instance, home stri
 			}
 			c.Close()
 			if err == nil {
-				return
+				break
 			}
 		}
 		lastErr = err
 		time.Sleep(200 * time.Millisecond)
 	}
-	t.Fatalf("no login after the database came back: %v\n%s", lastErr, tailLog(b.log.String()))
+	if ctx.Err() != nil {
+		t.Fatalf("no login after the database came back: %v\n%s", lastErr, tailLog(b.log.String()))
+	}
+	// the upload that ended during the outage is counted once it is back
+	want := userUsage{UsedQuotaSize: before.UsedQuotaSize + int64(len(payload)), UsedQuotaFiles: before.UsedQuotaFiles + 1}
+	var usage userUsage
+	for ctx.Err() == nil {
+		if usage = getUsage(t, b, b.token("admin", "admin-pass"), "multi"); usage == want {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("used quota after the outage: %+v, want %+v", usage, want)
 }
 
 func tailLog(s string) string {
