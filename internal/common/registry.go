@@ -139,6 +139,8 @@ type ConnectionStatus struct {
 	LastActivity    int64            `json:"last_activity"`
 	Protocol        string           `json:"protocol"`
 	ActiveTransfers []TransferStatus `json:"active_transfers,omitempty"`
+	// Node is the node holding the session when the provider is shared.
+	Node string `json:"node,omitempty"`
 }
 
 // Connections returns the logged-in connections ordered by connection

@@ -11,7 +11,6 @@ const (
 	issueHooks    = "issue 14: hooks"
 	issueEvents   = "issue 15: event manager"
 	issueSecurity = "issue 16: defender, rate limiters, 2FA"
-	issueNodes    = "issue 17: multi-node"
 	issueOps      = "issue 18: ops (telemetry, ACME)"
 	issueWebUI    = "issue 19: web UI (OIDC, branding, languages)"
 	issueNone     = "no issue yet"
@@ -30,9 +29,6 @@ var noEffect = map[string]string{
 	// Defender, rate limiters, 2FA, IP allow list, secret strength.
 	"common.secret_min_entropy": issueSecurity,
 	"mfa.totp[].issuer":         issueSecurity,
-	// Multi-node.
-	"data_provider.is_shared": issueNodes,
-	"data_provider.node":      issueNodes,
 	// Ops.
 	"telemetry": issueOps,
 	"acme":      issueOps,

@@ -84,16 +84,17 @@ func TestAPIKeys(t *testing.T) {
 
 func TestAPIKeyExpired(t *testing.T) {
 	ctx := context.Background()
-	s := newTestStore(t, "sqlite")
-	k := APIKey{Name: "old", Scope: APIKeyScopeAdmin, ExpiresAt: nowMillis() - 1}
-	must(t, s.AddAPIKey(ctx, &k))
-	if _, err := s.AuthenticateAPIKey(ctx, k.Key); !errors.Is(err, ErrInvalidCredentials) {
-		t.Fatalf("expired key: %v", err)
-	}
-	if err := s.DeleteAPIKey(ctx, k.KeyID); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.DeleteAPIKey(ctx, k.KeyID); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("delete twice: %v", err)
-	}
+	forEachDriver(t, func(t *testing.T, s *Store) {
+		k := APIKey{Name: "old", Scope: APIKeyScopeAdmin, ExpiresAt: nowMillis() - 1}
+		must(t, s.AddAPIKey(ctx, &k))
+		if _, err := s.AuthenticateAPIKey(ctx, k.Key); !errors.Is(err, ErrInvalidCredentials) {
+			t.Fatalf("expired key: %v", err)
+		}
+		if err := s.DeleteAPIKey(ctx, k.KeyID); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DeleteAPIKey(ctx, k.KeyID); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("delete twice: %v", err)
+		}
+	})
 }

@@ -164,11 +164,12 @@ func TestRestoreAPIKeysStillAuthenticate(t *testing.T) {
 	k := APIKey{Name: "k", Scope: APIKeyScopeAdmin, Admin: "a"}
 	must(t, src.AddAPIKey(ctx, &k))
 	dump, _ := src.Dump(ctx)
-	dst := newTestStore(t, "sqlite")
-	must(t, dst.Restore(ctx, dump, RestoreModeAddUpdate))
-	if _, err := dst.AuthenticateAPIKey(ctx, k.Key); err != nil {
-		t.Fatalf("restored key: %v", err)
-	}
+	forEachDriver(t, func(t *testing.T, dst *Store) {
+		must(t, dst.Restore(ctx, dump, RestoreModeAddUpdate))
+		if _, err := dst.AuthenticateAPIKey(ctx, k.Key); err != nil {
+			t.Fatalf("restored key: %v", err)
+		}
+	})
 }
 
 func TestRestoreFailureLeavesStoreUnchanged(t *testing.T) {
@@ -203,24 +204,25 @@ func TestRestoreFailureLeavesStoreUnchanged(t *testing.T) {
 
 func TestRestoreAddOnlyKeepsExisting(t *testing.T) {
 	ctx := context.Background()
-	s := newTestStore(t, "sqlite")
-	u := newUser("mia")
-	must(t, s.AddUser(ctx, &u))
-	changed := newUser("mia")
-	changed.QuotaSize = 5
-	must(t, s.Restore(ctx, &BackupData{Users: []User{changed}}, RestoreModeAddOnly))
-	got, _ := s.GetUser(ctx, "mia")
-	if got.QuotaSize != 0 {
-		t.Fatal("add-only restore updated an existing user")
-	}
-	must(t, s.Restore(ctx, &BackupData{Users: []User{changed}}, RestoreModeAddUpdate))
-	got, _ = s.GetUser(ctx, "mia")
-	if got.QuotaSize != 5 {
-		t.Fatal("add/update restore did not update")
-	}
-	if err := s.Restore(ctx, &BackupData{}, 7); !errors.Is(err, ErrValidation) {
-		t.Fatalf("unknown mode: %v", err)
-	}
+	forEachDriver(t, func(t *testing.T, s *Store) {
+		u := newUser("mia")
+		must(t, s.AddUser(ctx, &u))
+		changed := newUser("mia")
+		changed.QuotaSize = 5
+		must(t, s.Restore(ctx, &BackupData{Users: []User{changed}}, RestoreModeAddOnly))
+		got, _ := s.GetUser(ctx, "mia")
+		if got.QuotaSize != 0 {
+			t.Fatal("add-only restore updated an existing user")
+		}
+		must(t, s.Restore(ctx, &BackupData{Users: []User{changed}}, RestoreModeAddUpdate))
+		got, _ = s.GetUser(ctx, "mia")
+		if got.QuotaSize != 5 {
+			t.Fatal("add/update restore did not update")
+		}
+		if err := s.Restore(ctx, &BackupData{}, 7); !errors.Is(err, ErrValidation) {
+			t.Fatalf("unknown mode: %v", err)
+		}
+	})
 }
 
 // A dump written by the reference product: extra fields are ignored by the

@@ -5,15 +5,14 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
-	"sync/atomic"
 	"testing"
 
 	"golang.org/x/crypto/ssh"
 
 	"github.com/sftpgo-ng/sftpgo/internal/config"
+	"github.com/sftpgo-ng/sftpgo/internal/dbtest"
 	"github.com/sftpgo-ng/sftpgo/internal/kms"
 )
 
@@ -55,48 +54,40 @@ func (testEncrypter) Decrypt(s *kms.Secret) (string, error) {
 }
 
 // drivers are the drivers every driver-agnostic test runs against.
-// PostgreSQL and MySQL join when SFTPGO_TEST_POSTGRES_DSN or
-// SFTPGO_TEST_MYSQL_DSN name a database (each test then works under its
-// own table prefix and drops its tables).
-var drivers = func() []string {
-	d := []string{"memory", "sqlite", "bolt"}
-	if os.Getenv("SFTPGO_TEST_POSTGRES_DSN") != "" {
-		d = append(d, "postgresql")
-	}
-	if os.Getenv("SFTPGO_TEST_MYSQL_DSN") != "" {
-		d = append(d, "mysql")
-	}
-	return d
-}()
+// PostgreSQL and MySQL (MariaDB) run on private servers that
+// internal/dbtest starts for this test binary, with a fresh database per
+// test; a missing server fails the tests.
+var drivers = []string{"memory", "sqlite", "bolt", "postgresql", "mysql"}
 
-var tablePrefixSeq atomic.Int64
+func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
 
 func testConfig(driver string) config.DataProviderConfig {
-	var prefix, dsn string
-	switch driver {
-	case "postgresql":
-		dsn = os.Getenv("SFTPGO_TEST_POSTGRES_DSN")
-	case "mysql":
-		dsn = os.Getenv("SFTPGO_TEST_MYSQL_DSN")
-	}
-	if dsn != "" {
-		prefix = fmt.Sprintf("t%d_%d_", os.Getpid(), tablePrefixSeq.Add(1))
-	}
 	return config.DataProviderConfig{
-		Driver:           driver,
-		ConnectionString: dsn,
-		SQLTablesPrefix:  prefix,
-		Name:             map[string]string{"memory": "", "sqlite": "sftpgo.db", "bolt": "sftpgo.bolt"}[driver],
-		NamingRules:      NamingRuleAllowUTF8 | NamingRuleTrim,
-		PasswordCaching:  true,
-		PasswordHashing:  config.PasswordHashing{Algo: HashingAlgoBcrypt, BcryptOptions: config.BcryptOptions{Cost: 4}},
+		Driver:          driver,
+		Name:            map[string]string{"memory": "", "sqlite": "sftpgo.db", "bolt": "sftpgo.bolt"}[driver],
+		NamingRules:     NamingRuleAllowUTF8 | NamingRuleTrim,
+		PasswordCaching: true,
+		PasswordHashing: config.PasswordHashing{Algo: HashingAlgoBcrypt, BcryptOptions: config.BcryptOptions{Cost: 4}},
 	}
+}
+
+// withDatabase points a PostgreSQL or MySQL configuration at a fresh
+// database of the test's server, through host, port, username, password
+// and name (the DSN builders are part of what runs).
+func withDatabase(t testing.TB, cfg *config.DataProviderConfig) {
+	t.Helper()
+	if cfg.Driver != "postgresql" && cfg.Driver != "mysql" {
+		return
+	}
+	db := dbtest.NewDatabase(t, dbtest.Kind(cfg.Driver))
+	cfg.Host, cfg.Port, cfg.Username, cfg.Password, cfg.Name = db.Host, db.Port, db.User, db.Password, db.Name
 }
 
 // newTestStore opens a migrated store in a temp dir.
 func newTestStore(t testing.TB, driver string, mod ...func(*config.DataProviderConfig)) *Store {
 	t.Helper()
 	cfg := testConfig(driver)
+	withDatabase(t, &cfg)
 	for _, m := range mod {
 		m(&cfg)
 	}
@@ -105,12 +96,7 @@ func newTestStore(t testing.TB, driver string, mod ...func(*config.DataProviderC
 	if err != nil {
 		t.Fatalf("open %s: %v", driver, err)
 	}
-	t.Cleanup(func() {
-		if driver == "postgresql" || driver == "mysql" {
-			s.Reset(context.Background())
-		}
-		s.Close()
-	})
+	t.Cleanup(func() { s.Close() })
 	if err := s.Migrate(context.Background()); err != nil {
 		t.Fatalf("migrate %s: %v", driver, err)
 	}

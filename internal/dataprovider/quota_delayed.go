@@ -17,6 +17,38 @@ type quotaBuffer struct {
 	folders map[string]quotaDelta
 	stop    chan struct{}
 	done    chan struct{}
+	// writeThrough: updates go to the database at once and only failed
+	// ones wait in the buffer (delayed_quota_update 0 on a database
+	// server, which can go away while transfers go on).
+	writeThrough bool
+}
+
+// quotaRetryPeriod is how often failed counter updates are retried when
+// delayed_quota_update is 0.
+const quotaRetryPeriod = 5 * time.Second
+
+// addQuota adds a delta through the buffer: kept for the next flush, or,
+// write-through, written now by direct and kept only when that fails for
+// another reason than a missing object.
+func (s *Store) addQuota(user bool, name string, d quotaDelta, direct func() error) error {
+	keep := func() {
+		if user {
+			s.quota.addUser(name, d)
+		} else {
+			s.quota.addFolder(name, d)
+		}
+	}
+	if !s.quota.writeThrough {
+		keep()
+		return nil
+	}
+	err := direct()
+	if err == nil || errors.Is(err, ErrNotFound) {
+		return err
+	}
+	s.log.Warn("quota update failed, retrying later", "name", name, "error", err)
+	keep()
+	return nil
 }
 
 type quotaDelta struct {
@@ -32,9 +64,9 @@ func (d quotaDelta) add(o quotaDelta) quotaDelta {
 
 // startQuotaBuffer starts the flusher; Store.Close stops it after a last
 // flush.
-func (s *Store) startQuotaBuffer(period time.Duration) {
+func (s *Store) startQuotaBuffer(period time.Duration, writeThrough bool) {
 	b := &quotaBuffer{users: map[string]quotaDelta{}, folders: map[string]quotaDelta{},
-		stop: make(chan struct{}), done: make(chan struct{})}
+		stop: make(chan struct{}), done: make(chan struct{}), writeThrough: writeThrough}
 	s.quota = b
 	go func() {
 		defer close(b.done)

@@ -7,10 +7,18 @@ import (
 	"time"
 )
 
+// Every driver that keeps its data across a reopen.
 func TestDelayedQuotaUpdate(t *testing.T) {
+	for _, driver := range []string{"sqlite", "bolt", "postgresql", "mysql"} {
+		t.Run(driver, func(t *testing.T) { testDelayedQuotaUpdate(t, driver) })
+	}
+}
+
+func testDelayedQuotaUpdate(t *testing.T, driver string) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	cfg := testConfig("sqlite")
+	cfg := testConfig(driver)
+	withDatabase(t, &cfg)
 	cfg.DelayedQuotaUpdate = 1
 	s, err := Open(ctx, Options{Config: cfg, ConfigDir: dir, Secrets: testEncrypter{}})
 	must(t, err)
@@ -68,7 +76,8 @@ func TestDelayedQuotaUpdate(t *testing.T) {
 	must(t, s.UpdateUserQuota(ctx, "delayed", 7, 1, true))
 	must(t, s.UpdateUserQuota(ctx, "delayed", 3, 1, false))
 	must(t, s.Close())
-	s2, err := Open(ctx, Options{Config: testConfig("sqlite"), ConfigDir: dir, Secrets: testEncrypter{}})
+	cfg.DelayedQuotaUpdate = 0
+	s2, err := Open(ctx, Options{Config: cfg, ConfigDir: dir, Secrets: testEncrypter{}})
 	must(t, err)
 	defer s2.Close()
 	got, _ = s2.GetUser(ctx, "delayed")

@@ -7,6 +7,7 @@ import (
 	"github.com/sftpgo-ng/sftpgo/internal/kms"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -26,9 +27,56 @@ func fileContains(t *testing.T, dbFile string, needle string) bool {
 	return false
 }
 
-func TestSecretsEncryptedAtRest(t *testing.T) {
+// storedContains reports whether needle is anywhere in what a SQL store
+// keeps: the database files for SQLite, every text column of every table
+// for the database servers.
+func storedContains(t *testing.T, s *Store, needle string) bool {
+	t.Helper()
+	d := s.driver.(*sqlDriver)
+	if d.file != "" {
+		return fileContains(t, dbPath(t, s), needle)
+	}
 	ctx := context.Background()
-	s := newTestStore(t, "sqlite")
+	for _, table := range []string{"users", "groups", "folders", "admins", "api_keys", "shares", "sections"} {
+		rows, err := d.db.QueryContext(ctx, d.sq("SELECT * FROM {p}"+table))
+		if err != nil {
+			t.Fatalf("read %s: %v", table, err)
+		}
+		cols, _ := rows.Columns()
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range vals {
+				if b, ok := v.([]byte); ok && bytes.Contains(b, []byte(needle)) {
+					rows.Close()
+					return true
+				}
+				if str, ok := v.(string); ok && strings.Contains(str, needle) {
+					rows.Close()
+					return true
+				}
+			}
+		}
+		rows.Close()
+	}
+	return false
+}
+
+func TestSecretsEncryptedAtRest(t *testing.T) {
+	for _, driver := range sqlDrivers {
+		t.Run(driver, func(t *testing.T) { testSecretsEncryptedAtRest(t, driver) })
+	}
+}
+
+func testSecretsEncryptedAtRest(t *testing.T, driver string) {
+	ctx := context.Background()
+	s := newTestStore(t, driver)
 	const plain = "very-secret-S3-key-0123456789"
 	u := newUser("erin")
 	u.FsConfig = Filesystem{Provider: S3FilesystemProvider, S3Config: S3Config{Bucket: "b", Region: "r",
@@ -48,10 +96,10 @@ func TestSecretsEncryptedAtRest(t *testing.T) {
 	if got, err := s.DecryptSecret(sec); err != nil || got != plain {
 		t.Fatalf("decrypt: %q %v", got, err)
 	}
-	if fileContains(t, dbPath(t, s), plain) || fileContains(t, dbPath(t, s), "ftp-leftover-secret") {
+	if storedContains(t, s, plain) || storedContains(t, s, "ftp-leftover-secret") {
 		t.Fatal("clear secret found in the database files")
 	}
-	if !fileContains(t, dbPath(t, s), sec.Payload) {
+	if !storedContains(t, s, sec.Payload) {
 		t.Fatal("encrypted payload not found: the scan reads the wrong files")
 	}
 	// a redacted secret on update keeps the stored one
@@ -95,7 +143,7 @@ func TestSecretsEncryptedAtRest(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range []string{"folder-passphrase-xyz", "group-password-xyz"} {
-		if fileContains(t, dbPath(t, s), p) {
+		if storedContains(t, s, p) {
 			t.Fatalf("clear %q in the database", p)
 		}
 	}

@@ -71,6 +71,7 @@ const (
 type Store struct {
 	listeners    userListeners
 	objects      objectListeners
+	peers        peerListeners
 	cfg          config.DataProviderConfig
 	driver       Driver
 	secrets      SecretEncrypter
@@ -97,6 +98,9 @@ func resolvePath(configDir, p string) string {
 // The memory driver starts at CurrentSchemaVersion and, when
 // data_provider.name names a file, loads it as a dump.
 func Open(ctx context.Context, opts Options) (*Store, error) {
+	if err := checkShared(opts.Config.Driver, opts.Config.IsShared); err != nil {
+		return nil, err
+	}
 	s := &Store{cfg: opts.Config, log: opts.Logger, hasher: newPasswordHasher(opts.Config.PasswordHashing)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -158,8 +162,12 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	default:
 		return nil, fmt.Errorf("dataprovider: unsupported driver %q (supported: sqlite, postgresql, mysql, bolt, memory)", opts.Config.Driver)
 	}
-	if opts.Config.DelayedQuotaUpdate > 0 {
-		s.startQuotaBuffer(time.Duration(opts.Config.DelayedQuotaUpdate) * time.Second)
+	switch {
+	case opts.Config.DelayedQuotaUpdate > 0:
+		s.startQuotaBuffer(time.Duration(opts.Config.DelayedQuotaUpdate)*time.Second, false)
+	case opts.Config.Driver == "postgresql" || opts.Config.Driver == "mysql":
+		// usage recorded while the database server is away is kept
+		s.startQuotaBuffer(quotaRetryPeriod, true)
 	}
 	return s, nil
 }
@@ -199,7 +207,7 @@ func (s *Store) DecryptSecret(sec *kms.Secret) (string, error) {
 }
 
 // CurrentSchemaVersion is the schema this build expects.
-const CurrentSchemaVersion = 4
+const CurrentSchemaVersion = 5
 
 // ErrSchemaNewer: the database was migrated by a newer build.
 var ErrSchemaNewer = errors.New("database schema is newer than this build supports")

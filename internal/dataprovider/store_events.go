@@ -30,6 +30,7 @@ func (s *Store) notifyUserChange(username string) {
 	for _, fn := range s.listeners.fns {
 		fn(username)
 	}
+	s.notifyPeers(username)
 }
 
 // Object change actions, as data_provider.actions.execute_on names them.

@@ -252,8 +252,9 @@ func (s *Store) UpdateFolderQuota(ctx context.Context, name string, size int64, 
 	name = s.name(name)
 	if s.quota != nil {
 		if !reset {
-			s.quota.addFolder(name, quotaDelta{size: size, files: files})
-			return nil
+			return s.addQuota(false, name, quotaDelta{size: size, files: files}, func() error {
+				return s.driver.UpdateFolderQuota(ctx, name, size, files, false)
+			})
 		}
 		s.quota.forgetFolder(name)
 	}

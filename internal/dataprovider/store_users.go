@@ -336,8 +336,9 @@ func (s *Store) UpdateUserQuota(ctx context.Context, username string, size int64
 	username = s.name(username)
 	if s.quota != nil {
 		if !reset {
-			s.quota.addUser(username, quotaDelta{size: size, files: files})
-			return nil
+			return s.addQuota(true, username, quotaDelta{size: size, files: files}, func() error {
+				return s.driver.UpdateUserQuota(ctx, username, size, files, false)
+			})
 		}
 		s.quota.forgetUser(username, true, false)
 	}
@@ -352,8 +353,9 @@ func (s *Store) UpdateUserTransferQuota(ctx context.Context, username string, up
 	username = s.name(username)
 	if s.quota != nil {
 		if !reset {
-			s.quota.addUser(username, quotaDelta{uploaded: uploaded, downloaded: downloaded})
-			return nil
+			return s.addQuota(true, username, quotaDelta{uploaded: uploaded, downloaded: downloaded}, func() error {
+				return s.driver.UpdateUserTransferQuota(ctx, username, uploaded, downloaded, false)
+			})
 		}
 		s.quota.forgetUser(username, false, true)
 	}

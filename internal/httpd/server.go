@@ -85,6 +85,9 @@ type Options struct {
 	// Guard applies the allow list, the defender and the rate limiters
 	// to every request and serves /defender and /iplists; nil: none.
 	Guard *defender.Guard
+	// Nodes, when the data provider is shared, lists and closes the
+	// sessions of every node and serves the node-to-node API.
+	Nodes NodeService
 }
 
 // Limits on request bodies.
@@ -103,6 +106,7 @@ type Server struct {
 	driver      string
 	version     VersionInfo
 	conns       ConnectionsProvider
+	nodes       NodeService
 	status      StatusProvider
 	tokens      *tokenManager
 	now         func() time.Time
@@ -155,6 +159,10 @@ func newServer(opts Options, st store) (*Server, error) {
 		certs:       newCertStore(),
 		common:      opts.Common,
 		guard:       opts.Guard,
+		nodes:       opts.Nodes,
+	}
+	if opts.Nodes != nil {
+		s.conns = opts.Nodes
 	}
 	s.loginLimiter = newLoginLimiter(func() time.Time { return s.now() })
 	if s.backupsPath != "" {
@@ -270,6 +278,7 @@ const apiPrefix = "/api/v2"
 func (s *Server) apiRoutes(r chi.Router) {
 	r.Get("/token", s.getToken)
 	s.userAPIRoutes(r)
+	s.nodeRoutes(r)
 
 	r.Group(func(r chi.Router) {
 		r.Use(s.requireAdmin)

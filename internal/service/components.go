@@ -64,6 +64,10 @@ func (s *Service) buildComponents() error {
 	s.components = append(s.components, namedComponent{"common", commonComponent{conns}})
 	s.listeners = conns.RegisterListener
 	status := &servicesStatus{defenderOn: guard.Defender() != nil}
+	nodes, err := s.buildCluster(conns)
+	if err != nil {
+		return prefixed("cluster", err)
+	}
 
 	if hasPort(cfg.SFTPD.Bindings, func(b config.SFTPDBinding) int { return b.Port }) {
 		srv, err := sftpd.New(cfg.SFTPD, conns, s.store, s.configDir, s.logger)
@@ -109,6 +113,7 @@ func (s *Service) buildComponents() error {
 			Status:      status,
 			Common:      conns,
 			Guard:       guard,
+			Nodes:       nodes,
 		})
 		if err != nil {
 			return prefixed("httpd", err)

@@ -1,0 +1,2 @@
+-- Back to version 4: the nodes table goes.
+DROP TABLE IF EXISTS {p}nodes

@@ -1,0 +1,13 @@
+-- Version 5: the nodes sharing this database (data_provider.is_shared).
+-- Each node keeps its row alive with a heartbeat (updated_at, Unix
+-- milliseconds); data holds its REST address and the key other nodes sign
+-- their calls to it with (a KMS secret).
+CREATE TABLE {p}nodes (
+  id BIGSERIAL PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  data TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+)
+-- +statement
+CREATE INDEX {p}nodes_updated_at_idx ON {p}nodes (updated_at)
