@@ -11,6 +11,7 @@ targets=(
 	"./internal/sftpd FuzzSFTPPackets"
 	"./internal/ftpd FuzzControlCommands"
 	"./internal/httpd FuzzDecodeJSON"
+	"./internal/vfs/httpfs FuzzReadDirReply"
 )
 for t in "${targets[@]}"; do
 	set -- $t
