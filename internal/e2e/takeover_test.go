@@ -42,7 +42,7 @@ const (
 // sftpgoCryptfsLayout gates the cryptfs user's file check: reading files
 // SFTPGo's cryptfs wrote is the cryptlog work. The lead sets it to true
 // once that branch is merged.
-const sftpgoCryptfsLayout = false
+const sftpgoCryptfsLayout = true
 
 func takeoverFixtures(t *testing.T) string {
 	t.Helper()
