@@ -151,11 +151,16 @@ func (o *sqlOps) defenderHostID(ctx context.Context, ip string, create bool, now
 		}
 		return id, err
 	}
-	id, err = o.insertID(ctx, "INSERT INTO {p}defender_hosts (ip, ban_time, updated_at) VALUES (?, 0, ?)", ip, now)
-	if errors.Is(err, ErrConflict) {
-		// another node added it meanwhile
-		err = o.queryRow(ctx, "SELECT id FROM {p}defender_hosts WHERE ip = ?", ip).Scan(&id)
+	// another node may add it meanwhile: insert-if-absent keeps the
+	// transaction usable (a failed insert aborts it on PostgreSQL)
+	ins := "INSERT INTO {p}defender_hosts (ip, ban_time, updated_at) VALUES (?, 0, ?) ON CONFLICT (ip) DO NOTHING"
+	if o.dl.name == "mysql" {
+		ins = "INSERT IGNORE INTO {p}defender_hosts (ip, ban_time, updated_at) VALUES (?, 0, ?)"
 	}
+	if _, err := o.exec(ctx, ins, ip, now); err != nil {
+		return 0, err
+	}
+	err = o.queryRow(ctx, "SELECT id FROM {p}defender_hosts WHERE ip = ?", ip).Scan(&id)
 	return id, err
 }
 
