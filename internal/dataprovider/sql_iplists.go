@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 )
 
@@ -138,6 +139,48 @@ func (o *sqlOps) IPListsSignature(ctx context.Context) (IPListSignature, error) 
 	err := o.queryRow(ctx, "SELECT COUNT(*), MAX(updated_at), SUM(id) FROM {p}ip_lists").Scan(&sig.Count, &maxUpd, &sumID)
 	sig.LastUpdate, sig.Sum = maxUpd.Int64, sumID.Int64
 	return sig, err
+}
+
+func (o *sqlOps) IPListPrefixLengths(ctx context.Context) ([]IPListPrefixLength, error) {
+	pos := "POSITION('/' IN ipornet)"
+	if o.dl.name == "sqlite" {
+		pos = "instr(ipornet, '/')"
+	}
+	rows, err := o.q().QueryContext(ctx, o.sq("SELECT DISTINCT type, ip_type, SUBSTR(ipornet, "+pos+" + 1) FROM {p}ip_lists"))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []IPListPrefixLength
+	for rows.Next() {
+		var t, ipType int
+		var bits string
+		if err := rows.Scan(&t, &ipType, &bits); err != nil {
+			return nil, err
+		}
+		n, err := strconv.Atoi(bits)
+		if err != nil {
+			continue
+		}
+		out = append(out, IPListPrefixLength{Type: IPListType(t), IPv6: ipType == ipTypeV6, Bits: n})
+	}
+	return out, rows.Err()
+}
+
+func (o *sqlOps) GetIPListEntries(ctx context.Context, t IPListType, nets []string) ([]IPListEntry, error) {
+	if len(nets) == 0 {
+		return nil, nil
+	}
+	args := []any{int(t)}
+	for _, n := range nets {
+		args = append(args, n)
+	}
+	q := "SELECT " + ipListColumns + " FROM {p}ip_lists WHERE type = ? AND ipornet IN (?" + strings.Repeat(", ?", len(nets)-1) + ")"
+	rows, err := o.q().QueryContext(ctx, o.sq(q), args...)
+	if err != nil {
+		return nil, err
+	}
+	return scanIPListEntries(rows)
 }
 
 // Defender hosts and events.

@@ -37,21 +37,26 @@ func TestListsMatch(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, tc := range []struct {
-				ip, proto string
-				want      bool
-			}{
-				{"192.0.2.200", "FTP", true},
-				{"192.0.3.1", "FTP", false},
-				{"2001:db8:1::9", "SSH", true},
-				{"2001:db8:1::9", "HTTP", false},
-				{"198.51.100.7", "DAV", true},     // stored as IPv4
-				{"::ffff:192.0.2.1", "DAV", true}, // mapped address matches its IPv4 network
-				{"203.0.113.5", "SSH", false},     // another list
-			} {
-				_, got := l.Match(dataprovider.IPListTypeAllowList, netip.MustParseAddr(tc.ip), tc.proto)
-				if got != tc.want {
-					t.Errorf("%s %s: %v, want %v", tc.ip, tc.proto, got, tc.want)
+			for _, limit := range []int64{MaxInMemoryEntries, 0} {
+				// in memory, then too many to hold: asked from the provider
+				l.maxInMemory = limit
+				l.Invalidate(context.Background())
+				for _, tc := range []struct {
+					ip, proto string
+					want      bool
+				}{
+					{"192.0.2.200", "FTP", true},
+					{"192.0.3.1", "FTP", false},
+					{"2001:db8:1::9", "SSH", true},
+					{"2001:db8:1::9", "HTTP", false},
+					{"198.51.100.7", "DAV", true},     // stored as IPv4
+					{"::ffff:192.0.2.1", "DAV", true}, // mapped address matches its IPv4 network
+					{"203.0.113.5", "SSH", false},     // another list
+				} {
+					_, got := l.Match(dataprovider.IPListTypeAllowList, netip.MustParseAddr(tc.ip), tc.proto)
+					if got != tc.want {
+						t.Errorf("limit %d: %s %s: %v, want %v", limit, tc.ip, tc.proto, got, tc.want)
+					}
 				}
 			}
 			// the provider's range index gives the same answers
