@@ -166,7 +166,7 @@ func TestDefenderBansOnEveryProtocol(t *testing.T) {
 		t.Fatalf("banned 127.0.0.2 served over WebDAV through the login cache: %d", st)
 	}
 	st, body := userTokenFrom(t, in, "127.0.0.2", "alice", "alice-pass")
-	if st != http.StatusForbidden {
+	if st != http.StatusForbidden || !strings.Contains(body, "your IP address is blocked") {
 		t.Fatalf("banned 127.0.0.2 over HTTP: %d %s", st, body)
 	}
 	if st, _ := userTokenFrom(t, in, "127.0.0.1", "alice", "alice-pass"); st != http.StatusOK {
