@@ -135,6 +135,41 @@ func (o *memOps) IPListsSignature(ctx context.Context) (IPListSignature, error) 
 	return sig, nil
 }
 
+func (o *memOps) IPListPrefixLengths(ctx context.Context) ([]IPListPrefixLength, error) {
+	seen := map[IPListPrefixLength]bool{}
+	var out []IPListPrefixLength
+	for _, e := range o.ipListEntries() {
+		p, err := ParseIPOrNet(e.IPOrNet)
+		if err != nil {
+			continue
+		}
+		l := IPListPrefixLength{Type: e.Type, IPv6: p.Addr().Is6(), Bits: p.Bits()}
+		if !seen[l] {
+			seen[l] = true
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
+func (o *memOps) GetIPListEntries(ctx context.Context, t IPListType, nets []string) ([]IPListEntry, error) {
+	var out []IPListEntry
+	for _, n := range nets {
+		if e, err := o.GetIPListEntry(ctx, t, n); err == nil {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+func (d *memDriver) IPListPrefixLengths(ctx context.Context) (r []IPListPrefixLength, err error) {
+	err = d.read(func(o *memOps) error { r, err = o.IPListPrefixLengths(ctx); return err })
+	return r, err
+}
+func (d *memDriver) GetIPListEntries(ctx context.Context, t IPListType, nets []string) (r []IPListEntry, err error) {
+	err = d.read(func(o *memOps) error { r, err = o.GetIPListEntries(ctx, t, nets); return err })
+	return r, err
+}
 func (d *memDriver) GetIPListEntry(ctx context.Context, t IPListType, ipOrNet string) (e IPListEntry, err error) {
 	err = d.read(func(o *memOps) error { e, err = o.GetIPListEntry(ctx, t, ipOrNet); return err })
 	return e, err

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 )
 
@@ -140,6 +141,48 @@ func (o *sqlOps) IPListsSignature(ctx context.Context) (IPListSignature, error) 
 	return sig, err
 }
 
+func (o *sqlOps) IPListPrefixLengths(ctx context.Context) ([]IPListPrefixLength, error) {
+	pos := "POSITION('/' IN ipornet)"
+	if o.dl.name == "sqlite" {
+		pos = "instr(ipornet, '/')"
+	}
+	rows, err := o.q().QueryContext(ctx, o.sq("SELECT DISTINCT type, ip_type, SUBSTR(ipornet, "+pos+" + 1) FROM {p}ip_lists"))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []IPListPrefixLength
+	for rows.Next() {
+		var t, ipType int
+		var bits string
+		if err := rows.Scan(&t, &ipType, &bits); err != nil {
+			return nil, err
+		}
+		n, err := strconv.Atoi(bits)
+		if err != nil {
+			continue
+		}
+		out = append(out, IPListPrefixLength{Type: IPListType(t), IPv6: ipType == ipTypeV6, Bits: n})
+	}
+	return out, rows.Err()
+}
+
+func (o *sqlOps) GetIPListEntries(ctx context.Context, t IPListType, nets []string) ([]IPListEntry, error) {
+	if len(nets) == 0 {
+		return nil, nil
+	}
+	args := []any{int(t)}
+	for _, n := range nets {
+		args = append(args, n)
+	}
+	q := "SELECT " + ipListColumns + " FROM {p}ip_lists WHERE type = ? AND ipornet IN (?" + strings.Repeat(", ?", len(nets)-1) + ")"
+	rows, err := o.q().QueryContext(ctx, o.sq(q), args...)
+	if err != nil {
+		return nil, err
+	}
+	return scanIPListEntries(rows)
+}
+
 // Defender hosts and events.
 
 func (o *sqlOps) defenderHostID(ctx context.Context, ip string, create bool, now int64) (int64, error) {
@@ -151,11 +194,16 @@ func (o *sqlOps) defenderHostID(ctx context.Context, ip string, create bool, now
 		}
 		return id, err
 	}
-	id, err = o.insertID(ctx, "INSERT INTO {p}defender_hosts (ip, ban_time, updated_at) VALUES (?, 0, ?)", ip, now)
-	if errors.Is(err, ErrConflict) {
-		// another node added it meanwhile
-		err = o.queryRow(ctx, "SELECT id FROM {p}defender_hosts WHERE ip = ?", ip).Scan(&id)
+	// another node may add it meanwhile: insert-if-absent keeps the
+	// transaction usable (a failed insert aborts it on PostgreSQL)
+	ins := "INSERT INTO {p}defender_hosts (ip, ban_time, updated_at) VALUES (?, 0, ?) ON CONFLICT (ip) DO NOTHING"
+	if o.dl.name == "mysql" {
+		ins = "INSERT IGNORE INTO {p}defender_hosts (ip, ban_time, updated_at) VALUES (?, 0, ?)"
 	}
+	if _, err := o.exec(ctx, ins, ip, now); err != nil {
+		return 0, err
+	}
+	err = o.queryRow(ctx, "SELECT id FROM {p}defender_hosts WHERE ip = ?", ip).Scan(&id)
 	return id, err
 }
 

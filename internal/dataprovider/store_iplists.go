@@ -37,6 +37,18 @@ type ipListOps interface {
 	// MatchIPList returns the entries of list t whose network contains ip.
 	MatchIPList(ctx context.Context, t IPListType, ip netip.Addr) ([]IPListEntry, error)
 	IPListsSignature(ctx context.Context) (IPListSignature, error)
+	// IPListPrefixLengths returns the distinct prefix lengths in use.
+	IPListPrefixLengths(ctx context.Context) ([]IPListPrefixLength, error)
+	// GetIPListEntries returns the entries of list t among the given
+	// canonical networks (an exact lookup on the unique index).
+	GetIPListEntries(ctx context.Context, t IPListType, nets []string) ([]IPListEntry, error)
+}
+
+// IPListPrefixLength is a prefix length used by some entry of a list.
+type IPListPrefixLength struct {
+	Type IPListType
+	IPv6 bool
+	Bits int
 }
 
 var errNoIPLists = errors.New("dataprovider: this driver does not store IP lists")
@@ -131,6 +143,27 @@ func (s *Store) MatchIPList(ctx context.Context, t IPListType, ip netip.Addr) ([
 		return nil, err
 	}
 	return o.MatchIPList(ctx, t, ip)
+}
+
+// IPListPrefixLengths returns the distinct prefix lengths in use, per
+// list and IP family.
+func (s *Store) IPListPrefixLengths(ctx context.Context) ([]IPListPrefixLength, error) {
+	o, err := s.ipLists()
+	if err != nil {
+		return nil, err
+	}
+	return o.IPListPrefixLengths(ctx)
+}
+
+// GetIPListEntries returns the entries of list t among nets (canonical
+// network strings): with the prefix lengths in use, the networks that may
+// contain an address are known, and each is one index lookup.
+func (s *Store) GetIPListEntries(ctx context.Context, t IPListType, nets []string) ([]IPListEntry, error) {
+	o, err := s.ipLists()
+	if err != nil {
+		return nil, err
+	}
+	return o.GetIPListEntries(ctx, t, nets)
 }
 
 // IPListsSignature returns a value that changes with every IP list change.

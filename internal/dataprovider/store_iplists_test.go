@@ -39,6 +39,23 @@ func TestIPListStorage(t *testing.T) {
 					t.Errorf("match %s: %d entries, want %d", ip, got, want)
 				}
 			}
+			lengths, err := s.IPListPrefixLengths(ctx)
+			must(t, err)
+			want := map[IPListPrefixLength]bool{{IPListTypeAllowList, false, 24}: true, {IPListTypeAllowList, false, 25}: true,
+				{IPListTypeAllowList, false, 32}: true, {IPListTypeAllowList, true, 32}: true, {IPListTypeDefender, false, 24}: true}
+			if len(lengths) != len(want) {
+				t.Fatalf("prefix lengths %+v", lengths)
+			}
+			for _, l := range lengths {
+				if !want[l] {
+					t.Fatalf("unexpected prefix length %+v in %+v", l, lengths)
+				}
+			}
+			exact, err := s.GetIPListEntries(ctx, IPListTypeAllowList, []string{"192.0.2.128/25", "192.0.2.0/24", "10.0.0.0/8"})
+			must(t, err)
+			if len(exact) != 2 {
+				t.Fatalf("exact lookup: %+v", exact)
+			}
 			list, err := s.ListIPListEntries(ctx, IPListQuery{Type: IPListTypeAllowList, Filter: "192.0.2.", Limit: 10})
 			must(t, err)
 			if len(list) != 2 || list[0].IPOrNet != "192.0.2.0/24" || list[0].Description != "net" {

@@ -37,21 +37,26 @@ func TestListsMatch(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, tc := range []struct {
-				ip, proto string
-				want      bool
-			}{
-				{"192.0.2.200", "FTP", true},
-				{"192.0.3.1", "FTP", false},
-				{"2001:db8:1::9", "SSH", true},
-				{"2001:db8:1::9", "HTTP", false},
-				{"198.51.100.7", "DAV", true},     // stored as IPv4
-				{"::ffff:192.0.2.1", "DAV", true}, // mapped address matches its IPv4 network
-				{"203.0.113.5", "SSH", false},     // another list
-			} {
-				_, got := l.Match(dataprovider.IPListTypeAllowList, netip.MustParseAddr(tc.ip), tc.proto)
-				if got != tc.want {
-					t.Errorf("%s %s: %v, want %v", tc.ip, tc.proto, got, tc.want)
+			for _, limit := range []int64{MaxInMemoryEntries, 0} {
+				// in memory, then too many to hold: asked from the provider
+				l.maxInMemory = limit
+				l.Invalidate(context.Background())
+				for _, tc := range []struct {
+					ip, proto string
+					want      bool
+				}{
+					{"192.0.2.200", "FTP", true},
+					{"192.0.3.1", "FTP", false},
+					{"2001:db8:1::9", "SSH", true},
+					{"2001:db8:1::9", "HTTP", false},
+					{"198.51.100.7", "DAV", true},     // stored as IPv4
+					{"::ffff:192.0.2.1", "DAV", true}, // mapped address matches its IPv4 network
+					{"203.0.113.5", "SSH", false},     // another list
+				} {
+					_, got := l.Match(dataprovider.IPListTypeAllowList, netip.MustParseAddr(tc.ip), tc.proto)
+					if got != tc.want {
+						t.Errorf("limit %d: %s %s: %v, want %v", limit, tc.ip, tc.proto, got, tc.want)
+					}
 				}
 			}
 			// the provider's range index gives the same answers
@@ -211,24 +216,7 @@ func BenchmarkGuardCheck(b *testing.B) {
 		b.Run(fmt.Sprintf("networks=%d", n), func(b *testing.B) {
 			st := openStore(b, "memory", filepath.Join(b.TempDir(), "db"))
 			ctx := context.Background()
-			for i := 0; i < n; i++ {
-				// /24s and /32s spread over 10.0.0.0/8 and 2001:db8::/32
-				var e dataprovider.IPListEntry
-				switch i % 3 {
-				case 0:
-					e = dataprovider.IPListEntry{IPOrNet: fmt.Sprintf("10.%d.%d.0/24", (i>>8)&255, i&255), Type: dataprovider.IPListTypeAllowList, Mode: 1}
-				case 1:
-					e = dataprovider.IPListEntry{IPOrNet: fmt.Sprintf("2001:db8:%x::/48", i&0xffff), Type: dataprovider.IPListTypeDefender, Mode: 2}
-				default:
-					e = dataprovider.IPListEntry{IPOrNet: fmt.Sprintf("172.%d.%d.%d", 16+(i>>16)&15, (i>>8)&255, i&255), Type: dataprovider.IPListTypeRateLimiterSafeList, Mode: 1}
-				}
-				if err := st.Driver().(interface {
-					AddIPListEntry(context.Context, *dataprovider.IPListEntry) error
-				}).AddIPListEntry(ctx, &e); err != nil && !errors.Is(err, dataprovider.ErrConflict) {
-					b.Fatal(err)
-				}
-			}
-			addEntries(b, st, dataprovider.IPListEntry{IPOrNet: "192.0.2.0/24", Type: dataprovider.IPListTypeAllowList, Mode: 1})
+			fillLists(b, st, n)
 			g := newGuard(b, st, func(c *config.CommonConfig) {
 				c.AllowListStatus = 1
 				c.Defender = defenderConfig("memory")

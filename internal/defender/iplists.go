@@ -16,12 +16,15 @@ import (
 // *dataprovider.Store satisfies it.
 type ListStore interface {
 	ListIPListEntries(ctx context.Context, q dataprovider.IPListQuery) ([]dataprovider.IPListEntry, error)
-	MatchIPList(ctx context.Context, t dataprovider.IPListType, ip netip.Addr) ([]dataprovider.IPListEntry, error)
 	IPListsSignature(ctx context.Context) (dataprovider.IPListSignature, error)
+	IPListPrefixLengths(ctx context.Context) ([]dataprovider.IPListPrefixLength, error)
+	GetIPListEntries(ctx context.Context, t dataprovider.IPListType, nets []string) ([]dataprovider.IPListEntry, error)
 }
 
 // MaxInMemoryEntries is the size above which the lists are not held in
-// memory and every lookup asks the provider's range index instead.
+// memory: only the prefix lengths in use are, and a lookup asks the
+// provider for the few networks of those lengths that contain the
+// address (one query on the unique index).
 const MaxInMemoryEntries = 500_000
 
 // listEntry is one network of a table.
@@ -71,8 +74,10 @@ func (t *netTable) lookup(a netip.Addr, bit int) (listEntry, bool) {
 type snapshot struct {
 	v4, v6 [4]netTable // indexed by list type
 	count  [4]int
-	// inProvider: too many entries to hold, ask the provider.
-	inProvider bool
+	// inProvider: too many entries to hold, ask the provider for the
+	// networks of these lengths (descending).
+	inProvider         bool
+	lengths4, lengths6 [4][]int
 }
 
 // Lists answers IP list lookups from an in-memory snapshot that follows
@@ -83,6 +88,8 @@ type Lists struct {
 	store ListStore
 	log   *slog.Logger
 	snap  atomic.Pointer[snapshot]
+	// maxInMemory is MaxInMemoryEntries (tests lower it).
+	maxInMemory int64
 
 	mu  sync.Mutex // serializes reloads
 	sig dataprovider.IPListSignature
@@ -93,7 +100,7 @@ func NewLists(ctx context.Context, store ListStore, log *slog.Logger) (*Lists, e
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	l := &Lists{store: store, log: log}
+	l := &Lists{store: store, log: log, maxInMemory: MaxInMemoryEntries}
 	if err := l.reload(ctx, true); err != nil {
 		return nil, err
 	}
@@ -125,10 +132,26 @@ func (l *Lists) reload(ctx context.Context, force bool) error {
 		return nil
 	}
 	s := &snapshot{}
-	if sig.Count > MaxInMemoryEntries {
+	if sig.Count > l.maxInMemory {
 		s.inProvider = true
+		lengths, err := l.store.IPListPrefixLengths(ctx)
+		if err != nil {
+			return err
+		}
+		for _, pl := range lengths {
+			if pl.Type < 1 || pl.Type > 3 {
+				continue
+			}
+			s.count[pl.Type] = 1 // not empty; the size is not tracked
+			if pl.IPv6 {
+				s.lengths6[pl.Type] = append(s.lengths6[pl.Type], pl.Bits)
+			} else {
+				s.lengths4[pl.Type] = append(s.lengths4[pl.Type], pl.Bits)
+			}
+		}
 		for t := 1; t <= 3; t++ {
-			s.count[t] = 1 // unknown, not empty
+			slices.SortFunc(s.lengths4[t], func(a, b int) int { return b - a })
+			slices.SortFunc(s.lengths6[t], func(a, b int) int { return b - a })
 		}
 	} else {
 		list, err := l.store.ListIPListEntries(ctx, dataprovider.IPListQuery{})
@@ -167,7 +190,11 @@ func (l *Lists) Match(t dataprovider.IPListType, ip netip.Addr, protocol string)
 	ip = ip.Unmap()
 	bit := dataprovider.IPListProtocolBit(protocol)
 	if s.inProvider {
-		return l.matchProvider(t, ip, protocol)
+		lengths := s.lengths4[t]
+		if ip.Is6() {
+			lengths = s.lengths6[t]
+		}
+		return l.matchProvider(t, ip, protocol, lengths)
 	}
 	tbl := &s.v4[t]
 	if ip.Is6() {
@@ -177,10 +204,19 @@ func (l *Lists) Match(t dataprovider.IPListType, ip netip.Addr, protocol string)
 	return e.mode, ok
 }
 
-func (l *Lists) matchProvider(t dataprovider.IPListType, ip netip.Addr, protocol string) (int, bool) {
+func (l *Lists) matchProvider(t dataprovider.IPListType, ip netip.Addr, protocol string, lengths []int) (int, bool) {
+	nets := make([]string, 0, len(lengths))
+	for _, b := range lengths {
+		if p, err := ip.Prefix(b); err == nil {
+			nets = append(nets, p.String())
+		}
+	}
+	if len(nets) == 0 {
+		return 0, false
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	list, err := l.store.MatchIPList(ctx, t, ip)
+	list, err := l.store.GetIPListEntries(ctx, t, nets)
 	if err != nil {
 		l.log.Warn("unable to look up the IP lists", "ip", ip.String(), "error", err)
 		return 0, false

@@ -162,8 +162,11 @@ func TestDefenderBansOnEveryProtocol(t *testing.T) {
 	if st := davLoginFrom(t, in, "127.0.0.1", "alice", "alice-pass"); st != http.StatusMultiStatus {
 		t.Fatalf("127.0.0.1 over WebDAV: %d", st)
 	}
+	if st := davLoginFrom(t, in, "127.0.0.2", "alice", "alice-pass"); st < 400 && st != 0 {
+		t.Fatalf("banned 127.0.0.2 served over WebDAV through the login cache: %d", st)
+	}
 	st, body := userTokenFrom(t, in, "127.0.0.2", "alice", "alice-pass")
-	if st != http.StatusForbidden {
+	if st != http.StatusForbidden || !strings.Contains(body, "your IP address is blocked") {
 		t.Fatalf("banned 127.0.0.2 over HTTP: %d %s", st, body)
 	}
 	if st, _ := userTokenFrom(t, in, "127.0.0.1", "alice", "alice-pass"); st != http.StatusOK {
@@ -321,13 +324,15 @@ func TestAllowList(t *testing.T) {
 	if err := ftpLoginFrom(t, in, "127.0.0.2", "carol", "carol-pass"); err == nil {
 		t.Fatal("FTP from 127.0.0.2 allowed")
 	}
-	// 127.0.0.2 first: WebDAV caches logins, and the cache is bypassed
-	// only once the connection check refuses the client up front
 	if st := davLoginFrom(t, in, "127.0.0.2", "carol", "carol-pass"); st < 400 && st != 0 {
 		t.Fatalf("WebDAV from 127.0.0.2 allowed: %d", st)
 	}
 	if st := davLoginFrom(t, in, "127.0.0.1", "carol", "carol-pass"); st != http.StatusMultiStatus {
 		t.Fatalf("WebDAV from 127.0.0.1: %d", st)
+	}
+	// WebDAV caches logins: the cached one must not let another IP in
+	if st := davLoginFrom(t, in, "127.0.0.2", "carol", "carol-pass"); st < 400 && st != 0 {
+		t.Fatalf("WebDAV from 127.0.0.2 allowed through the login cache: %d", st)
 	}
 	if st, _ := userTokenFrom(t, in, "127.0.0.1", "carol", "carol-pass"); st != http.StatusOK {
 		t.Fatalf("HTTP from 127.0.0.1: %d", st)
