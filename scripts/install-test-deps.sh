@@ -81,6 +81,24 @@ fi
 if ! [ -x "$(go env GOPATH)/bin/fake-gcs-server" ]; then
   GOFLAGS= go install github.com/fsouza/fake-gcs-server@v1.56.1
 fi
+# Database servers for the data provider and multi-node tests
+# (internal/dbtest starts private instances on loopback; nothing runs as a
+# service). Debian's postgresql and mariadb-server never start by themselves.
+dbpkgs=()
+if ! compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null && ! command -v initdb >/dev/null 2>&1; then
+  dbpkgs+=(postgresql)
+fi
+if ! [ -x /usr/sbin/mariadbd ] && ! command -v mariadbd >/dev/null 2>&1; then
+  dbpkgs+=(mariadb-server)
+fi
+if [ "${#dbpkgs[@]}" -gt 0 ]; then
+  echo "installing: ${dbpkgs[*]}"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${dbpkgs[@]}"
+fi
 echo "test dependencies present"
 # nmap: internal/e2e checks with ssl-enum-ciphers which TLS suites the listeners offer.
 if ! command -v nmap >/dev/null 2>&1; then

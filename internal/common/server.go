@@ -97,6 +97,12 @@ type Deps struct {
 	IdleCheckInterval time.Duration
 	// Login holds the extension points of the login path (login_hooks.go).
 	Login LoginHooks
+	// TOTPConfigs is mfa.totp: the algorithm of each configuration name.
+	TOTPConfigs []config.TOTPConfig
+	// Actions runs common.actions (actions.go); nil runs none.
+	Actions ActionHook
+	// PostDisconnect runs common.post_disconnect_hook (actions.go).
+	PostDisconnect DisconnectHook
 	// Now overrides the clock and Local the zone common.tz "local"
 	// means (tests); nil uses time.Now and time.Local.
 	Now   func() time.Time
@@ -113,12 +119,15 @@ type Server struct {
 	idle   time.Duration
 	reg    registry
 	remote *remoteStorage
+	shared *sharedBackends
 	quota  quotaScopes
 	temps  *tempJanitor
 	isRoot bool // may chown new files to users' uid/gid
-	stop   chan struct{}
-	done   chan struct{}
-	closed sync.Once
+	// open files per user, capped at MaxOpenFilesPerUser (openfiles.go)
+	openFiles openFiles
+	stop      chan struct{}
+	done      chan struct{}
+	closed    sync.Once
 }
 
 // New builds the shared server and starts its idle-connection checker;
@@ -146,6 +155,7 @@ func New(cfg config.CommonConfig, deps Deps) (*Server, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.remote = newRemoteStorage(cfg.AllowSelfConnections == 1, s.log)
+	s.shared = newSharedBackends(cloudLinger)
 	if s.newFs == nil {
 		s.newFs = s.remote.newFs
 	}
@@ -195,6 +205,7 @@ func (s *Server) Close() error {
 			c.Disconnect()
 		}
 		s.remote.close()
+		s.shared.close()
 	})
 	return nil
 }

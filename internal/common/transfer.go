@@ -1,6 +1,7 @@
 package common
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
+	"github.com/sftpgo-ng/sftpgo/internal/logger"
 	"github.com/sftpgo-ng/sftpgo/internal/vfs"
 )
 
@@ -55,11 +57,16 @@ type Transfer struct {
 	allowance int64 // data transfer allowance, -1 unlimited
 	bytes     atomic.Int64
 
+	logProto   string // the transfer line's protocol, "" for the connection's
+	logFTPMode string // "active" or "passive" for FTP transfers
+
 	mu      sync.Mutex
 	seqOff  int64
 	err     error
 	closed  bool
 	pending []func() // metadata changes applied after a successful upload
+
+	openSlot func() // gives back the user's open-file slot (openfiles.go)
 }
 
 // afterCommit queues f to run once the upload has been committed.
@@ -111,6 +118,7 @@ func (c *BaseConnection) addTransfer(t *Transfer) error {
 }
 
 func (c *BaseConnection) removeTransfer(t *Transfer) {
+	t.releaseOpenSlot()
 	c.mu.Lock()
 	delete(c.transfers, t.id)
 	c.mu.Unlock()
@@ -151,6 +159,9 @@ func (c *BaseConnection) OpenForRead(ctx context.Context, vpath string, offset i
 	if fi.IsDir() {
 		return nil, newErr(vfs.ErrIsDir, "is a directory")
 	}
+	if err := c.preAction(ctx, ActionPreDownload, loc, fi.Size()); err != nil {
+		return nil, err
+	}
 	allowance, err := c.transferAllowance(ctx, false)
 	if err != nil {
 		return nil, err
@@ -158,6 +169,9 @@ func (c *BaseConnection) OpenForRead(ctx context.Context, vpath string, offset i
 	_, dl := c.bandwidth()
 	t := &Transfer{conn: c, vpath: vpath, loc: loc, start: time.Now(), throttle: newThrottle(dl),
 		ctx: c.ctx, allowance: allowance, seqOff: offset, sizeLimit: -1}
+	if err := c.takeOpenSlot(t); err != nil {
+		return nil, err
+	}
 	switch f := loc.fs.(type) {
 	case vfs.ReaderAtFs:
 		t.rat, err = f.OpenReaderAt(ctx, loc.fsPath)
@@ -168,10 +182,12 @@ func (c *BaseConnection) OpenForRead(ctx context.Context, vpath string, offset i
 		err = t.stream.open(offset)
 	}
 	if err != nil {
+		t.releaseOpenSlot()
 		return nil, c.fail("download", vpath, err)
 	}
 	if err := c.addTransfer(t); err != nil {
 		t.closeReader()
+		t.releaseOpenSlot()
 		return nil, err
 	}
 	c.log.Debug("download started", "path", vpath, "offset", offset)
@@ -245,7 +261,14 @@ func (c *BaseConnection) OpenForWrite(ctx context.Context, vpath string, opts Wr
 	}
 	mode &^= c.srv.umask
 
+	if err := c.preAction(ctx, ActionPreUpload, loc, t.existing); err != nil {
+		return nil, err
+	}
+	if err := c.takeOpenSlot(t); err != nil {
+		return nil, err
+	}
 	if err := c.claimQuota(ctx, t, opts.Size); err != nil {
+		t.releaseOpenSlot()
 		return nil, err
 	}
 	writePath := loc.fsPath
@@ -264,6 +287,7 @@ func (c *BaseConnection) OpenForWrite(ctx context.Context, vpath string, opts Wr
 			_, random := loc.fs.(vfs.RandomAccessFs)
 			if !random || opts.Offset > t.existing {
 				c.releaseQuota(t)
+				t.releaseOpenSlot()
 				return nil, newErr(vfs.ErrNotSupported, "resume is only possible from the end of the file on this storage")
 			}
 			t.seqOff = opts.Offset
@@ -289,10 +313,11 @@ func (c *BaseConnection) OpenForWrite(ctx context.Context, vpath string, opts Wr
 			}
 		}
 	} else {
+		wctx := vfs.ShareLookupCache(c.ctx, ctx)
 		if t.resume {
-			t.writer, err = c.createForResume(c.ctx, loc.fs, writePath, t.existing, vfs.CreateOptions{Size: opts.Size, Mode: mode})
+			t.writer, err = c.createForResume(wctx, loc.fs, writePath, t.existing, vfs.CreateOptions{Size: opts.Size, Mode: mode})
 		} else {
-			t.writer, err = loc.fs.Create(c.ctx, writePath, vfs.CreateOptions{Size: opts.Size, Mode: mode})
+			t.writer, err = loc.fs.Create(wctx, writePath, vfs.CreateOptions{Size: opts.Size, Mode: mode})
 		}
 		if err == nil {
 			t.reorder = NewReorderWriter(t.writer, t.seqOff, 0, 0, c.srv.cfg.TempPath)
@@ -300,6 +325,7 @@ func (c *BaseConnection) OpenForWrite(ctx context.Context, vpath string, opts Wr
 	}
 	if err != nil {
 		c.releaseQuota(t)
+		t.releaseOpenSlot()
 		return nil, c.fail("upload", vpath, err)
 	}
 	if err := c.addTransfer(t); err != nil {
@@ -528,13 +554,23 @@ func (t *Transfer) Close() error {
 	if !t.upload {
 		err := t.closeReader()
 		c.updateTransferQuota(0, t.bytes.Load())
-		c.log.Info("download finished", "path", t.vpath, "bytes", t.bytes.Load(), "elapsed_ms", time.Since(t.start).Milliseconds())
+		if err == nil {
+			err = t.firstErr()
+		}
+		t.logLine(err, time.Since(t.start))
+		if aerr := c.postAction(ActionDownload, t.loc, nil, t.bytes.Load(), time.Since(t.start), err); aerr != nil && err == nil {
+			return errPermissionDenied()
+		}
+		if err == nil {
+			c.firstTransfer(false, t.loc, t.bytes.Load(), time.Since(t.start))
+		}
 		if err != nil {
 			return c.fail("close", t.vpath, err)
 		}
 		return nil
 	}
 	err := t.firstErr()
+	var committed os.FileInfo // what the writer says it published
 	if t.reorder != nil {
 		if err == nil {
 			if rerr := t.reorder.Close(); rerr != nil {
@@ -546,6 +582,8 @@ func (t *Transfer) Close() error {
 		if err == nil {
 			if cerr := t.writer.Close(); cerr != nil {
 				err = t.setErr(cerr)
+			} else if cw, ok := t.writer.(vfs.CommittedWriter); ok && t.tmpPath == "" {
+				committed, _ = cw.Committed()
 			}
 		} else {
 			t.writer.Cancel()
@@ -553,7 +591,7 @@ func (t *Transfer) Close() error {
 	}
 	// final is what a successful upload leaves at the target: taken from
 	// the open file, it spares a path lookup per upload
-	var final os.FileInfo
+	final := committed
 	if t.wfile != nil {
 		if err == nil {
 			final, _ = t.wfile.Stat()
@@ -608,11 +646,25 @@ func (t *Transfer) Close() error {
 	c.updateQuota(t.loc, sizeDelta, filesDelta)
 	c.releaseQuota(t)
 	c.updateTransferQuota(t.bytes.Load(), 0)
-	elapsed := time.Since(t.start).Milliseconds()
+	elapsed := time.Since(t.start)
+	var size int64
+	if fi != nil {
+		size = fi.Size()
+	}
+	if aerr := c.postAction(ActionUpload, t.loc, nil, size, time.Since(t.start), err); aerr != nil && err == nil {
+		// a failed synchronous upload hook takes the file back
+		if rerr := fsys.Remove(ctx, target); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+			c.log.Warn("unable to remove upload refused by the action hook", "path", t.vpath, "error", rerr)
+		} else if fi != nil && fi.Mode().IsRegular() {
+			c.updateQuota(t.loc, -fi.Size(), -1)
+		}
+		err = t.setErr(errPermissionDenied())
+	}
 	if err != nil {
-		c.log.Warn("upload failed", "path", t.vpath, "bytes", t.bytes.Load(), "elapsed_ms", elapsed, "error", err)
+		t.logLine(err, elapsed)
 		return userError(err)
 	}
+	c.firstTransfer(true, t.loc, size, time.Since(t.start))
 	t.mu.Lock()
 	pending := t.pending
 	t.pending = nil
@@ -620,8 +672,45 @@ func (t *Transfer) Close() error {
 	for _, f := range pending {
 		f()
 	}
-	c.log.Info("upload finished", "path", t.vpath, "bytes", t.bytes.Load(), "elapsed_ms", elapsed)
+	t.logLine(nil, elapsed)
 	return nil
+}
+
+// SetLogProtocol names the protocol of the transfer's log line when it is
+// more precise than the connection's: SFTP or SCP over an SSH connection,
+// as SFTPGo's transfer lines say. Call it before the transfer is used.
+func (t *Transfer) SetLogProtocol(p string) { t.logProto = p }
+
+// SetLogFTPMode records the FTP data connection mode ("active" or
+// "passive") for the transfer's log line. Call it before the transfer is
+// used.
+func (t *Transfer) SetLogFTPMode(mode string) { t.logFTPMode = mode }
+
+// logLine writes the transfer's line (SFTPGo's Upload / Download line in
+// JSON logs): file_path is the host path for local storage, the path in
+// the backend otherwise.
+func (t *Transfer) logLine(err error, elapsed time.Duration) {
+	c := t.conn
+	filePath := t.loc.fsPath
+	if lp, ok := t.loc.fs.(vfs.LocalPathFs); ok {
+		if p, perr := lp.LocalPath(t.loc.fsPath); perr == nil {
+			filePath = p
+		}
+	}
+	logger.Transfer(c.log, logger.TransferRecord{
+		Upload:       t.upload,
+		LocalAddr:    c.LocalAddr(),
+		RemoteAddr:   c.remoteAddr,
+		Elapsed:      elapsed,
+		Size:         t.bytes.Load(),
+		Username:     c.User.Username,
+		FilePath:     filePath,
+		VirtualPath:  t.vpath,
+		ConnectionID: c.id,
+		Protocol:     cmp.Or(t.logProto, c.protocol),
+		FTPMode:      t.logFTPMode,
+		Err:          err,
+	})
 }
 
 func (c *BaseConnection) updateTransferQuota(ul, dl int64) {

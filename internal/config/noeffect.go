@@ -24,30 +24,12 @@ const (
 // value; docs/configuration.md marks them; TestNoSilentStubs fails for an
 // unread key missing here.
 var noEffect = map[string]string{
-	// Hooks.
-	"common.actions":                     issueHooks,
-	"common.startup_hook":                issueHooks,
-	"common.post_connect_hook":           issueHooks,
-	"common.post_disconnect_hook":        issueHooks,
-	"data_provider.actions":              issueHooks,
-	"data_provider.external_auth_hook":   issueHooks,
-	"data_provider.external_auth_scope":  issueHooks,
-	"data_provider.pre_login_hook":       issueHooks,
-	"data_provider.post_login_hook":      issueHooks,
-	"data_provider.post_login_scope":     issueHooks,
-	"data_provider.check_password_hook":  issueHooks,
-	"data_provider.check_password_scope": issueHooks,
-	"command":                            issueHooks,
-	"http":                               issueHooks,
 	// Event manager.
 	"common.event_manager": issueEvents,
 	"smtp":                 issueEvents,
 	// Defender, rate limiters, 2FA, IP allow list, secret strength.
-	"common.defender":           issueSecurity,
-	"common.rate_limiters":      issueSecurity,
-	"common.allowlist_status":   issueSecurity,
 	"common.secret_min_entropy": issueSecurity,
-	"mfa":                       issueSecurity,
+	"mfa.totp[].issuer":         issueSecurity,
 	// Multi-node.
 	"data_provider.is_shared": issueNodes,
 	"data_provider.node":      issueNodes,
@@ -75,10 +57,7 @@ var noEffect = map[string]string{
 
 // actsInSection lists keys (or sections) that act although a section
 // above them is on the noEffect list.
-var actsInSection = map[string]bool{
-	// the login path applies the delays (internal/common/login*.go)
-	"common.defender.login_delay": true,
-}
+var actsInSection = map[string]bool{}
 
 // noEffectEntry returns the noEffect reason for a generic key path: its
 // own entry or that of the nearest section above it, unless a nearer

@@ -70,6 +70,7 @@ const (
 // encryption and caching over a Driver (sqlite, memory, ...).
 type Store struct {
 	listeners    userListeners
+	objects      objectListeners
 	cfg          config.DataProviderConfig
 	driver       Driver
 	secrets      SecretEncrypter
@@ -118,7 +119,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		if name == "" {
 			name = "sftpgo.db"
 		}
-		d, err := openSQLite(ctx, resolvePath(opts.ConfigDir, name), opts.Config.SQLTablesPrefix, opts.Config.PoolSize)
+		d, err := openSQLite(ctx, resolvePath(opts.ConfigDir, name), opts.Config.SQLTablesPrefix, opts.Config.PoolSize, s.log)
 		if err != nil {
 			return nil, err
 		}
@@ -140,7 +141,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		if name == "" {
 			name = "sftpgo.bolt"
 		}
-		d, err := openBolt(resolvePath(opts.ConfigDir, name))
+		d, err := openBolt(resolvePath(opts.ConfigDir, name), s.log)
 		if err != nil {
 			return nil, err
 		}
@@ -198,7 +199,7 @@ func (s *Store) DecryptSecret(sec *kms.Secret) (string, error) {
 }
 
 // CurrentSchemaVersion is the schema this build expects.
-const CurrentSchemaVersion = 2
+const CurrentSchemaVersion = 4
 
 // ErrSchemaNewer: the database was migrated by a newer build.
 var ErrSchemaNewer = errors.New("database schema is newer than this build supports")
@@ -208,6 +209,12 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) { return s.drive
 
 // Migrate brings the schema up to CurrentSchemaVersion.
 func (s *Store) Migrate(ctx context.Context) error {
+	if d, sv, ok, err := s.sftpgoDriver(ctx); err != nil || ok {
+		if err != nil {
+			return err
+		}
+		return s.takeover(ctx, d, sv) // an SFTPGo database: see takeover.go
+	}
 	v, err := s.driver.SchemaVersion(ctx)
 	if err != nil {
 		return err
@@ -224,8 +231,12 @@ func (s *Store) Migrate(ctx context.Context) error {
 
 // Revert walks the schema down to version.
 func (s *Store) Revert(ctx context.Context, version int) error {
+	if version >= SFTPGoMinSchema && version <= SFTPGoMaxSchema {
+		return s.revertToSFTPGo(ctx, version) // see takeover_revert.go
+	}
 	if version < 1 || version > CurrentSchemaVersion {
-		return fmt.Errorf("dataprovider: cannot revert to version %d: valid versions are 1 to %d", version, CurrentSchemaVersion)
+		return fmt.Errorf("dataprovider: cannot revert to version %d: valid versions are 1 to %d, or %d to %d to hand a database taken over from SFTPGo back to it",
+			version, CurrentSchemaVersion, SFTPGoMinSchema, SFTPGoMaxSchema)
 	}
 	v, err := s.driver.SchemaVersion(ctx)
 	if err != nil {
@@ -248,6 +259,15 @@ func (s *Store) Revert(ctx context.Context, version int) error {
 // migrating (for update_mode 1) and ErrSchemaNewer when it was migrated
 // by a newer build.
 func (s *Store) CheckSchema(ctx context.Context) error {
+	if _, sv, ok, err := s.sftpgoDriver(ctx); err != nil || ok {
+		if err != nil {
+			return err
+		}
+		if err := checkSFTPGoVersion(sv); err != nil {
+			return err
+		}
+		return fmt.Errorf("dataprovider: SFTPGo database at schema version %d, run initprovider to take it over: %w", sv, ErrSchemaOutdated)
+	}
 	v, err := s.driver.SchemaVersion(ctx)
 	if err != nil {
 		return err

@@ -25,6 +25,8 @@ import (
 	"github.com/sftpgo-ng/sftpgo/internal/common"
 	"github.com/sftpgo-ng/sftpgo/internal/config"
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
+	"github.com/sftpgo-ng/sftpgo/internal/defender"
+	"github.com/sftpgo-ng/sftpgo/internal/secretfile"
 	"github.com/sftpgo-ng/sftpgo/openapi"
 )
 
@@ -80,6 +82,9 @@ type Options struct {
 	// Common gives users file access (user API, web client, shares); nil
 	// disables it.
 	Common *common.Server
+	// Guard applies the allow list, the defender and the rate limiters
+	// to every request and serves /defender and /iplists; nil: none.
+	Guard *defender.Guard
 }
 
 // Limits on request bodies.
@@ -110,6 +115,7 @@ type Server struct {
 	// the user token endpoint.
 	loginLimiter *loginLimiter
 	web          *webUI
+	guard        *defender.Guard
 
 	mu      sync.Mutex
 	servers []*http.Server
@@ -148,8 +154,12 @@ func newServer(opts Options, st store) (*Server, error) {
 		webRoot:     normalizeWebRoot(opts.Config.WebRoot),
 		certs:       newCertStore(),
 		common:      opts.Common,
+		guard:       opts.Guard,
 	}
 	s.loginLimiter = newLoginLimiter(func() time.Time { return s.now() })
+	if s.backupsPath != "" {
+		secretfile.Warn(s.log, "backups in "+s.backupsPath+" are", secretfile.DirFiles(s.backupsPath)...)
+	}
 	if s.web, err = newWebUI(opts.Config, opts.ConfigDir); err != nil {
 		return nil, err
 	}
@@ -210,8 +220,11 @@ func (s *Server) Handler() http.Handler {
 // router builds the routes one binding serves.
 func (s *Server) router(b config.HTTPDBinding) http.Handler {
 	r := chi.NewRouter()
+	r.Use(routeOnEscapedPath)
 	r.Use(middleware.Recoverer)
 	r.Use(proxyIPMiddleware(b))
+	r.Use(s.guardRequests)
+	r.Use(s.connectionCheck)
 	r.Use(corsMiddleware(s.cfg.CORS))
 	if sec, err := securityMiddleware(b.Security); err == nil {
 		r.Use(sec)
@@ -322,6 +335,9 @@ func (s *Server) apiRoutes(r chi.Router) {
 
 		r.With(s.checkPerm(dataprovider.AdminPermViewConns)).Get("/connections", s.listConnections)
 		r.With(s.checkPerm(dataprovider.AdminPermCloseConns)).Delete("/connections/{connectionID}", s.closeConnection)
+
+		s.defenderRoutes(r)
+		s.ipListRoutes(r)
 
 		r.With(s.checkPerm(dataprovider.AdminPermManageSystem)).Get("/dumpdata", s.dumpData)
 		r.With(s.checkPerm(dataprovider.AdminPermManageSystem)).Get("/loaddata", s.loadDataFromFile)

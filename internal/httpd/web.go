@@ -191,7 +191,7 @@ func setPageHeaders(w http.ResponseWriter) {
 
 // serveStatic serves /static/... with a day of caching.
 func (s *Server) serveStatic(w http.ResponseWriter, r *http.Request) {
-	name := strings.TrimPrefix(chi.URLParam(r, "*"), "/")
+	name := strings.TrimPrefix(urlParam(r, "*"), "/")
 	name = path.Clean("/" + name)[1:]
 	if name == "" {
 		http.NotFound(w, r)

@@ -38,12 +38,24 @@ func hasPort[T any](bindings []T, port func(T) int) bool {
 // buildComponents creates every configured component in start order.
 func (s *Service) buildComponents() error {
 	cfg := s.cfg
+	runner, hooks, actions, disconnect, err := s.buildHooks()
+	if err != nil {
+		return prefixed("hooks", err)
+	}
+	guard, err := s.buildGuard(&hooks)
+	if err != nil {
+		return prefixed("common", err)
+	}
 	conns, err := common.New(cfg.Common, common.Deps{
-		Store:        s.store,
-		KMS:          s.kms,
-		Logger:       s.logger,
-		UsersBaseDir: s.resolve(cfg.DataProvider.UsersBaseDir),
-		TrackQuota:   common.QuotaTrackingFromConfig(cfg.DataProvider.TrackQuota),
+		Store:          s.store,
+		KMS:            s.kms,
+		Logger:         s.logger,
+		UsersBaseDir:   s.resolve(cfg.DataProvider.UsersBaseDir),
+		TrackQuota:     common.QuotaTrackingFromConfig(cfg.DataProvider.TrackQuota),
+		Login:          hooks,
+		TOTPConfigs:    cfg.MFA.TOTP,
+		Actions:        actions,
+		PostDisconnect: disconnect,
 	})
 	if err != nil {
 		return prefixed("common", err)
@@ -51,13 +63,14 @@ func (s *Service) buildComponents() error {
 	s.common = conns
 	s.components = append(s.components, namedComponent{"common", commonComponent{conns}})
 	s.listeners = conns.RegisterListener
-	status := &servicesStatus{}
+	status := &servicesStatus{defenderOn: guard.Defender() != nil}
 
 	if hasPort(cfg.SFTPD.Bindings, func(b config.SFTPDBinding) int { return b.Port }) {
 		srv, err := sftpd.New(cfg.SFTPD, conns, s.store, s.configDir, s.logger)
 		if err != nil {
 			return prefixed("sftpd", err)
 		}
+		srv.SetHookRunner(runner)
 		status.sftp = srv
 		s.components = append(s.components, namedComponent{"sftpd", srv})
 	}
@@ -95,6 +108,7 @@ func (s *Service) buildComponents() error {
 			Connections: conns,
 			Status:      status,
 			Common:      conns,
+			Guard:       guard,
 		})
 		if err != nil {
 			return prefixed("httpd", err)

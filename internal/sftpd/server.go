@@ -24,6 +24,8 @@ import (
 	"github.com/sftpgo-ng/sftpgo/internal/config"
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
 	"github.com/sftpgo-ng/sftpgo/internal/edge"
+	"github.com/sftpgo-ng/sftpgo/internal/hooks"
+	"github.com/sftpgo-ng/sftpgo/internal/secretfile"
 	"github.com/sftpgo-ng/sftpgo/internal/version"
 )
 
@@ -36,8 +38,13 @@ type Store interface {
 }
 
 const (
-	protocolSSH      = dataprovider.ProtocolSSH
-	handshakeTimeout = 2 * time.Minute
+	protocolSSH = dataprovider.ProtocolSSH
+	// the protocol names of SFTPGo's transfer log lines
+	logProtocolSFTP = "SFTP"
+	logProtocolSCP  = "SCP"
+	// the login_type SFTPGo logs for a client that tried no login method
+	loginMethodNoAuthTried = "no_auth_tried"
+	handshakeTimeout       = 2 * time.Minute
 )
 
 // Server is the SSH/SFTP server.
@@ -50,6 +57,7 @@ type Server struct {
 	sshConfig *ssh.ServerConfig
 	certs     *certAuth
 	hostKeys  []string
+	hooks     *hooks.Runner // keyboard_interactive_auth_hook; see SetHookRunner
 
 	mu        sync.Mutex
 	listeners []net.Listener
@@ -85,6 +93,7 @@ func New(cfg config.SFTPDConfig, srv *common.Server, store Store, configDir stri
 		return nil, err
 	}
 	s.hostKeys = paths
+	secretfile.Warn(s.log, "the SSH host private keys are", paths...)
 	if err := s.loadHostCertificates(&signers); err != nil {
 		return nil, err
 	}
@@ -291,6 +300,9 @@ func (s *Server) handleConn(nc net.Conn) {
 		return
 	}
 	defer release()
+	if err := s.common.CheckConnection(context.Background(), dataprovider.ProtocolSSH, remote); err != nil {
+		return
+	}
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
@@ -305,6 +317,14 @@ func (s *Server) handleConn(nc net.Conn) {
 	s.mu.Unlock()
 	if err != nil {
 		s.log.Debug("handshake failed", "remote", remote, "error", err)
+		// A client that left before trying any login method (a scanner,
+		// a probe) gets SFTPGo's no_auth_tried line and the defender's
+		// score_no_auth; failed methods were logged as they failed.
+		var authErr *ssh.ServerAuthError
+		if !errors.As(err, &authErr) {
+			s.common.LoginFailed(remote, "", loginMethodNoAuthTried, protocolSSH, err)
+			s.common.NoAuthAttempt(protocolSSH, remote)
+		}
 		return
 	}
 	nc.SetDeadline(time.Time{})
@@ -333,6 +353,7 @@ func (s *Server) handleConn(nc net.Conn) {
 		return
 	}
 	defer conn.Close()
+	conn.SetLocalAddr(sconn.LocalAddr().String())
 
 	var wg sync.WaitGroup
 	for nch := range chans {

@@ -13,6 +13,7 @@ import (
 	"github.com/sftpgo-ng/sftpgo/internal/common"
 	"github.com/sftpgo-ng/sftpgo/internal/config"
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
+	"github.com/sftpgo-ng/sftpgo/internal/vfs"
 )
 
 // binding is the HTTP handler of one listener.
@@ -100,6 +101,9 @@ func (b *binding) admit(tc *tcpConn, remote string) error {
 	if tc.admitted {
 		return nil
 	}
+	if err := b.s.common.CheckConnection(context.Background(), protocolDAV, remote); err != nil {
+		return err
+	}
 	release, err := b.s.common.AcceptClient(remote)
 	if err != nil {
 		return err
@@ -123,7 +127,7 @@ func (b *binding) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := b.admit(tc, remote); err != nil {
 		b.s.log.Info("connection refused", "remote", remote, "error", err)
 		w.Header().Set("Connection", "close")
-		http.Error(w, "too many connections", http.StatusServiceUnavailable)
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		return
 	}
 	if b.cors.handle(w, r) {
@@ -158,8 +162,13 @@ func (b *binding) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer conn.Close()
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		conn.SetLocalAddr(a.String())
+	}
 	conn.SetCommand(r.Method + " " + vpath)
-	ctx, cancel := context.WithCancel(r.Context())
+	// one lookup cache per request: the checks of one PUT or PROPFIND ask
+	// an object store once (vfs.LookupCache)
+	ctx, cancel := context.WithCancel(vfs.WithLookupCache(r.Context()))
 	defer cancel()
 	stop := context.AfterFunc(conn.Context(), cancel)
 	defer stop()

@@ -1,0 +1,2 @@
+-- Placeholder for version 3 (see the up migration).
+SELECT 1
