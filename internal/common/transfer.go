@@ -159,6 +159,7 @@ func (c *BaseConnection) OpenForRead(ctx context.Context, vpath string, offset i
 	if fi.IsDir() {
 		return nil, newErr(vfs.ErrIsDir, "is a directory")
 	}
+	c.readMetadata(ctx, loc)
 	if err := c.preAction(ctx, ActionPreDownload, loc, fi.Size()); err != nil {
 		return nil, err
 	}
