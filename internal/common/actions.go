@@ -66,7 +66,7 @@ func (c *BaseConnection) actionEvent(action string, loc, target *location) *hook
 	ev := &hooks.FsEvent{Action: action, Username: c.User.Username, Protocol: c.actionProtocol(),
 		IP: hostOf(c.remoteAddr), SessionID: c.id, Role: c.User.Role, Status: hooks.StatusOK}
 	if loc != nil {
-		ev.VirtualPath, ev.Path = loc.vpath, actionPath(loc)
+		ev.VirtualPath, ev.Path, ev.Metadata = loc.vpath, actionPath(loc), loc.metadata
 		fsc := c.User.FsConfig
 		if loc.folder != nil {
 			fsc = loc.folder.FsConfig

@@ -228,6 +228,9 @@ type location struct {
 	fs     vfs.Fs
 	fsPath string
 	folder *dataprovider.VirtualFolder // nil: the user's home
+	// metadata is the file's user metadata, read for downloads with
+	// common.metadata.read (metadata.go).
+	metadata map[string]string
 }
 
 func (l *location) mountKey() string {

@@ -55,8 +55,9 @@ func newCloudEnv(t *testing.T) *cloudEnv {
 	return newCloudEnvCommon(t, config.CommonConfig{RenameMode: 1})
 }
 
-// newCloudEnvCommon is newCloudEnv with the given common configuration.
-func newCloudEnvCommon(t *testing.T, ccfg config.CommonConfig) *cloudEnv {
+// newCloudEnvCommon is newCloudEnv with the given common configuration;
+// opts may change the common dependencies.
+func newCloudEnvCommon(t *testing.T, ccfg config.CommonConfig, opts ...func(*common.Deps)) *cloudEnv {
 	t.Helper()
 	dir := t.TempDir()
 	logger := slog.New(slog.DiscardHandler)
@@ -87,7 +88,11 @@ func newCloudEnvCommon(t *testing.T, ccfg config.CommonConfig) *cloudEnv {
 	ts := httptest.NewServer(api.Handler())
 	t.Cleanup(ts.Close)
 
-	cs, err := common.New(ccfg, common.Deps{Store: store, KMS: km, Logger: logger, UsersBaseDir: filepath.Join(dir, "users")})
+	deps := common.Deps{Store: store, KMS: km, Logger: logger, UsersBaseDir: filepath.Join(dir, "users")}
+	for _, o := range opts {
+		o(&deps)
+	}
+	cs, err := common.New(ccfg, deps)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
 	"github.com/sftpgo-ng/sftpgo/internal/vfs"
 )
 
@@ -16,10 +17,13 @@ import (
 // existing content, allowed only for files up to common.resume_max_size
 // (0, the default, refuses). Until the new upload commits, the old
 // object stays as it was.
-func (c *BaseConnection) createForResume(ctx context.Context, fsys vfs.Fs, name string, existing int64, opts vfs.CreateOptions) (vfs.Writer, error) {
+func (c *BaseConnection) createForResume(ctx context.Context, loc *location, name string, existing int64, opts vfs.CreateOptions) (vfs.Writer, error) {
+	fsys := loc.fs
 	opts.Append = true
 	w, err := fsys.Create(ctx, name, opts)
-	if !errors.Is(err, vfs.ErrNotSupported) {
+	if !errors.Is(err, vfs.ErrNotSupported) || !c.isObjectStore(loc) {
+		// only an object store publishes a rewrite atomically: elsewhere
+		// a failed rewrite could lose the stored part
 		return w, err
 	}
 	limit := c.srv.cfg.ResumeMaxSize
@@ -53,4 +57,17 @@ func (c *BaseConnection) createForResume(ctx context.Context, fsys vfs.Fs, name 
 	}
 	c.log.Debug("resume by rewrite", "path", name, "existing", existing)
 	return w, nil
+}
+
+// isObjectStore reports whether loc is on S3, GCS or Azure Blob storage.
+func (c *BaseConnection) isObjectStore(loc *location) bool {
+	p := c.User.FsConfig.Provider
+	if loc.folder != nil {
+		p = loc.folder.FsConfig.Provider
+	}
+	switch p {
+	case dataprovider.S3FilesystemProvider, dataprovider.GCSFilesystemProvider, dataprovider.AzureBlobFilesystemProvider:
+		return true
+	}
+	return false
 }

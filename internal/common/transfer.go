@@ -159,6 +159,7 @@ func (c *BaseConnection) OpenForRead(ctx context.Context, vpath string, offset i
 	if fi.IsDir() {
 		return nil, newErr(vfs.ErrIsDir, "is a directory")
 	}
+	c.readMetadata(ctx, loc)
 	if err := c.preAction(ctx, ActionPreDownload, loc, fi.Size()); err != nil {
 		return nil, err
 	}
@@ -315,7 +316,7 @@ func (c *BaseConnection) OpenForWrite(ctx context.Context, vpath string, opts Wr
 	} else {
 		wctx := vfs.ShareLookupCache(c.ctx, ctx)
 		if t.resume {
-			t.writer, err = c.createForResume(wctx, loc.fs, writePath, t.existing, vfs.CreateOptions{Size: opts.Size, Mode: mode})
+			t.writer, err = c.createForResume(wctx, loc, writePath, t.existing, vfs.CreateOptions{Size: opts.Size, Mode: mode})
 		} else {
 			t.writer, err = loc.fs.Create(wctx, writePath, vfs.CreateOptions{Size: opts.Size, Mode: mode})
 		}

@@ -42,9 +42,6 @@ var noEffect = map[string]string{
 	"httpd.bindings[].hide_login_url":         issueWebUI,
 	"httpd.hide_support_link":                 issueWebUI,
 	// Without an issue yet.
-	// metadata.read feeds the event manager's {{.Metadata}}: nothing
-	// to read it for until events and hooks run.
-	"common.metadata.read":                 issueEvents,
 	"data_provider.disable_sni":            issueNone,
 	"sftpd.min_dh_group_exchange_key_size": issueNone,
 	"sftpd.opkssh_path":                    issueNone,

@@ -20,7 +20,9 @@ func (s *Server) logErrorDetail(r *http.Request, err error) {
 		if ve.Detail != nil {
 			s.log.Info("input refused", "method", r.Method, "path", r.URL.Path, "field", ve.Field, "error", ve.Detail)
 		}
-	case errors.Is(err, dataprovider.ErrConflict), errors.Is(err, dataprovider.ErrNotFound):
+	case errors.Is(err, dataprovider.ErrValidation), errors.Is(err, dataprovider.ErrConflict),
+		errors.Is(err, dataprovider.ErrNotFound), errors.Is(err, dataprovider.ErrInvalidCredentials):
+		// the page or the reply says it all
 	default:
 		s.log.Error("the change could not be saved", "method", r.Method, "path", r.URL.Path, "error", err)
 	}

@@ -6,11 +6,6 @@ import (
 	"testing"
 )
 
-// sftpgoSecret is a secret as SFTPGo clients send it, every member set.
-func sftpgoSecret(v string) map[string]any {
-	return map[string]any{"status": "Plain", "payload": v, "key": "", "additional_data": "", "mode": 0}
-}
-
 // sftpgoFilters carries every member of SFTPGo's user filters schema
 // (2.x releases), so scripts and the Terraform provider written for it
 // are accepted as they are.

@@ -96,6 +96,7 @@ func (s *store) Head(ctx context.Context, key string) (objstore.Object, error) {
 		Size:    deref(p.ContentLength),
 		ModTime: objstore.ModTimePtr(p.Metadata, deref(p.LastModified)),
 		ETag:    etag(p.ETag),
+		Meta:    derefMap(p.Metadata),
 	}
 	if len(p.ContentMD5) == md5.Size {
 		o.MD5 = p.ContentMD5
@@ -276,4 +277,16 @@ func deref[T any](p *T) T {
 		return zero
 	}
 	return *p
+}
+
+// derefMap turns the SDK's metadata into plain strings.
+func derefMap(m map[string]*string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = deref(v)
+	}
+	return out
 }

@@ -179,6 +179,7 @@ func object(a *storage.ObjectAttrs) objstore.Object {
 		Size:    a.Size,
 		ModTime: objstore.ModTime(a.Metadata, a.Updated),
 		ETag:    strconv.FormatInt(a.Generation, 10),
+		Meta:    a.Metadata,
 	}
 	// Composite objects have no MD5, only a CRC32C.
 	if len(a.MD5) == 16 {

@@ -28,6 +28,9 @@ type Object struct {
 	// MD5 is the digest of the whole content when the store vouches for
 	// it, nil otherwise.
 	MD5 []byte
+	// Meta is the object's user metadata when the store returned it
+	// (Head does; listings may not).
+	Meta map[string]string
 }
 
 // Page is one page of a listing.

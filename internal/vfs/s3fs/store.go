@@ -67,6 +67,7 @@ func (s *store) Head(ctx context.Context, key string) (objstore.Object, error) {
 		Size:    aws.ToInt64(out.ContentLength),
 		ModTime: objstore.ModTime(out.Metadata, aws.ToTime(out.LastModified)),
 		ETag:    aws.ToString(out.ETag),
+		Meta:    out.Metadata,
 	}
 	if s.sseKey == "" && out.ServerSideEncryption != types.ServerSideEncryptionAwsKms && out.ServerSideEncryption != types.ServerSideEncryptionAwsKmsDsse {
 		o.MD5 = etagMD5(o.ETag)
