@@ -8,7 +8,6 @@ import (
 
 // Issues of this project that track keys accepted without effect yet.
 const (
-	issueHooks    = "issue 14: hooks"
 	issueEvents   = "issue 15: event manager"
 	issueSecurity = "issue 16: defender, rate limiters, 2FA"
 	issueOps      = "issue 18: ops (telemetry, ACME)"
