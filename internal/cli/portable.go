@@ -26,7 +26,7 @@ type portableFlags struct {
 	directory, username, password, startDir, fsProvider, passphrase string
 	publicKeys, permissions, sshCommands, allowed, denied           []string
 	sftpPort, ftpPort, webdavPort                                   int
-	logFile, logLevel                                               string
+	logFile, logLevel, logFormat                                    string
 	logUTC                                                          bool
 }
 
@@ -67,6 +67,7 @@ is generated and printed.`,
 	fl.StringVarP(&f.logFile, "log-file-path", "l", "", "log file; empty or \"-\" logs to stdout")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fl.BoolVar(&f.logUTC, "log-utc-time", false, "log timestamps in UTC")
+	fl.StringVar(&f.logFormat, "log-format", "auto", "log format: json, text, or auto (json in a log file, text on stdout)")
 	return cmd
 }
 
@@ -171,7 +172,7 @@ func runPortable(cmd *cobra.Command, f *portableFlags) error {
 	if logPath == "" {
 		logPath = "-"
 	}
-	l, closer, err := logger.New(logger.Options{FilePath: logPath, Level: f.logLevel, UTCTime: f.logUTC})
+	l, closer, err := logger.New(logger.Options{FilePath: logPath, Level: f.logLevel, UTCTime: f.logUTC, Format: f.logFormat})
 	if err != nil {
 		return err
 	}

@@ -27,13 +27,20 @@ func withStore(ctx context.Context, f *commonFlags, fn func(*dataprovider.Store)
 
 func newInitProviderCommand() *cobra.Command {
 	var f commonFlags
+	var ld loadDataFlags
 	cmd := &cobra.Command{
 		Use:   "initprovider",
 		Short: "Create or upgrade the data provider schema",
 		Long: `Create the database (for SQLite, the file in the config dir) and bring its
 schema to the version this build expects. Safe to run on an up-to-date
 database. Useful with data_provider.update_mode 1, where serve refuses to
-migrate by itself.`,
+migrate by itself.
+
+On an SFTPGo database (SQLite, PostgreSQL or MySQL at SFTPGo's schema 33
+to 35, i.e. SFTPGo 2.7 and later) it takes the installation over: every
+object is moved into this server's schema in place and SFTPGo's tables are
+kept aside (renamed sftpgo_*) for revertprovider. With --loaddata-from a
+dump is loaded afterwards.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withStore(cmd.Context(), &f, func(s *dataprovider.Store) error {
@@ -44,12 +51,16 @@ migrate by itself.`,
 				if err != nil {
 					return err
 				}
+				if err := s.LoadDataFile(cmd.Context(), ld.options()); err != nil {
+					return err
+				}
 				fmt.Fprintf(cmd.OutOrStdout(), "data provider initialized, schema version %d\n", v)
 				return nil
 			})
 		},
 	}
 	f.register(cmd, "-")
+	ld.register(cmd)
 	return cmd
 }
 

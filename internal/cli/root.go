@@ -29,6 +29,7 @@ type commonFlags struct {
 	logMaxAge     int
 	logCompress   bool
 	logUTCTime    bool
+	logFormat     string
 }
 
 func envString(name, def string) string {
@@ -76,6 +77,8 @@ func (f *commonFlags) register(cmd *cobra.Command, defaultLogFile string) {
 		"gzip rotated log files (env SFTPGO_LOG_COMPRESS)")
 	fl.BoolVar(&f.logUTCTime, "log-utc-time", envBool("SFTPGO_LOG_UTC_TIME", false),
 		"log timestamps in UTC (env SFTPGO_LOG_UTC_TIME)")
+	fl.StringVar(&f.logFormat, "log-format", envString("SFTPGO_LOG_FORMAT", "auto"),
+		"log format: json (SFTPGo's JSON lines), text, or auto: json in a log file, text on stdout (env SFTPGO_LOG_FORMAT)")
 }
 
 // load reads the configuration and sets up logging.
@@ -99,6 +102,7 @@ func (f *commonFlags) load() (config.Config, *slog.Logger, io.Closer, error) {
 		MaxAge:     f.logMaxAge,
 		Compress:   f.logCompress,
 		UTCTime:    f.logUTCTime,
+		Format:     f.logFormat,
 	})
 	if err != nil {
 		return cfg, nil, nil, err

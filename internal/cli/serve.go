@@ -10,6 +10,7 @@ import (
 func newServeCommand() *cobra.Command {
 	var f commonFlags
 	var graceTime int
+	var ld loadDataFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Start the server with the configured protocols",
@@ -26,10 +27,11 @@ func newServeCommand() *cobra.Command {
 			defer closer.Close()
 			logger.Info("starting", "version", service.Version().String(), "config_dir", f.configDir)
 			return service.Run(cmd.Context(), cfg, f.configDir, logger,
-				service.Options{GraceTime: time.Duration(graceTime) * time.Second})
+				service.Options{GraceTime: time.Duration(graceTime) * time.Second, LoadData: ld.options()})
 		},
 	}
 	f.register(cmd, "sftpgo.log")
+	ld.register(cmd)
 	cmd.Flags().IntVar(&graceTime, "grace-time", envInt("SFTPGO_GRACE_TIME", 30),
 		"seconds SIGTERM waits for open transfers to finish; new connections and logins are refused meanwhile; 0 stops at once (env SFTPGO_GRACE_TIME)")
 	return cmd

@@ -41,8 +41,9 @@ type BaseConnection struct {
 	disconnect    func() error
 
 	mu        sync.Mutex
+	localAddr string
 	command   string
-	fss       map[string]vfs.Fs // "" is the home, else folder name
+	fss       map[string]openFs // "" is the home, else folder name
 	transfers map[int64]*Transfer
 	nextTrID  int64
 	closed    bool
@@ -66,7 +67,7 @@ func (s *Server) NewConnection(id, protocol, remoteAddr, clientVersion string, u
 		ctx:           ctx,
 		cancel:        cancel,
 		disconnect:    disconnect,
-		fss:           make(map[string]vfs.Fs),
+		fss:           make(map[string]openFs),
 		transfers:     make(map[int64]*Transfer),
 	}
 	c.log = s.log.With("conn_id", id, "user", user.Username, "proto", protocol, "remote", remoteAddr)
@@ -110,6 +111,21 @@ func (c *BaseConnection) Protocol() string { return c.protocol }
 
 // RemoteAddr returns the client address.
 func (c *BaseConnection) RemoteAddr() string { return c.remoteAddr }
+
+// SetLocalAddr records the address the connection arrived on, for the
+// transfer log lines (SFTPGo's local_addr).
+func (c *BaseConnection) SetLocalAddr(addr string) {
+	c.mu.Lock()
+	c.localAddr = addr
+	c.mu.Unlock()
+}
+
+// LocalAddr is the address the connection arrived on, "" when unknown.
+func (c *BaseConnection) LocalAddr() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.localAddr
+}
 
 // Logger returns a logger carrying the connection attributes.
 func (c *BaseConnection) Logger() *slog.Logger { return c.log }
@@ -192,7 +208,7 @@ func (c *BaseConnection) Close() error {
 	c.cancel()
 	c.mu.Lock()
 	for k, f := range c.fss {
-		if err := f.Close(); err != nil {
+		if err := f.release(); err != nil {
 			c.log.Debug("close storage", "error", err)
 		}
 		delete(c.fss, k)
@@ -238,15 +254,26 @@ func (c *BaseConnection) resolve(vpath string) (*location, error) {
 	return loc, nil
 }
 
+// openFs is a storage a session uses and the function that gives it back.
+type openFs struct {
+	fs      vfs.Fs
+	release func() error
+}
+
+// getFs returns the session's storage for a folder (key "" is the home),
+// building it on first use. It is built without holding the session's
+// lock: a slow remote only delays the operation that needs it.
 func (c *BaseConnection) getFs(key, root string, fsConfig dataprovider.Filesystem) (vfs.Fs, error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.closed {
+		c.mu.Unlock()
 		return nil, newErr(ErrTransferAborted, "connection closed")
 	}
 	if f, ok := c.fss[key]; ok {
-		return f, nil
+		c.mu.Unlock()
+		return f.fs, nil
 	}
+	c.mu.Unlock()
 	if fsConfig.Provider == dataprovider.LocalFilesystemProvider || fsConfig.Provider == dataprovider.CryptedFilesystemProvider {
 		if root == "" {
 			c.log.Error("storage has no local root", "folder", key)
@@ -263,12 +290,15 @@ func (c *BaseConnection) getFs(key, root string, fsConfig dataprovider.Filesyste
 			}
 		}
 	}
-	var f vfs.Fs
+	var of openFs
 	var err error
 	if uid, gid, ok := c.owner(); ok && fsConfig.Provider == dataprovider.LocalFilesystemProvider && c.srv.deps.NewFs == nil {
-		f, err = newOwnedLocalFs(root, uid, gid)
+		of.fs, err = newOwnedLocalFs(root, uid, gid)
+		if err == nil {
+			of.release = of.fs.Close
+		}
 	} else {
-		f, err = c.srv.newFs(fsConfig, root, c.srv.deps.KMS)
+		of.fs, of.release, err = c.srv.openFs(fsConfig, root)
 	}
 	if err != nil {
 		return nil, c.storageError(key, err)
@@ -276,8 +306,21 @@ func (c *BaseConnection) getFs(key, root string, fsConfig dataprovider.Filesyste
 	if fsConfig.Provider == dataprovider.LocalFilesystemProvider || fsConfig.Provider == dataprovider.CryptedFilesystemProvider {
 		c.srv.trackRoot(root)
 	}
-	c.fss[key] = f
-	return f, nil
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if f, ok := c.fss[key]; ok || c.closed {
+		// another operation of this session built it meanwhile, or the
+		// session ended: keep one, give this one back
+		if err := of.release(); err != nil {
+			c.log.Debug("close storage", "error", err)
+		}
+		if c.closed {
+			return nil, newErr(ErrTransferAborted, "connection closed")
+		}
+		return f.fs, nil
+	}
+	c.fss[key] = of
+	return of.fs, nil
 }
 
 // owner returns the uid/gid that local files the user creates must

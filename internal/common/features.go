@@ -18,6 +18,7 @@ func StorageBackends() []StorageBackend {
 		{dataprovider.GCSFilesystemProvider, "gcs"},
 		{dataprovider.AzureBlobFilesystemProvider, "azblob"},
 		{dataprovider.SFTPFilesystemProvider, "sftpfs"},
+		{dataprovider.HTTPFilesystemProvider, "httpfs"},
 		{dataprovider.FTPFilesystemProvider, "ftpfs"},
 	}
 }

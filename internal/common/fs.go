@@ -32,6 +32,8 @@ func NewFs(fsConfig dataprovider.Filesystem, root string, kms Decrypter) (vfs.Fs
 		return newSFTPFs(fsConfig.SFTPConfig, kms, nil)
 	case dataprovider.FTPFilesystemProvider:
 		return newFTPFs(fsConfig.FTPConfig, kms, nil)
+	case dataprovider.HTTPFilesystemProvider:
+		return newHTTPFs(fsConfig.HTTPConfig, kms, nil)
 	case dataprovider.S3FilesystemProvider:
 		return newS3Fs(fsConfig.S3Config, kms)
 	case dataprovider.GCSFilesystemProvider:

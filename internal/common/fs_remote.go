@@ -49,6 +49,8 @@ func (r *remoteStorage) newFs(fsConfig dataprovider.Filesystem, root string, kms
 		return newSFTPFs(fsConfig.SFTPConfig, kms, r)
 	case dataprovider.FTPFilesystemProvider:
 		return newFTPFs(fsConfig.FTPConfig, kms, r)
+	case dataprovider.HTTPFilesystemProvider:
+		return newHTTPFs(fsConfig.HTTPConfig, kms, r)
 	default:
 		return NewFs(fsConfig, root, kms)
 	}

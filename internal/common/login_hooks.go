@@ -112,7 +112,7 @@ type PostLoginHook interface {
 func (s *Server) CheckConnection(ctx context.Context, protocol, remoteAddr string) error {
 	ip := hostOf(remoteAddr)
 	h := s.deps.Login
-	if h.Defender != nil && h.Defender.IsBanned(ip) {
+	if s.ipRefused(protocol, ip) {
 		return newErr(ErrLoginDenied, "your IP address is blocked")
 	}
 	if h.PostConnect != nil {

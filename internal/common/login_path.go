@@ -165,7 +165,7 @@ func (s *Server) login(ctx context.Context, st *loginState) (*LoginResult, error
 	h := s.deps.Login
 	ip := hostOf(req.RemoteAddr)
 	// 1. client IP
-	if h.Defender != nil && h.Defender.IsBanned(ip) {
+	if s.ipRefused(req.Protocol, ip) {
 		return nil, newErr(ErrLoginDenied, "your IP address is blocked")
 	}
 	if h.RateLimiter != nil {
@@ -490,7 +490,7 @@ func (s *Server) checkSecondFactor(ctx context.Context, st *loginState, code str
 		}
 		return newErr(ErrLoginDenied, msg)
 	}
-	if err := s.CheckTOTP(st.user, code, "sha1"); err != nil {
+	if err := s.checkCode(ctx, st.user, code, !req.CodeInPassword); err != nil {
 		return st.fail(authFailed(), err)
 	}
 	return nil

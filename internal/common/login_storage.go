@@ -11,6 +11,7 @@ import (
 
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
 	"github.com/sftpgo-ng/sftpgo/internal/kms"
+	"github.com/sftpgo-ng/sftpgo/internal/vfs"
 )
 
 // ErrStorageUnavailable: a user's home storage or a virtual folder's
@@ -65,14 +66,30 @@ func (s *Server) storageError(username, folder, vpath string, err error) error {
 // after the last user goes). Virtual folders are not checked here: each
 // fails its own operations (see BaseConnection.getFs).
 func (s *Server) checkHomeStorage(user *dataprovider.User) error {
-	f, err := s.newFs(user.FsConfig, user.HomeDir, s.deps.KMS)
+	_, release, err := s.openFs(user.FsConfig, user.HomeDir)
 	if err != nil {
 		return s.storageError(user.Username, "", "/", err)
 	}
-	if err := f.Close(); err != nil {
+	if err := release(); err != nil {
 		s.log.Debug("close storage after the login check", "user", user.Username, "error", err)
 	}
 	return nil
+}
+
+// openFs returns the storage of fsConfig and the function that gives it
+// back. Object stores are shared (see sharedBackends); the rest is built
+// for the caller, and giving it back closes it.
+func (s *Server) openFs(fsConfig dataprovider.Filesystem, root string) (vfs.Fs, func() error, error) {
+	if s.deps.NewFs == nil && isShared(fsConfig.Provider) {
+		if key, ok := sharedKey(fsConfig); ok {
+			return s.shared.acquire(key, func() (vfs.Fs, error) { return s.newFs(fsConfig, root, s.deps.KMS) })
+		}
+	}
+	f, err := s.newFs(fsConfig, root, s.deps.KMS)
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, f.Close, nil
 }
 
 // storageError is getFs's error for a storage that cannot be built: key

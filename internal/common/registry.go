@@ -57,6 +57,9 @@ func (s *Server) AcceptClient(remoteAddr string) (release func(), err error) {
 		return nil, newErr(ErrConnectionLimit, "too many open connections")
 	}
 	if s.cfg.MaxPerHostConnections > 0 && r.perHost[host] >= s.cfg.MaxPerHostConnections {
+		r.mu.Unlock() // the defender may query the provider
+		s.hostLimitExceeded(host)
+		r.mu.Lock()
 		return nil, newErr(ErrConnectionLimit, "too many open connections from this host")
 	}
 	r.clients++

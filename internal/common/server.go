@@ -97,6 +97,8 @@ type Deps struct {
 	IdleCheckInterval time.Duration
 	// Login holds the extension points of the login path (login_hooks.go).
 	Login LoginHooks
+	// TOTPConfigs is mfa.totp: the algorithm of each configuration name.
+	TOTPConfigs []config.TOTPConfig
 }
 
 // Server is the state shared by every protocol server of one process.
@@ -109,6 +111,7 @@ type Server struct {
 	idle   time.Duration
 	reg    registry
 	remote *remoteStorage
+	shared *sharedBackends
 	quota  quotaScopes
 	temps  *tempJanitor
 	isRoot bool // may chown new files to users' uid/gid
@@ -142,6 +145,7 @@ func New(cfg config.CommonConfig, deps Deps) (*Server, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.remote = newRemoteStorage(cfg.AllowSelfConnections == 1, s.log)
+	s.shared = newSharedBackends(cloudLinger)
 	if s.newFs == nil {
 		s.newFs = s.remote.newFs
 	}
@@ -191,6 +195,7 @@ func (s *Server) Close() error {
 			c.Disconnect()
 		}
 		s.remote.close()
+		s.shared.close()
 	})
 	return nil
 }

@@ -1,6 +1,7 @@
 package common
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
+	"github.com/sftpgo-ng/sftpgo/internal/logger"
 	"github.com/sftpgo-ng/sftpgo/internal/vfs"
 )
 
@@ -54,6 +56,9 @@ type Transfer struct {
 
 	allowance int64 // data transfer allowance, -1 unlimited
 	bytes     atomic.Int64
+
+	logProto   string // the transfer line's protocol, "" for the connection's
+	logFTPMode string // "active" or "passive" for FTP transfers
 
 	mu      sync.Mutex
 	seqOff  int64
@@ -289,7 +294,7 @@ func (c *BaseConnection) OpenForWrite(ctx context.Context, vpath string, opts Wr
 			}
 		}
 	} else {
-		t.writer, err = loc.fs.Create(c.ctx, writePath, vfs.CreateOptions{Size: opts.Size, Append: t.resume, Mode: mode})
+		t.writer, err = loc.fs.Create(vfs.ShareLookupCache(c.ctx, ctx), writePath, vfs.CreateOptions{Size: opts.Size, Append: t.resume, Mode: mode})
 		if err == nil {
 			t.reorder = NewReorderWriter(t.writer, t.seqOff, 0, 0, c.srv.cfg.TempPath)
 		}
@@ -524,13 +529,14 @@ func (t *Transfer) Close() error {
 	if !t.upload {
 		err := t.closeReader()
 		c.updateTransferQuota(0, t.bytes.Load())
-		c.log.Info("download finished", "path", t.vpath, "bytes", t.bytes.Load(), "elapsed_ms", time.Since(t.start).Milliseconds())
+		t.logLine(err, time.Since(t.start))
 		if err != nil {
 			return c.fail("close", t.vpath, err)
 		}
 		return nil
 	}
 	err := t.firstErr()
+	var committed os.FileInfo // what the writer says it published
 	if t.reorder != nil {
 		if err == nil {
 			if rerr := t.reorder.Close(); rerr != nil {
@@ -542,6 +548,8 @@ func (t *Transfer) Close() error {
 		if err == nil {
 			if cerr := t.writer.Close(); cerr != nil {
 				err = t.setErr(cerr)
+			} else if cw, ok := t.writer.(vfs.CommittedWriter); ok && t.tmpPath == "" {
+				committed, _ = cw.Committed()
 			}
 		} else {
 			t.writer.Cancel()
@@ -549,7 +557,7 @@ func (t *Transfer) Close() error {
 	}
 	// final is what a successful upload leaves at the target: taken from
 	// the open file, it spares a path lookup per upload
-	var final os.FileInfo
+	final := committed
 	if t.wfile != nil {
 		if err == nil {
 			final, _ = t.wfile.Stat()
@@ -604,9 +612,9 @@ func (t *Transfer) Close() error {
 	c.updateQuota(t.loc, sizeDelta, filesDelta)
 	c.releaseQuota(t)
 	c.updateTransferQuota(t.bytes.Load(), 0)
-	elapsed := time.Since(t.start).Milliseconds()
+	elapsed := time.Since(t.start)
 	if err != nil {
-		c.log.Warn("upload failed", "path", t.vpath, "bytes", t.bytes.Load(), "elapsed_ms", elapsed, "error", err)
+		t.logLine(err, elapsed)
 		return userError(err)
 	}
 	t.mu.Lock()
@@ -616,8 +624,45 @@ func (t *Transfer) Close() error {
 	for _, f := range pending {
 		f()
 	}
-	c.log.Info("upload finished", "path", t.vpath, "bytes", t.bytes.Load(), "elapsed_ms", elapsed)
+	t.logLine(nil, elapsed)
 	return nil
+}
+
+// SetLogProtocol names the protocol of the transfer's log line when it is
+// more precise than the connection's: SFTP or SCP over an SSH connection,
+// as SFTPGo's transfer lines say. Call it before the transfer is used.
+func (t *Transfer) SetLogProtocol(p string) { t.logProto = p }
+
+// SetLogFTPMode records the FTP data connection mode ("active" or
+// "passive") for the transfer's log line. Call it before the transfer is
+// used.
+func (t *Transfer) SetLogFTPMode(mode string) { t.logFTPMode = mode }
+
+// logLine writes the transfer's line (SFTPGo's Upload / Download line in
+// JSON logs): file_path is the host path for local storage, the path in
+// the backend otherwise.
+func (t *Transfer) logLine(err error, elapsed time.Duration) {
+	c := t.conn
+	filePath := t.loc.fsPath
+	if lp, ok := t.loc.fs.(vfs.LocalPathFs); ok {
+		if p, perr := lp.LocalPath(t.loc.fsPath); perr == nil {
+			filePath = p
+		}
+	}
+	logger.Transfer(c.log, logger.TransferRecord{
+		Upload:       t.upload,
+		LocalAddr:    c.LocalAddr(),
+		RemoteAddr:   c.remoteAddr,
+		Elapsed:      elapsed,
+		Size:         t.bytes.Load(),
+		Username:     c.User.Username,
+		FilePath:     filePath,
+		VirtualPath:  t.vpath,
+		ConnectionID: c.id,
+		Protocol:     cmp.Or(t.logProto, c.protocol),
+		FTPMode:      t.logFTPMode,
+		Err:          err,
+	})
 }
 
 func (c *BaseConnection) updateTransferQuota(ul, dl int64) {

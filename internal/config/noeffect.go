@@ -43,11 +43,8 @@ var noEffect = map[string]string{
 	"common.event_manager": issueEvents,
 	"smtp":                 issueEvents,
 	// Defender, rate limiters, 2FA, IP allow list, secret strength.
-	"common.defender":           issueSecurity,
-	"common.rate_limiters":      issueSecurity,
-	"common.allowlist_status":   issueSecurity,
 	"common.secret_min_entropy": issueSecurity,
-	"mfa":                       issueSecurity,
+	"mfa.totp[].issuer":         issueSecurity,
 	// Ops.
 	"telemetry": issueOps,
 	"acme":      issueOps,
@@ -73,10 +70,7 @@ var noEffect = map[string]string{
 
 // actsInSection lists keys (or sections) that act although a section
 // above them is on the noEffect list.
-var actsInSection = map[string]bool{
-	// the login path applies the delays (internal/common/login*.go)
-	"common.defender.login_delay": true,
-}
+var actsInSection = map[string]bool{}
 
 // noEffectEntry returns the noEffect reason for a generic key path: its
 // own entry or that of the nearest section above it, unless a nearer

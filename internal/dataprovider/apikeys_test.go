@@ -15,7 +15,7 @@ func TestAPIKeys(t *testing.T) {
 		must(t, s.AddUser(ctx, &u))
 		k := APIKey{Name: "deploy", Scope: APIKeyScopeAdmin, Admin: "adm"}
 		must(t, s.AddAPIKey(ctx, &k))
-		if !strings.HasSuffix(k.Key, "."+k.KeyID) || k.KeyID == "" {
+		if !strings.HasPrefix(k.Key, k.KeyID+".") || k.KeyID == "" {
 			t.Fatalf("plain key %q id %q", k.Key, k.KeyID)
 		}
 		stored, err := s.GetAPIKey(ctx, k.KeyID)
@@ -23,7 +23,7 @@ func TestAPIKeys(t *testing.T) {
 			t.Fatalf("get key: %v %+v", err, stored)
 		}
 		raw, _ := s.driver.GetAPIKey(ctx, k.KeyID)
-		if strings.Contains(raw.Key, strings.Split(k.Key, ".")[0]) {
+		if strings.Contains(raw.Key, strings.Split(k.Key, ".")[1]) {
 			t.Fatal("plain secret stored")
 		}
 		got, err := s.AuthenticateAPIKey(ctx, k.Key)
@@ -33,7 +33,7 @@ func TestAPIKeys(t *testing.T) {
 		if again, _ := s.GetAPIKey(ctx, k.KeyID); again.LastUseAt == 0 {
 			t.Fatal("last use not recorded")
 		}
-		for _, bad := range []string{"", "nodot", "." + k.KeyID, "wrong." + k.KeyID, k.Key + "x", strings.Split(k.Key, ".")[0] + ".unknown"} {
+		for _, bad := range []string{"", "nodot", "." + k.KeyID, "wrong." + k.KeyID, k.KeyID + ".wrong", k.Key + "x", strings.Split(k.Key, ".")[0] + ".unknown"} {
 			if _, err := s.AuthenticateAPIKey(ctx, bad); !errors.Is(err, ErrInvalidCredentials) {
 				t.Errorf("key %q: %v", bad, err)
 			}
@@ -49,7 +49,7 @@ func TestAPIKeys(t *testing.T) {
 			t.Fatal("id alone accepted")
 		}
 		expired := k
-		if _, err := s.AuthenticateAPIKey(ctx, strings.Split(k.Key, ".")[0]+"."+expired.KeyID); err != nil &&
+		if _, err := s.AuthenticateAPIKey(ctx, expired.KeyID+".x"); err != nil &&
 			!errors.Is(err, ErrInvalidCredentials) {
 			t.Fatal(err)
 		}

@@ -22,7 +22,7 @@ type Share struct {
 }
 
 // BackupData is the dumpdata/loaddata document. Sections this build does
-// not act on yet (event rules, roles, IP lists, configs) are kept verbatim
+// not act on yet (event rules, roles, configs) are kept verbatim
 // so a dump from the reference product loads and dumps back unchanged.
 type BackupData struct {
 	Users        []User              `json:"users"`
@@ -34,7 +34,7 @@ type BackupData struct {
 	EventActions []json.RawMessage   `json:"event_actions"`
 	EventRules   []json.RawMessage   `json:"event_rules"`
 	Roles        []json.RawMessage   `json:"roles"`
-	IPLists      []json.RawMessage   `json:"ip_lists"`
+	IPLists      []IPListEntry       `json:"ip_lists"`
 	Configs      json.RawMessage     `json:"configs,omitempty"`
 	Version      int                 `json:"version"`
 }

@@ -59,8 +59,9 @@ func populate(t *testing.T, s *Store) {
 		EventRules:   []json.RawMessage{json.RawMessage(`{"name":"rule1","trigger":1}`)},
 		EventActions: []json.RawMessage{json.RawMessage(`{"name":"action1","type":2}`)},
 		Roles:        []json.RawMessage{json.RawMessage(`{"name":"role1"}`)},
-		IPLists:      []json.RawMessage{json.RawMessage(`{"ipornet":"1.2.3.0/24","type":1}`)},
-		Configs:      json.RawMessage(`{"sftp":{"host_keys":["x"]}}`),
+		IPLists: []IPListEntry{{IPOrNet: "1.2.3.0/24", Type: IPListTypeAllowList, Mode: ListModeAllow},
+			{IPOrNet: "2001:db8::1", Type: IPListTypeDefender, Mode: ListModeDeny, Protocols: IPListProtoSSH, Description: "blocked"}},
+		Configs: json.RawMessage(`{"sftp":{"host_keys":["x"]}}`),
 	}
 	must(t, s.Restore(ctx, data, RestoreModeAddOnly))
 }
@@ -94,6 +95,9 @@ func comparable(t testing.TB, d *BackupData) string {
 	}
 	for i := range c.Admins {
 		c.Admins[i].ID, c.Admins[i].UpdatedAt = 0, 0
+	}
+	for i := range c.IPLists {
+		c.IPLists[i].UpdatedAt = 0
 	}
 	b, err := json.MarshalIndent(c, "", " ")
 	if err != nil {

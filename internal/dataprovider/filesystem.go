@@ -1,6 +1,11 @@
 package dataprovider
 
-import "github.com/sftpgo-ng/sftpgo/internal/kms"
+import (
+	"strings"
+
+	"github.com/sftpgo-ng/sftpgo/internal/kms"
+	"github.com/sftpgo-ng/sftpgo/internal/vfs/httpfs"
+)
 
 // FilesystemProvider selects a user's or folder's storage backend.
 type FilesystemProvider int
@@ -99,7 +104,12 @@ type SFTPConfig struct {
 	EqualityCheckMode       int         `json:"equality_check_mode,omitempty"`
 }
 
-// HTTPConfig configures an HTTP storage endpoint (provider 6).
+// HTTPConfig configures an HTTP storage service (provider 6) speaking
+// SFTPGo's HTTPFs protocol. Password and APIKey are KMS secrets.
+// EqualityCheckMode (0: endpoint and username, 1: endpoint only) tells
+// when two configurations are the same storage; it is kept for SFTPGo
+// compatibility and has no effect here, since renames across storages
+// are refused anyway.
 type HTTPConfig struct {
 	Endpoint          string      `json:"endpoint,omitempty"`
 	Username          string      `json:"username,omitempty"`
@@ -118,4 +128,20 @@ type FTPConfig struct {
 	TLSMode       int         `json:"tls_mode,omitempty"`
 	SkipTLSVerify bool        `json:"skip_tls_verify,omitempty"`
 	Prefix        string      `json:"prefix,omitempty"`
+}
+
+// validate checks an HTTP storage configuration: the endpoint must be an
+// http(s) URL with a host, or the unix socket form with an absolute
+// socket_path. The secrets are sealed by then (sealSecrets).
+func (c *HTTPConfig) validate() error {
+	if c.Endpoint == "" {
+		return invalid("filesystem.httpconfig.endpoint", "is required")
+	}
+	if err := httpfs.ValidateEndpoint(c.Endpoint); err != nil {
+		return invalid("filesystem.httpconfig.endpoint", "%s", strings.TrimPrefix(err.Error(), "httpfs: "))
+	}
+	if c.EqualityCheckMode < 0 || c.EqualityCheckMode > 1 {
+		return invalid("filesystem.httpconfig.equality_check_mode", "must be 0 or 1")
+	}
+	return nil
 }

@@ -213,6 +213,12 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) { return s.drive
 
 // Migrate brings the schema up to CurrentSchemaVersion.
 func (s *Store) Migrate(ctx context.Context) error {
+	if d, sv, ok, err := s.sftpgoDriver(ctx); err != nil || ok {
+		if err != nil {
+			return err
+		}
+		return s.takeover(ctx, d, sv) // an SFTPGo database: see takeover.go
+	}
 	v, err := s.driver.SchemaVersion(ctx)
 	if err != nil {
 		return err
@@ -229,8 +235,12 @@ func (s *Store) Migrate(ctx context.Context) error {
 
 // Revert walks the schema down to version.
 func (s *Store) Revert(ctx context.Context, version int) error {
+	if version >= SFTPGoMinSchema && version <= SFTPGoMaxSchema {
+		return s.revertToSFTPGo(ctx, version) // see takeover_revert.go
+	}
 	if version < 1 || version > CurrentSchemaVersion {
-		return fmt.Errorf("dataprovider: cannot revert to version %d: valid versions are 1 to %d", version, CurrentSchemaVersion)
+		return fmt.Errorf("dataprovider: cannot revert to version %d: valid versions are 1 to %d, or %d to %d to hand a database taken over from SFTPGo back to it",
+			version, CurrentSchemaVersion, SFTPGoMinSchema, SFTPGoMaxSchema)
 	}
 	v, err := s.driver.SchemaVersion(ctx)
 	if err != nil {
@@ -253,6 +263,15 @@ func (s *Store) Revert(ctx context.Context, version int) error {
 // migrating (for update_mode 1) and ErrSchemaNewer when it was migrated
 // by a newer build.
 func (s *Store) CheckSchema(ctx context.Context) error {
+	if _, sv, ok, err := s.sftpgoDriver(ctx); err != nil || ok {
+		if err != nil {
+			return err
+		}
+		if err := checkSFTPGoVersion(sv); err != nil {
+			return err
+		}
+		return fmt.Errorf("dataprovider: SFTPGo database at schema version %d, run initprovider to take it over: %w", sv, ErrSchemaOutdated)
+	}
 	v, err := s.driver.SchemaVersion(ctx)
 	if err != nil {
 		return err

@@ -69,7 +69,7 @@ func (s *Store) prepareAPIKey(ctx context.Context, ops Ops, k *APIKey) error {
 }
 
 // AddAPIKey generates and stores a key; on return k.Key holds the plain
-// key "<secret>.<key id>", shown to the caller once.
+// key "<key id>.<secret>" (SFTPGo's layout), shown to the caller once.
 func (s *Store) AddAPIKey(ctx context.Context, k *APIKey) error {
 	c := *k
 	if err := s.prepareAPIKey(ctx, s.driver, &c); err != nil {
@@ -81,13 +81,19 @@ func (s *Store) AddAPIKey(ctx context.Context, k *APIKey) error {
 	}
 	c.KeyID = hex.EncodeToString(idBytes)
 	secret := randomToken(32)
-	c.Key = hashAPIKeySecret(secret)
+	// hashed as passwords are (bcrypt by default), as SFTPGo does, so a
+	// dump or a reverted database keeps working keys in SFTPGo
+	hashed, err := s.hashPassword(secret)
+	if err != nil {
+		return err
+	}
+	c.Key = hashed
 	now := nowMillis()
 	c.CreatedAt, c.UpdatedAt, c.LastUseAt = now, now, 0
 	if err := s.driver.AddAPIKey(ctx, &c); err != nil {
 		return err
 	}
-	c.Key = secret + "." + c.KeyID
+	c.Key = c.KeyID + "." + secret
 	*k = c
 	return nil
 }
@@ -158,8 +164,14 @@ func (s *Store) AuthenticateAPIKey(ctx context.Context, key string) (APIKey, err
 	if len(parts) < 2 || parts[0] == "" || parts[1] == "" {
 		return APIKey{}, errLogin("malformed API key")
 	}
-	secret, keyID := parts[0], parts[1]
+	// SFTPGo's keys are "<key id>.<secret>"; our first ones were
+	// "<secret>.<key id>": both are accepted.
+	keyID, secret := parts[0], parts[1]
 	k, err := s.driver.GetAPIKey(ctx, keyID)
+	if errors.Is(err, ErrNotFound) {
+		secret, keyID = parts[0], parts[1]
+		k, err = s.driver.GetAPIKey(ctx, keyID)
+	}
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
 			return APIKey{}, errLogin("unknown API key")

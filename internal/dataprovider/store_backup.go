@@ -41,7 +41,7 @@ func (s *Store) Dump(ctx context.Context) (*BackupData, error) {
 		name string
 		dst  *[]json.RawMessage
 	}{{sectionEventActions, &data.EventActions}, {sectionEventRules, &data.EventRules},
-		{sectionRoles, &data.Roles}, {sectionIPLists, &data.IPLists}} {
+		{sectionRoles, &data.Roles}} {
 		b, err := d.GetSection(ctx, sec.name)
 		if err != nil {
 			return nil, err
@@ -51,6 +51,12 @@ func (s *Store) Dump(ctx context.Context) (*BackupData, error) {
 				return nil, fmt.Errorf("dump section %s: %w", sec.name, err)
 			}
 		}
+	}
+	if data.IPLists, err = dumpIPLists(ctx, d); err != nil {
+		return nil, err
+	}
+	if data.IPLists == nil {
+		data.IPLists = []IPListEntry{}
 	}
 	if b, err := d.GetSection(ctx, sectionConfigs); err != nil {
 		return nil, err
@@ -92,9 +98,27 @@ func (s *Store) Restore(ctx context.Context, data *BackupData, mode int) error {
 	if mode != RestoreModeAddUpdate && mode != RestoreModeAddOnly && mode != RestoreModeDisconnect {
 		return invalid("mode", "unknown restore mode %d", mode)
 	}
-	addOnly := mode == RestoreModeAddOnly
-	var touchedUsers, touchedAdmins, touchedKeys []string
+	if err := s.checkBackupSecrets(data); err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
 	err := s.driver.InTx(ctx, func(ops Ops) error {
+		return s.restoreOps(ctx, ops, data, mode == RestoreModeAddOnly)
+	})
+	for i := range data.Users {
+		s.pwdCache.remove("u:" + s.name(data.Users[i].Username))
+	}
+	for i := range data.Admins {
+		s.pwdCache.remove("a:" + s.name(data.Admins[i].Username))
+	}
+	for i := range data.APIKeys {
+		s.pwdCache.remove("k:" + data.APIKeys[i].KeyID)
+	}
+	return err
+}
+
+// restoreOps restores a backup through ops (one transaction).
+func (s *Store) restoreOps(ctx context.Context, ops Ops, data *BackupData, addOnly bool) error {
+	{
 		for i := range data.Folders {
 			f := deepCopy(data.Folders[i])
 			f.Name = s.name(f.Name)
@@ -146,7 +170,6 @@ func (s *Store) Restore(ctx context.Context, data *BackupData, mode int) error {
 		for i := range data.Users {
 			u := deepCopy(data.Users[i])
 			u.Username = s.name(u.Username)
-			touchedUsers = append(touchedUsers, u.Username)
 			if err := restoreOne(ctx, "user", u.Username, addOnly,
 				func() error { _, err := ops.GetUser(ctx, u.Username); return err },
 				func() error {
@@ -172,7 +195,6 @@ func (s *Store) Restore(ctx context.Context, data *BackupData, mode int) error {
 			a := deepCopy(data.Admins[i])
 			a.Username = s.name(a.Username)
 			s.dropUnknownAdminPerms(&a)
-			touchedAdmins = append(touchedAdmins, a.Username)
 			if err := restoreOne(ctx, "admin", a.Username, addOnly,
 				func() error { _, err := ops.GetAdmin(ctx, a.Username); return err },
 				func() error {
@@ -196,7 +218,6 @@ func (s *Store) Restore(ctx context.Context, data *BackupData, mode int) error {
 		}
 		for i := range data.APIKeys {
 			k := data.APIKeys[i]
-			touchedKeys = append(touchedKeys, k.KeyID)
 			if k.KeyID == "" {
 				return fmt.Errorf("restore API key %q: %w", k.Name, invalid("id", "is required"))
 			}
@@ -236,18 +257,11 @@ func (s *Store) Restore(ctx context.Context, data *BackupData, mode int) error {
 				return err
 			}
 		}
+		if err := restoreIPLists(ctx, ops, data.IPLists, addOnly); err != nil {
+			return err
+		}
 		return s.restoreSections(ctx, ops, data, addOnly)
-	})
-	for _, n := range touchedUsers {
-		s.pwdCache.remove("u:" + n)
 	}
-	for _, n := range touchedAdmins {
-		s.pwdCache.remove("a:" + n)
-	}
-	for _, n := range touchedKeys {
-		s.pwdCache.remove("k:" + n)
-	}
-	return err
 }
 
 // restoreOne adds an object or, when it exists, updates it (or skips it
@@ -344,7 +358,7 @@ func (s *Store) restoreSections(ctx context.Context, ops Ops, data *BackupData, 
 		name string
 		list []json.RawMessage
 	}{{sectionEventActions, data.EventActions}, {sectionEventRules, data.EventRules},
-		{sectionRoles, data.Roles}, {sectionIPLists, data.IPLists}} {
+		{sectionRoles, data.Roles}} {
 		if len(sec.list) == 0 {
 			continue
 		}

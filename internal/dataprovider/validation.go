@@ -356,6 +356,8 @@ func validateFilesystem(fs *Filesystem) error {
 		if c.BufferSize < 0 || c.BufferSize > 16 {
 			return invalid("filesystem.sftpconfig.buffer_size", "must be between 0 and 16 (MB)")
 		}
+	case HTTPFilesystemProvider:
+		return fs.HTTPConfig.validate()
 	case FTPFilesystemProvider:
 		c := &fs.FTPConfig
 		if c.Endpoint == "" {

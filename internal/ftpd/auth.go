@@ -163,6 +163,7 @@ func (b *binding) finishLogin(ctx context.Context, sess *session, req common.Log
 	if err != nil {
 		return nil, err
 	}
+	conn.SetLocalAddr(cc.LocalAddr().String())
 	sess.conn.Store(conn)
 	start := "/"
 	if sd := res.User.Filters.StartDirectory; sd != "" {

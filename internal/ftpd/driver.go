@@ -188,6 +188,7 @@ func (d *driver) GetHandle(name string, flags int, offset int64) (ftpserver.File
 		if err != nil {
 			return nil, ftpError(err)
 		}
+		t.SetLogFTPMode(ftpMode(d.cc))
 		return &file{t: t, start: offset}, nil
 	}
 	d.conn.SetCommand(cmd + " " + name)
@@ -212,7 +213,19 @@ func (d *driver) GetHandle(name string, flags int, offset int64) (ftpserver.File
 	if err != nil {
 		return nil, ftpError(err)
 	}
+	t.SetLogFTPMode(ftpMode(d.cc))
 	return &file{t: t, start: opts.Offset}, nil
+}
+
+// ftpMode names the data connection mode for the transfer log line.
+func ftpMode(cc ftpserver.ClientContext) string {
+	switch cc.GetLastDataChannel() {
+	case ftpserver.DataChannelActive:
+		return "active"
+	case ftpserver.DataChannelPassive:
+		return "passive"
+	}
+	return ""
 }
 
 // isLocal reports whether vpath is on local (unencrypted) storage.

@@ -27,7 +27,7 @@ func (s *Server) getGroup(w http.ResponseWriter, r *http.Request) {
 		s.sendStoreError(w, r, err)
 		return
 	}
-	renderJSON(w, http.StatusOK, redactGroup(g))
+	renderJSON(w, http.StatusOK, unlessConfidential(r, g, redactGroup))
 }
 
 func (s *Server) addGroup(w http.ResponseWriter, r *http.Request) {
@@ -96,7 +96,7 @@ func (s *Server) getFolder(w http.ResponseWriter, r *http.Request) {
 		s.sendStoreError(w, r, err)
 		return
 	}
-	renderJSON(w, http.StatusOK, redactFolder(f))
+	renderJSON(w, http.StatusOK, unlessConfidential(r, f, redactFolder))
 }
 
 func (s *Server) addFolder(w http.ResponseWriter, r *http.Request) {

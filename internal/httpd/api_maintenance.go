@@ -1,6 +1,7 @@
 package httpd
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -74,11 +75,17 @@ func (s *Server) dumpData(w http.ResponseWriter, r *http.Request) {
 		}
 		target = filepath.Join(s.backupsPath, outputFile)
 	}
+	scopes, err := dataprovider.ParseDumpScopes(q["scopes"])
+	if err != nil {
+		sendAPIError(w, r, http.StatusBadRequest, err)
+		return
+	}
 	data, err := s.store.Dump(r.Context())
 	if err != nil {
 		s.sendStoreError(w, r, err)
 		return
 	}
+	dataprovider.FilterDump(data, scopes)
 	var body []byte
 	if indent {
 		body, err = json.MarshalIndent(data, "", "  ")
@@ -140,32 +147,39 @@ func writeFileAtomic(name string, data []byte) error {
 }
 
 // restoreParams reads mode (0 add/update, 1 add only, 2 add/update and
-// disconnect updated users) and scan-quota (accepted, quota scans are not
-// run yet).
-func restoreParams(r *http.Request) (int, error) {
+// disconnect updated users) and scan-quota (0 none, 1 every restored user
+// and folder, 2 users with a quota limit).
+func restoreParams(r *http.Request) (int, int, error) {
 	q := r.URL.Query()
-	mode := 0
+	mode, scan := 0, 0
 	if v := q.Get("mode"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < dataprovider.RestoreModeAddUpdate || n > dataprovider.RestoreModeDisconnect {
-			return 0, fmt.Errorf("invalid mode %q: 0, 1 or 2 required", v)
+			return 0, 0, fmt.Errorf("invalid mode %q: 0, 1 or 2 required", v)
 		}
 		mode = n
 	}
 	for _, name := range []string{"scan-quota", "scan_quota"} {
 		if v := q.Get(name); v != "" {
-			if n, err := strconv.Atoi(v); err != nil || n < 0 || n > 2 {
-				return 0, fmt.Errorf("invalid %s %q: 0, 1 or 2 required", name, v)
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > 2 {
+				return 0, 0, fmt.Errorf("invalid %s %q: 0, 1 or 2 required", name, v)
 			}
+			scan = n
 		}
 	}
-	return mode, nil
+	return mode, scan, nil
+}
+
+// quotaScanner is the Store's quota scan after a restore.
+type quotaScanner interface {
+	ScanRestoredQuota(ctx context.Context, data *dataprovider.BackupData, mode int) error
 }
 
 // loadDataFromRequest restores the backup in the body. Decoding is
 // lenient: dumps from the reference product carry fields we do not model.
 func (s *Server) loadDataFromRequest(w http.ResponseWriter, r *http.Request) {
-	mode, err := restoreParams(r)
+	mode, scan, err := restoreParams(r)
 	if err != nil {
 		sendAPIError(w, r, http.StatusBadRequest, err)
 		return
@@ -175,13 +189,13 @@ func (s *Server) loadDataFromRequest(w http.ResponseWriter, r *http.Request) {
 		sendDecodeError(w, r, err)
 		return
 	}
-	s.restore(w, r, &data, mode)
+	s.restore(w, r, &data, mode, scan)
 }
 
 // loadDataFromFile restores from input-file: an absolute path, or one
 // relative to backups_path that stays inside it.
 func (s *Server) loadDataFromFile(w http.ResponseWriter, r *http.Request) {
-	mode, err := restoreParams(r)
+	mode, scan, err := restoreParams(r)
 	if err != nil {
 		sendAPIError(w, r, http.StatusBadRequest, err)
 		return
@@ -214,13 +228,19 @@ func (s *Server) loadDataFromFile(w http.ResponseWriter, r *http.Request) {
 		sendAPIError(w, r, http.StatusBadRequest, jsonError(err))
 		return
 	}
-	s.restore(w, r, &data, mode)
+	s.restore(w, r, &data, mode, scan)
 }
 
-func (s *Server) restore(w http.ResponseWriter, r *http.Request, data *dataprovider.BackupData, mode int) {
+func (s *Server) restore(w http.ResponseWriter, r *http.Request, data *dataprovider.BackupData, mode, scan int) {
 	if err := s.store.Restore(r.Context(), data, mode); err != nil {
 		s.sendStoreError(w, r, err)
 		return
+	}
+	if qs, ok := s.store.(quotaScanner); ok && scan > 0 {
+		if err := qs.ScanRestoredQuota(r.Context(), data, scan); err != nil {
+			s.sendStoreError(w, r, err)
+			return
+		}
 	}
 	if mode == dataprovider.RestoreModeDisconnect {
 		for _, u := range data.Users {

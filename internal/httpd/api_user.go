@@ -78,7 +78,7 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 		s.sendStoreError(w, r, err)
 		return
 	}
-	renderJSON(w, http.StatusOK, redactUser(u))
+	renderJSON(w, http.StatusOK, unlessConfidential(r, u, redactUser))
 }
 
 func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {

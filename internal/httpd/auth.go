@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
+	"github.com/sftpgo-ng/sftpgo/internal/logger"
 )
 
 // apiKeyHeader carries an API key instead of a bearer token.
@@ -74,7 +75,7 @@ func (s *Server) getToken(w http.ResponseWriter, r *http.Request) {
 	admin, err := s.store.CheckAdminPassword(r.Context(), username, password)
 	if err != nil {
 		if status := errorStatus(err); status != http.StatusInternalServerError {
-			s.log.Warn("connection failed", "proto", "HTTP", "user", username, "remote", ip, "reason", "invalid credentials")
+			logger.LoginFailed(s.log, ip, username, dataprovider.LoginMethodPassword, protocolHTTP, errors.New("invalid credentials"))
 			sendUnauthorized(w, r, errors.New("invalid credentials"), true)
 			return
 		}
@@ -82,15 +83,15 @@ func (s *Server) getToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := checkAdminUsable(&admin, ip); err != nil {
-		s.log.Warn("connection failed", "proto", "HTTP", "user", username, "remote", ip, "reason", err.Error())
+		logger.LoginFailed(s.log, ip, username, dataprovider.LoginMethodPassword, protocolHTTP, err)
 		sendUnauthorized(w, r, err, true)
 		return
 	}
-	if admin.Filters.TOTPConfig.Enabled {
-		// Issuing a token on the password alone would bypass the second
-		// factor; API keys stay usable, as in the reference product.
-		s.log.Warn("connection failed", "proto", "HTTP", "user", username, "remote", ip, "reason", "two-factor authentication required")
-		sendUnauthorized(w, r, errors.New("two-factor authentication is enabled for this admin and not supported by this server yet: use an API key"), true)
+	// a token on the password alone would bypass the second factor; API
+	// keys stay usable, as in the reference product
+	if err := s.checkAdminOTP(r, &admin); err != nil {
+		logger.LoginFailed(s.log, ip, username, dataprovider.LoginMethodPassword, protocolHTTP, err)
+		sendUnauthorized(w, r, err, true)
 		return
 	}
 	stored, err := s.store.GetAdmin(r.Context(), admin.Username)

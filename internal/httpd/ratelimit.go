@@ -1,17 +1,20 @@
 package httpd
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
+	"github.com/sftpgo-ng/sftpgo/internal/config"
+	"github.com/sftpgo-ng/sftpgo/internal/defender"
 )
 
 // Login throttling: each client IP may fail loginBurst times in a row,
 // then one more attempt every loginRefill. Successful logins cost nothing,
-// so a user who types the password right is never slowed down.
+// so a user who types the password right is never slowed down. It is a
+// per-source token bucket of the defender package, charged on failures
+// only, and works with or without common.rate_limiters.
 const (
 	loginBurst  = 10
 	loginRefill = 6 * time.Second
@@ -21,66 +24,28 @@ const (
 
 type loginLimiter struct {
 	now func() time.Time
-
-	mu      sync.Mutex
-	clients map[string]*rate.Limiter
+	lim *defender.Limiter
 }
 
 func newLoginLimiter(now func() time.Time) *loginLimiter {
 	if now == nil {
 		now = time.Now
 	}
-	return &loginLimiter{now: now, clients: map[string]*rate.Limiter{}}
-}
-
-func (l *loginLimiter) get(ip string) *rate.Limiter {
-	lim, ok := l.clients[ip]
-	if !ok {
-		if len(l.clients) >= loginLimiterMax {
-			l.prune()
-		}
-		lim = rate.NewLimiter(rate.Every(loginRefill), loginBurst)
-		l.clients[ip] = lim
+	lim, err := defender.NewLimiter(config.RateLimiterConfig{Average: 1, Period: loginRefill.Milliseconds(),
+		Burst: loginBurst, Type: defender.LimiterTypePerSource,
+		EntriesSoftLimit: loginLimiterMax / 2, EntriesHardLimit: loginLimiterMax})
+	if err != nil {
+		panic("httpd: login limiter: " + err.Error())
 	}
-	return lim
-}
-
-// prune forgets clients whose budget is full again (they behave like new
-// ones); if none is, the table starts over rather than growing.
-func (l *loginLimiter) prune() {
-	now := l.now()
-	for ip, lim := range l.clients {
-		if lim.TokensAt(now) >= loginBurst {
-			delete(l.clients, ip)
-		}
-	}
-	if len(l.clients) >= loginLimiterMax {
-		clear(l.clients)
-	}
+	return &loginLimiter{now: now, lim: lim}
 }
 
 // allowed reports whether ip may try to log in now and, if not, how long
 // it must wait.
-func (l *loginLimiter) allowed(ip string) (bool, time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	lim := l.get(ip)
-	now := l.now()
-	if lim.TokensAt(now) >= 1 {
-		return true, 0
-	}
-	r := lim.ReserveN(now, 1)
-	wait := r.DelayFrom(now)
-	r.CancelAt(now)
-	return false, wait
-}
+func (l *loginLimiter) allowed(ip string) (bool, time.Duration) { return l.lim.Available(ip, l.now()) }
 
 // failed charges one failed attempt to ip.
-func (l *loginLimiter) failed(ip string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.get(ip).AllowN(l.now(), 1)
-}
+func (l *loginLimiter) failed(ip string) { l.lim.Charge(ip, l.now()) }
 
 // checkLoginRate answers 429 when ip is over its login budget and reports
 // whether the handler may go on.
@@ -89,8 +54,61 @@ func (s *Server) checkLoginRate(w http.ResponseWriter, r *http.Request, ip strin
 	if ok {
 		return true
 	}
-	secs := int(wait.Seconds() + 0.999)
-	w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+	setRetryAfter(w, wait)
 	s.log.Warn("login rate limited", "remote", ip)
 	return false
+}
+
+func setRetryAfter(w http.ResponseWriter, wait time.Duration) {
+	secs := int(wait.Seconds() + 0.999)
+	w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+	w.Header().Set("X-Retry-In", wait.String())
+}
+
+// guardRequests applies the client checks of every protocol to each HTTP
+// request (the REST API, the web UIs, /healthz): the allow list, the
+// defender's bans and block list, then the rate limiters for HTTP, which
+// answer 429 with Retry-After past their limit.
+func (s *Server) guardRequests(next http.Handler) http.Handler {
+	g := s.guard
+	if g == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ip := clientIP(r)
+		if !g.AllowedIP(ip, protocolHTTP) {
+			s.log.Debug("request refused: not in the allow list", "remote", ip)
+			w.Header().Set("Connection", "close")
+			sendAPIError(w, r, http.StatusForbidden, errors.New("access denied by the allow list"))
+			return
+		}
+		if g.IsBannedFor(ip, protocolHTTP) {
+			sendAPIError(w, r, http.StatusForbidden, errors.New("your IP address is blocked"))
+			return
+		}
+		if g.HasRateLimiters() {
+			wait, err := g.Reserve(protocolHTTP, ip)
+			var le *defender.LimitError
+			if errors.As(err, &le) {
+				if le.Events {
+					g.LimitExceeded(ip, protocolHTTP)
+				}
+				setRetryAfter(w, le.RetryAfter)
+				s.log.Debug("request rate limited", "remote", ip, "retry_in", le.RetryAfter)
+				sendAPIError(w, r, http.StatusTooManyRequests, errors.New("rate limit exceeded"))
+				return
+			}
+			if wait > 0 {
+				t := time.NewTimer(wait)
+				select {
+				case <-t.C:
+				case <-r.Context().Done():
+					t.Stop()
+					return
+				}
+			}
+			r = r.WithContext(defender.MarkLimited(r.Context()))
+		}
+		next.ServeHTTP(w, r)
+	})
 }

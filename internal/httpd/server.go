@@ -25,6 +25,7 @@ import (
 	"github.com/sftpgo-ng/sftpgo/internal/common"
 	"github.com/sftpgo-ng/sftpgo/internal/config"
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
+	"github.com/sftpgo-ng/sftpgo/internal/defender"
 	"github.com/sftpgo-ng/sftpgo/openapi"
 )
 
@@ -80,6 +81,9 @@ type Options struct {
 	// Common gives users file access (user API, web client, shares); nil
 	// disables it.
 	Common *common.Server
+	// Guard applies the allow list, the defender and the rate limiters
+	// to every request and serves /defender and /iplists; nil: none.
+	Guard *defender.Guard
 	// Nodes, when the data provider is shared, lists and closes the
 	// sessions of every node and serves the node-to-node API.
 	Nodes NodeService
@@ -114,6 +118,7 @@ type Server struct {
 	// the user token endpoint.
 	loginLimiter *loginLimiter
 	web          *webUI
+	guard        *defender.Guard
 
 	mu      sync.Mutex
 	servers []*http.Server
@@ -152,6 +157,7 @@ func newServer(opts Options, st store) (*Server, error) {
 		webRoot:     normalizeWebRoot(opts.Config.WebRoot),
 		certs:       newCertStore(),
 		common:      opts.Common,
+		guard:       opts.Guard,
 		nodes:       opts.Nodes,
 	}
 	if opts.Nodes != nil {
@@ -220,6 +226,7 @@ func (s *Server) router(b config.HTTPDBinding) http.Handler {
 	r := chi.NewRouter()
 	r.Use(middleware.Recoverer)
 	r.Use(proxyIPMiddleware(b))
+	r.Use(s.guardRequests)
 	r.Use(corsMiddleware(s.cfg.CORS))
 	if sec, err := securityMiddleware(b.Security); err == nil {
 		r.Use(sec)
@@ -328,6 +335,9 @@ func (s *Server) apiRoutes(r chi.Router) {
 
 		r.With(s.checkPerm(dataprovider.AdminPermViewConns)).Get("/connections", s.listConnections)
 		r.With(s.checkPerm(dataprovider.AdminPermCloseConns)).Delete("/connections/{connectionID}", s.closeConnection)
+
+		s.defenderRoutes(r)
+		s.ipListRoutes(r)
 
 		r.With(s.checkPerm(dataprovider.AdminPermManageSystem)).Get("/dumpdata", s.dumpData)
 		r.With(s.checkPerm(dataprovider.AdminPermManageSystem)).Get("/loaddata", s.loadDataFromFile)

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -304,6 +305,9 @@ func (s *Server) openConn(r *http.Request, u dataprovider.User) (conn *common.Ba
 	if err := s.common.AddConnection(conn); err != nil {
 		cancel()
 		return nil, nil, nil, err
+	}
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		conn.SetLocalAddr(a.String())
 	}
 	conn.SetCommand(r.Method + " " + r.URL.Path)
 	stop := context.AfterFunc(conn.Context(), cancel)

@@ -17,6 +17,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
+	"github.com/sftpgo-ng/sftpgo/internal/logger"
 )
 
 // adminNav is the signed-in admin as the templates see it.
@@ -316,7 +317,7 @@ func (s *Server) webAdminLoginPost(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.loginLimiter.failed(ip)
-		s.log.Warn("connection failed", "proto", "HTTP", "user", username, "remote", ip, "reason", err.Error(), "login_type", "web admin")
+		logger.LoginFailed(s.log, ip, username, dataprovider.LoginMethodPassword, protocolHTTP, err)
 		fail(http.StatusUnauthorized, "Invalid credentials.")
 		return
 	}

@@ -34,7 +34,10 @@ type Options struct {
 	Compress bool
 	// UTCTime writes timestamps, and names rotated files, in UTC.
 	UTCTime bool
-	// JSON writes one JSON object per line instead of key=value text.
+	// Format is FormatJSON, FormatText or "" (FormatAuto): SFTPGo's JSON
+	// lines in a file, text on stdout or a Writer, as SFTPGo does.
+	Format string
+	// JSON forces the JSON format whatever Format says.
 	JSON bool
 	// Writer, when set, receives the log lines instead of FilePath or
 	// stdout; New does not close it.
@@ -56,6 +59,24 @@ func ParseLevel(s string) (slog.Level, error) {
 	return 0, fmt.Errorf("logger: unknown level %q: use debug, info, warn or error", s)
 }
 
+// Log formats.
+const (
+	FormatAuto = ""
+	FormatJSON = "json"
+	FormatText = "text"
+)
+
+// ParseFormat checks a format name: json, text, or "" / auto.
+func ParseFormat(s string) (string, error) {
+	switch f := strings.ToLower(strings.TrimSpace(s)); f {
+	case FormatAuto, "auto":
+		return FormatAuto, nil
+	case FormatJSON, FormatText:
+		return f, nil
+	}
+	return "", fmt.Errorf("logger: unknown format %q: use json, text or auto", s)
+}
+
 type nopCloser struct{}
 
 func (nopCloser) Close() error { return nil }
@@ -67,6 +88,11 @@ func New(opts Options) (*slog.Logger, io.Closer, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	format, err := ParseFormat(opts.Format)
+	if err != nil {
+		return nil, nil, err
+	}
+	jsonFormat := opts.JSON || format == FormatJSON
 	var (
 		w      io.Writer
 		closer io.Closer = nopCloser{}
@@ -99,12 +125,20 @@ func New(opts Options) (*slog.Logger, io.Closer, error) {
 			LocalTime:  !opts.UTCTime,
 		}
 		w, closer = lj, lj
+		if format == FormatAuto {
+			jsonFormat = true
+		}
 	}
-	return slog.New(NewHandler(w, level, opts.UTCTime, opts.JSON)), closer, nil
+	return slog.New(NewHandler(w, level, opts.UTCTime, jsonFormat)), closer, nil
 }
 
 // NewHandler returns the text or JSON handler New uses, writing to w.
+// The JSON handler writes SFTPGo's line shape (see sftpgojson.go); the
+// text handler is log/slog's key=value format.
 func NewHandler(w io.Writer, level slog.Leveler, utc, jsonFormat bool) slog.Handler {
+	if jsonFormat {
+		return newJSONHandler(w, level, utc)
+	}
 	ho := &slog.HandlerOptions{Level: level}
 	if utc {
 		ho.ReplaceAttr = func(groups []string, a slog.Attr) slog.Attr {
@@ -114,36 +148,41 @@ func NewHandler(w io.Writer, level slog.Leveler, utc, jsonFormat bool) slog.Hand
 			return a
 		}
 	}
-	if jsonFormat {
-		return slog.NewJSONHandler(w, ho)
-	}
 	return slog.NewTextHandler(w, ho)
 }
 
 // Attribute keys and message of the failed-login line.
 const (
 	LoginFailedMsg = "connection failed"
-	KeyClientIP    = "client_ip"
-	KeyUsername    = "username"
-	KeyLoginType   = "login_type"
-	KeyProtocol    = "protocol"
-	KeyError       = "error"
+	// LoginFailedSender is the JSON sender of the failed-login line.
+	LoginFailedSender = "connection_failed"
+	KeyClientIP       = "client_ip"
+	KeyUsername       = "username"
+	KeyLoginType      = "login_type"
+	KeyProtocol       = "protocol"
+	KeyError          = "error"
 )
 
 // LoginFailed writes the stable line that intrusion-prevention tools such
-// as fail2ban match for a failed login: level WARN, message
-// "connection failed", then client_ip, username, login_type, protocol and
-// error, always in this order. With the text handler and a logger that
-// carries no attributes of its own (pass the server's base logger, not
-// one made with With), the line is exactly:
+// as fail2ban match for a failed login: client_ip, username, login_type,
+// protocol and error, always in this order.
+//
+// With the JSON handler the line is SFTPGo's, byte for byte in shape, so
+// SFTPGo's published fail2ban filter matches it unchanged: level debug,
+// sender connection_failed, no message, none of the logger's own
+// attributes:
+//
+//	{"level":"debug","time":"2026-12-03T17:10:10.312","sender":"connection_failed","client_ip":"192.0.2.10","username":"alice","login_type":"password","protocol":"SSH","error":"invalid credentials"}
+//
+// With the text handler it is a warning; pass the server's base logger,
+// not one made with With, for exactly:
 //
 //	time=2026-11-21T10:00:00.000Z level=WARN msg="connection failed" client_ip=192.0.2.10 username=alice login_type=password protocol=SSH error="invalid credentials"
 //
 // client_ip comes first so a filter can anchor on it before any value a
-// client controls; values with spaces, quotes, "=" or control characters
-// are quoted and escaped by slog, so a crafted username cannot forge
-// another field or line. method is the login method as the reference
-// product names it (password, publickey, keyboard-interactive,
+// client controls; values are quoted and escaped, so a crafted username
+// cannot forge another field or line. method is the login method as
+// SFTPGo names it (password, publickey, keyboard-interactive,
 // publickey+password, publickey+keyboard-interactive, TLSCertificate,
 // TLSCertificate+password, IDP, no_auth_tried), protocol one of SSH, FTP,
 // DAV, HTTP, HTTPShare, OIDC. err must not contain the password.
@@ -155,13 +194,18 @@ func LoginFailed(l *slog.Logger, ip, username, method, protocol string, err erro
 	if err != nil {
 		msg = err.Error()
 	}
-	l.LogAttrs(context.Background(), slog.LevelWarn, LoginFailedMsg,
+	attrs := []slog.Attr{
 		slog.String(KeyClientIP, ip),
 		slog.String(KeyUsername, username),
 		slog.String(KeyLoginType, method),
 		slog.String(KeyProtocol, protocol),
 		slog.String(KeyError, msg),
-	)
+	}
+	if h, ok := l.Handler().(*jsonHandler); ok {
+		_ = h.writeExact(slog.LevelDebug, LoginFailedSender, "", attrs...)
+		return
+	}
+	l.LogAttrs(context.Background(), slog.LevelWarn, LoginFailedMsg, attrs...)
 }
 
 // Fail2banTextRegex is a fail2ban failregex for LoginFailed lines written
@@ -170,6 +214,10 @@ func LoginFailed(l *slog.Logger, ip, username, method, protocol string, err erro
 // so an address inside a crafted username is never picked up.
 const Fail2banTextRegex = `^time=\S+ level=WARN msg="connection failed" (?:[a-z_.]+=(?:"(?:[^"\\]|\\.)*"|[^" ]+) )*?client_ip=<HOST> `
 
-// Fail2banJSONRegex is the failregex for LoginFailed lines written by the
-// JSON handler.
-const Fail2banJSONRegex = `^\{"time":"[^"]+","level":"WARN","msg":"connection failed",(?:"[a-z_.]+":(?:"(?:[^"\\]|\\.)*"|[^,"{}\[\]]+),)*?"client_ip":"<HOST>"`
+// Fail2banJSONRegex is a failregex for LoginFailed lines written by the
+// JSON handler, for every login type (SFTPGo's own filter, which also
+// matches, counts password logins only). It anchors on the fixed start of
+// the line, so nothing a client sends can come before client_ip; the lazy
+// gap stands for the time field, which fail2ban cuts out of the line when
+// its datepattern finds it.
+const Fail2banJSONRegex = `^\{"level":"debug",.*?"sender":"connection_failed","client_ip":"<HOST>",`

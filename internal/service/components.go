@@ -38,12 +38,19 @@ func hasPort[T any](bindings []T, port func(T) int) bool {
 // buildComponents creates every configured component in start order.
 func (s *Service) buildComponents() error {
 	cfg := s.cfg
+	var hooks common.LoginHooks
+	guard, err := s.buildGuard(&hooks)
+	if err != nil {
+		return prefixed("common", err)
+	}
 	conns, err := common.New(cfg.Common, common.Deps{
 		Store:        s.store,
 		KMS:          s.kms,
 		Logger:       s.logger,
 		UsersBaseDir: s.resolve(cfg.DataProvider.UsersBaseDir),
 		TrackQuota:   common.QuotaTrackingFromConfig(cfg.DataProvider.TrackQuota),
+		Login:        hooks,
+		TOTPConfigs:  cfg.MFA.TOTP,
 	})
 	if err != nil {
 		return prefixed("common", err)
@@ -51,7 +58,7 @@ func (s *Service) buildComponents() error {
 	s.common = conns
 	s.components = append(s.components, namedComponent{"common", commonComponent{conns}})
 	s.listeners = conns.RegisterListener
-	status := &servicesStatus{}
+	status := &servicesStatus{defenderOn: guard.Defender() != nil}
 	nodes, err := s.buildCluster(conns)
 	if err != nil {
 		return prefixed("cluster", err)
@@ -99,6 +106,7 @@ func (s *Service) buildComponents() error {
 			Connections: conns,
 			Status:      status,
 			Common:      conns,
+			Guard:       guard,
 			Nodes:       nodes,
 		})
 		if err != nil {

@@ -49,6 +49,7 @@ type Service struct {
 	store      *dataprovider.Store
 	common     *common.Server
 	components []namedComponent
+	started    int // components[:started] were started (or tried) and must be shut down
 	closers    []io.Closer
 	// listeners registers our own listening addresses so storage backends
 	// can refuse to point at this very server (allow_self_connections).
@@ -115,6 +116,9 @@ type Options struct {
 	// GraceTime is how long a stop waits for open transfers (serve
 	// --grace-time); 0 stops at once.
 	GraceTime time.Duration
+	// LoadData is a dump loaded once the data provider is ready (serve
+	// --loaddata-from).
+	LoadData dataprovider.LoadDataOptions
 }
 
 // Run starts everything, waits for SIGINT/SIGTERM (or ctx), then stops
@@ -128,6 +132,9 @@ func Run(ctx context.Context, cfg config.Config, configDir string, logger *slog.
 		}
 		if o.GraceTime > 0 {
 			s.opts.GraceTime = o.GraceTime
+		}
+		if o.LoadData.From != "" {
+			s.opts.LoadData = o.LoadData
 		}
 	}
 	ballast := newGCBallast()
@@ -165,6 +172,9 @@ func (s *Service) start(ctx context.Context) error {
 	if err := prepareStore(ctx, s.cfg.DataProvider, s.configDir, store, s.logger); err != nil {
 		return err
 	}
+	if err := store.LoadDataFile(ctx, s.opts.LoadData); err != nil {
+		return err
+	}
 	for i := range s.opts.Users {
 		if err := store.AddUser(ctx, &s.opts.Users[i]); err != nil {
 			return fmt.Errorf("user %q: %w", s.opts.Users[i].Username, err)
@@ -173,8 +183,18 @@ func (s *Service) start(ctx context.Context) error {
 	if err := s.buildComponents(); err != nil {
 		return err
 	}
+	return s.startComponents(ctx)
+}
+
+// startComponents starts the components in order and stops at the first
+// that fails; shutdown then stops that one and those before it, in
+// reverse order, and never touches the ones after it.
+func (s *Service) startComponents(ctx context.Context) error {
 	addrs := map[string][]net.Addr{}
 	for _, nc := range s.components {
+		// counted before Start: one that fails half way (a second
+		// binding that cannot listen) is shut down with the others
+		s.started++
 		if err := nc.c.Start(ctx); err != nil {
 			return prefixed(nc.name, err)
 		}
@@ -212,7 +232,9 @@ func (s *Service) shutdown() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	for i := len(s.components) - 1; i >= 0; i-- {
+	// in reverse order, and only what started: the protocol servers stop
+	// before the shared state and the provider they use
+	for i := s.started - 1; i >= 0; i-- {
 		nc := s.components[i]
 		if err := nc.c.Shutdown(ctx); err != nil && !errors.Is(err, context.Canceled) {
 			s.logger.Warn("shutdown", "component", nc.name, "error", err)

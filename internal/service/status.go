@@ -16,6 +16,8 @@ type servicesStatus struct {
 	sftp   sftpStatus
 	ftp    addrLister
 	webdav addrLister
+	// defenderOn: common.defender.enabled
+	defenderOn bool
 }
 
 func bindingsStatus(srv addrLister) map[string]any {
@@ -45,5 +47,6 @@ func (s *servicesStatus) ServicesStatus(context.Context) map[string]any {
 		ssh = bindingsStatus(s.sftp)
 		ssh["host_keys"] = s.sftp.HostKeys()
 	}
-	return map[string]any{"ssh": ssh, "ftp": bindingsStatus(s.ftp), "webdav": bindingsStatus(s.webdav)}
+	return map[string]any{"ssh": ssh, "ftp": bindingsStatus(s.ftp), "webdav": bindingsStatus(s.webdav),
+		"defender": map[string]bool{"is_active": s.defenderOn}}
 }

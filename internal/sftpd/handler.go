@@ -1,6 +1,7 @@
 package sftpd
 
 import (
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/sftpgo-ng/sftpgo/internal/common"
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
+	"github.com/sftpgo-ng/sftpgo/internal/vfs"
 )
 
 func (s *Server) serveSFTP(conn *common.BaseConnection, ch ssh.Channel) {
@@ -77,10 +79,11 @@ func (f *file) TransferError(err error) { f.t.TransferError(err) }
 
 func (h *handler) Fileread(r *sftp.Request) (io.ReaderAt, error) {
 	h.conn.SetCommand("download " + r.Filepath)
-	t, err := h.conn.OpenForRead(r.Context(), r.Filepath, 0)
+	t, err := h.conn.OpenForRead(reqContext(r), r.Filepath, 0)
 	if err != nil {
 		return nil, sftpError(err)
 	}
+	t.SetLogProtocol(logProtocolSFTP)
 	return &file{t}, nil
 }
 
@@ -102,19 +105,20 @@ func (h *handler) openWrite(r *sftp.Request, readWrite bool) (*file, error) {
 		Size:      -1,
 	}
 	if !flags.Creat {
-		if _, err := h.conn.Lstat(r.Context(), r.Filepath); err != nil {
+		if _, err := h.conn.Lstat(reqContext(r), r.Filepath); err != nil {
 			return nil, sftpError(err)
 		}
 	}
-	t, err := h.conn.OpenForWrite(r.Context(), r.Filepath, opts)
+	t, err := h.conn.OpenForWrite(reqContext(r), r.Filepath, opts)
 	if err != nil {
 		return nil, sftpError(err)
 	}
+	t.SetLogProtocol(logProtocolSFTP)
 	return &file{t}, nil
 }
 
 func (h *handler) Filecmd(r *sftp.Request) error {
-	ctx := r.Context()
+	ctx := reqContext(r)
 	h.conn.SetCommand(r.Method + " " + r.Filepath)
 	var err error
 	switch r.Method {
@@ -140,7 +144,7 @@ func (h *handler) Filecmd(r *sftp.Request) error {
 }
 
 func (h *handler) setstat(r *sftp.Request) error {
-	ctx := r.Context()
+	ctx := reqContext(r)
 	flags := r.AttrFlags()
 	attrs := r.Attributes()
 	if attrs == nil {
@@ -172,11 +176,11 @@ func (h *handler) setstat(r *sftp.Request) error {
 
 func (h *handler) PosixRename(r *sftp.Request) error {
 	h.conn.SetCommand("rename " + r.Filepath)
-	return sftpError(h.conn.Rename(r.Context(), r.Filepath, r.Target))
+	return sftpError(h.conn.Rename(reqContext(r), r.Filepath, r.Target))
 }
 
 func (h *handler) StatVFS(r *sftp.Request) (*sftp.StatVFS, error) {
-	st, err := h.conn.StatVFS(r.Context(), r.Filepath)
+	st, err := h.conn.StatVFS(reqContext(r), r.Filepath)
 	if err != nil {
 		return nil, sftpError(err)
 	}
@@ -188,7 +192,7 @@ func (h *handler) StatVFS(r *sftp.Request) (*sftp.StatVFS, error) {
 }
 
 func (h *handler) Filelist(r *sftp.Request) (sftp.ListerAt, error) {
-	ctx := r.Context()
+	ctx := reqContext(r)
 	switch r.Method {
 	case "List":
 		h.conn.SetCommand("list " + r.Filepath)
@@ -214,7 +218,7 @@ func (h *handler) Filelist(r *sftp.Request) (sftp.ListerAt, error) {
 }
 
 func (h *handler) Lstat(r *sftp.Request) (sftp.ListerAt, error) {
-	fi, err := h.conn.Lstat(r.Context(), r.Filepath)
+	fi, err := h.conn.Lstat(reqContext(r), r.Filepath)
 	if err != nil {
 		return nil, sftpError(err)
 	}
@@ -296,3 +300,9 @@ func (l *linkInfo) Mode() os.FileMode  { return os.ModeSymlink }
 func (l *linkInfo) ModTime() time.Time { return time.Time{} }
 func (l *linkInfo) IsDir() bool        { return false }
 func (l *linkInfo) Sys() any           { return nil }
+
+// reqContext is the context of one SFTP request, with a lookup cache so
+// the checks of one request ask an object store once (vfs.LookupCache).
+func reqContext(r *sftp.Request) context.Context {
+	return vfs.WithLookupCache(r.Context())
+}

@@ -284,6 +284,7 @@ func (s *scpSession) receiveFile(dst string, size int64, mode os.FileMode, haveT
 		s.warn(err)
 		return nil
 	}
+	t.SetLogProtocol(logProtocolSCP)
 	if err := s.ack(); err != nil {
 		t.TransferError(err)
 		t.Close()
@@ -361,6 +362,7 @@ func (s *scpSession) send(vpath string) error {
 		s.warn(fmt.Errorf("%s: %w", name, err))
 		return nil
 	}
+	t.SetLogProtocol(logProtocolSCP)
 	defer t.Close()
 	if err := s.sendTimes(fi); err != nil {
 		return err

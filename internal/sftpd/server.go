@@ -36,8 +36,13 @@ type Store interface {
 }
 
 const (
-	protocolSSH      = dataprovider.ProtocolSSH
-	handshakeTimeout = 2 * time.Minute
+	protocolSSH = dataprovider.ProtocolSSH
+	// the protocol names of SFTPGo's transfer log lines
+	logProtocolSFTP = "SFTP"
+	logProtocolSCP  = "SCP"
+	// the login_type SFTPGo logs for a client that tried no login method
+	loginMethodNoAuthTried = "no_auth_tried"
+	handshakeTimeout       = 2 * time.Minute
 )
 
 // Server is the SSH/SFTP server.
@@ -305,6 +310,14 @@ func (s *Server) handleConn(nc net.Conn) {
 	s.mu.Unlock()
 	if err != nil {
 		s.log.Debug("handshake failed", "remote", remote, "error", err)
+		// A client that left before trying any login method (a scanner,
+		// a probe) gets SFTPGo's no_auth_tried line and the defender's
+		// score_no_auth; failed methods were logged as they failed.
+		var authErr *ssh.ServerAuthError
+		if !errors.As(err, &authErr) {
+			s.common.LoginFailed(remote, "", loginMethodNoAuthTried, protocolSSH, err)
+			s.common.NoAuthAttempt(protocolSSH, remote)
+		}
 		return
 	}
 	nc.SetDeadline(time.Time{})
@@ -333,6 +346,7 @@ func (s *Server) handleConn(nc net.Conn) {
 		return
 	}
 	defer conn.Close()
+	conn.SetLocalAddr(sconn.LocalAddr().String())
 
 	var wg sync.WaitGroup
 	for nch := range chans {

@@ -85,6 +85,16 @@ type Writer interface {
 	Cancel() error
 }
 
+// CommittedWriter is a Writer that describes the file its successful
+// Close published, so the caller need not look the path up again (a
+// request to an object store).
+type CommittedWriter interface {
+	Writer
+	// Committed returns the file as Close left it; ok is false before a
+	// successful Close.
+	Committed() (fi fs.FileInfo, ok bool)
+}
+
 // DirLister returns a directory's entries in batches, so a listing of a
 // bucket with a million keys never sits in memory at once.
 type DirLister interface {

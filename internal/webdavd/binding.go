@@ -13,6 +13,7 @@ import (
 	"github.com/sftpgo-ng/sftpgo/internal/common"
 	"github.com/sftpgo-ng/sftpgo/internal/config"
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
+	"github.com/sftpgo-ng/sftpgo/internal/vfs"
 )
 
 // binding is the HTTP handler of one listener.
@@ -158,8 +159,13 @@ func (b *binding) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer conn.Close()
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		conn.SetLocalAddr(a.String())
+	}
 	conn.SetCommand(r.Method + " " + vpath)
-	ctx, cancel := context.WithCancel(r.Context())
+	// one lookup cache per request: the checks of one PUT or PROPFIND ask
+	// an object store once (vfs.LookupCache)
+	ctx, cancel := context.WithCancel(vfs.WithLookupCache(r.Context()))
 	defer cancel()
 	stop := context.AfterFunc(conn.Context(), cancel)
 	defer stop()

@@ -1,8 +1,10 @@
 // Package cryptfs is encrypted local storage: an osfs tree whose files
-// hold DARE 2.0 streams (github.com/minio/sio, AES-256-GCM) under a key
-// derived per file from the user's passphrase and a random nonce kept in
-// a small header. Names and directory structure are not encrypted; sizes
-// and times reported are those of the plaintext content.
+// hold DARE 2.0 streams (github.com/minio/sio) under a key derived per
+// file from the user's passphrase and a random nonce kept in a small
+// header. Files are written in SFTPGo's layout, so SFTPGo and this server
+// read each other's trees; files in this server's earlier layout are
+// still read. Names and directory structure are not encrypted; sizes and
+// times reported are those of the plaintext content.
 //
 // Files are written as streams: there are no random writes, no append
 // (resume) and no symlinks. Positioned reads are supported.
@@ -28,6 +30,18 @@ var (
 	// authentication (damaged, truncated or tampered with).
 	ErrCorrupt = errors.New("cryptfs: not a valid encrypted file")
 )
+
+// errAuth: a file in SFTPGo's layout, which carries no key check, failed
+// authentication at open. That is a wrong passphrase or damage, and the
+// format cannot tell which, so the error matches both ErrWrongPassphrase
+// and ErrCorrupt.
+type errAuth struct{ detail error }
+
+func (e *errAuth) Error() string {
+	return fmt.Sprintf("cryptfs: authentication failed: wrong passphrase or damaged file (%v)", e.detail)
+}
+
+func (e *errAuth) Is(target error) bool { return target == ErrWrongPassphrase || target == ErrCorrupt }
 
 // Options tunes the underlying local tree.
 type Options struct {
@@ -82,13 +96,28 @@ type plainInfo struct {
 
 func (i *plainInfo) Size() int64 { return i.size }
 
-// Stat sizes come from the file size alone (no header is read), so a
-// damaged file still lists; reading it reports the damage.
-func toPlain(fi fs.FileInfo) fs.FileInfo {
+// toPlain reports fi, the ciphertext file name, with its plaintext size.
+// The size comes from the file size and the layout, which the first bytes
+// tell; no key is needed, so a damaged file or one under another
+// passphrase still lists, and reading it reports the damage. When the
+// first bytes cannot be read the file counts as SFTPGo's layout, the
+// size SFTPGo itself would report.
+func (f *Fs) toPlain(ctx context.Context, name string, fi fs.FileInfo) fs.FileInfo {
 	if !fi.Mode().IsRegular() {
 		return fi
 	}
-	size, _ := PlainSize(fi.Size())
+	l := layoutSFTPGo
+	if fi.Size() > 0 {
+		if file, err := f.base.OpenFile(ctx, name, os.O_RDONLY, 0); err == nil {
+			buf := make([]byte, sniffSize)
+			n, _ := file.ReadAt(buf, 0)
+			file.Close()
+			if got, err := detectLayout(buf[:n]); err == nil {
+				l = got
+			}
+		}
+	}
+	size, _ := plainSize(l, fi.Size())
 	return &plainInfo{FileInfo: fi, size: size}
 }
 
@@ -98,7 +127,7 @@ func (f *Fs) Stat(ctx context.Context, name string) (fs.FileInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	return toPlain(fi), nil
+	return f.toPlain(ctx, name, fi), nil
 }
 
 // Lstat implements vfs.Fs.
@@ -107,49 +136,68 @@ func (f *Fs) Lstat(ctx context.Context, name string) (fs.FileInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	return toPlain(fi), nil
+	return f.toPlain(ctx, name, fi), nil
 }
 
-// openCipher opens name, checks its header and passphrase and returns the
-// file, the file key, the ciphertext length and the plaintext size.
-func (f *Fs) openCipher(ctx context.Context, name string) (*cipherFile, error) {
+// openCipher opens name, reads its header, derives the file key and
+// checks it: with the legacy layout's key check, or, in SFTPGo's layout
+// which has none, by authenticating the package that holds plaintext
+// offset verifyAt (clamped to the last package).
+func (f *Fs) openCipher(ctx context.Context, name string, verifyAt int64) (*cipherFile, error) {
 	file, err := f.base.OpenFile(ctx, name, os.O_RDONLY, 0)
 	if err != nil {
 		return nil, err
 	}
-	fi, err := file.Stat()
+	cf, err := f.readHeader(file, name, verifyAt)
 	if err != nil {
 		file.Close()
+		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+	}
+	return cf, nil
+}
+
+func (f *Fs) readHeader(file vfs.RandomAccessFile, name string, verifyAt int64) (*cipherFile, error) {
+	fi, err := file.Stat()
+	if err != nil {
 		return nil, err
 	}
-	cf := &cipherFile{f: file, name: name}
+	cf := &cipherFile{f: file, name: name, hdrLen: sftpgoHeaderSize}
 	if fi.Size() == 0 {
 		return cf, nil // an empty file reads as empty
 	}
-	size, err := PlainSize(fi.Size())
-	if err != nil {
-		file.Close()
-		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
-	}
-	buf := make([]byte, headerSize)
+	buf := make([]byte, min(fi.Size(), int64(legacyHeaderSize)))
 	if _, err := file.ReadAt(buf, 0); err != nil {
-		file.Close()
 		if err == io.EOF {
 			err = ErrCorrupt
 		}
-		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+		return nil, err
 	}
-	h, err := parseHeader(buf)
-	if err == nil {
-		cf.key, err = h.verify(f.passphrase)
-	}
+	l, err := detectLayout(buf)
 	if err != nil {
-		file.Close()
-		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+		return nil, err
 	}
-	cf.size = size
-	cf.cipherLen = fi.Size() - int64(headerSize)
-	return cf, nil
+	size, err := plainSize(l, fi.Size())
+	if err != nil {
+		return nil, err
+	}
+	cf.layout, cf.size, cf.hdrLen = l, size, l.headerSize()
+	cf.cipherLen = fi.Size() - cf.hdrLen
+	switch l {
+	case layoutLegacy:
+		cf.suites = legacySuites
+		cf.key, err = legacyFileKey(buf, f.passphrase)
+		return cf, err
+	default:
+		if cf.key, err = sftpgoKey(f.passphrase, buf[1:sftpgoHeaderSize]); err != nil {
+			return nil, err
+		}
+		if size > 0 {
+			if err := cf.verify(min(max(verifyAt, 0), size-1)); err != nil {
+				return nil, err
+			}
+		}
+		return cf, nil
+	}
 }
 
 // Open implements vfs.Fs. Decryption starts at the DARE package holding
@@ -158,7 +206,7 @@ func (f *Fs) Open(ctx context.Context, name string, offset int64) (io.ReadCloser
 	if offset < 0 {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
 	}
-	cf, err := f.openCipher(ctx, name)
+	cf, err := f.openCipher(ctx, name, offset)
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +221,7 @@ func (f *Fs) Open(ctx context.Context, name string, offset int64) (io.ReadCloser
 // OpenReaderAt implements vfs.ReaderAtFs; each ReadAt decrypts only the
 // packages it needs.
 func (f *Fs) OpenReaderAt(ctx context.Context, name string) (vfs.ReaderAtCloser, error) {
-	return f.openCipher(ctx, name)
+	return f.openCipher(ctx, name, 0)
 }
 
 // Create implements vfs.Fs. Like osfs it writes to the final path at once;
@@ -183,11 +231,7 @@ func (f *Fs) Create(ctx context.Context, name string, opts vfs.CreateOptions) (v
 	if opts.Append {
 		return nil, &fs.PathError{Op: "create", Path: name, Err: fmt.Errorf("append to an encrypted file: %w", vfs.ErrNotSupported)}
 	}
-	h, err := newHeader()
-	if err != nil {
-		return nil, err
-	}
-	key, check, err := h.keys(f.passphrase)
+	hdr, key, err := newSFTPGoHeader(f.passphrase)
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +239,7 @@ func (f *Fs) Create(ctx context.Context, name string, opts vfs.CreateOptions) (v
 	if err != nil {
 		return nil, err
 	}
-	cw, err := newWriter(ctx, name, w, h.marshal(check), key)
+	cw, err := newWriter(ctx, name, w, hdr, key)
 	if err != nil {
 		_ = w.Cancel()
 		return nil, err
@@ -220,7 +264,7 @@ func (f *Fs) ReadDir(ctx context.Context, name string) (vfs.DirLister, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &lister{l}, nil
+	return &lister{DirLister: l, fs: f, ctx: ctx, dir: name}, nil
 }
 
 // Chmod implements vfs.ChmodFs.

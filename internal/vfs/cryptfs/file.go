@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"path"
 	"sync"
 
 	"github.com/minio/sio"
@@ -19,9 +20,30 @@ import (
 type cipherFile struct {
 	f         vfs.RandomAccessFile
 	name      string
+	layout    layout
+	hdrLen    int64
+	suites    []byte // accepted DARE cipher suites, nil: sio's defaults
 	key       []byte
 	size      int64 // plaintext
 	cipherLen int64 // DARE stream length, header excluded
+}
+
+// verify authenticates the package holding plaintext offset off, proving
+// the key right (or the file damaged) before any data is handed out.
+func (c *cipherFile) verify(off int64) error {
+	seq := off / payloadSize
+	start := seq * packageSize
+	src := io.NewSectionReader(c.f, c.hdrLen+start, min(packageSize, c.cipherLen-start))
+	r, err := sio.DecryptReader(src, sioConfig(c.key, uint32(seq), c.suites))
+	if err == nil {
+		// sio authenticates a whole package before it returns any byte of it.
+		_, err = io.ReadFull(r, make([]byte, 1))
+	}
+	var se sio.Error
+	if errors.As(err, &se) || err == io.ErrUnexpectedEOF || err == io.EOF {
+		return &errAuth{detail: err}
+	}
+	return err
 }
 
 // readerFrom returns a plaintext stream from offset: it starts decrypting
@@ -34,8 +56,8 @@ func (c *cipherFile) readerFrom(offset int64) (io.Reader, error) {
 	}
 	seq := offset / payloadSize
 	start := seq * packageSize
-	src := io.NewSectionReader(c.f, int64(headerSize)+start, c.cipherLen-start)
-	r, err := sio.DecryptReader(src, sioConfig(c.key, uint32(seq)))
+	src := io.NewSectionReader(c.f, c.hdrLen+start, c.cipherLen-start)
+	r, err := sio.DecryptReader(src, sioConfig(c.key, uint32(seq), c.suites))
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +149,7 @@ func newWriter(ctx context.Context, name string, w vfs.Writer, hdr, key []byte) 
 	if _, err := w.Write(hdr); err != nil {
 		return nil, err
 	}
-	enc, err := sio.EncryptWriter(plainWriter{w}, sioConfig(key, 0))
+	enc, err := sio.EncryptWriter(plainWriter{w}, sioConfig(key, 0, writeSuites))
 	if err != nil {
 		return nil, err
 	}
@@ -179,12 +201,17 @@ func (w *writer) Cancel() error {
 }
 
 // lister reports plaintext sizes.
-type lister struct{ vfs.DirLister }
+type lister struct {
+	vfs.DirLister
+	fs  *Fs
+	ctx context.Context
+	dir string
+}
 
 func (l *lister) Next(limit int) ([]fs.FileInfo, error) {
 	infos, err := l.DirLister.Next(limit)
 	for i, fi := range infos {
-		infos[i] = toPlain(fi)
+		infos[i] = l.fs.toPlain(l.ctx, path.Join(l.dir, fi.Name()), fi)
 	}
 	return infos, err
 }

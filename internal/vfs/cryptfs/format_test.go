@@ -32,12 +32,12 @@ func TestSizeArithmetic(t *testing.T) {
 			t.Fatal(err)
 		}
 		sioEnc, _ := sio.EncryptedSize(uint64(n))
-		if enc != int64(sioEnc)+int64(headerSize) {
-			t.Fatalf("EncryptedSize(%d) = %d, sio says %d + header %d", n, enc, sioEnc, headerSize)
+		if enc != int64(sioEnc)+int64(sftpgoHeaderSize) {
+			t.Fatalf("EncryptedSize(%d) = %d, sio says %d + header %d", n, enc, sioEnc, sftpgoHeaderSize)
 		}
 		// Packages of 64 KiB + 32 bytes; the last one partial.
 		full, rest := n/payloadSize, n%payloadSize
-		want := int64(headerSize) + full*packageSize
+		want := int64(sftpgoHeaderSize) + full*packageSize
 		if rest > 0 {
 			want += rest + overhead
 		}
@@ -57,7 +57,7 @@ func TestSizeArithmetic(t *testing.T) {
 	}
 	check(1 << 40)
 	// Sizes no stream can have: a last package with no payload.
-	for _, bad := range []int64{1, int64(headerSize) - 1, int64(headerSize) + 1, int64(headerSize) + overhead, int64(headerSize) + packageSize + 5} {
+	for _, bad := range []int64{1, int64(sftpgoHeaderSize) - 1, int64(sftpgoHeaderSize) + 1, int64(sftpgoHeaderSize) + overhead, int64(sftpgoHeaderSize) + packageSize + 5} {
 		if _, err := PlainSize(bad); !errors.Is(err, ErrCorrupt) {
 			t.Fatalf("PlainSize(%d): error = %v, want ErrCorrupt", bad, err)
 		}
@@ -112,18 +112,18 @@ func TestHeaderAndCiphertext(t *testing.T) {
 	vfstest.WriteFile(t, fsys, "/a", data)
 	vfstest.WriteFile(t, fsys, "/b", data)
 	a, b := rawFile(t, fsys, "/a"), rawFile(t, fsys, "/b")
-	if string(a[:6]) != magic || a[6] != 1 || a[7] != 0 {
-		t.Fatalf("header starts %q", a[:8])
+	if a[0] != sftpgoVersion {
+		t.Fatalf("header starts %x, want SFTPGo's version byte 0x10", a[:8])
 	}
 	if bytes.Contains(a, []byte("plaintext-marker")) {
 		t.Fatal("plaintext visible on disk")
 	}
-	if bytes.Equal(a[8:40], b[8:40]) || bytes.Equal(a[headerSize:headerSize+1000], b[headerSize:headerSize+1000]) {
+	if bytes.Equal(a[1:33], b[1:33]) || bytes.Equal(a[sftpgoHeaderSize:sftpgoHeaderSize+1000], b[sftpgoHeaderSize:sftpgoHeaderSize+1000]) {
 		t.Fatal("two files share a nonce or ciphertext")
 	}
 	// Overwriting draws a new nonce (and key).
 	vfstest.WriteFile(t, fsys, "/a", data)
-	if a2 := rawFile(t, fsys, "/a"); bytes.Equal(a[8:40], a2[8:40]) {
+	if a2 := rawFile(t, fsys, "/a"); bytes.Equal(a[1:33], a2[1:33]) {
 		t.Fatal("overwrite reused the nonce")
 	}
 }
@@ -192,7 +192,7 @@ func TestWrongPassphrase(t *testing.T) {
 func TestTampering(t *testing.T) {
 	const size = 4*payloadSize + 1000
 	data := vfstest.RandomData(t, size)
-	pkg := func(i int) int { return headerSize + i*packageSize }
+	pkg := func(i int) int { return sftpgoHeaderSize + i*packageSize }
 	tests := []struct {
 		name   string
 		modify func([]byte) []byte
@@ -211,10 +211,12 @@ func TestTampering(t *testing.T) {
 		{"drop a middle package", func(b []byte) []byte { return append(b[:pkg(1)], b[pkg(2):]...) }, nil},
 		{"cut inside a package", func(b []byte) []byte { return b[:pkg(2)+500] }, nil},
 		{"append a package", func(b []byte) []byte { return append(b, b[pkg(0):pkg(1)]...) }, nil},
-		// The key check cannot tell a changed nonce from another passphrase.
+		// A changed nonce derives another key: to SFTPGo's layout that is
+		// the same as another passphrase.
 		{"change the nonce", func(b []byte) []byte { b[10] ^= 1; return b }, ErrWrongPassphrase},
-		{"change the key check", func(b []byte) []byte { b[headerSize-1] ^= 1; return b }, ErrWrongPassphrase},
-		{"change the version", func(b []byte) []byte { b[6] = 2; return b }, nil},
+		{"change the nonce's last byte", func(b []byte) []byte { b[sftpgoHeaderSize-1] ^= 1; return b }, ErrWrongPassphrase},
+		{"change the version", func(b []byte) []byte { b[0] = 0x11; return b }, nil},
+		{"header only, body cut", func(b []byte) []byte { return b[:sftpgoHeaderSize+10] }, nil},
 		{"not encrypted at all", func(b []byte) []byte { return bytes.Repeat([]byte("plain"), 100) }, nil},
 	}
 	for _, tc := range tests {
@@ -254,37 +256,54 @@ func TestOpenAtOffsetSkipsEarlierPackages(t *testing.T) {
 	data := vfstest.RandomData(t, size)
 	vfstest.WriteFile(t, fsys, "/f", data)
 	raw := rawFile(t, fsys, "/f")
-	raw[headerSize+100] ^= 1 // damage package 0
+	raw[sftpgoHeaderSize+100] ^= 1 // damage package 0
 	writeRaw(t, fsys, "/f", raw)
 	for _, off := range []int64{payloadSize, 3*payloadSize + 7, size - 1} {
 		if got := vfstest.ReadFile(t, fsys, "/f", off); !bytes.Equal(got, data[off:]) {
 			t.Fatalf("Open at %d: wrong content", off)
 		}
 	}
+	if _, err := fsys.Open(ctx, "/f", 10); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("Open in the damaged package: error = %v, want ErrCorrupt", err)
+	}
+	// OpenReaderAt checks the key on package 0; each ReadAt then decrypts
+	// only the packages it covers.
+	if _, err := fsys.OpenReaderAt(ctx, "/f"); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("OpenReaderAt with package 0 damaged: error = %v, want ErrCorrupt", err)
+	}
+	vfstest.WriteFile(t, fsys, "/f", data)
+	raw = rawFile(t, fsys, "/f")
+	raw[sftpgoHeaderSize+packageSize+100] ^= 1 // damage package 1
+	writeRaw(t, fsys, "/f", raw)
 	ra, err := fsys.OpenReaderAt(ctx, "/f")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ra.Close()
 	buf := make([]byte, 100)
-	if _, err := ra.ReadAt(buf, 2*payloadSize); err != nil || !bytes.Equal(buf, data[2*payloadSize:2*payloadSize+100]) {
-		t.Fatalf("ReadAt in an intact package: %v", err)
+	for _, off := range []int64{0, 2 * payloadSize, 4 * payloadSize} {
+		if _, err := ra.ReadAt(buf, off); err != nil || !bytes.Equal(buf, data[off:off+100]) {
+			t.Fatalf("ReadAt %d in an intact package: %v", off, err)
+		}
 	}
-	if _, err := ra.ReadAt(buf, 50); !errors.Is(err, ErrCorrupt) {
-		t.Fatalf("ReadAt in the damaged package: error = %v, want ErrCorrupt", err)
-	}
-	if _, err := fsys.Open(ctx, "/f", 10); !errors.Is(err, ErrCorrupt) {
-		t.Fatalf("Open in the damaged package: error = %v, want ErrCorrupt", err)
+	_, err = ra.ReadAt(buf, payloadSize+50)
+	if !errors.Is(err, ErrCorrupt) || errors.Is(err, ErrWrongPassphrase) {
+		t.Fatalf("ReadAt in the damaged package after a good key check: error = %v, want ErrCorrupt only", err)
 	}
 }
 
-// TestGoldenFile pins format version 1: a file written by this code at the
-// time the format was fixed must stay readable.
+// TestGoldenFile pins the legacy layout (format version 1 of earlier
+// versions of this server): a file written by that code must stay
+// readable, listed with its plaintext size, and copied intact; it is
+// never written any more.
 func TestGoldenFile(t *testing.T) {
 	dir := t.TempDir()
 	golden, err := os.ReadFile(filepath.Join("testdata", "v1.bin"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if string(golden[:len(legacyMagic)]) != legacyMagic {
+		t.Fatal("testdata/v1.bin is not in the legacy layout")
 	}
 	if err := os.WriteFile(filepath.Join(dir, "golden"), golden, 0o600); err != nil {
 		t.Fatal(err)
@@ -294,9 +313,51 @@ func TestGoldenFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer fsys.Close()
+	ctx := t.Context()
 	want := bytes.Repeat([]byte("sftpgo-ng cryptfs format v1\n"), 3000) // 84000 bytes, two packages
 	if got := vfstest.ReadFile(t, fsys, "/golden", 0); !bytes.Equal(got, want) {
 		t.Fatalf("golden file: read %d bytes, want %d", len(got), len(want))
+	}
+	if got := vfstest.ReadFile(t, fsys, "/golden", payloadSize+3); !bytes.Equal(got, want[payloadSize+3:]) {
+		t.Fatal("golden file from an offset in package 1: wrong content")
+	}
+	ra, err := fsys.OpenReaderAt(ctx, "/golden")
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 1000)
+	if _, err := ra.ReadAt(buf, payloadSize-500); err != nil || !bytes.Equal(buf, want[payloadSize-500:payloadSize+500]) {
+		t.Fatalf("golden file ReadAt across packages: %v", err)
+	}
+	ra.Close()
+	// Its size: 56 bytes of header would count wrong as SFTPGo's 33.
+	if fi, err := fsys.Stat(ctx, "/golden"); err != nil || fi.Size() != int64(len(want)) {
+		t.Fatalf("Stat(golden) = %v, %v; want size %d", fi, err, len(want))
+	}
+	// Copy keeps the ciphertext (and so the layout); overwriting writes
+	// SFTPGo's layout.
+	if err := fsys.Copy(ctx, "/golden", "/copy"); err != nil {
+		t.Fatal(err)
+	}
+	if got := vfstest.ReadFile(t, fsys, "/copy", 0); !bytes.Equal(got, want) {
+		t.Fatal("copy of the golden file differs")
+	}
+	vfstest.WriteFile(t, fsys, "/copy", want)
+	if raw := rawFile(t, fsys, "/copy"); raw[0] != sftpgoVersion {
+		t.Fatalf("rewritten file starts %x, want SFTPGo's layout", raw[:8])
+	}
+	if got := vfstest.ReadFile(t, fsys, "/copy", 0); !bytes.Equal(got, want) {
+		t.Fatal("rewritten file differs")
+	}
+	// The legacy key check names a wrong passphrase for what it is.
+	other, err := New(dir, "not the golden passphrase", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	_, err = other.Open(ctx, "/golden", 0)
+	if !errors.Is(err, ErrWrongPassphrase) || errors.Is(err, ErrCorrupt) {
+		t.Fatalf("legacy file, wrong passphrase: error = %v, want ErrWrongPassphrase only", err)
 	}
 }
 

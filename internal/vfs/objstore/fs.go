@@ -199,7 +199,7 @@ func (f *Fs) lookup(ctx context.Context, p string) (entry, error) {
 	if p == "/" {
 		return entry{dir: true}, nil
 	}
-	o, err := f.store.Head(ctx, f.key(p))
+	o, err := f.head(ctx, f.key(p))
 	if err == nil {
 		return entry{file: true, obj: o}, nil
 	}
@@ -215,7 +215,7 @@ func (f *Fs) lookupDir(ctx context.Context, p string) (entry, error) {
 		return entry{dir: true}, nil
 	}
 	dk := f.dirKey(p)
-	page, err := f.store.List(ctx, dk, "/", "", 1)
+	page, err := f.firstKey(ctx, dk)
 	if err != nil {
 		return entry{}, err
 	}
@@ -226,12 +226,53 @@ func (f *Fs) lookupDir(ctx context.Context, p string) (entry, error) {
 	if len(page.Objects) > 0 && page.Objects[0].Key == dk {
 		e.obj, e.marker = page.Objects[0], true
 		if !f.feat.ListModTime {
-			if o, err := f.store.Head(ctx, dk); err == nil {
+			if o, err := f.head(ctx, dk); err == nil {
 				e.obj = o
 			}
 		}
 	}
 	return e, nil
+}
+
+// cachedResult is a store answer kept in the request's vfs.LookupCache.
+type cachedResult[T any] struct {
+	v   T
+	err error
+}
+
+// head is store.Head, answered from the request's lookup cache when this
+// request asked already (found or not found; other errors are not kept).
+func (f *Fs) head(ctx context.Context, key string) (Object, error) {
+	return cached(ctx, f, "h:"+key, func() (Object, error) { return f.store.Head(ctx, key) })
+}
+
+// firstKey lists the first key under prefix dk, cached like head.
+func (f *Fs) firstKey(ctx context.Context, dk string) (Page, error) {
+	return cached(ctx, f, "l:"+dk, func() (Page, error) { return f.store.List(ctx, dk, "/", "", 1) })
+}
+
+func cached[T any](ctx context.Context, f *Fs, key string, ask func() (T, error)) (T, error) {
+	lc := vfs.LookupCacheFrom(ctx)
+	if v, ok := lc.Get(f, key); ok {
+		r := v.(cachedResult[T])
+		return r.v, r.err
+	}
+	v, err := ask()
+	if err == nil || errors.Is(err, fs.ErrNotExist) {
+		lc.Put(f, key, cachedResult[T]{v, err})
+	}
+	return v, err
+}
+
+// remember records in the request's lookup cache that key is o.
+func (f *Fs) remember(ctx context.Context, key string, o Object) {
+	vfs.LookupCacheFrom(ctx).Put(f, "h:"+key, cachedResult[Object]{v: o})
+}
+
+// changed drops what the request's lookup cache knows of this Fs: called
+// after every change made through ctx.
+func (f *Fs) changed(ctx context.Context) {
+	vfs.LookupCacheFrom(ctx).Forget(f)
 }
 
 func baseName(p string) string {
@@ -269,7 +310,7 @@ func (f *Fs) requireDir(ctx context.Context, op, name, p string) error {
 	}
 	_, err := f.lookupDir(ctx, p)
 	if errors.Is(err, fs.ErrNotExist) {
-		if _, herr := f.store.Head(ctx, f.key(p)); herr == nil {
+		if _, herr := f.head(ctx, f.key(p)); herr == nil {
 			return pathErr(op, name, vfs.ErrNotDir)
 		}
 	}
@@ -279,6 +320,7 @@ func (f *Fs) requireDir(ctx context.Context, op, name, p string) error {
 // Mkdir implements vfs.Fs: it stores an empty marker object named after
 // the directory with a trailing slash.
 func (f *Fs) Mkdir(ctx context.Context, name string) error {
+	defer f.changed(ctx)
 	p, err := f.clean(ctx, "mkdir", name)
 	if err != nil {
 		return err
@@ -299,6 +341,7 @@ func (f *Fs) Mkdir(ctx context.Context, name string) error {
 
 // Remove implements vfs.Fs.
 func (f *Fs) Remove(ctx context.Context, name string) error {
+	defer f.changed(ctx)
 	p, err := f.clean(ctx, "remove", name)
 	if err != nil {
 		return err
@@ -387,6 +430,7 @@ func (f *Fs) Create(ctx context.Context, name string, opts vfs.CreateOptions) (v
 // Chtimes implements vfs.ChtimesFs: the modification time is kept in
 // metadata (atime is not kept). A directory without a marker gets one.
 func (f *Fs) Chtimes(ctx context.Context, name string, _, mtime time.Time) error {
+	defer f.changed(ctx)
 	p, err := f.clean(ctx, "chtimes", name)
 	if err != nil {
 		return err

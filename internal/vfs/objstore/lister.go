@@ -23,7 +23,7 @@ func (f *Fs) ReadDir(ctx context.Context, name string) (vfs.DirLister, error) {
 		return nil, err
 	}
 	if p != "/" && l.empty {
-		if _, err := f.store.Head(ctx, f.key(p)); err == nil {
+		if _, err := f.head(ctx, f.key(p)); err == nil {
 			return nil, pathErr("readdir", name, vfs.ErrNotDir)
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			return nil, wrap(ctx, "readdir", name, err)

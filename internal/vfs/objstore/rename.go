@@ -19,6 +19,7 @@ import (
 // under one of the two names, none under both. Whether clients may rename
 // non-empty directories at all is the caller's policy (common.rename_mode).
 func (f *Fs) Rename(ctx context.Context, oldname, newname string) error {
+	defer f.changed(ctx)
 	src, err := f.clean(ctx, "rename", oldname)
 	if err != nil {
 		return err
@@ -121,6 +122,7 @@ func (f *Fs) moveDir(ctx context.Context, src, dst string, se entry) error {
 // Copy implements vfs.CopyFs with a server-side copy of one file; the
 // copy keeps the source's metadata, modification time included.
 func (f *Fs) Copy(ctx context.Context, srcName, dstName string) error {
+	defer f.changed(ctx)
 	src, err := f.clean(ctx, "copy", srcName)
 	if err != nil {
 		return err

@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"hash"
 	"io/fs"
+	"path"
 	"sync"
 	"time"
+
+	"github.com/sftpgo-ng/sftpgo/internal/vfs"
 )
 
 // abortTimeout bounds the clean-up of a failed or cancelled upload, which
@@ -50,6 +53,21 @@ type writer struct {
 	mu   sync.Mutex // guards err and free
 	err  error
 	free [][]byte
+
+	size int64 // bytes accepted by Write
+	done bool  // Close published the object
+}
+
+var _ vfs.CommittedWriter = (*writer)(nil)
+
+// Committed implements vfs.CommittedWriter.
+func (w *writer) Committed() (fs.FileInfo, bool) {
+	w.op.Lock()
+	defer w.op.Unlock()
+	if !w.done {
+		return nil, false
+	}
+	return fileInfo(path.Base(w.name), Object{Key: w.key, Size: w.size, ModTime: w.mtime}), true
 }
 
 func (f *Fs) newWriter(ctx context.Context, name, key string, size int64) *writer {
@@ -66,7 +84,7 @@ func (f *Fs) newWriter(ctx context.Context, name, key string, size int64) *write
 	}
 	w := &writer{
 		f: f, name: name, key: key, parent: ctx, ctx: wctx, cancel: cancel,
-		mtime: time.Now(), base: base,
+		mtime: time.Now().Round(0), base: base,
 		sem: make(chan struct{}, f.opts.UploadConcurrency),
 	}
 	if f.feat.ContentMD5 {
@@ -153,6 +171,7 @@ func (w *writer) Write(p []byte) (int, error) {
 		p = p[n:]
 		written += n
 	}
+	w.size += int64(written)
 	return written, nil
 }
 
@@ -226,6 +245,13 @@ func (w *writer) Close() error {
 	}
 	w.state = wClosed
 	defer w.cancel()
+	defer func() {
+		w.f.changed(w.parent)
+		if w.done {
+			// what this request knows now: the object it just wrote
+			w.f.remember(w.parent, w.key, Object{Key: w.key, Size: w.size, ModTime: w.mtime})
+		}
+	}()
 	if err := w.ctx.Err(); err != nil {
 		err = w.writeErr()
 		w.abort()
@@ -237,6 +263,7 @@ func (w *writer) Close() error {
 		if err := w.f.store.Put(w.ctx, w.key, data, w.mtime); err != nil {
 			return wrap(w.parent, "close", w.name, err)
 		}
+		w.done = true
 		return nil
 	}
 	if len(w.buf) > 0 {
@@ -258,6 +285,7 @@ func (w *writer) Close() error {
 		w.abort()
 		return wrap(w.parent, "close", w.name, fmt.Errorf("complete upload: %w", err))
 	}
+	w.done = true
 	return nil
 }
 
