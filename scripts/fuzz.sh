@@ -6,14 +6,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FUZZTIME="${FUZZTIME:-30s}"
+# FUZZPARALLEL workers per target (default 2); 1 on a shared machine
+FUZZPARALLEL="${FUZZPARALLEL:-2}"
 # package target
 targets=(
 	"./internal/sftpd FuzzSFTPPackets"
 	"./internal/ftpd FuzzControlCommands"
 	"./internal/httpd FuzzDecodeJSON"
+	"./internal/httpd FuzzRESTPaths"
+	"./internal/httpd FuzzPathParamName"
+	"./internal/vfs/httpfs FuzzReadDirReply"
 )
 for t in "${targets[@]}"; do
 	set -- $t
 	echo "fuzz: $2 in $1 for $FUZZTIME"
-	go test "$1" -run '^$' -fuzz "^$2\$" -fuzztime "$FUZZTIME" -parallel 2
+	go test "$1" -run '^$' -fuzz "^$2\$" -fuzztime "$FUZZTIME" -parallel "$FUZZPARALLEL"
 done

@@ -28,6 +28,7 @@ type portableFlags struct {
 	sftpPort, ftpPort, webdavPort                                   int
 	logFile, logLevel, logFormat                                    string
 	logUTC                                                          bool
+	configDir, configFile                                           string
 }
 
 func randomToken(n int) string {
@@ -42,10 +43,14 @@ func newPortableCommand() *cobra.Command {
 		Use:   "portable",
 		Short: "Serve one directory with a single throw-away account",
 		Long: `Share a directory over SFTP (and optionally FTP and WebDAV) with one account
-that exists only while the command runs: no configuration file, an in-memory
-data provider, no web interface. Port 0 picks a free port, a negative port
-disables the protocol. Without --password and --public-key a random password
-is generated and printed.`,
+that exists only while the command runs: an in-memory data provider, no web
+interface. Port 0 picks a free port, a negative port disables the protocol.
+Without --password and --public-key a random password is generated and printed.
+
+As in SFTPGo, the configuration file of --config-dir (if any) and the
+SFTPGO_ environment variables apply too; the port flags set the first binding
+of each protocol, whose other settings (the address, for example) come from
+there: SFTPGO_SFTPD__BINDINGS__0__ADDRESS=127.0.0.1 sftpgo portable ...`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runPortable(cmd, &f) },
 	}
@@ -58,7 +63,11 @@ is generated and printed.`,
 	fl.IntVarP(&f.sftpPort, "sftpd-port", "s", 0, "SFTP port: 0 any free port, negative disables")
 	fl.IntVar(&f.ftpPort, "ftpd-port", -1, "FTP port: 0 any free port, negative disables")
 	fl.IntVar(&f.webdavPort, "webdav-port", -1, "WebDAV port: 0 any free port, negative disables")
-	fl.StringSliceVarP(&f.sshCommands, "ssh-commands", "c", []string{"md5sum", "sha1sum", "sha256sum", "cd", "pwd", "scp"}, "SSH commands to enable, \"*\" for all")
+	fl.StringVarP(&f.configDir, "config-dir", "c", envString("SFTPGO_CONFIG_DIR", "."),
+		"directory of the optional configuration file; host keys are kept there when it is given (env SFTPGO_CONFIG_DIR)")
+	fl.StringVar(&f.configFile, "config-file", envString("SFTPGO_CONFIG_FILE", ""),
+		"configuration file name or path relative to the config dir (env SFTPGO_CONFIG_FILE)")
+	fl.StringSliceVar(&f.sshCommands, "ssh-commands", []string{"md5sum", "sha1sum", "sha256sum", "cd", "pwd", "scp"}, "SSH commands to enable, \"*\" for all")
 	fl.StringVar(&f.startDir, "start-directory", "", "initial directory after login")
 	fl.StringSliceVar(&f.allowed, "allowed-patterns", nil, "only file names matching these patterns are accessible")
 	fl.StringSliceVar(&f.denied, "denied-patterns", nil, "file names matching these patterns are not accessible")
@@ -71,10 +80,16 @@ is generated and printed.`,
 	return cmd
 }
 
-// portableConfig turns the flags into a configuration: in-memory provider,
-// no HTTP, only the requested protocols.
-func portableConfig(f *portableFlags) config.Config {
-	cfg := config.Default()
+// portableConfig turns the flags into a configuration over base (the
+// loaded configuration file and environment): in-memory provider, no
+// HTTP, only the requested protocols, each on the first binding base
+// defines for it, with the port of its flag.
+func portableConfig(f *portableFlags, base config.Config) config.Config {
+	cfg := base
+	sftpB := firstOr(base.SFTPD.Bindings, config.Default().SFTPD.Bindings[0])
+	ftpB := firstOr(base.FTPD.Bindings, config.Default().FTPD.Bindings[0])
+	davB := firstOr(base.WebDAVD.Bindings, config.Default().WebDAVD.Bindings[0])
+	cfg.DataProvider = config.Default().DataProvider
 	cfg.DataProvider.Driver = "memory"
 	cfg.DataProvider.Name = ""
 	cfg.DataProvider.CreateDefaultAdmin = false
@@ -85,32 +100,39 @@ func portableConfig(f *portableFlags) config.Config {
 	cfg.FTPD.Bindings = nil
 	cfg.WebDAVD.Bindings = nil
 	// Port 0 in a binding means "off", so a free port is chosen here.
-	pick := func(p int) int {
+	pick := func(p int, addr string) int {
 		if p != 0 {
 			return p
 		}
-		l, err := net.Listen("tcp", ":0")
+		l, err := net.Listen("tcp", net.JoinHostPort(addr, "0"))
 		if err != nil {
 			return -1
 		}
 		defer l.Close()
 		return l.Addr().(*net.TCPAddr).Port
 	}
-	if p := pick(f.sftpPort); p > 0 {
-		cfg.SFTPD.Bindings = []config.SFTPDBinding{{Port: p}}
+	if p := pick(f.sftpPort, sftpB.Address); p > 0 {
+		sftpB.Port = p
+		cfg.SFTPD.Bindings = []config.SFTPDBinding{sftpB}
 		cfg.SFTPD.EnabledSSHCommands = f.sshCommands
 	}
-	if p := pick(f.ftpPort); p > 0 {
-		b := config.Default().FTPD.Bindings[0]
-		b.Port = p
-		cfg.FTPD.Bindings = []config.FTPDBinding{b}
+	if p := pick(f.ftpPort, ftpB.Address); p > 0 {
+		ftpB.Port = p
+		cfg.FTPD.Bindings = []config.FTPDBinding{ftpB}
 	}
-	if p := pick(f.webdavPort); p > 0 {
-		b := config.Default().WebDAVD.Bindings[0]
-		b.Port = p
-		cfg.WebDAVD.Bindings = []config.WebDAVDBinding{b}
+	if p := pick(f.webdavPort, davB.Address); p > 0 {
+		davB.Port = p
+		cfg.WebDAVD.Bindings = []config.WebDAVDBinding{davB}
 	}
 	return cfg
+}
+
+// firstOr returns the first binding of list, or def when there is none.
+func firstOr[T any](list []T, def T) T {
+	if len(list) > 0 {
+		return list[0]
+	}
+	return def
 }
 
 // portableUser builds the one account.
@@ -158,13 +180,20 @@ func runPortable(cmd *cobra.Command, f *portableFlags) error {
 	if f.password == "" && len(f.publicKeys) == 0 {
 		f.password, generated = randomToken(8), true
 	}
-	// Host keys and the local KMS key persist between runs, so clients do
-	// not see a new host key every time.
-	stateDir, err := os.UserCacheDir()
+	base, err := config.Load(f.configDir, f.configFile)
 	if err != nil {
-		stateDir = os.TempDir()
+		return err
 	}
-	stateDir = filepath.Join(stateDir, "sftpgo-portable")
+	// Host keys and the local KMS key persist between runs, so clients do
+	// not see a new host key every time: in the config dir when one is
+	// given, else in the user's cache.
+	stateDir := f.configDir
+	if !cmd.Flags().Changed("config-dir") && os.Getenv("SFTPGO_CONFIG_DIR") == "" {
+		if stateDir, err = os.UserCacheDir(); err != nil {
+			stateDir = os.TempDir()
+		}
+		stateDir = filepath.Join(stateDir, "sftpgo-portable")
+	}
 	if err := os.MkdirAll(stateDir, 0o700); err != nil {
 		return err
 	}
@@ -177,7 +206,7 @@ func runPortable(cmd *cobra.Command, f *portableFlags) error {
 		return err
 	}
 	defer closer.Close()
-	cfg := portableConfig(f)
+	cfg := portableConfig(f, base)
 	if err := cfg.Validate(); err != nil {
 		return err
 	}

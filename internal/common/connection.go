@@ -47,6 +47,9 @@ type BaseConnection struct {
 	transfers map[int64]*Transfer
 	nextTrID  int64
 	closed    bool
+
+	// first upload/download already looked at (actions.go)
+	firstUp, firstDown atomic.Bool
 }
 
 // NewConnection creates the session state of an authenticated user. id
@@ -215,6 +218,7 @@ func (c *BaseConnection) Close() error {
 	}
 	c.mu.Unlock()
 	c.srv.RemoveConnection(c)
+	c.postDisconnect()
 	return nil
 }
 

@@ -52,6 +52,7 @@ func newS3Fs(c dataprovider.S3Config, dec Decrypter) (vfs.Fs, error) {
 		Region:              c.Region,
 		AccessKey:           c.AccessKey,
 		AccessSecret:        secret,
+		SessionToken:        c.SessionToken,
 		RoleARN:             c.RoleARN,
 		Endpoint:            c.Endpoint,
 		ForcePathStyle:      c.ForcePathStyle,

@@ -51,6 +51,13 @@ type cloudEnv struct {
 
 func newCloudEnv(t *testing.T) *cloudEnv {
 	t.Helper()
+	// rename_mode 1: the test renames a non-empty directory on each store.
+	return newCloudEnvCommon(t, config.CommonConfig{RenameMode: 1})
+}
+
+// newCloudEnvCommon is newCloudEnv with the given common configuration.
+func newCloudEnvCommon(t *testing.T, ccfg config.CommonConfig) *cloudEnv {
+	t.Helper()
 	dir := t.TempDir()
 	logger := slog.New(slog.DiscardHandler)
 	km, err := kms.NewManager(config.KMSConfig{}, dir)
@@ -80,8 +87,7 @@ func newCloudEnv(t *testing.T) *cloudEnv {
 	ts := httptest.NewServer(api.Handler())
 	t.Cleanup(ts.Close)
 
-	// rename_mode 1: the test renames a non-empty directory on each store.
-	cs, err := common.New(config.CommonConfig{RenameMode: 1}, common.Deps{Store: store, KMS: km, Logger: logger, UsersBaseDir: filepath.Join(dir, "users")})
+	cs, err := common.New(ccfg, common.Deps{Store: store, KMS: km, Logger: logger, UsersBaseDir: filepath.Join(dir, "users")})
 	if err != nil {
 		t.Fatal(err)
 	}

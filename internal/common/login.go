@@ -32,11 +32,16 @@ func (s *Server) CheckLogin(user *dataprovider.User, protocol, loginMethod, remo
 	if !user.IsLoginFromAddrAllowed(remoteAddr) {
 		return newErr(ErrLoginDenied, "login from this address is not allowed")
 	}
+	if !accessTimeAllowed(user.Filters.AccessTime, s.clock()) {
+		return newErr(ErrLoginDenied, "login is not allowed at this time")
+	}
 	if user.HomeDir == "" {
-		if s.deps.UsersBaseDir == "" {
+		switch {
+		case s.deps.UsersBaseDir != "":
+			user.HomeDir = filepath.Join(s.deps.UsersBaseDir, user.Username)
+		case user.FsConfig.Provider.UsesLocalHome():
 			return newErr(ErrLoginDenied, "user has no home directory")
 		}
-		user.HomeDir = filepath.Join(s.deps.UsersBaseDir, user.Username)
 	}
 	switch user.FsConfig.Provider {
 	case dataprovider.LocalFilesystemProvider, dataprovider.CryptedFilesystemProvider:

@@ -213,7 +213,7 @@ func (c *BaseConnection) Mkdir(ctx context.Context, vpath string) error {
 		return c.fail("mkdir", vpath, err)
 	}
 	c.log.Info("mkdir", "path", vpath)
-	return nil
+	return c.postAction(ActionMkdir, loc, nil, 0, 0, nil)
 }
 
 // Remove deletes a file or symlink; it needs delete_files on the parent.
@@ -226,7 +226,10 @@ func (c *BaseConnection) Remove(ctx context.Context, vpath string) error {
 	if err := c.checkPattern(vpath); err != nil {
 		return err
 	}
-	if vpath == "/" || c.isMountPoint(vpath) {
+	if c.isMountPoint(vpath) {
+		return errVirtualFolderDelete()
+	}
+	if vpath == "/" {
 		return errPermissionDenied()
 	}
 	loc, err := c.resolve(vpath)
@@ -240,6 +243,9 @@ func (c *BaseConnection) Remove(ctx context.Context, vpath string) error {
 	if fi.IsDir() {
 		return newErr(vfs.ErrIsDir, "is a directory")
 	}
+	if err := c.preAction(ctx, ActionPreDelete, loc, fi.Size()); err != nil {
+		return err
+	}
 	if err := loc.fs.Remove(ctx, loc.fsPath); err != nil {
 		return c.fail("remove", vpath, err)
 	}
@@ -247,7 +253,7 @@ func (c *BaseConnection) Remove(ctx context.Context, vpath string) error {
 		c.updateQuota(loc, -fi.Size(), -1)
 	}
 	c.log.Info("remove", "path", vpath, "size", fi.Size())
-	return nil
+	return c.postAction(ActionDelete, loc, nil, fi.Size(), 0, nil)
 }
 
 // RemoveDir deletes an empty directory; it needs delete_dirs on the
@@ -261,8 +267,11 @@ func (c *BaseConnection) RemoveDir(ctx context.Context, vpath string) error {
 	if err := c.checkPattern(vpath); err != nil {
 		return err
 	}
-	if vpath == "/" || c.hasMountBelow(vpath) {
+	if vpath == "/" {
 		return errPermissionDenied()
+	}
+	if c.hasMountBelow(vpath) {
+		return c.errVirtualFolderRemove(vpath)
 	}
 	loc, err := c.resolve(vpath)
 	if err != nil {
@@ -279,7 +288,7 @@ func (c *BaseConnection) RemoveDir(ctx context.Context, vpath string) error {
 		return c.fail("rmdir", vpath, err)
 	}
 	c.log.Info("rmdir", "path", vpath)
-	return nil
+	return c.postAction(ActionRmdir, loc, nil, 0, 0, nil)
 }
 
 // hasRulesBelow reports whether permissions or file patterns are set on
@@ -314,7 +323,10 @@ func (c *BaseConnection) Rename(ctx context.Context, src, dst string) error {
 	if src == dst {
 		return nil
 	}
-	if src == "/" || dst == "/" || c.isMountPoint(src) || c.isMountPoint(dst) {
+	if c.isMountPoint(src) {
+		return errVirtualFolderRename()
+	}
+	if src == "/" || dst == "/" || c.isMountPoint(dst) {
 		return errPermissionDenied()
 	}
 	if err := c.checkPattern(src); err != nil {
@@ -349,7 +361,10 @@ func (c *BaseConnection) Rename(ctx context.Context, src, dst string) error {
 		if strings.HasPrefix(dst, src+"/") {
 			return newErr(fs.ErrInvalid, "cannot move a directory into itself")
 		}
-		if c.hasMountBelow(src) || c.hasRulesBelow(src) {
+		if c.hasMountBelow(src) {
+			return errVirtualFolderInside("renamed")
+		}
+		if c.hasRulesBelow(src) {
 			return errPermissionDenied()
 		}
 		if err := c.checkRecursiveRename(ctx, sloc.fs, sloc.fsPath, src); err != nil {
@@ -377,7 +392,11 @@ func (c *BaseConnection) Rename(ctx context.Context, src, dst string) error {
 		c.updateQuota(dloc, -replaced.Size(), -1)
 	}
 	c.log.Info("rename", "path", src, "target", dst)
-	return nil
+	size := int64(0)
+	if sfi.Mode().IsRegular() {
+		size = sfi.Size()
+	}
+	return c.postAction(ActionRename, sloc, dloc, size, 0, nil)
 }
 
 // Symlink creates link pointing at target (a virtual path, absolute or
@@ -721,7 +740,7 @@ func (c *BaseConnection) Copy(ctx context.Context, src, dst string) error {
 		c.updateQuota(dloc, sfi.Size(), 1)
 	}
 	c.log.Info("copy", "path", src, "target", dst, "size", sfi.Size())
-	return nil
+	return c.postAction(ActionCopy, sloc, dloc, sfi.Size(), 0, nil)
 }
 
 func (c *BaseConnection) copyDir(ctx context.Context, src, dst string) error {
@@ -788,8 +807,11 @@ func (c *BaseConnection) listNames(ctx context.Context, dir string) ([]string, e
 func (c *BaseConnection) RemoveAll(ctx context.Context, vpath string) error {
 	c.UpdateLastActivity()
 	vpath = dataprovider.CleanVirtualPath(vpath)
-	if vpath == "/" || c.hasMountBelow(vpath) {
+	if vpath == "/" {
 		return errPermissionDenied()
+	}
+	if c.hasMountBelow(vpath) {
+		return c.errVirtualFolderRemove(vpath)
 	}
 	loc, err := c.resolve(vpath)
 	if err != nil {

@@ -99,6 +99,14 @@ type Deps struct {
 	Login LoginHooks
 	// TOTPConfigs is mfa.totp: the algorithm of each configuration name.
 	TOTPConfigs []config.TOTPConfig
+	// Actions runs common.actions (actions.go); nil runs none.
+	Actions ActionHook
+	// PostDisconnect runs common.post_disconnect_hook (actions.go).
+	PostDisconnect DisconnectHook
+	// Now overrides the clock and Local the zone common.tz "local"
+	// means (tests); nil uses time.Now and time.Local.
+	Now   func() time.Time
+	Local *time.Location
 }
 
 // Server is the state shared by every protocol server of one process.
@@ -115,9 +123,11 @@ type Server struct {
 	quota  quotaScopes
 	temps  *tempJanitor
 	isRoot bool // may chown new files to users' uid/gid
-	stop   chan struct{}
-	done   chan struct{}
-	closed sync.Once
+	// open files per user, capped at MaxOpenFilesPerUser (openfiles.go)
+	openFiles openFiles
+	stop      chan struct{}
+	done      chan struct{}
+	closed    sync.Once
 }
 
 // New builds the shared server and starts its idle-connection checker;

@@ -65,6 +65,8 @@ type Transfer struct {
 	err     error
 	closed  bool
 	pending []func() // metadata changes applied after a successful upload
+
+	openSlot func() // gives back the user's open-file slot (openfiles.go)
 }
 
 // afterCommit queues f to run once the upload has been committed.
@@ -116,6 +118,7 @@ func (c *BaseConnection) addTransfer(t *Transfer) error {
 }
 
 func (c *BaseConnection) removeTransfer(t *Transfer) {
+	t.releaseOpenSlot()
 	c.mu.Lock()
 	delete(c.transfers, t.id)
 	c.mu.Unlock()
@@ -156,6 +159,9 @@ func (c *BaseConnection) OpenForRead(ctx context.Context, vpath string, offset i
 	if fi.IsDir() {
 		return nil, newErr(vfs.ErrIsDir, "is a directory")
 	}
+	if err := c.preAction(ctx, ActionPreDownload, loc, fi.Size()); err != nil {
+		return nil, err
+	}
 	allowance, err := c.transferAllowance(ctx, false)
 	if err != nil {
 		return nil, err
@@ -163,6 +169,9 @@ func (c *BaseConnection) OpenForRead(ctx context.Context, vpath string, offset i
 	_, dl := c.bandwidth()
 	t := &Transfer{conn: c, vpath: vpath, loc: loc, start: time.Now(), throttle: newThrottle(dl),
 		ctx: c.ctx, allowance: allowance, seqOff: offset, sizeLimit: -1}
+	if err := c.takeOpenSlot(t); err != nil {
+		return nil, err
+	}
 	switch f := loc.fs.(type) {
 	case vfs.ReaderAtFs:
 		t.rat, err = f.OpenReaderAt(ctx, loc.fsPath)
@@ -173,10 +182,12 @@ func (c *BaseConnection) OpenForRead(ctx context.Context, vpath string, offset i
 		err = t.stream.open(offset)
 	}
 	if err != nil {
+		t.releaseOpenSlot()
 		return nil, c.fail("download", vpath, err)
 	}
 	if err := c.addTransfer(t); err != nil {
 		t.closeReader()
+		t.releaseOpenSlot()
 		return nil, err
 	}
 	c.log.Debug("download started", "path", vpath, "offset", offset)
@@ -250,7 +261,14 @@ func (c *BaseConnection) OpenForWrite(ctx context.Context, vpath string, opts Wr
 	}
 	mode &^= c.srv.umask
 
+	if err := c.preAction(ctx, ActionPreUpload, loc, t.existing); err != nil {
+		return nil, err
+	}
+	if err := c.takeOpenSlot(t); err != nil {
+		return nil, err
+	}
 	if err := c.claimQuota(ctx, t, opts.Size); err != nil {
+		t.releaseOpenSlot()
 		return nil, err
 	}
 	writePath := loc.fsPath
@@ -269,6 +287,7 @@ func (c *BaseConnection) OpenForWrite(ctx context.Context, vpath string, opts Wr
 			_, random := loc.fs.(vfs.RandomAccessFs)
 			if !random || opts.Offset > t.existing {
 				c.releaseQuota(t)
+				t.releaseOpenSlot()
 				return nil, newErr(vfs.ErrNotSupported, "resume is only possible from the end of the file on this storage")
 			}
 			t.seqOff = opts.Offset
@@ -294,13 +313,19 @@ func (c *BaseConnection) OpenForWrite(ctx context.Context, vpath string, opts Wr
 			}
 		}
 	} else {
-		t.writer, err = loc.fs.Create(vfs.ShareLookupCache(c.ctx, ctx), writePath, vfs.CreateOptions{Size: opts.Size, Append: t.resume, Mode: mode})
+		wctx := vfs.ShareLookupCache(c.ctx, ctx)
+		if t.resume {
+			t.writer, err = c.createForResume(wctx, loc.fs, writePath, t.existing, vfs.CreateOptions{Size: opts.Size, Mode: mode})
+		} else {
+			t.writer, err = loc.fs.Create(wctx, writePath, vfs.CreateOptions{Size: opts.Size, Mode: mode})
+		}
 		if err == nil {
 			t.reorder = NewReorderWriter(t.writer, t.seqOff, 0, 0, c.srv.cfg.TempPath)
 		}
 	}
 	if err != nil {
 		c.releaseQuota(t)
+		t.releaseOpenSlot()
 		return nil, c.fail("upload", vpath, err)
 	}
 	if err := c.addTransfer(t); err != nil {
@@ -529,7 +554,16 @@ func (t *Transfer) Close() error {
 	if !t.upload {
 		err := t.closeReader()
 		c.updateTransferQuota(0, t.bytes.Load())
+		if err == nil {
+			err = t.firstErr()
+		}
 		t.logLine(err, time.Since(t.start))
+		if aerr := c.postAction(ActionDownload, t.loc, nil, t.bytes.Load(), time.Since(t.start), err); aerr != nil && err == nil {
+			return errPermissionDenied()
+		}
+		if err == nil {
+			c.firstTransfer(false, t.loc, t.bytes.Load(), time.Since(t.start))
+		}
 		if err != nil {
 			return c.fail("close", t.vpath, err)
 		}
@@ -613,10 +647,24 @@ func (t *Transfer) Close() error {
 	c.releaseQuota(t)
 	c.updateTransferQuota(t.bytes.Load(), 0)
 	elapsed := time.Since(t.start)
+	var size int64
+	if fi != nil {
+		size = fi.Size()
+	}
+	if aerr := c.postAction(ActionUpload, t.loc, nil, size, time.Since(t.start), err); aerr != nil && err == nil {
+		// a failed synchronous upload hook takes the file back
+		if rerr := fsys.Remove(ctx, target); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+			c.log.Warn("unable to remove upload refused by the action hook", "path", t.vpath, "error", rerr)
+		} else if fi != nil && fi.Mode().IsRegular() {
+			c.updateQuota(t.loc, -fi.Size(), -1)
+		}
+		err = t.setErr(errPermissionDenied())
+	}
 	if err != nil {
 		t.logLine(err, elapsed)
 		return userError(err)
 	}
+	c.firstTransfer(true, t.loc, size, time.Since(t.start))
 	t.mu.Lock()
 	pending := t.pending
 	t.pending = nil

@@ -13,7 +13,6 @@ const (
 	issueSecurity = "issue 16: defender, rate limiters, 2FA"
 	issueOps      = "issue 18: ops (telemetry, ACME)"
 	issueWebUI    = "issue 19: web UI (OIDC, branding, languages)"
-	issueFirstHr  = "issue 22: first-hour fixes"
 	issueNone     = "no issue yet"
 )
 
@@ -24,21 +23,6 @@ const (
 // value; docs/configuration.md marks them; TestNoSilentStubs fails for an
 // unread key missing here.
 var noEffect = map[string]string{
-	// Hooks.
-	"common.actions":                     issueHooks,
-	"common.startup_hook":                issueHooks,
-	"common.post_connect_hook":           issueHooks,
-	"common.post_disconnect_hook":        issueHooks,
-	"data_provider.actions":              issueHooks,
-	"data_provider.external_auth_hook":   issueHooks,
-	"data_provider.external_auth_scope":  issueHooks,
-	"data_provider.pre_login_hook":       issueHooks,
-	"data_provider.post_login_hook":      issueHooks,
-	"data_provider.post_login_scope":     issueHooks,
-	"data_provider.check_password_hook":  issueHooks,
-	"data_provider.check_password_scope": issueHooks,
-	"command":                            issueHooks,
-	"http":                               issueHooks,
 	// Event manager.
 	"common.event_manager": issueEvents,
 	"smtp":                 issueEvents,
@@ -56,12 +40,11 @@ var noEffect = map[string]string{
 	"httpd.bindings[].enabled_login_methods":  issueWebUI,
 	"httpd.bindings[].disabled_login_methods": issueWebUI,
 	"httpd.bindings[].hide_login_url":         issueWebUI,
-	"httpd.bindings[].render_openapi":         issueWebUI,
 	"httpd.hide_support_link":                 issueWebUI,
 	// Without an issue yet.
-	"common.metadata.read":                 issueFirstHr,
-	"common.resume_max_size":               issueFirstHr,
-	"common.tz":                            issueFirstHr,
+	// metadata.read feeds the event manager's {{.Metadata}}: nothing
+	// to read it for until events and hooks run.
+	"common.metadata.read":                 issueEvents,
 	"data_provider.disable_sni":            issueNone,
 	"sftpd.min_dh_group_exchange_key_size": issueNone,
 	"sftpd.opkssh_path":                    issueNone,

@@ -3,9 +3,13 @@ package dataprovider
 import (
 	"encoding/json"
 	"fmt"
+	"log/slog"
+	"path/filepath"
 	"time"
 
 	"go.etcd.io/bbolt"
+
+	"github.com/sftpgo-ng/sftpgo/internal/secretfile"
 )
 
 // The bolt driver keeps the memory driver's maps and logic and writes
@@ -27,8 +31,12 @@ type boltAPIKey struct {
 	Key APIKey `json:"key"`
 }
 
-func openBolt(file string) (*memDriver, error) {
-	db, err := bbolt.Open(file, 0o600, &bbolt.Options{Timeout: 5 * time.Second})
+func openBolt(file string, log *slog.Logger) (*memDriver, error) {
+	secretfile.Warn(log, "the bolt database file is", file)
+	if err := secretfile.MkdirAll(filepath.Dir(file)); err != nil {
+		return nil, fmt.Errorf("dataprovider: open bolt %s: %w", file, err)
+	}
+	db, err := bbolt.Open(file, secretfile.FileMode, &bbolt.Options{Timeout: 5 * time.Second})
 	if err != nil {
 		return nil, fmt.Errorf("dataprovider: open bolt %s: %w", file, err)
 	}

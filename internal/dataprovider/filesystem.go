@@ -22,6 +22,12 @@ const (
 	FTPFilesystemProvider       FilesystemProvider = 7
 )
 
+// UsesLocalHome reports whether the backend keeps the user's files under
+// a local home directory (local and encrypted local storage).
+func (p FilesystemProvider) UsesLocalHome() bool {
+	return p == LocalFilesystemProvider || p == CryptedFilesystemProvider
+}
+
 // Filesystem is the storage configuration of a user, group or folder.
 // Only the section that matches Provider is meaningful.
 type Filesystem struct {
@@ -33,6 +39,14 @@ type Filesystem struct {
 	SFTPConfig   SFTPConfig         `json:"sftpconfig,omitempty"`
 	HTTPConfig   HTTPConfig         `json:"httpconfig,omitempty"`
 	FTPConfig    FTPConfig          `json:"ftpconfig,omitempty"`
+	OSConfig     OSConfig           `json:"osconfig,omitempty"`
+}
+
+// OSConfig tunes local storage (provider 0). Stored and returned; the
+// buffer sizes have no effect yet (docs/not-implemented.md).
+type OSConfig struct {
+	ReadBufferSize  int `json:"read_buffer_size,omitempty"`
+	WriteBufferSize int `json:"write_buffer_size,omitempty"`
 }
 
 // S3Config configures an S3 or S3-compatible bucket.
@@ -42,6 +56,7 @@ type S3Config struct {
 	Region              string      `json:"region,omitempty"`
 	AccessKey           string      `json:"access_key,omitempty"`
 	AccessSecret        *kms.Secret `json:"access_secret,omitempty"`
+	SessionToken        string      `json:"session_token,omitempty"`
 	SSECustomerKey      *kms.Secret `json:"sse_customer_key,omitempty"`
 	RoleARN             string      `json:"role_arn,omitempty"`
 	Endpoint            string      `json:"endpoint,omitempty"`
@@ -88,6 +103,10 @@ type AzBlobConfig struct {
 // CryptConfig configures encrypted local storage.
 type CryptConfig struct {
 	Passphrase *kms.Secret `json:"passphrase,omitempty"`
+	// Buffer sizes in MB, as SFTPGo has them: stored and returned, no
+	// effect yet (docs/not-implemented.md).
+	ReadBufferSize  int `json:"read_buffer_size,omitempty"`
+	WriteBufferSize int `json:"write_buffer_size,omitempty"`
 }
 
 // SFTPConfig configures a remote SFTP server as storage.

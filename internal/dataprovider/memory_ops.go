@@ -179,8 +179,8 @@ func (o *memOps) UpdateUserQuota(ctx context.Context, username string, size int6
 	if reset {
 		u.UsedQuotaSize, u.UsedQuotaFiles = size, files
 	} else {
-		u.UsedQuotaSize += size
-		u.UsedQuotaFiles += files
+		u.UsedQuotaSize = addCounter(u.UsedQuotaSize, size)
+		u.UsedQuotaFiles = addCounter(u.UsedQuotaFiles, files)
 	}
 	u.LastQuotaUpdate = nowMillis()
 	o.s.users[username] = u
@@ -196,8 +196,8 @@ func (o *memOps) UpdateUserTransferQuota(ctx context.Context, username string, u
 	if reset {
 		u.UsedUploadDataTransfer, u.UsedDownloadDataTransfer = ul, dl
 	} else {
-		u.UsedUploadDataTransfer += ul
-		u.UsedDownloadDataTransfer += dl
+		u.UsedUploadDataTransfer = addCounter(u.UsedUploadDataTransfer, ul)
+		u.UsedDownloadDataTransfer = addCounter(u.UsedDownloadDataTransfer, dl)
 	}
 	u.LastQuotaUpdate = nowMillis()
 	o.s.users[username] = u
@@ -400,8 +400,8 @@ func (o *memOps) UpdateFolderQuota(ctx context.Context, name string, size int64,
 	if reset {
 		f.UsedQuotaSize, f.UsedQuotaFiles = size, files
 	} else {
-		f.UsedQuotaSize += size
-		f.UsedQuotaFiles += files
+		f.UsedQuotaSize = addCounter(f.UsedQuotaSize, size)
+		f.UsedQuotaFiles = addCounter(f.UsedQuotaFiles, files)
 	}
 	f.LastQuotaUpdate = nowMillis()
 	o.s.folders[name] = f

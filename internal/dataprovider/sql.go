@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -235,19 +236,25 @@ func (o *sqlOps) GetUser(ctx context.Context, username string) (User, error) {
 	var id int64
 	var data string
 	var c User
+	var cs counterScan
 	err := o.queryRow(ctx, `SELECT id, data, used_quota_size, used_quota_files, last_quota_update,
 		used_upload_data_transfer, used_download_data_transfer, last_login, first_download, first_upload
-		FROM {p}users WHERE username = ?`, username).Scan(&id, &data, &c.UsedQuotaSize, &c.UsedQuotaFiles,
-		&c.LastQuotaUpdate, &c.UsedUploadDataTransfer, &c.UsedDownloadDataTransfer, &c.LastLogin,
-		&c.FirstDownload, &c.FirstUpload)
+		FROM {p}users WHERE username = ?`, username).Scan(&id, &data, col(&cs, "used_quota_size", &c.UsedQuotaSize),
+		col(&cs, "used_quota_files", &c.UsedQuotaFiles), col(&cs, "last_quota_update", &c.LastQuotaUpdate),
+		col(&cs, "used_upload_data_transfer", &c.UsedUploadDataTransfer),
+		col(&cs, "used_download_data_transfer", &c.UsedDownloadDataTransfer), col(&cs, "last_login", &c.LastLogin),
+		col(&cs, "first_download", &c.FirstDownload), col(&cs, "first_upload", &c.FirstUpload))
 	if errors.Is(err, sql.ErrNoRows) {
 		return User{}, notFound("user", username)
 	}
 	if err != nil {
 		return User{}, err
 	}
+	if err := cs.err("user", username); err != nil {
+		return User{}, err
+	}
 	if err := json.Unmarshal([]byte(data), &u); err != nil {
-		return User{}, fmt.Errorf("user %q: decode: %w", username, err)
+		return User{}, &CorruptRecordError{Kind: "user", Name: username, Err: fmt.Errorf("decode: %w", err)}
 	}
 	u.ID = id
 	copyUserCounters(&u, &c)
@@ -288,12 +295,17 @@ func (o *sqlOps) mountedFolders(ctx context.Context, table, ownerCol string, own
 		var id int64
 		var data string
 		var c BaseVirtualFolder
-		if err := rows.Scan(&id, &data, &c.UsedQuotaSize, &c.UsedQuotaFiles, &c.LastQuotaUpdate,
-			&vf.VirtualPath, &vf.QuotaSize, &vf.QuotaFiles); err != nil {
+		var cs counterScan
+		if err := rows.Scan(&id, &data, col(&cs, "used_quota_size", &c.UsedQuotaSize),
+			col(&cs, "used_quota_files", &c.UsedQuotaFiles), col(&cs, "last_quota_update", &c.LastQuotaUpdate),
+			&vf.VirtualPath, col(&cs, "quota_size", &vf.QuotaSize), col(&cs, "quota_files", &vf.QuotaFiles)); err != nil {
+			return nil, err
+		}
+		if err := cs.err("folder", strconv.FormatInt(id, 10)); err != nil {
 			return nil, err
 		}
 		if err := json.Unmarshal([]byte(data), &vf.BaseVirtualFolder); err != nil {
-			return nil, fmt.Errorf("folder %d: decode: %w", id, err)
+			return nil, &CorruptRecordError{Kind: "folder", Name: strconv.FormatInt(id, 10), Err: fmt.Errorf("decode: %w", err)}
 		}
 		vf.ID = id
 		vf.UsedQuotaSize, vf.UsedQuotaFiles, vf.LastQuotaUpdate = c.UsedQuotaSize, c.UsedQuotaFiles, c.LastQuotaUpdate
@@ -309,14 +321,14 @@ func (o *sqlOps) ListUsers(ctx context.Context, limit, offset int, desc bool) ([
 		return nil, err
 	}
 	out := make([]User, 0, len(names))
+	var skipped SkippedRecords
 	for _, n := range names {
 		u, err := o.GetUser(ctx, n)
-		if err != nil {
+		if err := keepOrSkip(&out, &skipped, u, err); err != nil {
 			return nil, err
 		}
-		out = append(out, u)
 	}
-	return out, nil
+	return listResult(out, skipped)
 }
 
 // userDoc is the JSON document of a user: relations and counters live in
@@ -447,6 +459,17 @@ func (o *sqlOps) DeleteUser(ctx context.Context, username string) error {
 	return o.write(ctx, func(o *sqlOps) error { return o.deleteByKey(ctx, "user", "users", "username", username) })
 }
 
+// addCapped is the SQL of col + delta saturating at MaxCounter, so a sum
+// never overflows (SQLite would store it as a REAL); capArgs gives its
+// arguments.
+func addCapped(col string) string { return "CASE WHEN " + col + " > ? THEN ? ELSE " + col + " + ? END" }
+
+// capArgs returns the arguments of two addCapped expressions for deltas
+// a and b, followed by rest.
+func capArgs(a, b int64, rest ...any) []any {
+	return append([]any{MaxCounter - a, MaxCounter, a, MaxCounter - b, MaxCounter, b}, rest...)
+}
+
 // updateCounters runs a single-row counter update; no row means not found.
 func (o *sqlOps) updateCounters(ctx context.Context, kind, name, q string, args ...any) error {
 	res, err := o.exec(ctx, q, args...)
@@ -462,21 +485,24 @@ func (o *sqlOps) updateCounters(ctx context.Context, kind, name, q string, args 
 }
 
 func (o *sqlOps) UpdateUserQuota(ctx context.Context, username string, size int64, files int, reset bool) error {
-	q := `UPDATE {p}users SET used_quota_size = used_quota_size + ?, used_quota_files = used_quota_files + ?,
-		last_quota_update = ? WHERE username = ?`
-	if reset {
-		q = "UPDATE {p}users SET used_quota_size = ?, used_quota_files = ?, last_quota_update = ? WHERE username = ?"
+	if !reset {
+		q := `UPDATE {p}users SET used_quota_size = ` + addCapped("used_quota_size") + `,
+			used_quota_files = ` + addCapped("used_quota_files") + `, last_quota_update = ? WHERE username = ?`
+		return o.updateCounters(ctx, "user", username, q, capArgs(size, int64(files), nowMillis(), username)...)
 	}
+	q := "UPDATE {p}users SET used_quota_size = ?, used_quota_files = ?, last_quota_update = ? WHERE username = ?"
 	return o.updateCounters(ctx, "user", username, q, size, files, nowMillis(), username)
 }
 
 func (o *sqlOps) UpdateUserTransferQuota(ctx context.Context, username string, ul, dl int64, reset bool) error {
-	q := `UPDATE {p}users SET used_upload_data_transfer = used_upload_data_transfer + ?,
-		used_download_data_transfer = used_download_data_transfer + ?, last_quota_update = ? WHERE username = ?`
-	if reset {
-		q = `UPDATE {p}users SET used_upload_data_transfer = ?, used_download_data_transfer = ?,
+	if !reset {
+		q := `UPDATE {p}users SET used_upload_data_transfer = ` + addCapped("used_upload_data_transfer") + `,
+			used_download_data_transfer = ` + addCapped("used_download_data_transfer") + `,
 			last_quota_update = ? WHERE username = ?`
+		return o.updateCounters(ctx, "user", username, q, capArgs(ul, dl, nowMillis(), username)...)
 	}
+	q := `UPDATE {p}users SET used_upload_data_transfer = ?, used_download_data_transfer = ?,
+		last_quota_update = ? WHERE username = ?`
 	return o.updateCounters(ctx, "user", username, q, ul, dl, nowMillis(), username)
 }
 

@@ -175,16 +175,21 @@ func (o *sqlOps) GetFolder(ctx context.Context, name string) (BaseVirtualFolder,
 	var id int64
 	var data string
 	var c BaseVirtualFolder
+	var cs counterScan
 	err := o.queryRow(ctx, `SELECT id, data, used_quota_size, used_quota_files, last_quota_update
-		FROM {p}folders WHERE name = ?`, name).Scan(&id, &data, &c.UsedQuotaSize, &c.UsedQuotaFiles, &c.LastQuotaUpdate)
+		FROM {p}folders WHERE name = ?`, name).Scan(&id, &data, col(&cs, "used_quota_size", &c.UsedQuotaSize),
+		col(&cs, "used_quota_files", &c.UsedQuotaFiles), col(&cs, "last_quota_update", &c.LastQuotaUpdate))
 	if errors.Is(err, sql.ErrNoRows) {
 		return f, notFound("folder", name)
 	}
 	if err != nil {
 		return f, err
 	}
+	if err := cs.err("folder", name); err != nil {
+		return f, err
+	}
 	if err := json.Unmarshal([]byte(data), &f); err != nil {
-		return f, fmt.Errorf("folder %q: decode: %w", name, err)
+		return f, &CorruptRecordError{Kind: "folder", Name: name, Err: fmt.Errorf("decode: %w", err)}
 	}
 	f.ID = id
 	f.UsedQuotaSize, f.UsedQuotaFiles, f.LastQuotaUpdate = c.UsedQuotaSize, c.UsedQuotaFiles, c.LastQuotaUpdate
@@ -211,14 +216,14 @@ func (o *sqlOps) ListFolders(ctx context.Context, limit, offset int, desc bool) 
 		return nil, err
 	}
 	out := make([]BaseVirtualFolder, 0, len(names))
+	var skipped SkippedRecords
 	for _, n := range names {
 		f, err := o.GetFolder(ctx, n)
-		if err != nil {
+		if err := keepOrSkip(&out, &skipped, f, err); err != nil {
 			return nil, err
 		}
-		out = append(out, f)
 	}
-	return out, nil
+	return listResult(out, skipped)
 }
 
 func folderDoc(f *BaseVirtualFolder) (string, error) {
@@ -271,11 +276,12 @@ func (o *sqlOps) DeleteFolder(ctx context.Context, name string) error {
 }
 
 func (o *sqlOps) UpdateFolderQuota(ctx context.Context, name string, size int64, files int, reset bool) error {
-	q := `UPDATE {p}folders SET used_quota_size = used_quota_size + ?, used_quota_files = used_quota_files + ?,
-		last_quota_update = ? WHERE name = ?`
-	if reset {
-		q = "UPDATE {p}folders SET used_quota_size = ?, used_quota_files = ?, last_quota_update = ? WHERE name = ?"
+	if !reset {
+		q := `UPDATE {p}folders SET used_quota_size = ` + addCapped("used_quota_size") + `,
+			used_quota_files = ` + addCapped("used_quota_files") + `, last_quota_update = ? WHERE name = ?`
+		return o.updateCounters(ctx, "folder", name, q, capArgs(size, int64(files), nowMillis(), name)...)
 	}
+	q := "UPDATE {p}folders SET used_quota_size = ?, used_quota_files = ?, last_quota_update = ? WHERE name = ?"
 	return o.updateCounters(ctx, "folder", name, q, size, files, nowMillis(), name)
 }
 

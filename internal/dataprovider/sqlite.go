@@ -5,11 +5,24 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"sync"
+	"time"
 
 	"github.com/mattn/go-sqlite3"
+
+	"github.com/sftpgo-ng/sftpgo/internal/secretfile"
 )
+
+// DefaultSQLitePoolSize is the SQLite connection pool size when
+// data_provider.pool_size is 0. SQLite runs one writer at a time, so more
+// connections only add readers.
+const DefaultSQLitePoolSize = 8
+
+// sqliteConnMaxIdleTime is how long an unused SQLite connection stays
+// open, so a burst's connections (and descriptors) go away afterwards.
+const sqliteConnMaxIdleTime = 5 * time.Second
 
 var (
 	sqliteDialectOnce sync.Once
@@ -46,10 +59,16 @@ func loadSQLiteDialect() (*dialect, error) {
 // mode with foreign keys enforced, a busy timeout so concurrent writers
 // wait for each other, and BEGIN IMMEDIATE transactions so a transaction
 // never fails upgrading its read lock.
-func openSQLite(ctx context.Context, file, tablePrefix string, poolSize int) (*sqlDriver, error) {
+func openSQLite(ctx context.Context, file, tablePrefix string, poolSize int, log *slog.Logger) (*sqlDriver, error) {
 	dl, err := loadSQLiteDialect()
 	if err != nil {
 		return nil, err
+	}
+	// the database holds password hashes and secrets: create it private,
+	// SQLite gives the -wal and -shm files the same mode
+	secretfile.Warn(log, "the SQLite database files are", file, file+"-wal", file+"-shm")
+	if err := secretfile.Ensure(file); err != nil {
+		return nil, fmt.Errorf("dataprovider: create sqlite %s: %w", file, err)
 	}
 	q := url.Values{}
 	q.Set("_foreign_keys", "1")
@@ -62,9 +81,18 @@ func openSQLite(ctx context.Context, file, tablePrefix string, poolSize int) (*s
 	if err != nil {
 		return nil, fmt.Errorf("dataprovider: open sqlite %s: %w", file, err)
 	}
-	if poolSize > 0 {
-		db.SetMaxOpenConns(poolSize)
+	// Every SQLite connection holds descriptors on the database, its WAL
+	// and its shared-memory file, and SQLite defers closing those of a
+	// closed connection while another one holds a lock on the file: a
+	// pool that opens and closes connections under load piles them up.
+	// So the pool is bounded, keeps its connections instead of churning
+	// them, and lets them go once idle.
+	if poolSize <= 0 {
+		poolSize = DefaultSQLitePoolSize
 	}
+	db.SetMaxOpenConns(poolSize)
+	db.SetMaxIdleConns(poolSize)
+	db.SetConnMaxIdleTime(sqliteConnMaxIdleTime)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("dataprovider: open sqlite %s: %w", file, err)

@@ -31,6 +31,9 @@ var (
 type ValidationError struct {
 	Field string
 	Msg   string
+	// Detail is the underlying library error, for the log only: Msg says
+	// what is wrong in the user's words.
+	Detail error
 }
 
 func (e *ValidationError) Error() string {
@@ -67,6 +70,7 @@ const (
 // encryption and caching over a Driver (sqlite, memory, ...).
 type Store struct {
 	listeners    userListeners
+	objects      objectListeners
 	peers        peerListeners
 	cfg          config.DataProviderConfig
 	driver       Driver
@@ -119,7 +123,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		if name == "" {
 			name = "sftpgo.db"
 		}
-		d, err := openSQLite(ctx, resolvePath(opts.ConfigDir, name), opts.Config.SQLTablesPrefix, opts.Config.PoolSize)
+		d, err := openSQLite(ctx, resolvePath(opts.ConfigDir, name), opts.Config.SQLTablesPrefix, opts.Config.PoolSize, s.log)
 		if err != nil {
 			return nil, err
 		}
@@ -141,7 +145,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		if name == "" {
 			name = "sftpgo.bolt"
 		}
-		d, err := openBolt(resolvePath(opts.ConfigDir, name))
+		d, err := openBolt(resolvePath(opts.ConfigDir, name), s.log)
 		if err != nil {
 			return nil, err
 		}

@@ -93,6 +93,7 @@ func (s *Store) AddAPIKey(ctx context.Context, k *APIKey) error {
 	if err := s.driver.AddAPIKey(ctx, &c); err != nil {
 		return err
 	}
+	s.notifyObjectChange(ctx, ObjectActionAdd, ObjectTypeAPIKey, c.KeyID, c)
 	c.Key = c.KeyID + "." + secret
 	*k = c
 	return nil
@@ -128,13 +129,17 @@ func (s *Store) UpdateAPIKey(ctx context.Context, k *APIKey) error {
 	}
 	stored.Key = ""
 	*k = stored
+	s.notifyObjectChange(ctx, ObjectActionUpdate, ObjectTypeAPIKey, stored.KeyID, stored)
 	return nil
 }
 
 // DeleteAPIKey removes a key by its id.
 func (s *Store) DeleteAPIKey(ctx context.Context, keyID string) error {
 	s.pwdCache.remove("k:" + keyID)
-	return s.driver.DeleteAPIKey(ctx, keyID)
+	old := s.beforeDelete(ctx, func() (any, error) { return s.driver.GetAPIKey(ctx, keyID) })
+	err := s.driver.DeleteAPIKey(ctx, keyID)
+	s.afterDelete(ctx, err, ObjectTypeAPIKey, keyID, old)
+	return err
 }
 
 // GetAPIKey returns a key by its id, without the secret.

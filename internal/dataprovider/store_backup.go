@@ -19,13 +19,15 @@ func (s *Store) Dump(ctx context.Context) (*BackupData, error) {
 	d := s.driver
 	var err error
 	data := &BackupData{Version: DumpVersion}
-	if data.Users, err = d.ListUsers(ctx, 0, 0, false); err != nil {
+	data.Users, err = d.ListUsers(ctx, 0, 0, false)
+	if err = s.logSkipped(err); err != nil {
 		return nil, err
 	}
 	if data.Groups, err = d.ListGroups(ctx, 0, 0, false); err != nil {
 		return nil, err
 	}
-	if data.Folders, err = d.ListFolders(ctx, 0, 0, false); err != nil {
+	data.Folders, err = d.ListFolders(ctx, 0, 0, false)
+	if err = s.logSkipped(err); err != nil {
 		return nil, err
 	}
 	if data.Admins, err = d.ListAdmins(ctx, 0, 0, false); err != nil {

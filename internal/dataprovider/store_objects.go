@@ -74,6 +74,7 @@ func (s *Store) AddGroup(ctx context.Context, g *Group) error {
 	stored, err := s.driver.GetGroup(ctx, c.Name)
 	if err == nil {
 		*g = stored
+		s.notifyObjectChange(ctx, ObjectActionAdd, ObjectTypeGroup, stored.Name, stored)
 	}
 	return err
 }
@@ -100,6 +101,7 @@ func (s *Store) UpdateGroup(ctx context.Context, g *Group) error {
 	})
 	if err == nil {
 		*g = stored
+		s.notifyObjectChange(ctx, ObjectActionUpdate, ObjectTypeGroup, stored.Name, stored)
 	}
 	return err
 }
@@ -107,7 +109,11 @@ func (s *Store) UpdateGroup(ctx context.Context, g *Group) error {
 // DeleteGroup removes a group; ErrConflict while users are members.
 func (s *Store) DeleteGroup(ctx context.Context, name string) error {
 	defer s.notifyUserChange("")
-	return s.driver.DeleteGroup(ctx, s.name(name))
+	name = s.name(name)
+	old := s.beforeDelete(ctx, func() (any, error) { return s.driver.GetGroup(ctx, name) })
+	err := s.driver.DeleteGroup(ctx, name)
+	s.afterDelete(ctx, err, ObjectTypeGroup, name, old)
+	return err
 }
 
 // GetGroup returns a group with its member users and admins.
@@ -174,6 +180,7 @@ func (s *Store) AddFolder(ctx context.Context, f *BaseVirtualFolder) error {
 	stored, err := s.driver.GetFolder(ctx, c.Name)
 	if err == nil {
 		*f = stored
+		s.notifyObjectChange(ctx, ObjectActionAdd, ObjectTypeFolder, stored.Name, stored)
 	}
 	return err
 }
@@ -200,6 +207,7 @@ func (s *Store) UpdateFolder(ctx context.Context, f *BaseVirtualFolder) error {
 	})
 	if err == nil {
 		*f = stored
+		s.notifyObjectChange(ctx, ObjectActionUpdate, ObjectTypeFolder, stored.Name, stored)
 	}
 	return err
 }
@@ -211,7 +219,10 @@ func (s *Store) DeleteFolder(ctx context.Context, name string) error {
 	if s.quota != nil {
 		s.quota.forgetFolder(name)
 	}
-	return s.driver.DeleteFolder(ctx, name)
+	old := s.beforeDelete(ctx, func() (any, error) { return s.driver.GetFolder(ctx, name) })
+	err := s.driver.DeleteFolder(ctx, name)
+	s.afterDelete(ctx, err, ObjectTypeFolder, name, old)
+	return err
 }
 
 // GetFolder returns a folder with the users and groups that mount it.
@@ -230,13 +241,13 @@ func (s *Store) ListFolders(ctx context.Context, limit, offset int, order string
 	for i := range folders {
 		folders[i] = s.withPendingFolder(folders[i])
 	}
-	return folders, err
+	return folders, s.logSkipped(err)
 }
 
 // UpdateFolderQuota adds to (or, with reset, sets) a folder's used quota.
 func (s *Store) UpdateFolderQuota(ctx context.Context, name string, size int64, files int, reset bool) error {
-	if reset && (size < 0 || files < 0) {
-		return invalid("used_quota", "must not be negative")
+	if err := checkQuotaUpdate(reset, "used_quota_size", size, "used_quota_files", files); err != nil {
+		return err
 	}
 	name = s.name(name)
 	if s.quota != nil {
@@ -343,6 +354,7 @@ func (s *Store) AddAdmin(ctx context.Context, a *Admin) error {
 	stored, err := s.driver.GetAdmin(ctx, c.Username)
 	if err == nil {
 		*a = stored
+		s.notifyObjectChange(ctx, ObjectActionAdd, ObjectTypeAdmin, stored.Username, stored)
 	}
 	return err
 }
@@ -378,6 +390,7 @@ func (s *Store) UpdateAdmin(ctx context.Context, a *Admin) error {
 	s.pwdCache.remove("a:" + c.Username)
 	if err == nil {
 		*a = stored
+		s.notifyObjectChange(ctx, ObjectActionUpdate, ObjectTypeAdmin, stored.Username, stored)
 	}
 	return err
 }
@@ -386,7 +399,10 @@ func (s *Store) UpdateAdmin(ctx context.Context, a *Admin) error {
 func (s *Store) DeleteAdmin(ctx context.Context, username string) error {
 	username = s.name(username)
 	s.pwdCache.remove("a:" + username)
-	return s.driver.DeleteAdmin(ctx, username)
+	old := s.beforeDelete(ctx, func() (any, error) { return s.driver.GetAdmin(ctx, username) })
+	err := s.driver.DeleteAdmin(ctx, username)
+	s.afterDelete(ctx, err, ObjectTypeAdmin, username, old)
+	return err
 }
 
 // GetAdmin returns an admin as stored (password hash included).

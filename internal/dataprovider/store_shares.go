@@ -174,6 +174,7 @@ func (s *Store) AddShare(ctx context.Context, sh *Share) error {
 		return err
 	}
 	*sh = c
+	s.notifyObjectChange(ctx, ObjectActionAdd, ObjectTypeShare, c.ShareID, c)
 	return nil
 }
 
@@ -212,6 +213,7 @@ func (s *Store) UpdateShare(ctx context.Context, sh *Share) error {
 		return err
 	}
 	*sh = c
+	s.notifyObjectChange(ctx, ObjectActionUpdate, ObjectTypeShare, c.ShareID, c)
 	return nil
 }
 
@@ -240,11 +242,14 @@ func (s *Store) GetUserShare(ctx context.Context, shareID, username string) (Sha
 
 // DeleteShare removes a share of username.
 func (s *Store) DeleteShare(ctx context.Context, shareID, username string) error {
-	if _, err := s.GetUserShare(ctx, shareID, username); err != nil {
+	old, err := s.GetUserShare(ctx, shareID, username)
+	if err != nil {
 		return err
 	}
 	s.pwdCache.remove("s:" + shareID)
-	return s.driver.DeleteShare(ctx, shareID)
+	err = s.driver.DeleteShare(ctx, shareID)
+	s.afterDelete(ctx, err, ObjectTypeShare, shareID, old)
+	return err
 }
 
 // ListUserShares pages through the shares of username, ordered by id.

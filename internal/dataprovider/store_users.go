@@ -145,7 +145,10 @@ func (s *Store) prepareHomeDir(ctx context.Context, ops Ops, u *User) error {
 		u.HomeDir = filepath.Join(s.usersBaseDir, u.Username)
 		return nil
 	}
-	return invalid("home_dir", "home_dir is required")
+	if !u.FsConfig.Provider.UsesLocalHome() {
+		return nil // object stores and remote servers need no local home
+	}
+	return invalid("home_dir", "home_dir is required for local and encrypted storage (or set data_provider.users_base_dir)")
 }
 
 // prepareMounts validates virtual folder mounts and checks the folders
@@ -183,6 +186,7 @@ func (s *Store) AddUser(ctx context.Context, u *User) error {
 		return err
 	}
 	*u = stored
+	s.notifyObjectChange(ctx, ObjectActionAdd, ObjectTypeUser, stored.Username, stored)
 	return nil
 }
 
@@ -223,6 +227,7 @@ func (s *Store) UpdateUser(ctx context.Context, u *User) error {
 		return err
 	}
 	*u = stored
+	s.notifyObjectChange(ctx, ObjectActionUpdate, ObjectTypeUser, stored.Username, stored)
 	return nil
 }
 
@@ -234,7 +239,10 @@ func (s *Store) DeleteUser(ctx context.Context, username string) error {
 	if s.quota != nil {
 		s.quota.dropUser(username)
 	}
-	return s.driver.DeleteUser(ctx, username)
+	old := s.beforeDelete(ctx, func() (any, error) { return s.driver.GetUser(ctx, username) })
+	err := s.driver.DeleteUser(ctx, username)
+	s.afterDelete(ctx, err, ObjectTypeUser, username, old)
+	return err
 }
 
 // GetUser returns a user as stored (password hash, encrypted secrets),
@@ -255,7 +263,7 @@ func (s *Store) ListUsers(ctx context.Context, limit, offset int, order string) 
 	for i := range users {
 		users[i] = s.withPendingUser(users[i])
 	}
-	return users, err
+	return users, s.logSkipped(err)
 }
 
 // errLogin wraps ErrInvalidCredentials with the reason for the log.
@@ -322,8 +330,8 @@ func (s *Store) CheckUserPublicKey(ctx context.Context, username string, pubKey 
 
 // UpdateUserQuota adds to (or, with reset, sets) a user's used quota.
 func (s *Store) UpdateUserQuota(ctx context.Context, username string, size int64, files int, reset bool) error {
-	if reset && (size < 0 || files < 0) {
-		return invalid("used_quota", "must not be negative")
+	if err := checkQuotaUpdate(reset, "used_quota_size", size, "used_quota_files", files); err != nil {
+		return err
 	}
 	username = s.name(username)
 	if s.quota != nil {
@@ -339,8 +347,8 @@ func (s *Store) UpdateUserQuota(ctx context.Context, username string, size int64
 
 // UpdateUserTransferQuota adds to (or resets) a user's transferred bytes.
 func (s *Store) UpdateUserTransferQuota(ctx context.Context, username string, uploaded, downloaded int64, reset bool) error {
-	if reset && (uploaded < 0 || downloaded < 0) {
-		return invalid("used_data_transfer", "must not be negative")
+	if err := checkQuotaUpdate(reset, "used_upload_data_transfer", uploaded, "used_download_data_transfer", downloaded); err != nil {
+		return err
 	}
 	username = s.name(username)
 	if s.quota != nil {

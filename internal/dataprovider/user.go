@@ -191,4 +191,11 @@ type UserFilters struct {
 	TLSCerts               []string       `json:"tls_certs,omitempty"`
 	TOTPConfig             TOTPConfig     `json:"totp_config,omitempty"`
 	RecoveryCodes          []RecoveryCode `json:"recovery_codes,omitempty"`
+	// ExternalAuthCacheTime is how long, in seconds, a user authenticated
+	// by the external auth hook is kept before the hook is asked again.
+	// Stored and returned; see docs/not-implemented.md.
+	ExternalAuthCacheTime int `json:"external_auth_cache_time,omitempty"`
+	// LegacyTwoFactorProtocols is the name SFTPGo 2.2 and 2.3 used for
+	// two_factor_protocols; validation moves it there.
+	LegacyTwoFactorProtocols []string `json:"2fa_protocols,omitempty"`
 }

@@ -1,7 +1,9 @@
 package dataprovider
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"net"
 	"path"
 	"path/filepath"
@@ -67,6 +69,9 @@ func validateName(field, name string, rules int) (string, error) {
 // cleanAbsVirtualPath checks that p is an absolute virtual path and
 // returns it cleaned.
 func cleanAbsVirtualPath(field, p string) (string, error) {
+	if err := checkPath(field, p); err != nil {
+		return "", err
+	}
 	if !strings.HasPrefix(p, "/") {
 		return "", invalid(field, "%q must be an absolute path", p)
 	}
@@ -145,6 +150,13 @@ func checkKnown(field string, values, known []string) error {
 
 // validateFilters checks and cleans a user's (or group's) filters.
 func validateFilters(f *UserFilters) error {
+	if len(f.LegacyTwoFactorProtocols) > 0 {
+		f.TwoFactorAuthProtocols = appendMissing(f.TwoFactorAuthProtocols, f.LegacyTwoFactorProtocols)
+		f.LegacyTwoFactorProtocols = nil
+	}
+	if f.ExternalAuthCacheTime < 0 {
+		return invalid("filters.external_auth_cache_time", "must not be negative")
+	}
 	if err := validateCIDRs("filters.allowed_ip", f.AllowedIP); err != nil {
 		return err
 	}
@@ -163,8 +175,8 @@ func validateFilters(f *UserFilters) error {
 	if !slices.Contains(validTLSUsernames, f.TLSUsername) {
 		return invalid("filters.tls_username", "unknown value %q", f.TLSUsername)
 	}
-	if f.MaxUploadFileSize < 0 {
-		return invalid("filters.max_upload_file_size", "must not be negative")
+	if err := checkRange("filters.max_upload_file_size", f.MaxUploadFileSize, 0); err != nil {
+		return err
 	}
 	if f.FTPSecurity != 0 && f.FTPSecurity != 1 {
 		return invalid("filters.ftp_security", "must be 0 or 1")
@@ -212,8 +224,9 @@ func validateFilters(f *UserFilters) error {
 		if err := validateCIDRs(field+".sources", bl.Sources); err != nil {
 			return err
 		}
-		if bl.UploadBandwidth < 0 || bl.DownloadBandwidth < 0 {
-			return invalid(field, "bandwidth must not be negative")
+		if err := nonNegative(field+".upload_bandwidth", bl.UploadBandwidth,
+			field+".download_bandwidth", bl.DownloadBandwidth); err != nil {
+			return err
 		}
 	}
 	for i, dl := range f.DataTransferLimits {
@@ -224,8 +237,10 @@ func validateFilters(f *UserFilters) error {
 		if err := validateCIDRs(field+".sources", dl.Sources); err != nil {
 			return err
 		}
-		if dl.UploadDataTransfer < 0 || dl.DownloadDataTransfer < 0 || dl.TotalDataTransfer < 0 {
-			return invalid(field, "data transfer must not be negative")
+		if err := nonNegative(field+".upload_data_transfer", dl.UploadDataTransfer,
+			field+".download_data_transfer", dl.DownloadDataTransfer,
+			field+".total_data_transfer", dl.TotalDataTransfer); err != nil {
+			return err
 		}
 	}
 	for i, at := range f.AccessTime {
@@ -248,6 +263,8 @@ func normalizeFilesystem(fs *Filesystem) error {
 	}
 	keep := Filesystem{Provider: fs.Provider}
 	switch fs.Provider {
+	case LocalFilesystemProvider:
+		keep.OSConfig = fs.OSConfig
 	case S3FilesystemProvider:
 		keep.S3Config = fs.S3Config
 	case GCSFilesystemProvider:
@@ -270,6 +287,9 @@ func normalizeFilesystem(fs *Filesystem) error {
 func checkPrefix(field, prefix string) (string, error) {
 	if prefix == "" {
 		return "", nil
+	}
+	if err := checkPath(field, prefix); err != nil {
+		return "", err
 	}
 	if strings.HasPrefix(prefix, "/") {
 		return "", invalid(field, "must not start with \"/\"")
@@ -350,6 +370,9 @@ func validateFilesystem(fs *Filesystem) error {
 		if c.Password.IsEmpty() && c.PrivateKey.IsEmpty() {
 			return invalid("filesystem.sftpconfig", "a password or a private key is required")
 		}
+		if err := checkPath("filesystem.prefix", c.Prefix); err != nil {
+			return err
+		}
 		if c.Prefix != "" {
 			c.Prefix = path.Clean("/" + c.Prefix)
 		}
@@ -371,6 +394,9 @@ func validateFilesystem(fs *Filesystem) error {
 		}
 		if c.TLSMode < 0 || c.TLSMode > 2 {
 			return invalid("filesystem.ftpconfig.tls_mode", "must be 0, 1 or 2")
+		}
+		if err := checkPath("filesystem.prefix", c.Prefix); err != nil {
+			return err
 		}
 		if c.Prefix != "" {
 			c.Prefix = path.Clean("/" + c.Prefix)
@@ -402,8 +428,11 @@ func validateFolderMounts(vfs []VirtualFolder) error {
 			return invalid(field+".virtual_path", "cannot be \"/\"")
 		}
 		vf.VirtualPath = p
-		if vf.QuotaSize < -1 || vf.QuotaFiles < -1 {
-			return invalid(field, "quota_size and quota_files must be -1 or more")
+		if err := checkRange(field+".quota_size", vf.QuotaSize, -1); err != nil {
+			return err
+		}
+		if err := checkRange(field+".quota_files", int64(vf.QuotaFiles), -1); err != nil {
+			return err
 		}
 	}
 	for i := range vfs {
@@ -430,13 +459,48 @@ func validatePublicKeys(keys []string) ([]string, error) {
 			continue
 		}
 		if _, _, _, _, err := ssh.ParseAuthorizedKey([]byte(k)); err != nil {
-			return nil, invalid(fmt.Sprintf("public_keys[%d]", i), "not a valid SSH public key: %v", err)
+			return nil, &ValidationError{
+				Field:  fmt.Sprintf("public_keys[%d]", i),
+				Msg:    publicKeyHint(k),
+				Detail: err,
+			}
 		}
 		out = append(out, k)
 	}
 	return out, nil
 }
 
+// publicKeyHint says, in a user's words, why k is not a public key.
+func publicKeyHint(k string) string {
+	const want = `paste one line of a .pub file, like "ssh-ed25519 AAAAC3Nza... user@host"`
+	switch {
+	case strings.Contains(k, "PRIVATE KEY"):
+		return "this is a private key; never share it. Paste the public key instead: " + want
+	case strings.Contains(k, "BEGIN SSH2 PUBLIC KEY"):
+		return "this key is in the RFC 4716 (PuTTY/SSH2) format; convert it with \"ssh-keygen -i -f key.pub\" and " + want
+	case strings.Count(strings.TrimSpace(k), "\n") > 0:
+		return "enter one key per line; " + want
+	}
+	f := strings.Fields(k)
+	if len(f) < 2 {
+		return "this is not an SSH public key: it needs the key type and the key data; " + want
+	}
+	return "this is not a valid SSH public key (the key data is damaged or the key type is unknown); " + want
+}
+
+// Range limits of the numbers a client can store.
+const (
+	// MaxCounter is the largest size, file count, bandwidth or transfer
+	// value accepted: half of int64, so the sum of two accepted values
+	// still fits (SQLite turns an overflowing integer sum into a REAL that
+	// no longer reads back as an integer).
+	MaxCounter int64 = math.MaxInt64 / 2
+	// MaxUnixID is the largest uid or gid (a signed 32-bit POSIX id).
+	MaxUnixID = math.MaxInt32
+)
+
+// nonNegative checks field/value pairs: each value is in 0..MaxCounter
+// (uid and gid in 0..MaxUnixID).
 func nonNegative(pairs ...any) error {
 	for i := 0; i+1 < len(pairs); i += 2 {
 		field := pairs[i].(string)
@@ -447,15 +511,104 @@ func nonNegative(pairs ...any) error {
 		case int64:
 			v = n
 		}
-		if v < 0 {
-			return invalid(field, "must not be negative")
+		if err := checkRange(field, v, 0); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
+// checkRange checks min <= v <= the field's maximum.
+func checkRange(field string, v, min int64) error {
+	limit := MaxCounter
+	if field == "uid" || field == "gid" {
+		limit = MaxUnixID
+	}
+	if v < min {
+		if min == 0 {
+			return invalid(field, "must not be negative")
+		}
+		return invalid(field, "must be %d or more", min)
+	}
+	if v > limit {
+		return invalid(field, "must not be greater than %d", limit)
+	}
+	return nil
+}
+
+// CheckCounterDelta checks a value added to a used-quota counter: its
+// magnitude is within MaxCounter, so adding it to a stored counter
+// cannot overflow.
+func CheckCounterDelta(field string, delta int64) error {
+	if delta > MaxCounter || delta < -MaxCounter {
+		return invalid(field, "must be between %d and %d", -MaxCounter, MaxCounter)
+	}
+	return nil
+}
+
+// checkQuotaUpdate checks the values of a used-quota update: with reset
+// they replace the counters and are in 0..MaxCounter, otherwise they are
+// added and their magnitude is at most MaxCounter.
+func checkQuotaUpdate(reset bool, fields ...any) error {
+	if reset {
+		return nonNegative(fields...)
+	}
+	for i := 0; i+1 < len(fields); i += 2 {
+		var v int64
+		switch n := fields[i+1].(type) {
+		case int:
+			v = int64(n)
+		case int64:
+			v = n
+		}
+		if err := CheckCounterDelta(fields[i].(string), v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addCounter adds delta to a counter, saturating at MaxCounter.
+func addCounter[T int | int64](cur, delta T) T {
+	if delta > 0 && int64(cur) > MaxCounter-int64(delta) {
+		return T(MaxCounter)
+	}
+	return cur + delta
+}
+
+// checkPath refuses a NUL byte in a path: the operating system would cut
+// the path there, so the stored path and the one used would differ.
+func checkPath(field, p string) error {
+	if strings.IndexByte(p, 0) >= 0 {
+		return invalid(field, "must not contain a NUL byte")
+	}
+	return nil
+}
+
+// ErrCorruptRecord marks a stored record that cannot be read back (a
+// counter that is no longer an integer, a document that does not decode).
+var ErrCorruptRecord = errors.New("corrupt stored record")
+
+// CorruptRecordError names the record that cannot be read.
+type CorruptRecordError struct {
+	Kind, Name string
+	Err        error
+}
+
+func (e *CorruptRecordError) Error() string {
+	return fmt.Sprintf("%s %q: the stored record cannot be read: %v", e.Kind, e.Name, e.Err)
+}
+
+// Is makes errors.Is(err, ErrCorruptRecord) true.
+func (e *CorruptRecordError) Is(target error) bool { return target == ErrCorruptRecord }
+
+func (e *CorruptRecordError) Unwrap() error { return e.Err }
+
 // validateHomeDir checks an absolute local path and cleans it.
 func validateHomeDir(field, dir string) (string, error) {
+	if err := checkPath(field, dir); err != nil {
+		return "", err
+	}
 	if !filepath.IsAbs(dir) {
 		return "", invalid(field, "%q must be an absolute path", dir)
 	}

@@ -338,8 +338,10 @@ func TestPortable(t *testing.T) {
 	}
 	port := freePort(t)
 	cmd := exec.Command(binary(t), "portable", "-d", dir, "-u", "guest", "-p", "guest-pass",
-		"-s", strconv.Itoa(port), "--log-level", "warn")
-	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+t.TempDir(), "HOME="+t.TempDir())
+		"-s", strconv.Itoa(port), "--log-level", "warn", "-c", t.TempDir())
+	// the address comes from the environment, as in SFTPGo
+	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+t.TempDir(), "HOME="+t.TempDir(),
+		"SFTPGO_SFTPD__BINDINGS__0__ADDRESS=127.0.0.1")
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
@@ -352,6 +354,9 @@ func TestPortable(t *testing.T) {
 			t.Fatalf("portable did not start:\n%s", out.String())
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+	if want := "listening on 127.0.0.1:" + strconv.Itoa(port); !strings.Contains(out.String(), want) {
+		t.Fatalf("portable output lacks %q:\n%s", want, out.String())
 	}
 	conn, client := dialSFTP(t, port, "guest", "guest-pass")
 	defer conn.Close()

@@ -79,6 +79,14 @@ func TestHTTPStorageThroughBinary(t *testing.T) {
 		t.Fatalf("the stored API key's status is not shown: %s", body)
 	}
 
+	calls := func(srv *httpfstest.Running) string {
+		var b strings.Builder
+		for _, op := range []string{"stat", "readdir", "create", "open", "mkdir", "rename"} {
+			fmt.Fprintf(&b, " %s=%d", op, srv.Requests(op))
+		}
+		return b.String()
+	}
+	defer func() { t.Logf("calls to the TCP service:%s; to the unix one:%s", calls(tcpSrv), calls(unixSrv)) }()
 	roundTrip := func(t *testing.T, user, root string) {
 		conn, c := dialSFTP(t, in.sftpPort, user, "user-pass-1")
 		defer conn.Close()

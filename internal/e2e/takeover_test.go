@@ -42,7 +42,7 @@ const (
 // sftpgoCryptfsLayout gates the cryptfs user's file check: reading files
 // SFTPGo's cryptfs wrote is the cryptlog work. The lead sets it to true
 // once that branch is merged.
-const sftpgoCryptfsLayout = false
+const sftpgoCryptfsLayout = true
 
 func takeoverFixtures(t *testing.T) string {
 	t.Helper()
@@ -407,6 +407,30 @@ func TestTakeoverSFTPGoDump(t *testing.T) {
 		if st, body := in.api(tok, http.MethodGet, "/api/v2/dumpdata?output-data=1&scopes=users,bogus", nil); st != http.StatusBadRequest {
 			t.Fatalf("dumpdata with an unknown scope: %d %s", st, body)
 		}
+	})
+	t.Run("initprovider --loaddata-from", func(t *testing.T) {
+		restoreDevset(t, fixtures)
+		cfg := fixtureConfigDir(t, fixtures, false)
+		file := filepath.Join(t.TempDir(), "dump.json")
+		if err := os.WriteFile(file, dump, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		in := devsetInstance(t, cfg)
+		if out, err := in.run("initprovider", "--config-dir", cfg, "--loaddata-from", "dump.json"); err == nil || !strings.Contains(out, "absolute path") {
+			t.Fatalf("relative loaddata-from: %v\n%s", err, out)
+		}
+		out, err := in.run("initprovider", "--config-dir", cfg, "--loaddata-from", file, "--loaddata-mode", "1")
+		if err != nil || !strings.Contains(out, "data loaded") {
+			t.Fatalf("initprovider --loaddata-from: %v\n%s", err, out)
+		}
+		if _, err := os.Stat(file); err != nil {
+			t.Fatalf("dump removed without --loaddata-clean: %v", err)
+		}
+		in.start()
+		if sum, _ := sftpSHA256(t, in, "devs-relay", "/payload.bin", ssh.Password("Rly-e7f07a7bf6b02ec5")); sum != payloadSHA256 {
+			t.Fatalf("relay payload: %s", sum)
+		}
+		in.token("devs-ops", "Ops-ffdc14eb01ada8d4")
 	})
 	t.Run("serve SFTPGO_LOADDATA_FROM", func(t *testing.T) {
 		restoreDevset(t, fixtures)

@@ -445,6 +445,12 @@ func (b *binding) handleConn(c net.Conn) {
 		return
 	}
 	defer release()
+	if err := b.s.common.CheckConnection(context.Background(), protocolFTP, remote); err != nil {
+		c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		fmt.Fprintf(c, "421 %s\r\n", err.Error())
+		c.Close()
+		return
+	}
 	fc := newFrontConn(b, c)
 	if !b.track(fc) {
 		c.Close()

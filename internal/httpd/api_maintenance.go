@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
+	"github.com/sftpgo-ng/sftpgo/internal/secretfile"
 )
 
 func (s *Server) getVersion(w http.ResponseWriter, _ *http.Request) {
@@ -122,9 +123,10 @@ func isPlainFileName(name string) bool {
 // leaves a truncated backup behind.
 func writeFileAtomic(name string, data []byte) error {
 	dir := filepath.Dir(name)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := secretfile.MkdirAll(dir); err != nil {
 		return err
 	}
+	// CreateTemp creates the file 0600: a backup holds password hashes
 	f, err := os.CreateTemp(dir, ".backup-*.tmp")
 	if err != nil {
 		return err

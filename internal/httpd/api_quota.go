@@ -73,8 +73,17 @@ func (u *quotaUsage) counters() []counter {
 func (s *Server) updateUserQuotaUsage(w http.ResponseWriter, r *http.Request) {
 	updateUsage(s, w, r, (*quotaUsage).counters, func(ctx context.Context, u *quotaUsage, reset bool) error {
 		name := urlParam(r, "username")
-		if _, err := s.getVisibleUser(r, name); err != nil {
+		cur, err := s.getUserForQuota(r, name, reset)
+		if err != nil {
 			return err
+		}
+		if !reset {
+			if err := checkSum("used_quota_size", cur.UsedQuotaSize, u.UsedQuotaSize); err != nil {
+				return err
+			}
+			if err := checkSum("used_quota_files", int64(cur.UsedQuotaFiles), int64(u.UsedQuotaFiles)); err != nil {
+				return err
+			}
 		}
 		return s.store.UpdateUserQuota(ctx, name, u.UsedQuotaSize, u.UsedQuotaFiles, reset)
 	})
@@ -86,8 +95,17 @@ func (s *Server) updateUserTransferUsage(w http.ResponseWriter, r *http.Request)
 	}
 	updateUsage(s, w, r, counters, func(ctx context.Context, u *transferQuotaUsage, reset bool) error {
 		name := urlParam(r, "username")
-		if _, err := s.getVisibleUser(r, name); err != nil {
+		cur, err := s.getUserForQuota(r, name, reset)
+		if err != nil {
 			return err
+		}
+		if !reset {
+			if err := checkSum("used_upload_data_transfer", cur.UsedUploadDataTransfer, u.UsedUploadDataTransfer); err != nil {
+				return err
+			}
+			if err := checkSum("used_download_data_transfer", cur.UsedDownloadDataTransfer, u.UsedDownloadDataTransfer); err != nil {
+				return err
+			}
 		}
 		return s.store.UpdateUserTransferQuota(ctx, name, u.UsedUploadDataTransfer, u.UsedDownloadDataTransfer, reset)
 	})
@@ -95,8 +113,40 @@ func (s *Server) updateUserTransferUsage(w http.ResponseWriter, r *http.Request)
 
 func (s *Server) updateFolderQuotaUsage(w http.ResponseWriter, r *http.Request) {
 	updateUsage(s, w, r, (*quotaUsage).counters, func(ctx context.Context, u *quotaUsage, reset bool) error {
-		return s.store.UpdateFolderQuota(ctx, urlParam(r, "name"), u.UsedQuotaSize, u.UsedQuotaFiles, reset)
+		name := urlParam(r, "name")
+		if !reset {
+			cur, err := s.store.GetFolder(ctx, name)
+			if err != nil {
+				return err
+			}
+			if err := checkSum("used_quota_size", cur.UsedQuotaSize, u.UsedQuotaSize); err != nil {
+				return err
+			}
+			if err := checkSum("used_quota_files", int64(cur.UsedQuotaFiles), int64(u.UsedQuotaFiles)); err != nil {
+				return err
+			}
+		}
+		return s.store.UpdateFolderQuota(ctx, name, u.UsedQuotaSize, u.UsedQuotaFiles, reset)
 	})
+}
+
+// getUserForQuota loads the user of a quota update: a reset may repair a
+// user whose stored counters cannot be read.
+func (s *Server) getUserForQuota(r *http.Request, name string, reset bool) (dataprovider.User, error) {
+	if reset {
+		return s.getRepairableUser(r, name)
+	}
+	return s.getVisibleUser(r, name)
+}
+
+// checkSum refuses an added value that would take a counter past
+// dataprovider.MaxCounter.
+func checkSum(field string, cur, delta int64) error {
+	if delta > dataprovider.MaxCounter-cur {
+		return &dataprovider.ValidationError{Field: field,
+			Msg: fmt.Sprintf("the sum %d + %d is greater than %d", cur, delta, dataprovider.MaxCounter)}
+	}
+	return nil
 }
 
 // getQuotaScans lists running quota scans; none run yet.

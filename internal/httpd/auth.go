@@ -158,6 +158,8 @@ func (s *Server) requireAdmin(next http.Handler) http.Handler {
 			return
 		}
 		ctx := context.WithValue(r.Context(), ctxKeyAdmin, info)
+		// provider actions name the admin who made a change
+		ctx = dataprovider.WithActor(ctx, dataprovider.Actor{Username: info.admin.Username, IP: ip, Role: info.admin.Role})
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

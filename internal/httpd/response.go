@@ -6,12 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"reflect"
 	"strconv"
 	"strings"
-
-	"github.com/go-chi/chi/v5"
 
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
 )
@@ -65,6 +62,15 @@ func errorStatus(err error) int {
 // their detail and shown to the client in short.
 func (s *Server) sendStoreError(w http.ResponseWriter, r *http.Request, err error) {
 	status := errorStatus(err)
+	if errors.Is(err, dataprovider.ErrCorruptRecord) {
+		// say which record is bad and why: the admin has to repair it
+		s.log.Error("data provider error", "method", r.Method, "path", r.URL.Path, "error", err)
+		sendAPIError(w, r, status, err)
+		return
+	}
+	if status == http.StatusBadRequest {
+		s.logErrorDetail(r, err)
+	}
 	if status == http.StatusInternalServerError {
 		s.log.Error("data provider error", "method", r.Method, "path", r.URL.Path, "error", err)
 		err = errors.New("internal error, see the server log")
@@ -167,15 +173,6 @@ func sendDecodeError(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	sendAPIError(w, r, http.StatusBadRequest, err)
-}
-
-// urlParam returns a path parameter, unescaped.
-func urlParam(r *http.Request, name string) string {
-	v := chi.URLParam(r, name)
-	if u, err := url.PathUnescape(v); err == nil {
-		return u
-	}
-	return v
 }
 
 // listParams are the paging query parameters of the list endpoints.

@@ -26,6 +26,7 @@ import (
 	"github.com/sftpgo-ng/sftpgo/internal/config"
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
 	"github.com/sftpgo-ng/sftpgo/internal/defender"
+	"github.com/sftpgo-ng/sftpgo/internal/secretfile"
 	"github.com/sftpgo-ng/sftpgo/openapi"
 )
 
@@ -164,6 +165,9 @@ func newServer(opts Options, st store) (*Server, error) {
 		s.conns = opts.Nodes
 	}
 	s.loginLimiter = newLoginLimiter(func() time.Time { return s.now() })
+	if s.backupsPath != "" {
+		secretfile.Warn(s.log, "backups in "+s.backupsPath+" are", secretfile.DirFiles(s.backupsPath)...)
+	}
 	if s.web, err = newWebUI(opts.Config, opts.ConfigDir); err != nil {
 		return nil, err
 	}
@@ -224,9 +228,11 @@ func (s *Server) Handler() http.Handler {
 // router builds the routes one binding serves.
 func (s *Server) router(b config.HTTPDBinding) http.Handler {
 	r := chi.NewRouter()
+	r.Use(routeOnEscapedPath)
 	r.Use(middleware.Recoverer)
 	r.Use(proxyIPMiddleware(b))
 	r.Use(s.guardRequests)
+	r.Use(s.connectionCheck)
 	r.Use(corsMiddleware(s.cfg.CORS))
 	if sec, err := securityMiddleware(b.Security); err == nil {
 		r.Use(sec)
@@ -257,6 +263,9 @@ func (s *Server) appRoutes(r chi.Router, b config.HTTPDBinding) {
 			w.Header().Set("Content-Type", "application/yaml")
 			_, _ = w.Write(openapi.Spec)
 		})
+		if b.RenderOpenAPI {
+			s.openAPIViewerRoutes(r)
+		}
 	}
 	if b.EnableRESTAPI {
 		r.Route(apiPrefix, s.apiRoutes)

@@ -129,6 +129,9 @@ type page struct {
 	CSRF    string
 	Flash   *flash
 	Error   string // general form error
+	// Retype: the failed save had passwords or secrets typed, which are
+	// not sent back; the page asks to type them again.
+	Retype  bool
 	Form    url.Values
 	Errors  map[string]string
 	AppName string
@@ -188,7 +191,7 @@ func setPageHeaders(w http.ResponseWriter) {
 
 // serveStatic serves /static/... with a day of caching.
 func (s *Server) serveStatic(w http.ResponseWriter, r *http.Request) {
-	name := strings.TrimPrefix(chi.URLParam(r, "*"), "/")
+	name := strings.TrimPrefix(urlParam(r, "*"), "/")
 	name = path.Clean("/" + name)[1:]
 	if name == "" {
 		http.NotFound(w, r)

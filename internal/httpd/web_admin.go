@@ -255,7 +255,7 @@ func (s *Server) webAdminSetupPost(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, s.webRoot+webAdminPrefix+"/login", http.StatusSeeOther)
 			return
 		}
-		p.Errors, p.Error = fieldErrors(err, formKnows(r.PostForm, "username", "password"))
+		p.Errors, p.Error = s.fieldErrors(r, err, formKnows(r.PostForm, "username", "password"))
 	}
 	p.CSRF = s.anonCSRF(w, r)
 	s.render(w, r, http.StatusBadRequest, "admin/setup", p)
@@ -364,7 +364,7 @@ func (s *Server) webAdminProfilePost(w http.ResponseWriter, r *http.Request) {
 	if err := s.store.UpdateAdmin(r.Context(), &a); err != nil {
 		p := s.adminPage(r, "Your profile", "profile")
 		p.Form = r.PostForm
-		p.Errors, p.Error = fieldErrors(err, formKnows(r.PostForm))
+		p.Errors, p.Error = s.fieldErrors(r, err, formKnows(r.PostForm))
 		s.render(w, r, http.StatusBadRequest, "admin/profile", p)
 		return
 	}
@@ -403,7 +403,7 @@ func (s *Server) webAdminChangePwd(w http.ResponseWriter, r *http.Request) {
 	a.Password = nw
 	a.Filters.RequirePasswordChange = false
 	if err := s.store.UpdateAdmin(r.Context(), &a); err != nil {
-		errs, msg := fieldErrors(err, func(f string) bool { return f == "password" })
+		errs, msg := s.fieldErrors(r, err, func(f string) bool { return f == "password" })
 		if m, ok := errs["password"]; ok {
 			msg = m
 		}

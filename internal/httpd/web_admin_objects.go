@@ -49,12 +49,13 @@ func (s *Server) groupNames(r *http.Request) []string {
 // placed next to its field.
 func (s *Server) renderObjectError(w http.ResponseWriter, r *http.Request, tmpl, title, section string, fp *formParser, err error, data objectForm, extra ...string) {
 	p := s.adminPage(r, title, section)
+	p.Retype = typedSecrets(fp.v)
 	p.Form = fp.v
 	p.Form.Del("password")
 	if len(fp.errors) > 0 {
 		p.Errors, p.Error = fp.errors, msgFormInvalid
 	} else {
-		p.Errors, p.Error = fieldErrors(err, formKnows(fp.v, extra...))
+		p.Errors, p.Error = s.fieldErrors(r, err, formKnows(fp.v, extra...))
 	}
 	p.Data = data
 	s.render(w, r, http.StatusBadRequest, tmpl, p)
@@ -145,8 +146,11 @@ func (s *Server) webAdminGroupSave(w http.ResponseWriter, r *http.Request) {
 	us.TotalDataTransfer = fp.int64("user_settings.total_data_transfer")
 	us.ExpiresIn = fp.int("user_settings.expires_in")
 	us.Permissions = formToPerms(fp, "user_settings.permissions")
+	storedFilters, storedFs := us.Filters, us.FsConfig
 	us.Filters = formToFilters(fp, "user_settings.filters")
-	us.FsConfig = formToFs(fp, "user_settings.filesystem", g.UserSettings.FsConfig)
+	keepHiddenFilters(&us.Filters, storedFilters)
+	us.FsConfig = formToFs(fp, "user_settings.filesystem", storedFs)
+	keepHiddenFs(&us.FsConfig, storedFs)
 	g.VirtualFolders = formToFolders(fp, "virtual_folders")
 	err := fp.err()
 	if err == nil {
@@ -196,7 +200,7 @@ func (s *Server) webAdminFolders(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := s.adminPage(r, "Virtual folders", "folders")
-	p.Data = listPage{Items: items, Query: q, Page: pageNo, HasPrev: pageNo > 1, HasNext: more}
+	p.Data = listPage{Items: folderRows(items), Query: q, Page: pageNo, HasPrev: pageNo > 1, HasNext: more}
 	s.render(w, r, http.StatusOK, "admin/folders", p)
 }
 
@@ -239,7 +243,9 @@ func (s *Server) webAdminFolderSave(w http.ResponseWriter, r *http.Request) {
 	}
 	f.Description = fp.str("description")
 	f.MappedPath = fp.str("mapped_path")
+	stored := f.FsConfig
 	f.FsConfig = formToFs(fp, "filesystem", f.FsConfig)
+	keepHiddenFs(&f.FsConfig, stored)
 	err := fp.err()
 	if err == nil {
 		if isNew {

@@ -85,7 +85,7 @@ func (s *Server) webAdminUsers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := s.adminPage(r, "Users", "users")
-	p.Data = listPage{Items: users, Query: q, Page: pageNo, HasPrev: pageNo > 1, HasNext: more}
+	p.Data = listPage{Items: s.userRows(users), Query: q, Page: pageNo, HasPrev: pageNo > 1, HasNext: more}
 	s.render(w, r, http.StatusOK, "admin/users", p)
 }
 
@@ -121,7 +121,7 @@ func (s *Server) userFormData(r *http.Request, isNew bool, u *dataprovider.User)
 	if u != nil {
 		d.Username = u.Username
 		d.HasPassword = u.Password != "" || u.HasPassword
-		d.Usage = humanSize(u.UsedQuotaSize) + " in " + strconv.Itoa(u.UsedQuotaFiles) + " files"
+		d.Usage = s.quotaUsage(u)
 	}
 	if groups, err := s.store.ListGroups(r.Context(), maxListLimit, 0, "ASC"); err == nil {
 		for _, g := range groups {
@@ -214,12 +214,13 @@ func (s *Server) renderUserFormError(w http.ResponseWriter, r *http.Request, isN
 		title = "User " + current.Username
 	}
 	p := s.adminPage(r, title, "users")
+	p.Retype = typedSecrets(fp.v)
 	p.Form = fp.v
 	p.Form.Del("password")
 	if len(fp.errors) > 0 {
 		p.Errors, p.Error = fp.errors, msgFormInvalid
 	} else {
-		p.Errors, p.Error = fieldErrors(err, formKnows(fp.v, append(userGroupFields, fsFieldNames("filesystem")...)...))
+		p.Errors, p.Error = s.fieldErrors(r, err, formKnows(fp.v, append(userGroupFields, fsFieldNames("filesystem")...)...))
 	}
 	p.Data = s.userFormData(r, isNew, current)
 	s.render(w, r, http.StatusBadRequest, "admin/user", p)
@@ -411,7 +412,9 @@ func formToUser(p *formParser, base dataprovider.User) dataprovider.User {
 	keepTOTP, keepCodes := u.Filters.TOTPConfig, u.Filters.RecoveryCodes
 	u.Filters = formToFilters(p, "filters")
 	u.Filters.TOTPConfig, u.Filters.RecoveryCodes = keepTOTP, keepCodes
+	keepHiddenFilters(&u.Filters, base.Filters)
 	u.FsConfig = formToFs(p, "filesystem", base.FsConfig)
+	keepHiddenFs(&u.FsConfig, base.FsConfig)
 	return u
 }
 

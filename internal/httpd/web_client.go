@@ -201,6 +201,16 @@ type fileRow struct {
 	Size     int64
 	Modified time.Time
 	Kind     string // "dir", "image", "text", "file"
+	// Virtual marks a virtual folder's mount point, or a directory that
+	// leads to one: it cannot be renamed, moved or deleted.
+	Virtual bool
+}
+
+// HasTime reports whether the row has a real modification time: object
+// stores have none for directories (prefixes), which the page shows as a
+// dash instead of 1970-01-01.
+func (r fileRow) HasTime() bool {
+	return !r.Modified.IsZero() && r.Modified.Unix() > 0
 }
 
 // crumb is one step of the breadcrumb.
@@ -319,8 +329,10 @@ func (s *Server) webClientFiles(w http.ResponseWriter, r *http.Request) {
 	data := filesPage{Dir: dir, Crumbs: crumbs(dir), Sort: by, Order: order, Truncated: truncated}
 	for _, e := range entries {
 		isDir := e.IsDir()
-		data.Rows = append(data.Rows, fileRow{Name: e.Name(), Path: path.Join(dir, e.Name()), IsDir: isDir,
-			Size: e.Size(), Modified: e.ModTime(), Kind: fileKind(e.Name(), isDir)})
+		p := path.Join(dir, e.Name())
+		data.Rows = append(data.Rows, fileRow{Name: e.Name(), Path: p, IsDir: isDir,
+			Size: e.Size(), Modified: e.ModTime(), Kind: fileKind(e.Name(), isDir),
+			Virtual: isDir && conn.IsVirtualFolderPath(p)})
 	}
 	sortRows(data.Rows, by, order)
 	ro := hasWebClientOption(&u, webClientWriteDisabled)

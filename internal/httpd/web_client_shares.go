@@ -136,7 +136,7 @@ func (s *Server) webClientShareSave(w http.ResponseWriter, r *http.Request) {
 		if len(fp.errors) > 0 {
 			p.Errors, p.Error = fp.errors, msgFormInvalid
 		} else {
-			p.Errors, p.Error = fieldErrors(err, formKnows(fp.v, "name", "scope", "paths", "expires_at", "password", "max_tokens", "allow_from"))
+			p.Errors, p.Error = s.fieldErrors(r, err, formKnows(fp.v, "name", "scope", "paths", "expires_at", "password", "max_tokens", "allow_from"))
 		}
 		p.Data = shareForm{IsNew: isNew, ID: id, HasPw: hadPw}
 		s.render(w, r, http.StatusBadRequest, "client/share", p)
@@ -193,7 +193,7 @@ func (s *Server) webClientProfilePost(w http.ResponseWriter, r *http.Request) {
 	if err := s.saveUserProfile(r.Context(), u.Username, prof); err != nil {
 		p := s.clientPage(r, "Your profile", "profile")
 		p.Form = r.PostForm
-		p.Errors, p.Error = fieldErrors(err, formKnows(r.PostForm, "public_keys", "email", "filters.tls_certs"))
+		p.Errors, p.Error = s.fieldErrors(r, err, formKnows(r.PostForm, "public_keys", "email", "filters.tls_certs"))
 		if msg, ok := p.Errors["filters.tls_certs"]; ok {
 			p.Errors["tls_certs"] = msg
 		}
@@ -218,7 +218,7 @@ func (s *Server) webClientChangePwd(w http.ResponseWriter, r *http.Request) {
 		p := s.clientPage(r, "Your profile", "profile")
 		p.Form = url.Values{"email": {stored.Email}, "description": {stored.Description},
 			"public_keys": {strings.Join(stored.PublicKeys, "\n")}}
-		p.Errors, p.Error = fieldErrors(err, func(f string) bool {
+		p.Errors, p.Error = s.fieldErrors(r, err, func(f string) bool {
 			return f == "current_password" || f == "new_password" || f == "confirm_password"
 		})
 		if m, ok := p.Errors["password"]; ok {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"math"
+	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -319,7 +320,8 @@ const msgFormInvalid = "Please correct the highlighted fields."
 // fieldErrors maps a store error to the form: a validation error goes
 // next to the field it names (or the nearest enclosing one the form
 // shows); anything else becomes the page's general error.
-func fieldErrors(err error, known func(string) bool) (map[string]string, string) {
+func (s *Server) fieldErrors(r *http.Request, err error, known func(string) bool) (map[string]string, string) {
+	s.logErrorDetail(r, err)
 	var ve *dataprovider.ValidationError
 	if !errors.As(err, &ve) {
 		if errors.Is(err, dataprovider.ErrConflict) {

@@ -49,7 +49,12 @@ var ErrDecrypt = errors.New("kms: cannot decrypt secret: authentication failed (
 type Manager struct {
 	master []byte // the configured master key, nil without one
 	local  []byte // legacy LocalKeyFile content, nil when absent
+	files  []string
 }
+
+// KeyFiles returns the key files the manager read (master_key_path, the
+// legacy local key), so the caller can check they are private.
+func (m *Manager) KeyFiles() []string { return append([]string(nil), m.files...) }
 
 // NewManager builds the provider from kms.secrets: a master key inline or
 // from master_key_path (relative to configDir); configDir/LocalKeyFile is
@@ -72,14 +77,19 @@ func NewManager(cfg config.KMSConfig, configDir string) (*Manager, error) {
 			return nil, fmt.Errorf("kms: master key file %q is empty", p)
 		}
 		m.master = []byte(key)
+		m.files = append(m.files, p)
 	} else if cfg.Secrets.MasterKey != "" {
 		m.master = []byte(cfg.Secrets.MasterKey)
 	}
-	local, err := loadLocalKey(filepath.Join(configDir, LocalKeyFile))
+	localPath := filepath.Join(configDir, LocalKeyFile)
+	local, err := loadLocalKey(localPath)
 	if err != nil {
 		return nil, err
 	}
 	m.local = local
+	if local != nil {
+		m.files = append(m.files, localPath)
+	}
 	return m, nil
 }
 

@@ -38,19 +38,24 @@ func hasPort[T any](bindings []T, port func(T) int) bool {
 // buildComponents creates every configured component in start order.
 func (s *Service) buildComponents() error {
 	cfg := s.cfg
-	var hooks common.LoginHooks
+	runner, hooks, actions, disconnect, err := s.buildHooks()
+	if err != nil {
+		return prefixed("hooks", err)
+	}
 	guard, err := s.buildGuard(&hooks)
 	if err != nil {
 		return prefixed("common", err)
 	}
 	conns, err := common.New(cfg.Common, common.Deps{
-		Store:        s.store,
-		KMS:          s.kms,
-		Logger:       s.logger,
-		UsersBaseDir: s.resolve(cfg.DataProvider.UsersBaseDir),
-		TrackQuota:   common.QuotaTrackingFromConfig(cfg.DataProvider.TrackQuota),
-		Login:        hooks,
-		TOTPConfigs:  cfg.MFA.TOTP,
+		Store:          s.store,
+		KMS:            s.kms,
+		Logger:         s.logger,
+		UsersBaseDir:   s.resolve(cfg.DataProvider.UsersBaseDir),
+		TrackQuota:     common.QuotaTrackingFromConfig(cfg.DataProvider.TrackQuota),
+		Login:          hooks,
+		TOTPConfigs:    cfg.MFA.TOTP,
+		Actions:        actions,
+		PostDisconnect: disconnect,
 	})
 	if err != nil {
 		return prefixed("common", err)
@@ -69,6 +74,7 @@ func (s *Service) buildComponents() error {
 		if err != nil {
 			return prefixed("sftpd", err)
 		}
+		srv.SetHookRunner(runner)
 		status.sftp = srv
 		s.components = append(s.components, namedComponent{"sftpd", srv})
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/sftpgo-ng/sftpgo/internal/config"
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
 	"github.com/sftpgo-ng/sftpgo/internal/kms"
+	"github.com/sftpgo-ng/sftpgo/internal/secretfile"
 )
 
 // Env names of the first admin's credentials (data_provider.create_default_admin).
@@ -65,6 +66,7 @@ func OpenStore(ctx context.Context, cfg config.Config, configDir string, logger 
 	if err != nil {
 		return nil, nil, fmt.Errorf("kms: %w", err)
 	}
+	secretfile.Warn(logger, "the KMS key files are", km.KeyFiles()...)
 	store, err := dataprovider.Open(ctx, dataprovider.Options{
 		Config:    cfg.DataProvider,
 		ConfigDir: configDir,

@@ -46,7 +46,11 @@ func (s *Server) execHandler(conn *common.BaseConnection, ch ssh.Channel, comman
 		}
 		return func() uint32 { return (&scpSession{conn: conn, ch: ch, opts: sc}).run() }
 	case "md5sum", "sha1sum", "sha256sum", "sha512sum":
-		return func() uint32 { return hashCommand(conn, ch, name, args[1:]) }
+		return func() uint32 {
+			st := hashCommand(conn, ch, name, args[1:])
+			conn.SSHCommandDone(command, strings.Join(args[1:min(2, len(args))], ""), st != 0)
+			return st
+		}
 	case "cd":
 		return func() uint32 { return 0 }
 	case "pwd":

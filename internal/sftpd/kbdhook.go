@@ -2,7 +2,6 @@ package sftpd
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -12,15 +11,40 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
 	"strings"
 	"time"
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/sftpgo-ng/sftpgo/internal/config"
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
+	"github.com/sftpgo-ng/sftpgo/internal/hooks"
 )
+
+// SetHookRunner gives the keyboard-interactive hook the process's shared
+// hook runner (command section, shared HTTP client). Call before Start.
+func (s *Server) SetHookRunner(r *hooks.Runner) {
+	s.mu.Lock()
+	s.hooks = r
+	s.mu.Unlock()
+}
+
+// hookRunner returns the shared runner, or one with the default command
+// and http settings when none was set (tests).
+func (s *Server) hookRunner() (*hooks.Runner, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.hooks != nil {
+		return s.hooks, nil
+	}
+	def := config.Default()
+	r, err := hooks.NewRunner(def.Command, def.HTTP, s.configDir, s.log)
+	if err != nil {
+		return nil, err
+	}
+	s.hooks = r
+	return r, nil
+}
 
 // kbdHookTimeout bounds a whole keyboard-interactive hook dialogue.
 const kbdHookTimeout = 60 * time.Second
@@ -99,11 +123,16 @@ func (s *Server) ask(ctx context.Context, conn ssh.ConnMetadata, client ssh.Keyb
 }
 
 func (s *Server) programKbdHook(ctx context.Context, conn ssh.ConnMetadata, client ssh.KeyboardInteractiveChallenge, user *dataprovider.User, ip string) (bool, error) {
-	cmd := exec.CommandContext(ctx, s.cfg.KeyboardInteractiveAuthHook)
-	cmd.Env = append(os.Environ(),
-		"SFTPGO_AUTHD_USERNAME="+user.Username,
-		"SFTPGO_AUTHD_IP="+ip,
-		"SFTPGO_AUTHD_PASSWORD="+user.Password)
+	runner, err := s.hookRunner()
+	if err != nil {
+		return false, err
+	}
+	// the environment is only what the hook is documented to get
+	cmd, ctx, cancel, _ := runner.Command(ctx, hooks.KindKeyboardInteractive, s.cfg.KeyboardInteractiveAuthHook, []string{
+		"SFTPGO_AUTHD_USERNAME=" + user.Username,
+		"SFTPGO_AUTHD_IP=" + ip,
+		"SFTPGO_AUTHD_PASSWORD=" + user.Password}, kbdHookTimeout)
+	defer cancel()
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return false, err
@@ -117,7 +146,7 @@ func (s *Server) programKbdHook(ctx context.Context, conn ssh.ConnMetadata, clie
 	}
 	defer func() {
 		stdin.Close()
-		cmd.Process.Kill()
+		cancel() // kills the process group
 		cmd.Wait()
 	}()
 	sc := bufio.NewScanner(stdout)
@@ -150,22 +179,20 @@ func (s *Server) httpKbdHook(ctx context.Context, conn ssh.ConnMetadata, client 
 	var id [8]byte
 	rand.Read(id[:])
 	req := kbdHookRequest{RequestID: hex.EncodeToString(id[:]), Username: user.Username, IP: ip, Password: user.Password}
-	hc := &http.Client{Timeout: 20 * time.Second}
+	runner, err := s.hookRunner()
+	if err != nil {
+		return false, err
+	}
+	hc := runner.HTTP()
 	for step := 1; step <= maxKbdSteps; step++ {
 		req.Step = step
 		body, _ := json.Marshal(req)
-		hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, s.cfg.KeyboardInteractiveAuthHook, bytes.NewReader(body))
-		if err != nil {
-			return false, err
-		}
-		hreq.Header.Set("Content-Type", "application/json")
-		hresp, err := hc.Do(hreq)
+		hresp, err := hc.Do(ctx, http.MethodPost, s.cfg.KeyboardInteractiveAuthHook, body, "application/json")
 		if err != nil {
 			return false, fmt.Errorf("keyboard-interactive hook: %w", err)
 		}
 		var resp kbdHookResponse
-		err = json.NewDecoder(io.LimitReader(hresp.Body, 64*1024)).Decode(&resp)
-		hresp.Body.Close()
+		err = json.Unmarshal(hresp.Body, &resp)
 		if hresp.StatusCode != http.StatusOK {
 			return false, fmt.Errorf("keyboard-interactive hook: HTTP status %d", hresp.StatusCode)
 		}

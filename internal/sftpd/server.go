@@ -24,6 +24,8 @@ import (
 	"github.com/sftpgo-ng/sftpgo/internal/config"
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
 	"github.com/sftpgo-ng/sftpgo/internal/edge"
+	"github.com/sftpgo-ng/sftpgo/internal/hooks"
+	"github.com/sftpgo-ng/sftpgo/internal/secretfile"
 	"github.com/sftpgo-ng/sftpgo/internal/version"
 )
 
@@ -55,6 +57,7 @@ type Server struct {
 	sshConfig *ssh.ServerConfig
 	certs     *certAuth
 	hostKeys  []string
+	hooks     *hooks.Runner // keyboard_interactive_auth_hook; see SetHookRunner
 
 	mu        sync.Mutex
 	listeners []net.Listener
@@ -90,6 +93,7 @@ func New(cfg config.SFTPDConfig, srv *common.Server, store Store, configDir stri
 		return nil, err
 	}
 	s.hostKeys = paths
+	secretfile.Warn(s.log, "the SSH host private keys are", paths...)
 	if err := s.loadHostCertificates(&signers); err != nil {
 		return nil, err
 	}
@@ -296,6 +300,9 @@ func (s *Server) handleConn(nc net.Conn) {
 		return
 	}
 	defer release()
+	if err := s.common.CheckConnection(context.Background(), dataprovider.ProtocolSSH, remote); err != nil {
+		return
+	}
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()

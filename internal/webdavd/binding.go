@@ -101,6 +101,9 @@ func (b *binding) admit(tc *tcpConn, remote string) error {
 	if tc.admitted {
 		return nil
 	}
+	if err := b.s.common.CheckConnection(context.Background(), protocolDAV, remote); err != nil {
+		return err
+	}
 	release, err := b.s.common.AcceptClient(remote)
 	if err != nil {
 		return err
@@ -124,7 +127,7 @@ func (b *binding) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := b.admit(tc, remote); err != nil {
 		b.s.log.Info("connection refused", "remote", remote, "error", err)
 		w.Header().Set("Connection", "close")
-		http.Error(w, "too many connections", http.StatusServiceUnavailable)
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		return
 	}
 	if b.cors.handle(w, r) {

@@ -59,9 +59,14 @@
   // ---- storage backend fields
   $$("[data-fs-select]").forEach(function (sel) {
     var scope = sel.closest("[data-fs-scope]") || document;
+    var form = sel.closest("form") || document;
     var sync = function () {
       $$("[data-fs-provider]", scope).forEach(function (box) {
         box.hidden = box.getAttribute("data-fs-provider") !== sel.value;
+      });
+      // fields of the whole form that only some backends use (home_dir)
+      $$("[data-fs-only]", form).forEach(function (box) {
+        box.hidden = box.getAttribute("data-fs-only").split(" ").indexOf(sel.value) < 0;
       });
     };
     sel.addEventListener("change", sync);

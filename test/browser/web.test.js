@@ -154,6 +154,24 @@ async function main() {
       await shot(page, "admin-folder-s3");
     });
 
+    await step("the user form hides the home directory for object storage", async () => {
+      await page.goto(base + "/web/admin/user");
+      check(await page.isVisible("#f-home_dir"), "home directory shown for local storage");
+      await page.selectOption('select[name="filesystem.provider"]', "1");
+      check(!(await page.isVisible("#f-home_dir")), "home directory hidden for S3");
+      await page.selectOption('select[name="filesystem.provider"]', "4");
+      check(await page.isVisible("#f-home_dir"), "home directory shown for encrypted storage");
+    });
+
+    await step("the REST API viewer renders the schema", async () => {
+      await page.goto(base + "/openapi");
+      await page.waitForSelector(".swagger-ui .info .title");
+      const title = await page.locator(".swagger-ui .info .title").innerText();
+      check(/REST API/.test(title), "viewer shows the API title: " + title);
+      check(await page.locator(".opblock-summary-path", { hasText: "/users" }).count() > 0, "viewer lists /users");
+      await shot(page, "openapi-viewer");
+    });
+
     const client = await browser.newContext({ viewport: { width: 1360, height: 860 }, acceptDownloads: true });
     const cp = await client.newPage();
     watch(cp, "client");

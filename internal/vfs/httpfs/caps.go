@@ -19,6 +19,7 @@ func (f *Fs) Chmod(ctx context.Context, name string, mode fs.FileMode) error {
 		return mapErr("chmod", name, err)
 	}
 	q := url.Values{"mode": {strconv.FormatUint(uint64(mode), 10)}}
+	defer f.changed(ctx)
 	return mapErr("chmod", name, f.call(ctx, http.MethodPatch, "chmod", c, q))
 }
 
@@ -33,6 +34,7 @@ func (f *Fs) Chtimes(ctx context.Context, name string, atime, mtime time.Time) e
 		"access_time":       {atime.UTC().Format(time.RFC3339Nano)},
 		"modification_time": {mtime.UTC().Format(time.RFC3339Nano)},
 	}
+	defer f.changed(ctx)
 	return mapErr("chtimes", name, f.call(ctx, http.MethodPatch, "chtimes", c, q))
 }
 
@@ -46,6 +48,7 @@ func (f *Fs) Truncate(ctx context.Context, name string, size int64) error {
 		return mapErr("truncate", name, fs.ErrInvalid)
 	}
 	q := url.Values{"size": {strconv.FormatInt(size, 10)}}
+	defer f.changed(ctx)
 	return mapErr("truncate", name, f.call(ctx, http.MethodPatch, "truncate", c, q))
 }
 

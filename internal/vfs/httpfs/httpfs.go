@@ -200,11 +200,37 @@ func (f *Fs) Stat(ctx context.Context, name string) (fs.FileInfo, error) {
 	if err != nil {
 		return nil, mapErr("stat", name, err)
 	}
+	lc := vfs.LookupCacheFrom(ctx)
+	if v, ok := lc.Get(f, "s:"+c); ok {
+		r := v.(statResult)
+		if r.err != nil {
+			return nil, mapErr("stat", name, r.err)
+		}
+		return r.w.info(baseName(c)), nil
+	}
 	var w wireInfo
 	if err := f.getJSON(ctx, "stat", c, &w); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			lc.Put(f, "s:"+c, statResult{err: err})
+		}
 		return nil, mapErr("stat", name, err)
 	}
+	lc.Put(f, "s:"+c, statResult{w: w})
 	return w.info(baseName(c)), nil
+}
+
+// statResult is a stat answer kept in the request's vfs.LookupCache, so
+// the checks of one client request (the protocol's stat, permission and
+// quota checks, Rename's own look at its target) cost one call.
+type statResult struct {
+	w   wireInfo
+	err error
+}
+
+// changed drops what the request's lookup cache knows of this Fs: called
+// after every change made through ctx, whether it succeeded or not.
+func (f *Fs) changed(ctx context.Context) {
+	vfs.LookupCacheFrom(ctx).Forget(f)
 }
 
 // Lstat implements vfs.Fs. The protocol has no symlinks: it is Stat.
@@ -252,6 +278,7 @@ func (f *Fs) Create(ctx context.Context, name string, opts vfs.CreateOptions) (v
 	if err := ctx.Err(); err != nil {
 		return nil, mapErr("create", name, err)
 	}
+	f.changed(ctx)
 	return f.newWriter(ctx, c, name)
 }
 
@@ -296,6 +323,7 @@ func (f *Fs) Rename(ctx context.Context, oldname, newname string) error {
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
 		return mapErr("rename", newname, err)
 	}
+	defer f.changed(ctx)
 	if err := f.call(ctx, http.MethodPatch, "rename", co, url.Values{"target": {cn}}); err != nil {
 		return mapErr("rename", oldname, err)
 	}
@@ -326,6 +354,7 @@ func (f *Fs) Remove(ctx context.Context, name string) error {
 		return mapErr("remove", name, fs.ErrPermission)
 	}
 	err = f.call(ctx, http.MethodDelete, "remove", c, nil)
+	f.changed(ctx)
 	if err == nil {
 		return nil
 	}
@@ -356,6 +385,7 @@ func (f *Fs) Mkdir(ctx context.Context, name string) error {
 		return mapErr("mkdir", name, fs.ErrExist)
 	}
 	err = f.call(ctx, http.MethodPost, "mkdir", c, nil)
+	f.changed(ctx)
 	if err == nil {
 		return nil
 	}

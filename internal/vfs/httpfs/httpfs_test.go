@@ -552,3 +552,59 @@ func TestHungService(t *testing.T) {
 		t.Fatalf("the next call failed: %v", err)
 	}
 }
+
+// TestLookupCache: within one request (vfs.WithLookupCache) a path is
+// asked once; any change made through the request forgets the answers.
+func TestLookupCache(t *testing.T) {
+	srv := start(t, t.TempDir(), creds)
+	fsys := newFs(t, config(srv.URL))
+	defer fsys.Close()
+	vfstest.WriteFile(t, fsys, "/f", []byte("abc"))
+	ctx := vfs.WithLookupCache(t.Context())
+	before := srv.Requests("stat")
+	for range 3 {
+		if fi, err := fsys.Stat(ctx, "/f"); err != nil || fi.Size() != 3 || fi.Name() != "f" {
+			t.Fatalf("Stat: %v, %v", fi, err)
+		}
+		if _, err := fsys.Stat(ctx, "/missing"); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("Stat missing: %v", err)
+		}
+	}
+	if n := srv.Requests("stat") - before; n != 2 {
+		t.Fatalf("6 stats in one request made %d calls, want 2", n)
+	}
+	// A change through the request is seen by its next stat.
+	w, err := fsys.Create(ctx, "/missing", vfs.CreateOptions{Size: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write([]byte("now here")); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := fsys.Stat(ctx, "/missing"); err != nil || fi.Size() != 8 {
+		t.Fatalf("Stat after Create in the same request: %v, %v", fi, err)
+	}
+	if err := fsys.Rename(ctx, "/missing", "/moved"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fsys.Stat(ctx, "/missing"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("Stat after Rename in the same request: %v", err)
+	}
+	if err := fsys.Chmod(ctx, "/f", 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := fsys.Stat(ctx, "/f"); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("Stat after Chmod in the same request: %v, %v", fi, err)
+	}
+	// Without a request cache every stat is a call.
+	before = srv.Requests("stat")
+	for range 3 {
+		_, _ = fsys.Stat(t.Context(), "/f")
+	}
+	if n := srv.Requests("stat") - before; n != 3 {
+		t.Fatalf("3 stats without a request cache made %d calls", n)
+	}
+}

@@ -83,6 +83,8 @@ func (f *Fs) newWriter(ctx context.Context, c, name string) (*writer, error) {
 	w := &writer{ctx: ctx, name: name, pw: pw, done: make(chan struct{})}
 	go func() {
 		defer close(w.done)
+		// The file changes when the service commits (or refuses) it.
+		defer f.changed(ctx)
 		resp, err := f.do(req)
 		if err == nil {
 			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))

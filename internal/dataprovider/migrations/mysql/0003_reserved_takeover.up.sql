@@ -1,4 +1,3 @@
--- Placeholder for version 3, which the SFTPGo takeover work owns. It
--- exists on this branch only so that version 4 has a predecessor; the
--- takeover's own 0003 migration replaces it at merge.
+-- Version 3 changes nothing: it was set aside for the SFTPGo takeover,
+-- which needed no schema change of ours in the end (see takeover.go).
 SELECT 1

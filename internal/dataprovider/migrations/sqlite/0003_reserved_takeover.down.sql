@@ -1,2 +1,3 @@
--- Placeholder for version 3 (see the up migration).
+-- Version 3 changes nothing: it was set aside for the SFTPGo takeover,
+-- which needed no schema change of ours in the end (see takeover.go).
 SELECT 1
