@@ -241,6 +241,29 @@ func testMultiNode(t *testing.T, kind dbtest.Kind) {
 	}
 
 	testDatabaseOutage(t, srv, b, home)
+
+	// B dies without leaving the nodes table: A still answers, with its
+	// own sessions, and an unknown session is still "not found".
+	connA, _ := dialSFTP(t, a.sftpPort, "multi", "second-pass")
+	defer connA.Close()
+	if err := b.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	err := <-b.done
+	b.done <- err
+	conns := listConns(t, a, tokA)
+	nodeA := dataprovider.NodeName("127.0.0.1", a.httpPort)
+	for _, c := range conns {
+		if c.Node != nodeA {
+			t.Fatalf("connections with node B dead: %+v", conns)
+		}
+	}
+	if len(conns) == 0 {
+		t.Fatal("node A lists none of its own sessions with node B dead")
+	}
+	if status, _ := a.api(tokA, http.MethodDelete, "/api/v2/connections/no-such-conn", nil); status != http.StatusNotFound {
+		t.Fatalf("closing an unknown connection with node B dead: %d", status)
+	}
 }
 
 // The database stops under node B: an open upload finishes, new logins
