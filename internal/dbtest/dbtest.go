@@ -288,9 +288,21 @@ func (s *Server) Close() {
 // those whose process died.
 const dirPrefix = "sftpgo-dbtest-"
 
+// baseDir holds the servers' directories. As root the PostgreSQL server
+// runs as another account, which must reach its directory: /tmp rather
+// than a TMPDIR that may sit under root's home.
+func baseDir() string {
+	if os.Getuid() == 0 {
+		if fi, err := os.Stat("/tmp"); err == nil && fi.IsDir() {
+			return "/tmp"
+		}
+	}
+	return os.TempDir()
+}
+
 // removeStale removes the directories of dead test processes.
 func removeStale() {
-	matches, _ := filepath.Glob(filepath.Join(os.TempDir(), dirPrefix+"*"))
+	matches, _ := filepath.Glob(filepath.Join(baseDir(), dirPrefix+"*"))
 	for _, m := range matches {
 		pidStr, _, _ := strings.Cut(strings.TrimPrefix(filepath.Base(m), dirPrefix), "-")
 		pid, err := strconv.Atoi(pidStr)
@@ -307,7 +319,7 @@ var staleOnce sync.Once
 
 func start(kind Kind) (*Server, error) {
 	staleOnce.Do(removeStale)
-	dir, err := os.MkdirTemp("", fmt.Sprintf("%s%d-", dirPrefix, os.Getpid()))
+	dir, err := os.MkdirTemp(baseDir(), fmt.Sprintf("%s%d-", dirPrefix, os.Getpid()))
 	if err != nil {
 		return nil, err
 	}

@@ -22,17 +22,29 @@ import (
 	"github.com/sftpgo-ng/sftpgo/internal/dbtest"
 )
 
-// node is a `sftpgo serve` process sharing the database with others.
+// newNode is a `sftpgo serve` process sharing the database with others:
+// the example configuration of docs/cluster.md, with this machine's
+// addresses, database and key given through the environment as an
+// administrator would.
 func newNode(t *testing.T, db dbtest.Database) *instance {
 	t.Helper()
-	in := newInstance(t, t.TempDir())
+	dir := t.TempDir()
+	example, err := os.ReadFile(filepath.Join("..", "..", "docs", "examples", "cluster", "sftpgo.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "sftpgo.json"), example, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// the master key every node shares
+	if err := os.WriteFile(filepath.Join(dir, "master.key"), []byte("0123456789abcdef0123456789abcdef"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	in := newInstance(t, dir)
 	in.env = append(in.env, db.Env()...)
 	in.env = append(in.env,
-		"SFTPGO_DATA_PROVIDER__IS_SHARED=1",
 		"SFTPGO_DATA_PROVIDER__NODE__HOST=127.0.0.1",
 		"SFTPGO_DATA_PROVIDER__NODE__PORT="+strconv.Itoa(in.httpPort),
-		"SFTPGO_DATA_PROVIDER__NODE__PROTO=http",
-		"SFTPGO_KMS__SECRETS__MASTER_KEY=0123456789abcdef0123456789abcdef",
 		// WebDAV logins cached for 10 hours: only the change that A passes
 		// on can make B forget one within the test.
 		"SFTPGO_WEBDAVD__CACHE__USERS__EXPIRATION_TIME=600",
@@ -229,6 +241,29 @@ func testMultiNode(t *testing.T, kind dbtest.Kind) {
 	}
 
 	testDatabaseOutage(t, srv, b, home)
+
+	// B dies without leaving the nodes table: A still answers, with its
+	// own sessions, and an unknown session is still "not found".
+	connA, _ := dialSFTP(t, a.sftpPort, "multi", "second-pass")
+	defer connA.Close()
+	if err := b.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	err := <-b.done
+	b.done <- err
+	conns := listConns(t, a, tokA)
+	nodeA := dataprovider.NodeName("127.0.0.1", a.httpPort)
+	for _, c := range conns {
+		if c.Node != nodeA {
+			t.Fatalf("connections with node B dead: %+v", conns)
+		}
+	}
+	if len(conns) == 0 {
+		t.Fatal("node A lists none of its own sessions with node B dead")
+	}
+	if status, _ := a.api(tokA, http.MethodDelete, "/api/v2/connections/no-such-conn", nil); status != http.StatusNotFound {
+		t.Fatalf("closing an unknown connection with node B dead: %d", status)
+	}
 }
 
 // The database stops under node B: an open upload finishes, new logins
