@@ -19,6 +19,7 @@ import (
 	"github.com/sftpgo-ng/sftpgo/internal/config"
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
 	"github.com/sftpgo-ng/sftpgo/internal/kms"
+	"github.com/sftpgo-ng/sftpgo/internal/metrics"
 	"github.com/sftpgo-ng/sftpgo/internal/vfs"
 )
 
@@ -97,6 +98,17 @@ type Deps struct {
 	IdleCheckInterval time.Duration
 	// Login holds the extension points of the login path (login_hooks.go).
 	Login LoginHooks
+	// Metrics counts transfers, logins and connections; nil counts nothing.
+	Metrics *metrics.Metrics
+}
+
+// Metrics returns the process's metrics (nil when none were given), for
+// the protocol servers' own counters (SSH commands, HTTP requests).
+func (s *Server) Metrics() *metrics.Metrics {
+	if s == nil {
+		return nil
+	}
+	return s.deps.Metrics
 }
 
 // Server is the state shared by every protocol server of one process.

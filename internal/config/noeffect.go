@@ -53,7 +53,6 @@ var noEffect = map[string]string{
 	"data_provider.is_shared": issueNodes,
 	"data_provider.node":      issueNodes,
 	// Ops.
-	"telemetry": issueOps,
 	"acme":      issueOps,
 	// Web UI.
 	"httpd.bindings[].oidc":                   issueWebUI,

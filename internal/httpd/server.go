@@ -210,6 +210,7 @@ func (s *Server) Handler() http.Handler {
 // router builds the routes one binding serves.
 func (s *Server) router(b config.HTTPDBinding) http.Handler {
 	r := chi.NewRouter()
+	r.Use(s.common.Metrics().HTTPMiddleware)
 	r.Use(middleware.Recoverer)
 	r.Use(proxyIPMiddleware(b))
 	r.Use(corsMiddleware(s.cfg.CORS))

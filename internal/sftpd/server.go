@@ -316,6 +316,7 @@ func (s *Server) handleConn(nc net.Conn) {
 		var authErr *ssh.ServerAuthError
 		if !errors.As(err, &authErr) {
 			s.common.LoginFailed(remote, "", loginMethodNoAuthTried, protocolSSH, err)
+			s.common.Metrics().NoAuth()
 		}
 		return
 	}

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -175,9 +176,16 @@ func (s *Server) protect(next http.Handler) http.Handler {
 // Start listens on bind_address:bind_port and serves.
 func (s *Server) Start(ctx context.Context) error {
 	cfg := s.opts.Config
-	addr := net.JoinHostPort(cfg.BindAddress, strconv.Itoa(cfg.BindPort))
+	network, addr := "tcp", net.JoinHostPort(cfg.BindAddress, strconv.Itoa(cfg.BindPort))
+	if filepath.IsAbs(cfg.BindAddress) {
+		// a Unix socket; a stale one from a previous run is replaced
+		network, addr = "unix", cfg.BindAddress
+		if fi, err := os.Lstat(addr); err == nil && fi.Mode()&os.ModeSocket != 0 {
+			_ = os.Remove(addr)
+		}
+	}
 	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", addr)
+	ln, err := lc.Listen(ctx, network, addr)
 	if err != nil {
 		return fmt.Errorf("telemetry: listen on %s: %w", addr, err)
 	}

@@ -281,3 +281,27 @@ func TestConfigErrors(t *testing.T) {
 		t.Error("no metrics: accepted")
 	}
 }
+
+func TestUnixSocket(t *testing.T) {
+	dir, err := os.MkdirTemp("", "tel") // short: socket paths are limited to ~100 bytes
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	sock := filepath.Join(dir, "t.sock")
+	s, err := New(Options{Config: config.TelemetryConfig{BindPort: 1, BindAddress: sock}, Metrics: metrics.New()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Shutdown(context.Background())
+	c := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "unix", sock)
+	}}}
+	if code, _, body := get(t, c, "http://telemetry/healthz", "", ""); code != 200 || body != "ok" {
+		t.Fatalf("healthz over the socket: %d %q", code, body)
+	}
+}
