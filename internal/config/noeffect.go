@@ -53,7 +53,7 @@ var noEffect = map[string]string{
 	"data_provider.is_shared": issueNodes,
 	"data_provider.node":      issueNodes,
 	// Ops.
-	"acme":      issueOps,
+	"acme": issueOps,
 	// Web UI.
 	"httpd.bindings[].oidc":                   issueWebUI,
 	"httpd.bindings[].branding":               issueWebUI,
