@@ -2,8 +2,10 @@ package e2e
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -78,7 +80,8 @@ func (c telemetryClient) scrape(user, pwd string) map[string]float64 {
 // TestTelemetryThroughBinary: the telemetry listener of the built binary
 // answers /healthz without credentials, protects /metrics and the
 // profiler with the htpasswd file, counts one SFTP upload of N bytes as
-// 1 and N, and picks up a replaced htpasswd file on SIGHUP.
+// 1 and N, an SSH command and a client that left before logging in,
+// and picks up a replaced htpasswd file on SIGHUP.
 func TestTelemetryThroughBinary(t *testing.T) {
 	dir := t.TempDir()
 	bc, err := bcrypt.GenerateFromPassword([]byte("prom-pass"), bcrypt.MinCost)
@@ -147,13 +150,32 @@ func TestTelemetryThroughBinary(t *testing.T) {
 		t.Fatal(err)
 	}
 	during := tc.scrape("prom", "prom-pass")
+	sess, err := conn.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := sess.Output("sha256sum /upload.bin")
+	sess.Close()
+	if want := fmt.Sprintf("%x", sha256.Sum256(payload)); err != nil || !strings.HasPrefix(string(sum), want) {
+		t.Errorf("sha256sum over SSH: %v %q", err, sum)
+	}
 	client.Close()
 	conn.Close()
+	// a client that leaves before any login method
+	raw, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", in.sftpPort))
+	if err != nil {
+		t.Fatal(err)
+	}
+	banner := make([]byte, 64)
+	_, _ = raw.Read(banner)
+	raw.Close()
 
 	// the close reply comes after the server finished the transfer, but
 	// give the count a moment in case a protocol acknowledges earlier
 	after := during
-	for i := 0; i < 100 && after["sftpgo_uploads_total"] == before["sftpgo_uploads_total"]; i++ {
+	for i := 0; i < 100 && (after["sftpgo_uploads_total"] == before["sftpgo_uploads_total"] ||
+		after["sftpgo_no_auth_total"] == before["sftpgo_no_auth_total"] ||
+		after["sftpgo_ssh_commands_total"] == before["sftpgo_ssh_commands_total"]); i++ {
 		time.Sleep(50 * time.Millisecond)
 		after = tc.scrape("prom", "prom-pass")
 	}
@@ -168,6 +190,12 @@ func TestTelemetryThroughBinary(t *testing.T) {
 	}
 	if d := after["sftpgo_password_login_ok_total"] - before["sftpgo_password_login_ok_total"]; d < 1 {
 		t.Errorf("sftpgo_password_login_ok_total moved by %v, want at least 1", d)
+	}
+	if d := after["sftpgo_ssh_commands_total"] - before["sftpgo_ssh_commands_total"]; d != 1 {
+		t.Errorf("sftpgo_ssh_commands_total moved by %v, want 1", d)
+	}
+	if d := after["sftpgo_no_auth_total"] - before["sftpgo_no_auth_total"]; d != 1 {
+		t.Errorf("sftpgo_no_auth_total moved by %v, want 1", d)
 	}
 	if during["sftpgo_active_connections"] < 1 {
 		t.Errorf("sftpgo_active_connections during the session = %v", during["sftpgo_active_connections"])
