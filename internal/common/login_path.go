@@ -504,6 +504,7 @@ func (s *Server) loginOutcome(ctx context.Context, st *loginState, err error) {
 	h := s.deps.Login
 	ip := hostOf(req.RemoteAddr)
 	delay := time.Duration(s.cfg.Defender.LoginDelay.Success) * time.Millisecond
+	s.deps.Metrics.LoginDone(st.method, req.Protocol, err == nil)
 	if err != nil {
 		detail := err
 		if st.detail != nil {

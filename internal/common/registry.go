@@ -95,6 +95,7 @@ func (s *Server) AddConnection(c *BaseConnection) error {
 	}
 	r.conns[c.id] = c
 	r.perUser[user]++
+	s.deps.Metrics.SetActiveConnections(len(r.conns))
 	return nil
 }
 
@@ -107,6 +108,7 @@ func (s *Server) RemoveConnection(c *BaseConnection) {
 		return
 	}
 	delete(r.conns, c.id)
+	s.deps.Metrics.SetActiveConnections(len(r.conns))
 	if r.perUser[c.User.Username]--; r.perUser[c.User.Username] <= 0 {
 		delete(r.perUser, c.User.Username)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/sftpgo-ng/sftpgo/internal/config"
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
 	"github.com/sftpgo-ng/sftpgo/internal/kms"
+	"github.com/sftpgo-ng/sftpgo/internal/metrics"
 	"github.com/sftpgo-ng/sftpgo/internal/vfs"
 )
 
@@ -107,6 +108,17 @@ type Deps struct {
 	// means (tests); nil uses time.Now and time.Local.
 	Now   func() time.Time
 	Local *time.Location
+	// Metrics counts transfers, logins and connections; nil counts nothing.
+	Metrics *metrics.Metrics
+}
+
+// Metrics returns the process's metrics (nil when none were given), for
+// the protocol servers' own counters (SSH commands, HTTP requests).
+func (s *Server) Metrics() *metrics.Metrics {
+	if s == nil {
+		return nil
+	}
+	return s.deps.Metrics
 }
 
 // Server is the state shared by every protocol server of one process.

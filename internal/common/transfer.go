@@ -698,6 +698,7 @@ func (t *Transfer) logLine(err error, elapsed time.Duration) {
 			filePath = p
 		}
 	}
+	c.srv.deps.Metrics.TransferDone(cmp.Or(t.logProto, c.protocol), t.loc.fs.Name(), t.upload, t.bytes.Load(), err == nil)
 	logger.Transfer(c.log, logger.TransferRecord{
 		Upload:       t.upload,
 		LocalAddr:    c.LocalAddr(),

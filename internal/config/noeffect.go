@@ -29,8 +29,7 @@ var noEffect = map[string]string{
 	"common.secret_min_entropy": issueSecurity,
 	"mfa.totp[].issuer":         issueSecurity,
 	// Ops.
-	"telemetry": issueOps,
-	"acme":      issueOps,
+	"acme": issueOps,
 	// Web UI.
 	"httpd.bindings[].oidc":                   issueWebUI,
 	"httpd.bindings[].branding":               issueWebUI,

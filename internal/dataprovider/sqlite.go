@@ -10,8 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mattn/go-sqlite3"
-
 	"github.com/sftpgo-ng/sftpgo/internal/secretfile"
 )
 
@@ -23,6 +21,10 @@ const DefaultSQLitePoolSize = 8
 // sqliteConnMaxIdleTime is how long an unused SQLite connection stays
 // open, so a burst's connections (and descriptors) go away afterwards.
 const sqliteConnMaxIdleTime = 5 * time.Second
+
+// errSQLiteNoCgo is what the sqlite driver answers in a binary built
+// without cgo, which mattn/go-sqlite3 needs (sqlite_nocgo.go).
+var errSQLiteNoCgo = errors.New(`dataprovider: the "sqlite" driver is not in this binary: it was built with CGO_ENABLED=0 and SQLite needs cgo; rebuild with cgo or use the postgresql, mysql, bolt or memory driver`)
 
 var (
 	sqliteDialectOnce sync.Once
@@ -38,18 +40,11 @@ func loadSQLiteDialect() (*dialect, error) {
 			return
 		}
 		sqliteDialect = &dialect{
-			name:        "sqlite",
-			tableExists: "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?",
-			isUnique: func(err error) bool {
-				var se sqlite3.Error
-				return errors.As(err, &se) && (se.ExtendedCode == sqlite3.ErrConstraintUnique ||
-					se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey)
-			},
-			isForeignKey: func(err error) bool {
-				var se sqlite3.Error
-				return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintForeignKey
-			},
-			migrations: m,
+			name:         "sqlite",
+			tableExists:  "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?",
+			isUnique:     sqliteIsUnique,
+			isForeignKey: sqliteIsForeignKey,
+			migrations:   m,
 		}
 	})
 	return sqliteDialect, sqliteDialectErr
@@ -60,6 +55,9 @@ func loadSQLiteDialect() (*dialect, error) {
 // wait for each other, and BEGIN IMMEDIATE transactions so a transaction
 // never fails upgrading its read lock.
 func openSQLite(ctx context.Context, file, tablePrefix string, poolSize int, log *slog.Logger) (*sqlDriver, error) {
+	if !sqliteBuiltIn {
+		return nil, errSQLiteNoCgo
+	}
 	dl, err := loadSQLiteDialect()
 	if err != nil {
 		return nil, err

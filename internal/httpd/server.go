@@ -229,6 +229,7 @@ func (s *Server) Handler() http.Handler {
 func (s *Server) router(b config.HTTPDBinding) http.Handler {
 	r := chi.NewRouter()
 	r.Use(routeOnEscapedPath)
+	r.Use(s.common.Metrics().HTTPMiddleware)
 	r.Use(middleware.Recoverer)
 	r.Use(proxyIPMiddleware(b))
 	r.Use(s.guardRequests)

@@ -8,7 +8,9 @@ import (
 	"github.com/sftpgo-ng/sftpgo/internal/config"
 	"github.com/sftpgo-ng/sftpgo/internal/ftpd"
 	"github.com/sftpgo-ng/sftpgo/internal/httpd"
+	"github.com/sftpgo-ng/sftpgo/internal/metrics"
 	"github.com/sftpgo-ng/sftpgo/internal/sftpd"
+	"github.com/sftpgo-ng/sftpgo/internal/telemetry"
 	"github.com/sftpgo-ng/sftpgo/internal/webdavd"
 )
 
@@ -46,7 +48,9 @@ func (s *Service) buildComponents() error {
 	if err != nil {
 		return prefixed("common", err)
 	}
+	m := metrics.New()
 	conns, err := common.New(cfg.Common, common.Deps{
+		Metrics:        m,
 		Store:          s.store,
 		KMS:            s.kms,
 		Logger:         s.logger,
@@ -119,6 +123,20 @@ func (s *Service) buildComponents() error {
 			return prefixed("httpd", err)
 		}
 		s.components = append(s.components, namedComponent{"httpd", srv})
+	}
+
+	if telemetry.Enabled(cfg.Telemetry) {
+		srv, err := telemetry.New(telemetry.Options{
+			Config:        cfg.Telemetry,
+			ConfigDir:     s.configDir,
+			Metrics:       m,
+			Logger:        s.logger,
+			ProviderCheck: s.store.CheckAvailability,
+		})
+		if err != nil {
+			return prefixed("telemetry", err)
+		}
+		s.components = append(s.components, namedComponent{"telemetry", srv})
 	}
 	return nil
 }

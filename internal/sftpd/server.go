@@ -324,6 +324,7 @@ func (s *Server) handleConn(nc net.Conn) {
 		if !errors.As(err, &authErr) {
 			s.common.LoginFailed(remote, "", loginMethodNoAuthTried, protocolSSH, err)
 			s.common.NoAuthAttempt(protocolSSH, remote)
+			s.common.Metrics().NoAuth()
 		}
 		return
 	}

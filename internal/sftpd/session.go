@@ -35,6 +35,7 @@ func (s *Server) handleSession(conn *common.BaseConnection, ch ssh.Channel, reqs
 					ok, started = true, true
 					go func() {
 						status := run()
+						s.common.Metrics().SSHCommandDone(status == 0)
 						ch.SendRequest("exit-status", false, ssh.Marshal(exitStatus{status}))
 						ch.Close()
 					}()

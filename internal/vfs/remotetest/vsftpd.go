@@ -17,7 +17,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -215,12 +214,7 @@ func (v *Vsftpd) Kill() {
 	if v.cmd == nil {
 		return
 	}
-	for _, pid := range descendants(v.cmd.Process.Pid) {
-		syscall.Kill(pid, syscall.SIGSTOP)
-	}
-	for _, pid := range descendants(v.cmd.Process.Pid) {
-		syscall.Kill(pid, syscall.SIGKILL)
-	}
+	killTree(v.cmd.Process.Pid)
 	v.cmd = nil
 }
 
