@@ -22,7 +22,7 @@ RUN_DIR        ?= run
 # Everything that goes into the binary: rebuild only when one changed.
 SOURCES := go.mod go.sum $(shell find cmd internal static templates openapi -type f ! -name '*_test.go' 2>/dev/null)
 
-.PHONY: build run test test-deps test-go test-race test-fuzz lint bench clean
+.PHONY: build run test test-deps test-go test-race test-fuzz test-cross lint bench clean
 
 build: $(BINARY)
 
@@ -40,7 +40,7 @@ run: $(BINARY)
 	SFTPGO_HTTPD__BINDINGS__0__PORT=$(HTTP_PORT) \
 	./$(BINARY) serve --config-dir $(RUN_DIR) --config-file ../sftpgo.json --log-file-path - --log-level info
 
-test: test-deps lint build test-go test-race test-fuzz
+test: test-deps lint build test-cross test-go test-race test-fuzz
 
 test-deps:
 	bash scripts/install-test-deps.sh
@@ -50,6 +50,10 @@ test-go:
 
 test-race:
 	$(GO) test -p 2 -count=1 -race -timeout 20m $(RACE_PKGS)
+
+# The server builds and vets for macOS, Windows and FreeBSD (no cgo).
+test-cross:
+	sh scripts/cross.sh
 
 # Bounded fuzzing of the parsers of untrusted input; FUZZTIME=10m for a
 # long run.
