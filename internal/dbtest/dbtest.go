@@ -12,13 +12,11 @@ package dbtest
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"net"
 	"net/url"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -309,7 +307,7 @@ func removeStale() {
 		if err != nil || pid == os.Getpid() {
 			continue
 		}
-		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+		if !processAlive(pid) {
 			os.RemoveAll(m)
 		}
 	}
@@ -397,24 +395,6 @@ func postgresBinDir() (string, error) {
 	return filepath.Dir(p), nil
 }
 
-// serverCredential: PostgreSQL refuses to run as root, so as root the
-// server runs as the postgres account (or nobody).
-func serverCredential() (*syscall.Credential, int, int, error) {
-	if os.Getuid() != 0 {
-		return nil, -1, -1, nil
-	}
-	for _, name := range []string{"postgres", "nobody"} {
-		u, err := user.Lookup(name)
-		if err != nil {
-			continue
-		}
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
-		return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), NoSetGroups: true}, uid, gid, nil
-	}
-	return nil, 0, 0, errors.New("running as root and no postgres or nobody account to run PostgreSQL as")
-}
-
 func (s *Server) initPostgres() error {
 	bin, err := postgresBinDir()
 	if err != nil {
@@ -437,7 +417,7 @@ func (s *Server) initPostgres() error {
 	}
 	cmd := exec.Command(filepath.Join(bin, "initdb"), "-D", s.datadir, "-U", User, "--pwfile", pwFile,
 		"-A", "scram-sha-256", "-E", "UTF8", "--locale=C", "-N", "--no-instructions")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	cmd.SysProcAttr = credentialAttr(cred)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("initdb: %v: %s", err, out)
 	}
@@ -485,7 +465,7 @@ func (s *Server) command() (*exec.Cmd, error) {
 			"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
 			"-c", "max_connections=300", "-c", "logging_collector=off")
 		// SIGQUIT, an immediate shutdown, if the test process dies.
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Pdeathsig: syscall.SIGQUIT, Setpgid: true}
+		cmd.SysProcAttr = serverAttr(cred, syscall.SIGQUIT)
 		return cmd, nil
 	default:
 		bin, err := lookPath("mariadbd", "/usr/sbin")
@@ -502,7 +482,7 @@ func (s *Server) command() (*exec.Cmd, error) {
 			args = append(args, "--user=root")
 		}
 		cmd := exec.Command(bin, args...)
-		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+		cmd.SysProcAttr = serverAttr(nil, syscall.SIGKILL)
 		return cmd, nil
 	}
 }

@@ -17,7 +17,6 @@ import (
 	"log/slog"
 	"os/exec"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/sftpgo-ng/sftpgo/internal/config"
@@ -113,13 +112,7 @@ func (r *Runner) Command(ctx context.Context, kind Kind, path string, env []stri
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	cmd := exec.CommandContext(ctx, path, args...)
 	cmd.Env = append(append([]string{}, env...), extra...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error {
-		if cmd.Process == nil {
-			return nil
-		}
-		return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	}
+	killGroupOnCancel(cmd)
 	// children holding stdout open must not keep Wait blocked
 	cmd.WaitDelay = 500 * time.Millisecond
 	return cmd, ctx, cancel, timeout
