@@ -212,7 +212,7 @@ func run(o options) (*summary, error) {
 			defer doneTransfer()
 
 			sem <- struct{}{}
-			s, err := dial(ctx, o, sshCfg, c.proto, c.user)
+			s, err := dial(ctx, o, sshCfg, c.proto, c.user, c.idx)
 			<-sem
 			doneLogin()
 			if err != nil {
@@ -312,7 +312,13 @@ func run(o options) (*summary, error) {
 	return sum, nil
 }
 
-func dial(ctx context.Context, o options, sshCfg *ssh.ClientConfig, proto, user string) (session, error) {
+// ftpSources spreads the FTP clients over this many loopback source
+// addresses (127.0.0.2 and up): the server caps passive listeners per
+// client IP (16), as it should, and 200 clients behind one address are
+// not what the soak test means to measure.
+const ftpSources = 32
+
+func dial(ctx context.Context, o options, sshCfg *ssh.ClientConfig, proto, user string, idx int) (session, error) {
 	switch proto {
 	case "sftp":
 		cfg := *sshCfg
@@ -328,8 +334,11 @@ func dial(ctx context.Context, o options, sshCfg *ssh.ClientConfig, proto, user 
 		}
 		return &sftpSession{conn: conn, c: c}, nil
 	case "ftp":
+		src := &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(2+idx%ftpSources))}
+		d := &net.Dialer{Timeout: 60 * time.Second, LocalAddr: src}
 		c, err := ftp.Dial(o.ftpAddr, ftp.DialWithContext(ctx), ftp.DialWithTimeout(60*time.Second),
-			ftp.DialWithDisabledEPSV(true))
+			ftp.DialWithDisabledEPSV(true),
+			ftp.DialWithDialFunc(func(network, address string) (net.Conn, error) { return d.DialContext(ctx, network, address) }))
 		if err != nil {
 			return nil, fmt.Errorf("ftp dial: %w", err)
 		}
