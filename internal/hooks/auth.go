@@ -149,6 +149,18 @@ func (a *ExternalAuth) Authenticate(ctx context.Context, info LoginInfo, verifyK
 	if old != nil && old.Filters.Hooks.ExternalAuthDisabled {
 		return nil, false, nil
 	}
+	if old != nil && a.cached(old) {
+		// filters.external_auth_cache_time: the hook answered for this
+		// user a short while ago; credentials that match what it saved
+		// need not ask it again (others still do)
+		if a.checkStored(ctx, info, verifyKey) == nil {
+			eff, err := a.Store.GetEffectiveUser(ctx, info.Username)
+			if err != nil {
+				return nil, true, err
+			}
+			return &eff, true, nil
+		}
+	}
 	var out []byte
 	if IsURL(a.Hook) {
 		body, _ := json.Marshal(externalAuthRequest{Username: info.Username, IP: info.IP, User: old, Protocol: info.Protocol,
@@ -226,6 +238,16 @@ func (a *ExternalAuth) Authenticate(ctx context.Context, info LoginInfo, verifyK
 		return nil, true, err
 	}
 	return eff, true, nil
+}
+
+// cached reports whether u was saved by the hook (or otherwise updated)
+// less than its filters.external_auth_cache_time seconds ago.
+func (a *ExternalAuth) cached(u *dataprovider.User) bool {
+	ttl := u.Filters.ExternalAuthCacheTime
+	if ttl <= 0 || u.UpdatedAt <= 0 {
+		return false
+	}
+	return time.Since(time.UnixMilli(u.UpdatedAt)) < time.Duration(ttl)*time.Second
 }
 
 func (a *ExternalAuth) checkStored(ctx context.Context, info LoginInfo, key []byte) error {

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -121,6 +122,56 @@ func TestExternalAuthHTTP(t *testing.T) {
 	a.Scope = 2
 	if _, handled, _ := a.Authenticate(ctx, info, nil); handled {
 		t.Fatal("a password login was handled by a public-key-only hook")
+	}
+}
+
+// filters.external_auth_cache_time: within the time the hook's user
+// gave, a login with the credentials it saved does not ask the hook
+// again; other credentials do, and without a cache time every login asks.
+func TestExternalAuthCacheTime(t *testing.T) {
+	store := memStore(t)
+	home := t.TempDir()
+	cache := 0
+	url, calls := receiver(t, func(_ *http.Request, body []byte) (int, string) {
+		var req map[string]any
+		json.Unmarshal(body, &req)
+		if req["password"] != "good" {
+			return 401, ""
+		}
+		return 200, `{"status":1,"username":"` + req["username"].(string) + `","home_dir":"` + home +
+			`","permissions":{"/":["*"]},"filters":{"external_auth_cache_time":` + strconv.Itoa(cache) + `}}`
+	})
+	a := &ExternalAuth{Runner: defaultRunner(t), Store: store, Hook: url}
+	ctx := context.Background()
+	login := func(user, password string) error {
+		_, _, err := a.Authenticate(ctx, LoginInfo{Username: user, IP: "10.1.2.3", Protocol: dataprovider.ProtocolSSH,
+			Method: dataprovider.LoginMethodPassword, Password: password}, nil)
+		return err
+	}
+	// no cache time: the hook is asked every time
+	for range 2 {
+		if err := login("nocache", "good"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(calls()); n != 2 {
+		t.Fatalf("without a cache time the hook ran %d times for 2 logins", n)
+	}
+	cache = 60
+	for range 3 {
+		if err := login("cached", "good"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(calls()); n != 3 {
+		t.Fatalf("with a cache time the hook ran %d times for 3 logins, want 1", n-2)
+	}
+	// another password is not taken from the cache: the hook decides
+	if err := login("cached", "bad"); err == nil {
+		t.Fatal("a wrong password passed on the cache")
+	}
+	if n := len(calls()); n != 4 {
+		t.Fatal("a password the cache does not know did not reach the hook")
 	}
 }
 
