@@ -20,7 +20,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -57,22 +56,6 @@ func takeoverFixtures(t *testing.T) string {
 		t.Fatalf("SFTPGo fixtures missing (set SFTPGO_FIXTURES_DIR): %v", err)
 	}
 	return dir
-}
-
-// lockDevset serialises the tests that use the fixed devset paths and port.
-func lockDevset(t *testing.T) {
-	t.Helper()
-	f, err := os.OpenFile(devsetRoot+".lock", os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-		f.Close()
-	})
 }
 
 // restoreDevset lays the installation's files out as SFTPGo left them,
