@@ -174,3 +174,10 @@ func (s *Server) CloseConnection(id string) bool {
 	c.Disconnect()
 	return true
 }
+
+// ConnectionCount returns how many connections are logged in.
+func (s *Server) ConnectionCount() int {
+	s.reg.mu.Lock()
+	defer s.reg.mu.Unlock()
+	return len(s.reg.conns)
+}

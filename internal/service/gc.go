@@ -1,6 +1,11 @@
 package service
 
-import "os"
+import (
+	"os"
+	"runtime"
+	"runtime/debug"
+	"time"
+)
 
 // gcBallastSize is the size of the garbage collector's ballast: one
 // allocation that is never read or written, so it takes address space but
@@ -26,4 +31,39 @@ func newGCBallast() []byte {
 		return nil
 	}
 	return make([]byte, gcBallastSize)
+}
+
+// idleMemoryCheck is how often returnIdleMemory looks, and idleMemoryMin
+// the idle heap worth giving back at once.
+const (
+	idleMemoryCheck = 5 * time.Second
+	idleMemoryMin   = 64 << 20
+)
+
+// returnIdleMemory gives the memory of a finished burst back to the
+// system: when no session is open and the heap holds more than
+// idleMemoryMin of freed pages the runtime has not yet returned, it
+// collects and returns them (debug.FreeOSMemory). Left alone, the runtime
+// keeps them until its next periodic collection (about two minutes) and
+// then releases them slowly, so the RSS stays at its peak long after the
+// clients left. It costs one collection per burst, never one while
+// sessions are open. It runs until stop is closed.
+func returnIdleMemory(stop <-chan struct{}, every time.Duration, sessions func() int) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		if sessions() > 0 {
+			continue
+		}
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		if ms.HeapIdle-ms.HeapReleased >= idleMemoryMin {
+			debug.FreeOSMemory()
+		}
+	}
 }

@@ -147,6 +147,11 @@ func Run(ctx context.Context, cfg config.Config, configDir string, logger *slog.
 		s.shutdown()
 		return err
 	}
+	if s.common != nil {
+		memStop := make(chan struct{})
+		defer close(memStop)
+		go returnIdleMemory(memStop, idleMemoryCheck, s.common.ConnectionCount)
+	}
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
