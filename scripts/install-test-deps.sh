@@ -48,13 +48,15 @@ fi
 # packages no S3 server). Tests look for .cache/npm/node_modules/.bin.
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 NPM_DIR="$REPO/.cache/npm"
-if ! [ -x "$NPM_DIR/node_modules/.bin/azurite-blob" ]; then
+# The versions of every package, dependencies included, are pinned by
+# test/emulators/package-lock.json: a registry that publishes a newer
+# dependency (or lacks one a new release asks for) must not change or break
+# what the tests run against.
+if ! [ -x "$NPM_DIR/node_modules/.bin/azurite-blob" ] || ! [ -x "$NPM_DIR/node_modules/.bin/s3rver" ] ||
+   ! cmp -s "$REPO/test/emulators/package-lock.json" "$NPM_DIR/package-lock.json"; then
   mkdir -p "$NPM_DIR"
-  npm install --silent --no-audit --no-fund --prefix "$NPM_DIR" azurite@3.35.0
-fi
-if ! [ -x "$NPM_DIR/node_modules/.bin/s3rver" ]; then
-  mkdir -p "$NPM_DIR"
-  npm install --silent --no-audit --no-fund --prefix "$NPM_DIR" s3rver@3.7.1
+  cp "$REPO/test/emulators/package.json" "$REPO/test/emulators/package-lock.json" "$NPM_DIR/"
+  npm ci --silent --no-audit --no-fund --prefix "$NPM_DIR"
 fi
 
 # Browser test of the web UIs (internal/e2e/browser_test.go): Debian's
@@ -69,7 +71,7 @@ if ! [ -x /usr/bin/chromium ]; then
   $SUDO apt-get install -y -qq --no-install-recommends chromium
 fi
 if ! [ -f "$REPO/test/browser/node_modules/playwright-core/package.json" ]; then
-  (cd "$REPO/test/browser" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --silent --no-audit --no-fund)
+  (cd "$REPO/test/browser" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --silent --no-audit --no-fund)
 fi
 
 # The linter `make lint` runs.
