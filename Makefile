@@ -38,7 +38,7 @@ run: $(BINARY)
 	SFTPGO_SFTPD__BINDINGS__0__PORT=$(SFTP_PORT) \
 	SFTPGO_HTTPD__BINDINGS__0__ADDRESS=$(ADDRESS) \
 	SFTPGO_HTTPD__BINDINGS__0__PORT=$(HTTP_PORT) \
-	./$(BINARY) serve --config-dir $(RUN_DIR) --config-file ../sftpgo.json --log-file-path - --log-level info
+	./$(BINARY) serve --config-dir $(RUN_DIR) --config-file $(CURDIR)/sftpgo.json --log-file-path - --log-level info
 
 test: test-deps lint build test-cross test-go test-race test-fuzz
 
