@@ -164,3 +164,21 @@ func (c *HTTPConfig) validate() error {
 	}
 	return nil
 }
+
+// RedactSecrets replaces every storage secret of fs by its redacted form
+// (status only), for what leaves the server: the REST API, hooks, logs.
+// A backend with a secret of its own adds it here, once.
+func (fs *Filesystem) RedactSecrets() {
+	fs.S3Config.AccessSecret = fs.S3Config.AccessSecret.Redacted()
+	fs.S3Config.SSECustomerKey = fs.S3Config.SSECustomerKey.Redacted()
+	fs.GCSConfig.Credentials = fs.GCSConfig.Credentials.Redacted()
+	fs.AzBlobConfig.AccountKey = fs.AzBlobConfig.AccountKey.Redacted()
+	fs.AzBlobConfig.SASURL = fs.AzBlobConfig.SASURL.Redacted()
+	fs.CryptConfig.Passphrase = fs.CryptConfig.Passphrase.Redacted()
+	fs.SFTPConfig.Password = fs.SFTPConfig.Password.Redacted()
+	fs.SFTPConfig.PrivateKey = fs.SFTPConfig.PrivateKey.Redacted()
+	fs.SFTPConfig.KeyPassphrase = fs.SFTPConfig.KeyPassphrase.Redacted()
+	fs.HTTPConfig.Password = fs.HTTPConfig.Password.Redacted()
+	fs.HTTPConfig.APIKey = fs.HTTPConfig.APIKey.Redacted()
+	fs.FTPConfig.Password = fs.FTPConfig.Password.Redacted()
+}

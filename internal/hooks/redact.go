@@ -6,28 +6,13 @@ import "github.com/sftpgo-ng/sftpgo/internal/dataprovider"
 // (has_password tells whether one is set) and storage secrets keep only
 // their status.
 
-func redactFs(fs *dataprovider.Filesystem) {
-	fs.S3Config.AccessSecret = fs.S3Config.AccessSecret.Redacted()
-	fs.S3Config.SSECustomerKey = fs.S3Config.SSECustomerKey.Redacted()
-	fs.GCSConfig.Credentials = fs.GCSConfig.Credentials.Redacted()
-	fs.AzBlobConfig.AccountKey = fs.AzBlobConfig.AccountKey.Redacted()
-	fs.AzBlobConfig.SASURL = fs.AzBlobConfig.SASURL.Redacted()
-	fs.CryptConfig.Passphrase = fs.CryptConfig.Passphrase.Redacted()
-	fs.SFTPConfig.Password = fs.SFTPConfig.Password.Redacted()
-	fs.SFTPConfig.PrivateKey = fs.SFTPConfig.PrivateKey.Redacted()
-	fs.SFTPConfig.KeyPassphrase = fs.SFTPConfig.KeyPassphrase.Redacted()
-	fs.HTTPConfig.Password = fs.HTTPConfig.Password.Redacted()
-	fs.HTTPConfig.APIKey = fs.HTTPConfig.APIKey.Redacted()
-	fs.FTPConfig.Password = fs.FTPConfig.Password.Redacted()
-}
-
 func redactMounts(in []dataprovider.VirtualFolder) []dataprovider.VirtualFolder {
 	if in == nil {
 		return nil
 	}
 	out := make([]dataprovider.VirtualFolder, len(in))
 	for i, f := range in {
-		redactFs(&f.FsConfig)
+		f.FsConfig.RedactSecrets()
 		out[i] = f
 	}
 	return out
@@ -42,7 +27,7 @@ func redactSecondFactor(f *dataprovider.UserFilters) {
 func RedactUser(u dataprovider.User) dataprovider.User {
 	u.HasPassword = u.HasPassword || u.Password != ""
 	u.Password = ""
-	redactFs(&u.FsConfig)
+	u.FsConfig.RedactSecrets()
 	u.VirtualFolders = redactMounts(u.VirtualFolders)
 	redactSecondFactor(&u.Filters)
 	return u
@@ -56,12 +41,12 @@ func RedactObject(obj any) any {
 	case *dataprovider.User:
 		return RedactUser(*o)
 	case dataprovider.Group:
-		redactFs(&o.UserSettings.FsConfig)
+		o.UserSettings.FsConfig.RedactSecrets()
 		o.VirtualFolders = redactMounts(o.VirtualFolders)
 		redactSecondFactor(&o.UserSettings.Filters)
 		return o
 	case dataprovider.BaseVirtualFolder:
-		redactFs(&o.FsConfig)
+		o.FsConfig.RedactSecrets()
 		return o
 	case dataprovider.Admin:
 		o.Password = ""

@@ -6,21 +6,6 @@ import "github.com/sftpgo-ng/sftpgo/internal/dataprovider"
 // client that sends the redacted secret back on update keeps the stored
 // value.
 
-func redactFilesystem(fs *dataprovider.Filesystem) {
-	fs.S3Config.AccessSecret = fs.S3Config.AccessSecret.Redacted()
-	fs.S3Config.SSECustomerKey = fs.S3Config.SSECustomerKey.Redacted()
-	fs.GCSConfig.Credentials = fs.GCSConfig.Credentials.Redacted()
-	fs.AzBlobConfig.AccountKey = fs.AzBlobConfig.AccountKey.Redacted()
-	fs.AzBlobConfig.SASURL = fs.AzBlobConfig.SASURL.Redacted()
-	fs.CryptConfig.Passphrase = fs.CryptConfig.Passphrase.Redacted()
-	fs.SFTPConfig.Password = fs.SFTPConfig.Password.Redacted()
-	fs.SFTPConfig.PrivateKey = fs.SFTPConfig.PrivateKey.Redacted()
-	fs.SFTPConfig.KeyPassphrase = fs.SFTPConfig.KeyPassphrase.Redacted()
-	fs.HTTPConfig.Password = fs.HTTPConfig.Password.Redacted()
-	fs.HTTPConfig.APIKey = fs.HTTPConfig.APIKey.Redacted()
-	fs.FTPConfig.Password = fs.FTPConfig.Password.Redacted()
-}
-
 func redactTOTP(t *dataprovider.TOTPConfig, codes *[]dataprovider.RecoveryCode) {
 	t.Secret = t.Secret.Redacted()
 	out := make([]dataprovider.RecoveryCode, 0, len(*codes))
@@ -39,7 +24,7 @@ func redactFolders(folders []dataprovider.VirtualFolder) []dataprovider.VirtualF
 	}
 	out := make([]dataprovider.VirtualFolder, len(folders))
 	for i, f := range folders {
-		redactFilesystem(&f.FsConfig)
+		f.FsConfig.RedactSecrets()
 		out[i] = f
 	}
 	return out
@@ -50,21 +35,21 @@ func redactFolders(folders []dataprovider.VirtualFolder) []dataprovider.VirtualF
 func redactUser(u dataprovider.User) dataprovider.User {
 	u.HasPassword = u.HasPassword || u.Password != ""
 	u.Password = ""
-	redactFilesystem(&u.FsConfig)
+	u.FsConfig.RedactSecrets()
 	u.VirtualFolders = redactFolders(u.VirtualFolders)
 	redactTOTP(&u.Filters.TOTPConfig, &u.Filters.RecoveryCodes)
 	return u
 }
 
 func redactGroup(g dataprovider.Group) dataprovider.Group {
-	redactFilesystem(&g.UserSettings.FsConfig)
+	g.UserSettings.FsConfig.RedactSecrets()
 	g.VirtualFolders = redactFolders(g.VirtualFolders)
 	redactTOTP(&g.UserSettings.Filters.TOTPConfig, &g.UserSettings.Filters.RecoveryCodes)
 	return g
 }
 
 func redactFolder(f dataprovider.BaseVirtualFolder) dataprovider.BaseVirtualFolder {
-	redactFilesystem(&f.FsConfig)
+	f.FsConfig.RedactSecrets()
 	return f
 }
 
