@@ -40,10 +40,8 @@ var noEffect = map[string]string{
 	"httpd.bindings[].hide_login_url":         issueWebUI,
 	"httpd.hide_support_link":                 issueWebUI,
 	// Without an issue yet.
-	"data_provider.disable_sni":            issueNone,
-	"sftpd.min_dh_group_exchange_key_size": issueNone,
-	"sftpd.opkssh_path":                    issueNone,
-	"sftpd.opkssh_checksum":                issueNone,
+	"sftpd.opkssh_path":     issueNone,
+	"sftpd.opkssh_checksum": issueNone,
 }
 
 // actsInSection lists keys (or sections) that act although a section
