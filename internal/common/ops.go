@@ -329,17 +329,7 @@ func (c *BaseConnection) Rename(ctx context.Context, src, dst string) error {
 	if src == "/" || dst == "/" || c.isMountPoint(dst) {
 		return errPermissionDenied()
 	}
-	if err := c.checkPattern(src); err != nil {
-		return err
-	}
-	if err := c.checkPattern(dst); err != nil {
-		return err
-	}
-	sloc, err := c.resolve(src)
-	if err != nil {
-		return err
-	}
-	dloc, err := c.resolve(dst)
+	sloc, dloc, err := c.resolveBoth(src, dst)
 	if err != nil {
 		return err
 	}
@@ -656,17 +646,7 @@ func (c *BaseConnection) Copy(ctx context.Context, src, dst string) error {
 	if dst == "/" || c.isMountPoint(dst) {
 		return errPermissionDenied()
 	}
-	if err := c.checkPattern(src); err != nil {
-		return err
-	}
-	if err := c.checkPattern(dst); err != nil {
-		return err
-	}
-	sloc, err := c.resolve(src)
-	if err != nil {
-		return err
-	}
-	dloc, err := c.resolve(dst)
+	sloc, dloc, err := c.resolveBoth(src, dst)
 	if err != nil {
 		return err
 	}
@@ -885,6 +865,23 @@ func (c *BaseConnection) StatVFS(ctx context.Context, vpath string) (*vfs.StatVF
 	return st, nil
 }
 
+// resolveBoth checks two virtual paths against the file patterns and
+// resolves them, for the operations with a source and a target.
+func (c *BaseConnection) resolveBoth(a, b string) (aloc, bloc *location, err error) {
+	for _, p := range []string{a, b} {
+		if err := c.checkPattern(p); err != nil {
+			return nil, nil, err
+		}
+	}
+	if aloc, err = c.resolve(a); err != nil {
+		return nil, nil, err
+	}
+	if bloc, err = c.resolve(b); err != nil {
+		return nil, nil, err
+	}
+	return aloc, bloc, nil
+}
+
 // linkEnds checks what a symbolic or hard link at link to target (clean
 // virtual paths) needs: create_symlinks on link's parent, link neither
 // the root nor a mount point, both names allowed by the file patterns and
@@ -898,15 +895,7 @@ func (c *BaseConnection) linkEnds(target, link string) (tloc, lloc *location, er
 	if link == "/" || c.isMountPoint(link) {
 		return nil, nil, errPermissionDenied()
 	}
-	for _, p := range []string{link, target} {
-		if err := c.checkPattern(p); err != nil {
-			return nil, nil, err
-		}
-	}
-	if lloc, err = c.resolve(link); err != nil {
-		return nil, nil, err
-	}
-	if tloc, err = c.resolve(target); err != nil {
+	if lloc, tloc, err = c.resolveBoth(link, target); err != nil {
 		return nil, nil, err
 	}
 	if lloc.mountKey() != tloc.mountKey() {
