@@ -211,9 +211,13 @@ func (c *Client) clientOptions() []mail.Option {
 	default:
 		opts = append(opts, mail.WithTLSPolicy(mail.NoTLS))
 	}
-	if c.cfg.Domain != "" {
-		opts = append(opts, mail.WithHELO(c.cfg.Domain))
+	// As SFTPGo: an empty domain says "localhost" (not the host name,
+	// which go-mail would send).
+	helo := c.cfg.Domain
+	if helo == "" {
+		helo = "localhost"
 	}
+	opts = append(opts, mail.WithHELO(helo))
 	// Leaving both user and password empty sends without authentication.
 	if c.cfg.User != "" || c.cfg.Password != "" {
 		opts = append(opts, mail.WithSMTPAuth(c.authType()),

@@ -134,6 +134,9 @@ func TestSendWithoutAuthAndFromFallback(t *testing.T) {
 	if got.AuthMech != "" || strings.TrimSpace(p.Text) != "plain body" || p.HTML != "" {
 		t.Errorf("auth %q text %q html %q", got.AuthMech, p.Text, p.HTML)
 	}
+	if got.Helo != "localhost" {
+		t.Errorf("HELO %q without smtp.domain, want localhost", got.Helo)
+	}
 
 	c, err = smtp.New(smtp.Config{Host: "127.0.0.1", Port: 25, User: "me@example.com", Password: "p"})
 	if err != nil {
