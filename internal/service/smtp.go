@@ -10,9 +10,10 @@ import (
 )
 
 // newMailer builds the SMTP client of the smtp section, or nil when no
-// host is configured. A section the client cannot use (e.g. OAuth2) is
-// logged and leaves e-mail off rather than stopping the server: a
-// configuration taken over from SFTPGo must still start.
+// host is configured. A section the client cannot use (e.g. XOAUTH2
+// without a refresh token) is logged and leaves e-mail off rather than
+// stopping the server: a configuration taken over from SFTPGo must still
+// start.
 func newMailer(cfg config.SMTPConfig, configDir string, log *slog.Logger) *smtp.Client {
 	c, err := smtp.New(cfg, smtp.WithLogger(log), smtp.WithConfigDir(configDir))
 	switch {

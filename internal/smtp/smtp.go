@@ -90,6 +90,8 @@ type Client struct {
 
 	configDir string
 	templates map[string]*template.Template
+	tokenURL  string
+	tokens    *refreshSource // XOAUTH2 access tokens
 }
 
 // New checks cfg and returns a Client for it. It does not connect: a
@@ -102,9 +104,7 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 		return nil, fmt.Errorf("smtp: invalid port %d", cfg.Port)
 	}
 	switch cfg.AuthType {
-	case AuthPlain, AuthLogin, AuthCRAMMD5:
-	case AuthXOAUTH2:
-		return nil, errors.New("smtp: auth_type 3 (OAuth2) is not supported yet")
+	case AuthPlain, AuthLogin, AuthCRAMMD5, AuthXOAUTH2:
 	default:
 		return nil, fmt.Errorf("smtp: invalid auth_type %d", cfg.AuthType)
 	}
@@ -130,6 +130,11 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	if c.templates, err = loadTemplates(cfg.TemplatesPath, c.configDir); err != nil {
 		return nil, err
 	}
+	if cfg.AuthType == AuthXOAUTH2 {
+		if c.tokens, err = c.oauth2Source(); err != nil {
+			return nil, err
+		}
+	}
 	if err := mail.NewMsg().From(c.from); err != nil {
 		return nil, fmt.Errorf("smtp: invalid from %q: %w", c.from, err)
 	}
@@ -149,7 +154,15 @@ func (c *Client) Send(ctx context.Context, m Mail) error {
 	if err != nil {
 		return err
 	}
-	mc, err := mail.NewClient(c.cfg.Host, c.clientOptions()...)
+	password := c.cfg.Password
+	if c.tokens != nil {
+		tok, err := c.tokens.Token(ctx)
+		if err != nil {
+			return fmt.Errorf("smtp: oauth2 access token: %w", err)
+		}
+		password = tok
+	}
+	mc, err := mail.NewClient(c.cfg.Host, c.clientOptions(password)...)
 	if err != nil {
 		return fmt.Errorf("smtp: %w", err)
 	}
@@ -193,7 +206,7 @@ func (c *Client) message(m Mail) (*mail.Msg, error) {
 	return msg, nil
 }
 
-func (c *Client) clientOptions() []mail.Option {
+func (c *Client) clientOptions(password string) []mail.Option {
 	opts := []mail.Option{
 		mail.WithPort(c.cfg.Port),
 		mail.WithTimeout(c.timeout),
@@ -219,9 +232,9 @@ func (c *Client) clientOptions() []mail.Option {
 	}
 	opts = append(opts, mail.WithHELO(helo))
 	// Leaving both user and password empty sends without authentication.
-	if c.cfg.User != "" || c.cfg.Password != "" {
+	if c.cfg.User != "" || password != "" {
 		opts = append(opts, mail.WithSMTPAuth(c.authType()),
-			mail.WithUsername(c.cfg.User), mail.WithPassword(c.cfg.Password))
+			mail.WithUsername(c.cfg.User), mail.WithPassword(password))
 	}
 	if c.cfg.Debug == 1 {
 		opts = append(opts, mail.WithLogger(slogAdapter{c.log}), mail.WithDebugLog())
@@ -243,6 +256,8 @@ func (c *Client) authType() mail.SMTPAuthType {
 		return mail.SMTPAuthLogin
 	case AuthCRAMMD5:
 		return mail.SMTPAuthCramMD5
+	case AuthXOAUTH2:
+		return mail.SMTPAuthXOAUTH2
 	default:
 		if clear {
 			return mail.SMTPAuthPlainNoEnc

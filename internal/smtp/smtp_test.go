@@ -4,14 +4,19 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/sftpgo-ng/sftpgo/internal/config"
 	"github.com/sftpgo-ng/sftpgo/internal/smtp"
 	"github.com/sftpgo-ng/sftpgo/internal/smtp/smtptest"
 )
@@ -276,7 +281,9 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		want string
 	}{
 		{"no host", smtp.Config{Port: 25, From: "f@example.com"}, "smtp.host is empty"},
-		{"oauth2", smtp.Config{Host: "h", Port: 25, From: "f@example.com", AuthType: 3}, "OAuth2"},
+		{"oauth2 without client", smtp.Config{Host: "h", Port: 25, From: "f@example.com", User: "u", AuthType: 3}, "needs oauth2.client_id"},
+		{"oauth2 bad provider", smtp.Config{Host: "h", Port: 25, From: "f@example.com", User: "u", AuthType: 3,
+			OAuth2: config.SMTPOAuth2{Provider: 7, ClientID: "c", ClientSecret: "s", RefreshToken: "r"}}, "oauth2.provider"},
 		{"no from", smtp.Config{Host: "h", Port: 25}, "from is empty"},
 		{"bad from", smtp.Config{Host: "h", Port: 25, From: "not an address"}, "invalid from"},
 		{"bad encryption", smtp.Config{Host: "h", Port: 25, From: "f@example.com", Encryption: 5}, "encryption"},
@@ -333,5 +340,93 @@ func TestPasswordResetTemplate(t *testing.T) {
 	}
 	if _, err := smtp.New(cfg, smtp.WithConfigDir(dir)); err == nil || !strings.Contains(err.Error(), "reset-password.html") {
 		t.Errorf("broken template: err = %v", err)
+	}
+}
+
+// XOAUTH2: the refresh token buys an access token from the provider's
+// token endpoint, which is sent as the bearer token and reused while it
+// is valid; a refused refresh token is a clear error.
+func TestSendXOAUTH2(t *testing.T) {
+	for _, provider := range []int{smtp.OAuth2Google, smtp.OAuth2Microsoft} {
+		var calls atomic.Int32
+		var gotScope string
+		tokenSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_ = r.ParseForm()
+			calls.Add(1)
+			gotScope = r.PostForm.Get("scope")
+			if r.PostForm.Get("grant_type") != "refresh_token" || r.PostForm.Get("refresh_token") != "good-refresh" ||
+				r.PostForm.Get("client_id") != "cid" || r.PostForm.Get("client_secret") != "csecret" {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusBadRequest)
+				_, _ = w.Write([]byte(`{"error":"invalid_grant"}`))
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"access_token":"access-123","token_type":"Bearer","expires_in":3600}`))
+		}))
+		srv := smtptest.Start(t, smtptest.Options{Security: smtptest.TLS, Users: map[string]string{"box@example.com": "access-123"}})
+		cfg := smtp.Config{Host: srv.Host(), Port: srv.Port(), User: "box@example.com", AuthType: smtp.AuthXOAUTH2,
+			Encryption: smtp.EncryptionTLS, OAuth2: config.SMTPOAuth2{Provider: provider, ClientID: "cid",
+				ClientSecret: "csecret", RefreshToken: "good-refresh"}}
+		c, err := smtp.New(cfg, smtp.WithRootCAs(srv.CertPool()), smtp.WithOAuth2TokenURL(tokenSrv.URL))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			if err := c.Send(context.Background(), smtp.Mail{To: []string{"x@example.com"}, Subject: "s", Body: "b"}); err != nil {
+				t.Fatalf("provider %d: %v", provider, err)
+			}
+		}
+		msgs := srv.Messages()
+		if len(msgs) != 2 || msgs[0].AuthMech != "XOAUTH2" || msgs[0].AuthUser != "box@example.com" {
+			t.Fatalf("provider %d: messages %+v", provider, msgs)
+		}
+		if n := calls.Load(); n != 1 {
+			t.Errorf("provider %d: %d token requests for two mails, want 1 (the token is reused)", provider, n)
+		}
+		if provider == smtp.OAuth2Microsoft && !strings.Contains(gotScope, "SMTP.Send") ||
+			provider == smtp.OAuth2Google && gotScope != "https://mail.google.com/" {
+			t.Errorf("provider %d: scope %q", provider, gotScope)
+		}
+
+		cfg.OAuth2.RefreshToken = "revoked"
+		c, err = smtp.New(cfg, smtp.WithRootCAs(srv.CertPool()), smtp.WithOAuth2TokenURL(tokenSrv.URL))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = c.Send(context.Background(), smtp.Mail{To: []string{"x@example.com"}, Subject: "s", Body: "b"})
+		if err == nil || !strings.Contains(err.Error(), "oauth2") || !strings.Contains(err.Error(), "invalid_grant") {
+			t.Errorf("provider %d: revoked refresh token: %v", provider, err)
+		}
+		tokenSrv.Close()
+	}
+}
+
+// A refresh token the provider rotates is used for the next refresh; a
+// token that lives under a minute is refreshed at the next send.
+func TestXOAUTH2RefreshTokenRotation(t *testing.T) {
+	var seen []string
+	tokenSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		seen = append(seen, r.PostForm.Get("refresh_token"))
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"access_token":"access-123","expires_in":30,"refresh_token":"rotated-%d"}`, len(seen))
+	}))
+	defer tokenSrv.Close()
+	srv := smtptest.Start(t, smtptest.Options{Security: smtptest.StartTLS, Users: map[string]string{"box": "access-123"}})
+	c, err := smtp.New(smtp.Config{Host: srv.Host(), Port: srv.Port(), From: "box@example.com", User: "box",
+		AuthType: smtp.AuthXOAUTH2, Encryption: smtp.EncryptionStartTLS,
+		OAuth2: config.SMTPOAuth2{Provider: smtp.OAuth2Microsoft, ClientID: "c", ClientSecret: "s", RefreshToken: "first"}},
+		smtp.WithRootCAs(srv.CertPool()), smtp.WithOAuth2TokenURL(tokenSrv.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := c.Send(context.Background(), smtp.Mail{To: []string{"x@example.com"}, Subject: "s", Body: "b"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if strings.Join(seen, ",") != "first,rotated-1" {
+		t.Errorf("refresh tokens sent: %v", seen)
 	}
 }

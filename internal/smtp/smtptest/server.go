@@ -188,7 +188,7 @@ func (ss *session) AuthMechanisms() []string {
 	if len(ss.s.users) == 0 {
 		return nil
 	}
-	return []string{sasl.Plain, sasl.Login, "CRAM-MD5"}
+	return []string{sasl.Plain, sasl.Login, "CRAM-MD5", "XOAUTH2"}
 }
 
 func (ss *session) Auth(mech string) (sasl.Server, error) {
@@ -212,6 +212,8 @@ func (ss *session) Auth(mech string) (sasl.Server, error) {
 		}}, nil
 	case "CRAM-MD5":
 		return &cramServer{users: ss.s.users, done: func(u string) { ok("CRAM-MD5", u) }}, nil
+	case "XOAUTH2":
+		return &xoauth2Server{users: ss.s.users, done: func(u string) { ok("XOAUTH2", u) }}, nil
 	}
 	return nil, gosmtp.ErrAuthUnknownMechanism
 }
@@ -302,6 +304,34 @@ func (c *cramServer) Next(resp []byte) ([]byte, bool, error) {
 		return nil, true, errBadCredentials
 	}
 	c.done(user)
+	return nil, true, nil
+}
+
+// xoauth2Server checks "user=U\x01auth=Bearer TOKEN\x01\x01" (Google's
+// and Microsoft's XOAUTH2): the token must be the user's password in
+// Options.Users.
+type xoauth2Server struct {
+	users map[string]string
+	done  func(user string)
+}
+
+func (x *xoauth2Server) Next(resp []byte) ([]byte, bool, error) {
+	if resp == nil {
+		return nil, false, nil // ask for the initial response
+	}
+	var user, token string
+	for _, f := range strings.Split(string(resp), "\x01") {
+		if v, ok := strings.CutPrefix(f, "user="); ok {
+			user = v
+		}
+		if v, ok := strings.CutPrefix(f, "auth=Bearer "); ok {
+			token = v
+		}
+	}
+	if want, known := x.users[user]; !known || token == "" || token != want {
+		return nil, true, errBadCredentials
+	}
+	x.done(user)
 	return nil, true, nil
 }
 
