@@ -3,6 +3,7 @@ package httpd
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -261,4 +262,64 @@ func TestWebForgotPasswordUnavailable(t *testing.T) {
 		_, body := b.get("/web/" + ui + "/forgot-password")
 		mustContain(t, body, `data-testid="reset-unavailable"`)
 	}
+}
+
+// Two nodes over one data provider: a code mailed by one works on the
+// other when they share httpd.signing_passphrase, and not otherwise.
+func TestResetCodeWorksOnAnotherNode(t *testing.T) {
+	mailSrv := startMailServer(t)
+	withPass := func(p string) envOption { return func(o *Options) { o.Config.SigningPassphrase = p } }
+	a := newTestEnv(t, withMailer(t, mailSrv), withPass("cluster-secret"))
+	adm, _ := a.store.GetAdmin(context.Background(), testAdmin)
+	adm.Email = "root@example.com"
+	adm.Password = ""
+	if err := a.store.UpdateAdmin(context.Background(), &adm); err != nil {
+		t.Fatal(err)
+	}
+	node := func(pass string) *testEnv {
+		o := Options{Store: a.store, Config: a.srv.cfg, Logger: a.srv.log, Mailer: a.srv.mailer}
+		o.Config.SigningPassphrase = pass
+		srv, err := New(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts := httptest.NewServer(srv.Handler())
+		t.Cleanup(ts.Close)
+		return &testEnv{t: t, srv: srv, store: a.store, ts: ts}
+	}
+	b, other := node("cluster-secret"), node("another-secret")
+
+	a.expect(http.StatusOK, http.MethodPost, "/api/v2/admins/admin/forgot-password", nil, nil)
+	code := codeFromMail(t, mailSrv, 1, "root@example.com")
+	other.expect(http.StatusBadRequest, http.MethodPost, "/api/v2/admins/admin/reset-password", nil,
+		map[string]string{"code": code, "password": "N3w-cluster-pass!"})
+	b.expect(http.StatusOK, http.MethodPost, "/api/v2/admins/admin/reset-password", nil,
+		map[string]string{"code": code, "password": "N3w-cluster-pass!"})
+	// used on b: refused on a too, because the password changed
+	a.expect(http.StatusBadRequest, http.MethodPost, "/api/v2/admins/admin/reset-password", nil,
+		map[string]string{"code": code, "password": "Y3t-another-pass!"})
+	a.token(testAdmin, "N3w-cluster-pass!")
+}
+
+// FuzzResetCode: whatever a client sends as a code, the check neither
+// panics nor accepts something that is not a code issued for the account.
+func FuzzResetCode(f *testing.F) {
+	srv, err := New(Options{Store: &dataprovider.Store{}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	valid := srv.newResetCode(true, "admin", "hash")
+	for _, s := range []string{valid, strings.ToLower(valid), "", "-", "AAAAA-AAAAA-AAAAA-AAAAA", "====", "\x00\xff", valid + "A"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, code string) {
+		_, _, ok := srv.checkResetCode(true, "admin", "hash", code)
+		norm := strings.ToUpper(strings.NewReplacer("-", "", " ", "").Replace(strings.TrimSpace(code)))
+		if ok && norm != strings.ReplaceAll(valid, "-", "") {
+			t.Fatalf("accepted %q", code)
+		}
+		if _, _, ok := srv.checkResetCode(false, "admin", "hash", code); ok {
+			t.Fatalf("an admin's code %q accepted for a user", code)
+		}
+	})
 }
