@@ -254,13 +254,20 @@ func TestWebForgotResetPassword(t *testing.T) {
 	}
 }
 
-// Without SMTP the pages say reset is unavailable instead of a form.
+// Without SMTP the login pages have no "Forgot password?" link and the
+// reset pages say reset is unavailable instead of showing a form.
 func TestWebForgotPasswordUnavailable(t *testing.T) {
 	e := newUserEnv(t)
 	b := e.browser()
 	for _, ui := range []string{"admin", "client"} {
-		_, body := b.get("/web/" + ui + "/forgot-password")
-		mustContain(t, body, `data-testid="reset-unavailable"`)
+		_, body := b.get("/web/" + ui + "/login")
+		if strings.Contains(body, "forgot-password") {
+			t.Errorf("%s login page links the reset without SMTP", ui)
+		}
+		for _, p := range []string{"/forgot-password", "/reset-password"} {
+			_, body := b.get("/web/" + ui + p)
+			mustContain(t, body, `data-testid="reset-unavailable"`)
+		}
 	}
 }
 
