@@ -165,7 +165,7 @@ func (fc *frontConn) serve() {
 	defer fc.close()
 	loginTimer := time.AfterFunc(fc.b.s.limits.loginTimeout, fc.loginTimedOut)
 	defer loginTimer.Stop()
-	libEnd, ourEnd := newBufPipe()
+	libEnd, ourEnd := net.Pipe()
 	fc.libPlain, fc.libW = ourEnd, ourEnd
 	var libConn net.Conn = &pipeConn{Conn: libEnd, remote: &clientAddr{Addr: fc.remote, fc: fc}, local: fc.local}
 	fc.cr = bufio.NewReaderSize(fc.raw, maxCommandLine)
