@@ -9,7 +9,8 @@ import (
 // hook (an idle write deadline) runs at least once per chunk.
 const sendChunk = 4 << 20
 
-// SendTo copies n bytes of the download, starting at off, into w through
+// SendTo copies n bytes of the download (n < 0: up to the end of the
+// file), starting at off, into w through
 // w's ReadFrom and hands it the local *os.File itself: for a plain TCP
 // connection that is sendfile(2), and the bytes never enter the process.
 // It reports ok=false, having sent nothing, when the bytes must pass
@@ -30,8 +31,11 @@ func (t *Transfer) SendTo(w io.ReaderFrom, off, n int64, before func()) (sent in
 	if _, err := f.Seek(off, io.SeekStart); err != nil {
 		return 0, false, nil
 	}
-	for sent < n {
-		chunk := min(n-sent, sendChunk)
+	for n < 0 || sent < n {
+		chunk := int64(sendChunk)
+		if n >= 0 {
+			chunk = min(n-sent, sendChunk)
+		}
 		if before != nil {
 			before()
 		}
@@ -42,7 +46,11 @@ func (t *Transfer) SendTo(w io.ReaderFrom, off, n int64, before func()) (sent in
 			t.setErr(err)
 			return sent, true, err
 		}
-		if m < chunk { // the file got shorter since it was opened
+		if m < chunk {
+			if n < 0 {
+				return sent, true, nil // the end of the file
+			}
+			// the file got shorter since it was opened
 			return sent, true, io.ErrUnexpectedEOF
 		}
 	}

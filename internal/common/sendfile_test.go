@@ -58,6 +58,12 @@ func TestSendTo(t *testing.T) {
 			if tr.BytesTransferred() != n || chunks != 3 {
 				t.Fatalf("accounted %d of %d bytes, %d chunks", tr.BytesTransferred(), n, chunks)
 			}
+			// n < 0: up to the end of the file, which is no error
+			out.Reset()
+			n, ok, err = tr.SendTo(&out, 5, -1, nil)
+			if !ok || err != nil || n != int64(len(data)-5) || !bytes.Equal(out.Bytes(), data[5:]) {
+				t.Fatalf("to the end: ok %v err %v, %d bytes", ok, err, n)
+			}
 		})
 	}
 }
