@@ -242,11 +242,20 @@ CFG
   wait_port 127.0.0.1 "$SSHD_PORT"
 }
 
-# tree_pids PID: PID and all its descendants.
+# tree_pids PID: PID and all its descendants. From one ps snapshot: the
+# kernel's /proc/PID/task/*/children lists are not reliable while children
+# come and go, and missed most of sshd's sessions under load.
 tree_pids() {
-  local p=$1 c
-  echo "$p"
-  for c in $(cat /proc/"$p"/task/*/children 2>/dev/null); do tree_pids "$c"; done
+  ps -e -o pid= -o ppid= | awk -v root="$1" '
+    { kids[$2] = kids[$2] " " $1 }
+    END {
+      n = 1; q[1] = root
+      for (i = 1; i <= n; i++) {
+        print q[i]
+        m = split(kids[q[i]], c, " ")
+        for (j = 1; j <= m; j++) q[++n] = c[j]
+      }
+    }'
 }
 
 # pss_kib PID...: summed proportional set size (shared pages split between
