@@ -31,14 +31,7 @@ var noEffect = map[string]string{
 	// Ops.
 	"acme": issueOps,
 	// Web UI.
-	"httpd.bindings[].oidc":                   issueWebUI,
-	"httpd.bindings[].branding":               issueWebUI,
-	"httpd.bindings[].languages":              issueWebUI,
-	"httpd.bindings[].base_url":               issueWebUI,
-	"httpd.bindings[].enabled_login_methods":  issueWebUI,
-	"httpd.bindings[].disabled_login_methods": issueWebUI,
-	"httpd.bindings[].hide_login_url":         issueWebUI,
-	"httpd.hide_support_link":                 issueWebUI,
+	"httpd.bindings[].languages": issueWebUI,
 	// Without an issue yet.
 	"data_provider.disable_sni":            issueNone,
 	"sftpd.min_dh_group_exchange_key_size": issueNone,

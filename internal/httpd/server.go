@@ -120,6 +120,10 @@ type Server struct {
 	loginLimiter *loginLimiter
 	web          *webUI
 	guard        *defender.Guard
+	// oidc holds the pending OpenID Connect sign-ins; oidcRPs the relying
+	// party of each binding that configures one (by bindingKey).
+	oidc    *oidcState
+	oidcRPs map[string]*oidcRP
 
 	mu      sync.Mutex
 	servers []*http.Server
@@ -172,6 +176,9 @@ func newServer(opts Options, st store) (*Server, error) {
 		return nil, err
 	}
 	s.tokens = newTokenManager(key, opts.Config.TokenValidation, opts.Config.JWTLifetime, func() time.Time { return s.now() })
+	if err := s.setupOIDC(); err != nil {
+		return nil, err
+	}
 	for _, b := range opts.Config.Bindings {
 		if _, err := securityMiddleware(b.Security); err != nil {
 			return nil, err
@@ -235,6 +242,7 @@ func (s *Server) router(b config.HTTPDBinding) http.Handler {
 	r.Use(s.guardRequests)
 	r.Use(s.connectionCheck)
 	r.Use(corsMiddleware(s.cfg.CORS))
+	r.Use(withWebBinding(s.newWebBinding(b)))
 	if sec, err := securityMiddleware(b.Security); err == nil {
 		r.Use(sec)
 	}

@@ -294,6 +294,10 @@ func (s *Server) loginForm(w http.ResponseWriter, r *http.Request, ip, tmpl stri
 		fail(http.StatusForbidden, "The form has expired: please try again.")
 		return "", nil, false
 	}
+	if !s.webLoginAllowed(r, tmpl == "admin/login", loginMethodForm) {
+		fail(http.StatusForbidden, "Sign-in with a password is disabled here.")
+		return "", nil, false
+	}
 	return username, fail, true
 }
 
@@ -339,6 +343,10 @@ func (s *Server) webAdminLoginPost(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) webAdminLogout(w http.ResponseWriter, r *http.Request) {
 	s.endSession(w, r, webSessionFrom(r.Context()), s.adminCookiePath())
+	if t := s.oidcLogoutTarget(w, r, webAdminPrefix+"/login"); t != "" {
+		http.Redirect(w, r, t, http.StatusSeeOther)
+		return
+	}
 	http.Redirect(w, r, s.webRoot+webAdminPrefix+"/login", http.StatusSeeOther)
 }
 

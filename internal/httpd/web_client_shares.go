@@ -17,8 +17,12 @@ type shareRow struct {
 	Expired bool
 }
 
-// publicBase is the origin the browser used, for share links.
+// publicBase is the binding's base_url, or else the origin the browser
+// used, for share links.
 func (s *Server) publicBase(r *http.Request) string {
+	if wb := webBindingFrom(r.Context()); wb != nil && wb.b.BaseURL != "" {
+		return strings.TrimRight(wb.b.BaseURL, "/") + s.webRoot
+	}
 	scheme := "http"
 	if isSecure(r) {
 		scheme = "https"
