@@ -16,27 +16,28 @@ import (
 	"github.com/sftpgo-ng/sftpgo/internal/common"
 	"github.com/sftpgo-ng/sftpgo/internal/config"
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
+	"github.com/sftpgo-ng/sftpgo/internal/httpd/oidctest"
 )
 
 // oidcEnv is a server whose web binding signs in through a test IdP.
 type oidcEnv struct {
 	*testEnv
-	idp     *testIdP
+	idp     *oidctest.IdP
 	binding config.HTTPDBinding
 }
 
-func newOIDCEnv(t *testing.T, users []idpUser, mod ...func(*config.HTTPDBinding)) *oidcEnv {
+func newOIDCEnv(t *testing.T, users []oidctest.User, mod ...func(*config.HTTPDBinding)) *oidcEnv {
 	return newOIDCEnvHooks(t, users, common.LoginHooks{}, mod...)
 }
 
-func newOIDCEnvHooks(t *testing.T, users []idpUser, hooks common.LoginHooks, mod ...func(*config.HTTPDBinding)) *oidcEnv {
+func newOIDCEnvHooks(t *testing.T, users []oidctest.User, hooks common.LoginHooks, mod ...func(*config.HTTPDBinding)) *oidcEnv {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
-	idp := startTestIdP(t, base+oidcRedirectPath, []string{base + webAdminPrefix + "/login", base + webClientPrefix + "/login"}, users)
+	idp := oidctest.Start(t, base+oidcRedirectPath, []string{base + webAdminPrefix + "/login", base + webClientPrefix + "/login"}, users)
 	b := config.HTTPDBinding{Address: "127.0.0.1", Port: 1, EnableRESTAPI: true, EnableWebAdmin: true, EnableWebClient: true,
 		OIDC: config.OIDCConfig{
 			ConfigURL: idp.URL, ClientID: idp.ClientID, ClientSecret: idp.Secret, RedirectBaseURL: base,
@@ -133,7 +134,7 @@ func (b *oidcBrowser) postForm(u string, v url.Values) (*http.Response, string) 
 }
 
 func TestOIDCSignInAdminAndUser(t *testing.T) {
-	e := newOIDCEnv(t, []idpUser{
+	e := newOIDCEnv(t, []oidctest.User{
 		{Username: "boss", Password: "idp-pass-1", Claims: map[string]any{"sftpgo_role": "admin"}},
 		{Username: "alice", Password: "idp-pass-2", Claims: map[string]any{"sftpgo_role": "user"}},
 		{Username: "mallory", Password: "idp-pass-3"},
@@ -156,8 +157,8 @@ func TestOIDCSignInAdminAndUser(t *testing.T) {
 		if resp.Request.URL.Path != webAdminPrefix+"/login" {
 			t.Fatalf("logout ended at %s\n%s", resp.Request.URL, excerpt(body))
 		}
-		if len(e.idp.store.Terminated()) != 1 {
-			t.Fatalf("the IdP session was not ended: %v", e.idp.store.Terminated())
+		if len(e.idp.Terminated()) != 1 {
+			t.Fatalf("the IdP session was not ended: %v", e.idp.Terminated())
 		}
 		if resp, _ := b.get(e.ts.URL + webAdminPrefix + "/users"); resp.Request.URL.Path != webAdminPrefix+"/login" {
 			t.Fatalf("still signed in after logout: %s", resp.Request.URL)
@@ -217,7 +218,7 @@ func TestOIDCSignInAdminAndUser(t *testing.T) {
 // the login method IDP and the custom fields.
 func TestOIDCPreLoginHookCreatesUser(t *testing.T) {
 	seen := &preLoginSeen{home: t.TempDir()}
-	e := newOIDCEnvHooks(t, []idpUser{{Username: "newbie", Password: "idp-pass", Claims: map[string]any{"sftpgo_home_dir": "/custom/home"}}},
+	e := newOIDCEnvHooks(t, []oidctest.User{{Username: "newbie", Password: "idp-pass", Claims: map[string]any{"sftpgo_home_dir": "/custom/home"}}},
 		common.LoginHooks{PreLogin: seen})
 	seen.store = e.store
 	b := newOIDCBrowser(t)
@@ -255,7 +256,7 @@ func (p *preLoginSeen) Run(ctx context.Context, req *common.LoginRequest, old *d
 }
 
 func TestOIDCLoginMethodsAndImplicitRoles(t *testing.T) {
-	users := []idpUser{{Username: "boss", Password: "idp-pass-1"}}
+	users := []oidctest.User{{Username: "boss", Password: "idp-pass-1"}}
 	t.Run("implicit roles", func(t *testing.T) {
 		e := newOIDCEnv(t, users, func(b *config.HTTPDBinding) { b.OIDC.ImplicitRoles = true; b.OIDC.RoleField = "" })
 		e.addAdmin("boss", dataprovider.AdminPermAny)

@@ -1,4 +1,7 @@
-package httpd
+// Package oidctest starts a real OpenID Provider for tests: zitadel's
+// certified op package with its example in-memory storage and login page,
+// on 127.0.0.1. It is imported by tests only.
+package oidctest
 
 import (
 	"context"
@@ -16,10 +19,9 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 )
 
-// testIdP is a real OpenID Provider (zitadel's certified op package with
-// its example in-memory storage and login page) on 127.0.0.1, for the
-// OIDC tests: users sign in on its /login/username form.
-type testIdP struct {
+// IdP is a running provider: users sign in on its /login/username form
+// (fields id, username, password).
+type IdP struct {
 	URL      string
 	ClientID string
 	Secret   string
@@ -27,9 +29,13 @@ type testIdP struct {
 	srv      *http.Server
 }
 
-// idpUser is an account of the test provider; Claims are added to its
-// ID tokens (a role claim, custom fields).
-type idpUser struct {
+// Terminated lists the user IDs whose sessions the provider ended
+// (RP-initiated logout).
+func (p *IdP) Terminated() []string { return p.store.Terminated() }
+
+// User is an account of the provider; Claims are added to its ID
+// tokens (a role claim, custom fields).
+type User struct {
 	Username string
 	Password string
 	Claims   map[string]any
@@ -88,9 +94,10 @@ type idpClient struct {
 func (idpClient) IDTokenUserinfoClaimsAssertion() bool { return true }
 func (c idpClient) PostLogoutRedirectURIs() []string   { return c.postLogout }
 
-// startTestIdP starts the provider for a client whose redirect URI is
-// redirectURI; postLogout lists the allowed post-logout targets.
-func startTestIdP(t *testing.T, redirectURI string, postLogout []string, users []idpUser) *testIdP {
+// Start starts the provider for a client whose redirect URI is
+// redirectURI; postLogout lists the allowed post-logout targets. It stops
+// with the test.
+func Start(t testing.TB, redirectURI string, postLogout []string, users []User) *IdP {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -115,7 +122,7 @@ func startTestIdP(t *testing.T, redirectURI string, postLogout []string, users [
 	if err != nil {
 		t.Fatal(err)
 	}
-	idp := &testIdP{URL: issuer, ClientID: "sftpgo-client", Secret: "idp-client-secret"}
+	idp := &IdP{URL: issuer, ClientID: "sftpgo-client", Secret: "idp-client-secret"}
 	clients := map[string]*storage.Client{idp.ClientID: storage.WebClient(idp.ClientID, idp.Secret, redirectURI)}
 	idp.store = &idpStorage{Storage: storage.NewStorageWithClients(us, clients), claims: claims, postLogout: postLogout}
 	router := exampleop.SetupServer(issuer, idp.store, nil, false)
