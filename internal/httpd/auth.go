@@ -163,6 +163,9 @@ func (s *Server) requireAdmin(next http.Handler) http.Handler {
 			sendUnauthorized(w, r, err, false)
 			return
 		}
+		if s.holdAdminAPI(w, r, info) {
+			return
+		}
 		ctx := context.WithValue(r.Context(), ctxKeyAdmin, info)
 		// provider actions name the admin who made a change
 		ctx = dataprovider.WithActor(ctx, dataprovider.Actor{Username: info.admin.Username, IP: ip, Role: info.admin.Role})

@@ -227,6 +227,9 @@ func (s *Server) requireUser(next http.Handler) http.Handler {
 			s.sendUserAuthError(w, r, err, false)
 			return
 		}
+		if s.holdUserAPI(w, r, sess) {
+			return
+		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKeyUserT{}, sess)))
 	})
 }

@@ -142,6 +142,9 @@ func (s *Server) requireWebAdmin(next http.Handler) http.Handler {
 			s.webError(w, r, http.StatusForbidden, "The form has expired or was not sent by this site: reload the page and try again.", true)
 			return
 		}
+		if s.holdWeb(w, r, admin.Filters.RequirePasswordChange, sess, webAdminPrefix, true) {
+			return
+		}
 		s.refreshSession(w, r, sess, tokenAudienceWebAdmin, s.adminCookiePath())
 		ctx := context.WithValue(r.Context(), ctxKeyAdmin, &authInfo{admin: admin})
 		ctx = context.WithValue(ctx, ctxWebSessionT{}, sess)

@@ -96,6 +96,9 @@ func (s *Server) requireWebUser(next http.Handler) http.Handler {
 			s.webError(w, r, http.StatusForbidden, "The form has expired or was not sent by this site: reload the page and try again.", false)
 			return
 		}
+		if s.holdWeb(w, r, us.user.Filters.RequirePasswordChange, sess, webClientPrefix, false) {
+			return
+		}
 		s.refreshSession(w, r, sess, tokenAudienceWebClient, s.clientCookiePath())
 		ctx := context.WithValue(r.Context(), ctxKeyUserT{}, us)
 		ctx = context.WithValue(ctx, ctxWebSessionT{}, sess)
