@@ -434,7 +434,7 @@ func (s *Server) webAdminConnections(w http.ResponseWriter, r *http.Request) {
 	}
 	sort.Slice(conns, func(i, j int) bool { return conns[i].ConnectionTime > conns[j].ConnectionTime })
 	p := s.adminPage(r, "Active connections", "connections")
-	p.Data = conns
+	p.Data = connectionsPage(conns, strings.TrimSpace(r.URL.Query().Get("q")), pageNumber(r))
 	s.render(w, r, http.StatusOK, "admin/connections", p)
 }
 
