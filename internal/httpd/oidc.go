@@ -344,12 +344,14 @@ func (s *Server) startOIDCUserSession(w http.ResponseWriter, r *http.Request, u 
 // sameSiteRedirect answers with a page that moves on by itself: the
 // browser arrived from the provider (a cross-site navigation), and our
 // SameSite=Strict session cookie is sent only on a navigation that
-// starts here.
+// starts here. Logout uses it the other way: a form post may not be
+// redirected to the provider (CSP form-action 'self'), a page may move
+// there.
 func (s *Server) sameSiteRedirect(w http.ResponseWriter, target string) {
 	setPageHeaders(w)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	esc := html.EscapeString(target)
-	_, _ = fmt.Fprintf(w, `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=%s"><title>Signing in</title></head><body><p><a href="%s">Continue</a></p></body></html>`, esc, esc)
+	_, _ = fmt.Fprintf(w, `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=%s"><link rel="icon" href="data:,"><title>Redirecting</title></head><body><p><a href="%s">Continue</a></p></body></html>`, esc, esc)
 }
 
 func (s *Server) setOIDCIDToken(w http.ResponseWriter, r *http.Request, raw string) {

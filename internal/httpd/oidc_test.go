@@ -2,6 +2,7 @@ package httpd
 
 import (
 	"context"
+	"html"
 	"io"
 	"log/slog"
 	"net"
@@ -121,10 +122,20 @@ func (b *oidcBrowser) signIn(e *oidcEnv, loginPage, user, pass string) (*http.Re
 		b.t.Fatalf("no auth request id in the IdP page:\n%s", body)
 	}
 	resp, body = b.postForm(e.idp.URL+"/login/username", url.Values{"id": {id[1]}, "username": {user}, "password": {pass}})
-	if r := metaRefresh.FindStringSubmatch(body); r != nil {
-		return b.get(e.ts.URL + strings.ReplaceAll(r[1], "&amp;", "&"))
+	return b.follow(e, resp, body)
+}
+
+// follow goes on through a page that moves on by itself (meta refresh).
+func (b *oidcBrowser) follow(e *oidcEnv, resp *http.Response, body string) (*http.Response, string) {
+	r := metaRefresh.FindStringSubmatch(body)
+	if r == nil {
+		return resp, body
 	}
-	return resp, body
+	target := html.UnescapeString(r[1])
+	if strings.HasPrefix(target, "/") {
+		target = e.ts.URL + target
+	}
+	return b.get(target)
 }
 
 func (b *oidcBrowser) postForm(u string, v url.Values) (*http.Response, string) {
@@ -154,6 +165,7 @@ func TestOIDCSignInAdminAndUser(t *testing.T) {
 		// sign out: the IdP session ends too, and we are back at our login
 		csrf := csrfRe.FindStringSubmatch(body)
 		resp, body = b.postForm(e.ts.URL+webAdminPrefix+"/logout", url.Values{"_form_token": {csrf[1] + csrf[2]}})
+		resp, body = b.follow(e, resp, body)
 		if resp.Request.URL.Path != webAdminPrefix+"/login" {
 			t.Fatalf("logout ended at %s\n%s", resp.Request.URL, excerpt(body))
 		}

@@ -347,7 +347,7 @@ func (s *Server) webAdminLoginPost(w http.ResponseWriter, r *http.Request) {
 func (s *Server) webAdminLogout(w http.ResponseWriter, r *http.Request) {
 	s.endSession(w, r, webSessionFrom(r.Context()), s.adminCookiePath())
 	if t := s.oidcLogoutTarget(w, r, webAdminPrefix+"/login"); t != "" {
-		http.Redirect(w, r, t, http.StatusSeeOther)
+		s.sameSiteRedirect(w, t)
 		return
 	}
 	http.Redirect(w, r, s.webRoot+webAdminPrefix+"/login", http.StatusSeeOther)

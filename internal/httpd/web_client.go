@@ -157,7 +157,7 @@ func (s *Server) webClientLoginPost(w http.ResponseWriter, r *http.Request) {
 func (s *Server) webClientLogout(w http.ResponseWriter, r *http.Request) {
 	s.endSession(w, r, webSessionFrom(r.Context()), s.clientCookiePath())
 	if t := s.oidcLogoutTarget(w, r, webClientPrefix+"/login"); t != "" {
-		http.Redirect(w, r, t, http.StatusSeeOther)
+		s.sameSiteRedirect(w, t)
 		return
 	}
 	http.Redirect(w, r, s.webRoot+webClientPrefix+"/login", http.StatusSeeOther)
