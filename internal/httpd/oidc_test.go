@@ -1,6 +1,7 @@
 package httpd
 
 import (
+	"bytes"
 	"context"
 	"html"
 	"io"
@@ -10,8 +11,11 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/sftpgo-ng/sftpgo/internal/common"
@@ -32,6 +36,10 @@ func newOIDCEnv(t *testing.T, users []oidctest.User, mod ...func(*config.HTTPDBi
 }
 
 func newOIDCEnvHooks(t *testing.T, users []oidctest.User, hooks common.LoginHooks, mod ...func(*config.HTTPDBinding)) *oidcEnv {
+	return newOIDCEnvOpts(t, users, hooks, nil, mod...)
+}
+
+func newOIDCEnvOpts(t *testing.T, users []oidctest.User, hooks common.LoginHooks, opts []envOption, mod ...func(*config.HTTPDBinding)) *oidcEnv {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -58,6 +66,9 @@ func newOIDCEnvHooks(t *testing.T, users []oidctest.User, hooks common.LoginHook
 			t.Fatal(err)
 		}
 		o.Common, o.Connections = c, c
+		for _, f := range opts {
+			f(o)
+		}
 	})
 	e.ts.Close()
 	e.ts = httptest.NewUnstartedServer(e.srv.router(b))
@@ -323,4 +334,50 @@ func TestOIDCClaimHelpers(t *testing.T) {
 	if claimHasRole(claimValue(claims, "missing.x"), "admin") || claimHasRole([]any{"user"}, "admin") {
 		t.Fatal("role found where there is none")
 	}
+}
+
+// client_secret_file replaces client_secret; debug logs the ID token's
+// claims at debug level.
+func TestOIDCSecretFileAndDebug(t *testing.T) {
+	for _, good := range []bool{true, false} {
+		secretFile := filepath.Join(t.TempDir(), "secret")
+		var logs bytes.Buffer
+		var mu sync.Mutex
+		logger := slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		e := newOIDCEnvOpts(t, []oidctest.User{{Username: "alice", Password: "idp-pass", Claims: map[string]any{"sftpgo_role": "user"}}},
+			common.LoginHooks{}, []envOption{func(o *Options) { o.Logger = logger }},
+			func(b *config.HTTPDBinding) {
+				// the provider checks the secret: the inline one must not be used
+				secret := b.OIDC.ClientSecret
+				if !good {
+					secret = "not-the-secret"
+				}
+				if err := os.WriteFile(secretFile, []byte(secret+"\n"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				b.OIDC.ClientSecretFile, b.OIDC.Debug = secretFile, true
+			})
+		e.addUser("alice")
+		resp, body := newOIDCBrowser(t).signIn(e, webClientPrefix+"/login", "alice", "idp-pass")
+		if landed := resp.Request.URL.Path == webClientPrefix+"/files"; landed != good {
+			t.Fatalf("client_secret_file right=%v: landed on %s\n%s", good, resp.Request.URL, excerpt(body))
+		}
+		mu.Lock()
+		logged := strings.Contains(logs.String(), "oidc id token claims") && strings.Contains(logs.String(), "sftpgo_role")
+		mu.Unlock()
+		if logged != good {
+			t.Fatalf("debug claims logged=%v with the right secret=%v", logged, good)
+		}
+	}
+}
+
+type lockedWriter struct {
+	w  io.Writer
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

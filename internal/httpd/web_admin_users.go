@@ -117,7 +117,7 @@ func (s *Server) userFormData(r *http.Request, isNew bool, u *dataprovider.User)
 	d := userFormData{
 		IsNew:         isNew,
 		Perms:         dataprovider.ValidPerms,
-		LoginMethods:  []string{"password", "password-over-SSH", "publickey", "keyboard-interactive", "publickey+password", "publickey+keyboard-interactive", "TLSCertificate", "TLSCertificate+password"},
+		LoginMethods:  []string{"password", "password-over-SSH", "publickey", "keyboard-interactive", "publickey+password", "publickey+keyboard-interactive", "TLSCertificate", "TLSCertificate+password", "IDP"},
 		Protocols:     []string{"SSH", "FTP", "DAV", "HTTP"},
 		TwoFAProtos:   []string{"SSH", "FTP", "HTTP"},
 		WebClientOpts: webClientOptions,
