@@ -46,7 +46,12 @@ func newOIDCEnvOpts(t *testing.T, users []oidctest.User, hooks common.LoginHooks
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
-	idp := oidctest.Start(t, base+oidcRedirectPath, []string{base + webAdminPrefix + "/login", base + webClientPrefix + "/login"}, users)
+	var scratch Options
+	for _, f := range opts {
+		f(&scratch)
+	}
+	root := normalizeWebRoot(scratch.Config.WebRoot)
+	idp := oidctest.Start(t, base+root+oidcRedirectPath, []string{base + root + webAdminPrefix + "/login", base + root + webClientPrefix + "/login"}, users)
 	b := config.HTTPDBinding{Address: "127.0.0.1", Port: 1, EnableRESTAPI: true, EnableWebAdmin: true, EnableWebClient: true,
 		OIDC: config.OIDCConfig{
 			ConfigURL: idp.URL, ClientID: idp.ClientID, ClientSecret: idp.Secret, RedirectBaseURL: base,
@@ -380,4 +385,22 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// Under web_root every OIDC path moves with the rest.
+func TestOIDCUnderWebRoot(t *testing.T) {
+	e := newOIDCEnvOpts(t, []oidctest.User{{Username: "boss", Password: "idp-pass", Claims: map[string]any{"sftpgo_role": "admin"}}},
+		common.LoginHooks{}, []envOption{func(o *Options) { o.Config.WebRoot = "/sftpgo" }})
+	e.addAdmin("boss", dataprovider.AdminPermAny)
+	b := newOIDCBrowser(t)
+	resp, body := b.signIn(e, "/sftpgo"+webAdminPrefix+"/login", "boss", "idp-pass")
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/sftpgo"+webAdminPrefix+"/users" {
+		t.Fatalf("under web_root: %d %s\n%s", resp.StatusCode, resp.Request.URL, excerpt(body))
+	}
+	csrf := csrfRe.FindStringSubmatch(body)
+	resp, body = b.postForm(e.ts.URL+"/sftpgo"+webAdminPrefix+"/logout", url.Values{"_form_token": {csrf[1] + csrf[2]}})
+	resp, _ = b.follow(e, resp, body)
+	if resp.Request.URL.Path != "/sftpgo"+webAdminPrefix+"/login" || len(e.idp.Terminated()) != 1 {
+		t.Fatalf("logout under web_root ended at %s, provider sessions ended %v", resp.Request.URL, e.idp.Terminated())
+	}
 }
