@@ -2,6 +2,7 @@ package dataprovider
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 )
@@ -75,9 +76,16 @@ func (s *Store) SearchUsers(ctx context.Context, q, role string, limit, offset i
 		out = append(out, *u)
 		return false
 	}
-	if ns, ok := s.driver.(userNameSearcher); ok && q != "" {
+	if ns, ok := s.driver.(userNameSearcher); ok {
+		// the candidates: the query, or else the role as the stored
+		// document spells it
+		cq := q
+		if cq == "" {
+			b, _ := json.Marshal(role)
+			cq = `"role":` + string(b)
+		}
 		for off := 0; ; off += searchBatch {
-			names, err := ns.SearchUsernames(ctx, q, searchBatch, off)
+			names, err := ns.SearchUsernames(ctx, cq, searchBatch, off)
 			if err != nil {
 				return nil, false, err
 			}

@@ -14,6 +14,9 @@ func TestSearchUsers(t *testing.T) {
 			for i := range 30 {
 				u := User{Username: fmt.Sprintf("user%02d", i), Password: "Passw0rd!x", Status: StatusEnabled,
 					HomeDir: "/srv/home", Permissions: map[string][]string{"/": {PermAny}}}
+				if i%3 == 0 {
+					u.Role = "Team"
+				}
 				switch {
 				case i%10 == 3:
 					u.Email = fmt.Sprintf("Boss%d@Example.com", i)
@@ -47,6 +50,18 @@ func TestSearchUsers(t *testing.T) {
 			page, _, _ = s.SearchUsers(ctx, "0%_", "", 10, 0)
 			if !equalStrings(names(page), []string{"user07"}) {
 				t.Fatalf("wildcards not escaped: %v", names(page))
+			}
+			// the role alone, and with a query
+			page, more, _ = s.SearchUsers(ctx, "", "Team", 3, 3)
+			if !equalStrings(names(page), []string{"user09", "user12", "user15"}) || !more {
+				t.Fatalf("role page: %v %v", names(page), more)
+			}
+			page, _, _ = s.SearchUsers(ctx, "boss", "Team", 10, 0)
+			if !equalStrings(names(page), []string{"user03"}) {
+				t.Fatalf("role and query: %v", names(page))
+			}
+			if page, _, _ = s.SearchUsers(ctx, "", "team", 10, 0); len(page) != 0 {
+				t.Fatalf("roles are case-sensitive: %v", names(page))
 			}
 			// "srv" is in every home dir but in no searched field
 			if page, _, _ = s.SearchUsers(ctx, "srv", "", 10, 0); len(page) != 0 {
