@@ -142,3 +142,19 @@ func connectionsPage(conns []ConnectionStatus, q string, pageNo int) listPage {
 	lp.Items, lp.HasNext = match[start:end], end < len(match)
 	return lp
 }
+
+// sharesPage searches a user's shares (name, description, paths, ID) and
+// cuts page pageNo of them; Items is left for the caller.
+func sharesPage(shares []dataprovider.Share, q string, pageNo int) (listPage, []dataprovider.Share) {
+	var match []dataprovider.Share
+	for _, sh := range shares {
+		if containsFold(q, append([]string{sh.Name, sh.Description, sh.ShareID}, sh.Paths...)...) {
+			match = append(match, sh)
+		}
+	}
+	lp := listPage{Query: q, Page: pageNo, HasPrev: pageNo > 1, Total: len(match)}
+	start := min((pageNo-1)*webPageSize, len(match))
+	end := min(start+webPageSize, len(match))
+	lp.HasNext = end < len(match)
+	return lp, match[start:end]
+}

@@ -58,3 +58,18 @@ func TestConnectionsPage(t *testing.T) {
 		t.Fatalf("past the end: %+v", lp)
 	}
 }
+
+func TestSharesPage(t *testing.T) {
+	var shares []dataprovider.Share
+	for i := range 40 {
+		shares = append(shares, dataprovider.Share{ShareID: fmt.Sprintf("id%02d", i), Name: fmt.Sprintf("share%02d", i), Paths: []string{fmt.Sprintf("/dir%d", i%4)}})
+	}
+	lp, shown := sharesPage(shares, "", 2)
+	if lp.Total != 40 || len(shown) != 15 || shown[0].Name != "share25" || lp.HasNext {
+		t.Fatalf("page 2: %+v %d", lp, len(shown))
+	}
+	lp, shown = sharesPage(shares, "/DIR3", 1)
+	if lp.Total != 10 || len(shown) != 10 || shown[0].Name != "share03" {
+		t.Fatalf("search by path: %+v", lp)
+	}
+}

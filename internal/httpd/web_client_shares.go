@@ -45,12 +45,15 @@ func (s *Server) webClientShares(w http.ResponseWriter, r *http.Request) {
 		s.webError(w, r, http.StatusInternalServerError, "The data provider is not available.", false)
 		return
 	}
-	rows := make([]shareRow, 0, len(shares))
-	for _, sh := range shares {
+	q, pageNo := strings.TrimSpace(r.URL.Query().Get("q")), pageNumber(r)
+	lp, shown := sharesPage(shares, q, pageNo)
+	rows := make([]shareRow, 0, len(shown))
+	for _, sh := range shown {
 		rows = append(rows, shareRow{Share: redactShare(sh), Link: s.shareLink(r, sh.ShareID), Expired: sh.IsExpired()})
 	}
+	lp.Items = rows
 	p := s.clientPage(r, "Shares", "shares")
-	p.Data = rows
+	p.Data = lp
 	s.render(w, r, http.StatusOK, "client/shares", p)
 }
 
