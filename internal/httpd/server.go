@@ -88,6 +88,8 @@ type Options struct {
 	// Nodes, when the data provider is shared, lists and closes the
 	// sessions of every node and serves the node-to-node API.
 	Nodes NodeService
+	// Mailer sends password reset codes; nil: no reset by e-mail.
+	Mailer Mailer
 }
 
 // Limits on request bodies.
@@ -124,6 +126,8 @@ type Server struct {
 	// party of each binding that configures one (by bindingKey).
 	oidc    *oidcState
 	oidcRPs map[string]*oidcRP
+	mailer       Mailer
+	pwdResets    resetCodes
 
 	mu      sync.Mutex
 	servers []*http.Server
@@ -164,6 +168,7 @@ func newServer(opts Options, st store) (*Server, error) {
 		common:      opts.Common,
 		guard:       opts.Guard,
 		nodes:       opts.Nodes,
+		mailer:      opts.Mailer,
 	}
 	if opts.Nodes != nil {
 		s.conns = opts.Nodes
@@ -286,6 +291,7 @@ const apiPrefix = "/api/v2"
 
 func (s *Server) apiRoutes(r chi.Router) {
 	r.Get("/token", s.getToken)
+	s.passwordResetRoutes(r)
 	s.userAPIRoutes(r)
 	s.nodeRoutes(r)
 

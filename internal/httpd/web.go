@@ -143,6 +143,8 @@ type page struct {
 	Login *loginNav
 	// Brand: the branding of the UI the page belongs to.
 	Brand *brandNav
+	// ResetByMail: password reset by e-mail is available (SMTP configured).
+	ResetByMail bool
 }
 
 // render writes a page with the headers every HTML response gets.
@@ -154,6 +156,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		return
 	}
 	p.Base = s.webRoot
+	p.ResetByMail = s.mailer != nil
 	if p.Form == nil {
 		p.Form = url.Values{}
 	}
