@@ -124,10 +124,10 @@ type Server struct {
 	guard        *defender.Guard
 	// oidc holds the pending OpenID Connect sign-ins; oidcRPs the relying
 	// party of each binding that configures one (by bindingKey).
-	oidc    *oidcState
-	oidcRPs map[string]*oidcRP
-	mailer       Mailer
-	pwdResets    resetCodes
+	oidc      *oidcState
+	oidcRPs   map[string]*oidcRP
+	mailer    Mailer
+	pwdResets resetCodes
 
 	mu      sync.Mutex
 	servers []*http.Server
