@@ -29,14 +29,7 @@ var noEffect = map[string]string{
 	// Ops.
 	"acme": issueOps,
 	// Web UI.
-	"httpd.bindings[].oidc":                   issueWebUI,
-	"httpd.bindings[].branding":               issueWebUI,
-	"httpd.bindings[].languages":              issueWebUI,
-	"httpd.bindings[].base_url":               issueWebUI,
-	"httpd.bindings[].enabled_login_methods":  issueWebUI,
-	"httpd.bindings[].disabled_login_methods": issueWebUI,
-	"httpd.bindings[].hide_login_url":         issueWebUI,
-	"httpd.hide_support_link":                 issueWebUI,
+	"httpd.bindings[].languages": issueWebUI,
 }
 
 // actsInSection lists keys (or sections) that act although a section

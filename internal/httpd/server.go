@@ -122,8 +122,12 @@ type Server struct {
 	loginLimiter *loginLimiter
 	web          *webUI
 	guard        *defender.Guard
-	mailer       Mailer
-	pwdResets    resetCodes
+	// oidc holds the pending OpenID Connect sign-ins; oidcRPs the relying
+	// party of each binding that configures one (by bindingKey).
+	oidc      *oidcState
+	oidcRPs   map[string]*oidcRP
+	mailer    Mailer
+	pwdResets resetCodes
 
 	mu      sync.Mutex
 	servers []*http.Server
@@ -177,6 +181,9 @@ func newServer(opts Options, st store) (*Server, error) {
 		return nil, err
 	}
 	s.tokens = newTokenManager(key, opts.Config.TokenValidation, opts.Config.JWTLifetime, func() time.Time { return s.now() })
+	if err := s.setupOIDC(); err != nil {
+		return nil, err
+	}
 	for _, b := range opts.Config.Bindings {
 		if _, err := securityMiddleware(b.Security); err != nil {
 			return nil, err
@@ -240,6 +247,7 @@ func (s *Server) router(b config.HTTPDBinding) http.Handler {
 	r.Use(s.guardRequests)
 	r.Use(s.connectionCheck)
 	r.Use(corsMiddleware(s.cfg.CORS))
+	r.Use(withWebBinding(s.newWebBinding(b)))
 	if sec, err := securityMiddleware(b.Security); err == nil {
 		r.Use(sec)
 	}
