@@ -126,5 +126,6 @@ func NewRootCommand() *cobra.Command {
 	root.AddCommand(newServeCommand(), newInitProviderCommand(), newRevertProviderCommand(),
 		newResetProviderCommand(), newResetPwdCommand(), newPingCommand(), newGenCommand(),
 		newPortableCommand())
+	root.AddCommand(newACMECommand())
 	return root
 }

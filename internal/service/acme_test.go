@@ -1,0 +1,132 @@
+package service
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sftpgo-ng/sftpgo/internal/acme/acmetest"
+	"github.com/sftpgo-ng/sftpgo/internal/config"
+)
+
+// ftpsLeaf opens an implicit FTPS connection and returns the server's
+// certificate after checking its chain against roots and the 220 greeting.
+func ftpsLeaf(t *testing.T, addr string, roots *x509.CertPool) *x509.Certificate {
+	t.Helper()
+	c, err := tls.DialWithDialer(&net.Dialer{Timeout: 10 * time.Second}, "tcp", addr,
+		&tls.Config{RootCAs: roots, ServerName: "localhost"})
+	if err != nil {
+		t.Fatalf("FTPS handshake (chain against pebble's root): %v", err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "220") {
+		t.Fatalf("FTPS greeting %q: %v", line, err)
+	}
+	return c.ConnectionState().PeerCertificates[0]
+}
+
+// httpsLeaf GETs /healthz over HTTPS and returns the server's certificate.
+func httpsLeaf(t *testing.T, addr string, roots *x509.CertPool) *x509.Certificate {
+	t.Helper()
+	cl := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: roots, ServerName: "localhost"}, DisableKeepAlives: true}}
+	resp, err := cl.Get("https://" + addr + "/healthz")
+	if err != nil {
+		t.Fatalf("HTTPS (chain against pebble's root): %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("HTTPS /healthz: %d", resp.StatusCode)
+	}
+	return resp.TLS.PeerCertificates[0]
+}
+
+// TestACMECertificateServedAndRenewedInPlace: with acme.domains set and
+// no certificate_file, serve obtains the certificate from pebble at start
+// (TLS-ALPN-01), FTPS and HTTPS serve it (the chain verifies against
+// pebble's root), and a renewal forced by the clock reaches the next
+// handshake of both without a restart.
+func TestACMECertificateServedAndRenewedInPlace(t *testing.T) {
+	p := acmetest.Start(t, acmetest.Options{})
+	dir := t.TempDir()
+	cfg := config.Default()
+	cfg.DataProvider.Driver = "memory"
+	cfg.DataProvider.Name = ""
+	cfg.SFTPD.Bindings[0].Port = 0
+	cfg.WebDAVD.Bindings[0].Port = 0
+	ftpPort, httpPort := acmetest.FreePort(t), acmetest.FreePort(t)
+	cfg.FTPD.Bindings[0].Address, cfg.FTPD.Bindings[0].Port, cfg.FTPD.Bindings[0].TLSMode = "127.0.0.1", ftpPort, 2
+	cfg.HTTPD.Bindings[0].Address, cfg.HTTPD.Bindings[0].Port, cfg.HTTPD.Bindings[0].EnableHTTPS = "127.0.0.1", httpPort, true
+	cfg.ACME = config.ACMEConfig{Domains: []string{"localhost"}, Email: "ops@example.com", KeyType: "P256",
+		CertsPath: "certs", CAEndpoint: p.Directory, RenewDays: 30}
+	cfg.ACME.TLSALPN01Challenge.Port = p.TLSPort
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+
+	var now atomic.Pointer[time.Time]
+	start := time.Now()
+	now.Store(&start)
+	tick := make(chan time.Time)
+	started := make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, cfg, dir, slog.New(slog.DiscardHandler), Options{
+			Started:        func(map[string][]net.Addr) { close(started) },
+			ACMEClock:      func() time.Time { return *now.Load() },
+			ACMETick:       tick,
+			ACMEHTTPClient: p.HTTPClient(),
+		})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	})
+	select {
+	case <-started:
+	case err := <-done:
+		done <- err
+		t.Fatalf("service stopped at start: %v", err)
+	case <-time.After(90 * time.Second):
+		t.Fatal("service did not start")
+	}
+	roots := p.Roots(t)
+	ftpAddr, httpAddr := fmt.Sprintf("127.0.0.1:%d", ftpPort), fmt.Sprintf("127.0.0.1:%d", httpPort)
+	f1, h1 := ftpsLeaf(t, ftpAddr, roots), httpsLeaf(t, httpAddr, roots)
+	if f1.SerialNumber.Cmp(h1.SerialNumber) != 0 {
+		t.Fatal("FTPS and HTTPS serve different certificates")
+	}
+
+	later := start.Add(75 * 24 * time.Hour) // 15 days left < renew_days
+	now.Store(&later)
+	tick <- time.Now()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		f2 := ftpsLeaf(t, ftpAddr, roots)
+		if f2.SerialNumber.Cmp(f1.SerialNumber) != 0 {
+			h2 := httpsLeaf(t, httpAddr, roots)
+			if h2.SerialNumber.Cmp(f2.SerialNumber) != 0 {
+				t.Fatalf("HTTPS serves %s after the renewal, FTPS %s", h2.SerialNumber, f2.SerialNumber)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("FTPS still serves the old certificate after the renewal")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
