@@ -6,11 +6,9 @@ package acme
 
 import (
 	"context"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -58,12 +56,12 @@ type Options struct {
 	Tick <-chan time.Time
 }
 
-// Manager obtains and renews the certificate of acme.domains.
+// Manager obtains and renews the certificates of acme.domains.
 type Manager struct {
 	opts      Options
 	cfg       config.ACMEConfig
 	certsPath string
-	domains   []string
+	certs     [][]string // names of each certificate, by acme.domains entry
 	log       *slog.Logger
 
 	mu sync.Mutex // one obtain/renew at a time
@@ -73,20 +71,27 @@ type Manager struct {
 }
 
 // Enabled reports whether cfg asks for certificates.
-func Enabled(cfg config.ACMEConfig) bool { return len(Domains(cfg)) > 0 }
+func Enabled(cfg config.ACMEConfig) bool { return len(Certificates(cfg)) > 0 }
 
-// Domains returns the names of the certificate: every item of
-// acme.domains, an item may also list several names separated by commas.
-func Domains(cfg config.ACMEConfig) []string {
-	var out []string
+// Certificates returns the names of each certificate: one certificate per
+// acme.domains entry, an entry may name several domains separated by
+// commas or spaces.
+func Certificates(cfg config.ACMEConfig) [][]string {
+	var out [][]string
 	for _, d := range cfg.Domains {
-		for _, n := range strings.Split(d, ",") {
-			if n = strings.ToLower(strings.TrimSpace(n)); n != "" {
-				out = append(out, n)
-			}
+		names := strings.FieldsFunc(strings.ToLower(d), func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
+		if len(names) > 0 {
+			out = append(out, names)
 		}
 	}
 	return out
+}
+
+// files returns the certificate and key file of the certificate whose
+// first name is domain.
+func files(certsPath, domain string) (certFile, keyFile string) {
+	base := filepath.Join(certsPath, sanitize(domain))
+	return base + ".crt", base + ".key"
 }
 
 // CertsPath is acme.certs_path resolved against the configuration dir.
@@ -101,22 +106,22 @@ func CertsPath(cfg config.ACMEConfig, configDir string) string {
 	return p
 }
 
-// CertificateFiles returns the certificate and key files the manager
-// writes for cfg (empty when ACME is off): <certs_path>/<first domain>.crt
-// and .key. Sections whose certificate_file is empty serve them.
+// CertificateFiles returns the files of the certificate of the first
+// acme.domains entry (empty when ACME is off): <certs_path>/<its first
+// domain>.crt and .key. Sections whose certificate_file is empty serve
+// them.
 func CertificateFiles(cfg config.ACMEConfig, configDir string) (certFile, keyFile string) {
-	d := Domains(cfg)
-	if len(d) == 0 {
+	c := Certificates(cfg)
+	if len(c) == 0 {
 		return "", ""
 	}
-	base := filepath.Join(CertsPath(cfg, configDir), sanitize(d[0]))
-	return base + ".crt", base + ".key"
+	return files(CertsPath(cfg, configDir), c[0][0])
 }
 
 // New validates opts; nothing is contacted until Obtain or Start.
 func New(opts Options) (*Manager, error) {
 	cfg := opts.Config
-	m := &Manager{opts: opts, cfg: cfg, domains: Domains(cfg), certsPath: CertsPath(cfg, opts.ConfigDir), log: opts.Logger}
+	m := &Manager{opts: opts, cfg: cfg, certs: Certificates(cfg), certsPath: CertsPath(cfg, opts.ConfigDir), log: opts.Logger}
 	if m.log == nil {
 		m.log = slog.New(slog.DiscardHandler)
 	}
@@ -124,7 +129,7 @@ func New(opts Options) (*Manager, error) {
 	if m.opts.Now == nil {
 		m.opts.Now = time.Now
 	}
-	if len(m.domains) == 0 {
+	if len(m.certs) == 0 {
 		return nil, errors.New("acme: no domains configured")
 	}
 	if cfg.Email == "" {
@@ -165,15 +170,16 @@ func keyType(s string) (certcrypto.KeyType, error) {
 	return "", fmt.Errorf("acme: unsupported key_type %q (2048, 3072, 4096, 8192, P256, P384)", s)
 }
 
-// Files returns the certificate and key files of the manager.
+// Files returns the files of the first certificate (the one sections
+// without a certificate of their own serve).
 func (m *Manager) Files() (certFile, keyFile string) {
-	return CertificateFiles(m.cfg, m.opts.ConfigDir)
+	return files(m.certsPath, m.certs[0][0])
 }
 
-// due reports whether the certificate on disk is missing, does not cover
-// the configured domains, or expires within renew_days.
-func (m *Manager) due() (bool, string) {
-	certFile, keyFile := m.Files()
+// due reports whether the certificate of names on disk is missing, does
+// not cover them, or expires within renew_days.
+func (m *Manager) due(names []string) (bool, string) {
+	certFile, keyFile := files(m.certsPath, names[0])
 	leaf, _, err := readLeaf(certFile)
 	if err != nil {
 		return true, "no certificate yet"
@@ -181,7 +187,7 @@ func (m *Manager) due() (bool, string) {
 	if _, err := os.Stat(keyFile); err != nil {
 		return true, "no certificate key"
 	}
-	for _, d := range m.domains {
+	for _, d := range names {
 		if leaf.VerifyHostname(d) != nil {
 			return true, fmt.Sprintf("certificate does not cover %q", d)
 		}
@@ -193,60 +199,63 @@ func (m *Manager) due() (bool, string) {
 	return false, ""
 }
 
-// Obtain obtains the certificate when it is missing, renews it when it
-// is due, and otherwise does nothing. It reports whether the files
-// changed (OnChange is not called; Check does that).
+// Obtain obtains each certificate that is missing, renews each that is
+// due, and leaves the others alone. It reports whether any file changed
+// (OnChange is not called; Check does that). A certificate that fails
+// does not stop the others; the errors are joined.
 func (m *Manager) Obtain(ctx context.Context) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	due, why := m.due()
-	if !due {
-		return false, nil
+	var client *lego.Client
+	var changed bool
+	var errs []error
+	for _, names := range m.certs {
+		due, why := m.due(names)
+		if !due {
+			continue
+		}
+		m.log.Info("requesting a certificate", "domains", strings.Join(names, ","), "reason", why)
+		if client == nil {
+			var err error
+			if client, err = m.client(ctx); err != nil {
+				return changed, err
+			}
+		}
+		kt, _ := keyType(m.cfg.KeyType)
+		res, err := client.Certificate.Obtain(ctx, certificate.ObtainRequest{Domains: names, KeyType: kt, Bundle: true})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("acme: obtain certificate for %s: %w", strings.Join(names, ","), err))
+			continue
+		}
+		if err := m.saveCertificate(names, res); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		changed = true
+		certFile, _ := files(m.certsPath, names[0])
+		if leaf, _, _ := readLeaf(certFile); leaf != nil {
+			m.log.Info("certificate obtained", "domains", strings.Join(names, ","), "serial", leaf.SerialNumber.Text(16),
+				"not_after", leaf.NotAfter.UTC().Format(time.RFC3339), "file", certFile)
+		}
 	}
-	m.log.Info("requesting a certificate", "domains", strings.Join(m.domains, ","), "reason", why)
-	client, err := m.client(ctx)
-	if err != nil {
-		return false, err
-	}
-	kt, _ := keyType(m.cfg.KeyType)
-	res, err := client.Certificate.Obtain(ctx, certificate.ObtainRequest{
-		Domains: m.domains,
-		KeyType: kt,
-		Bundle:  true,
-	})
-	if err != nil {
-		return false, fmt.Errorf("acme: obtain certificate for %s: %w", strings.Join(m.domains, ","), err)
-	}
-	if err := m.saveCertificate(res); err != nil {
-		return false, err
-	}
-	leaf, _, _ := readLeaf(m.mustCertFile())
-	if leaf != nil {
-		m.log.Info("certificate obtained", "domains", strings.Join(m.domains, ","), "serial", leaf.SerialNumber.Text(16),
-			"not_after", leaf.NotAfter.UTC().Format(time.RFC3339))
-	}
-	return true, nil
+	return changed, errors.Join(errs...)
 }
 
-func (m *Manager) mustCertFile() string { c, _ := m.Files(); return c }
-
-// Check runs Obtain and calls OnChange when the certificate changed.
+// Check runs Obtain and calls OnChange when a certificate changed (also
+// when another failed).
 func (m *Manager) Check(ctx context.Context) error {
 	changed, err := m.Obtain(ctx)
-	if err != nil {
-		return err
-	}
 	if changed && m.opts.OnChange != nil {
 		m.opts.OnChange()
 	}
-	return nil
+	return err
 }
 
-func (m *Manager) saveCertificate(res *certificate.Resource) error {
+func (m *Manager) saveCertificate(names []string, res *certificate.Resource) error {
 	if err := os.MkdirAll(m.certsPath, 0o700); err != nil {
 		return fmt.Errorf("acme: %w", err)
 	}
-	certFile, keyFile := m.Files()
+	certFile, keyFile := files(m.certsPath, names[0])
 	base := strings.TrimSuffix(certFile, ".crt")
 	// the key first: a reload between the two writes then fails to pair
 	// them and keeps the previous generation, instead of serving a
@@ -257,7 +266,7 @@ func (m *Manager) saveCertificate(res *certificate.Resource) error {
 	if err := writeFile(certFile, res.Certificate, 0o644); err != nil {
 		return err
 	}
-	meta, err := json.MarshalIndent(certMeta{Domain: m.domains[0], Domains: m.domains, CertURL: res.CertURL,
+	meta, err := json.MarshalIndent(certMeta{Domain: names[0], Domains: names, CertURL: res.CertURL,
 		CertStableURL: res.CertStableURL}, "", "  ")
 	if err != nil {
 		return fmt.Errorf("acme: %w", err)
@@ -391,13 +400,4 @@ func (m *Manager) loop() {
 			timer.Reset(CheckInterval)
 		}
 	}
-}
-
-// Leaf returns the certificate currently on disk (nil when none).
-func (m *Manager) Leaf() *x509.Certificate {
-	leaf, _, err := readLeaf(m.mustCertFile())
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		m.log.Warn("read certificate", "error", err)
-	}
-	return leaf
 }

@@ -303,9 +303,42 @@ func TestNewRefusesIncomplete(t *testing.T) {
 	if _, err := acme.New(acme.Options{Config: ok}); err != nil {
 		t.Fatal(err)
 	}
-	if got := acme.Domains(config.ACMEConfig{Domains: []string{"A.example, www.a.example", "b.example"}}); len(got) != 3 || got[0] != "a.example" {
-		t.Errorf("domains %v", got)
+	if got := acme.Certificates(config.ACMEConfig{Domains: []string{"A.example, www.a.example", "b.example c.example", " "}}); len(got) != 2 ||
+		len(got[0]) != 2 || got[0][0] != "a.example" || len(got[1]) != 2 || got[1][1] != "c.example" {
+		t.Errorf("certificates %q", got)
 	}
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// TestOneCertificatePerEntry: each acme.domains entry is a certificate
+// named after its first domain, covering every domain of the entry.
+func TestOneCertificatePerEntry(t *testing.T) {
+	p := acmetest.Start(t, acmetest.Options{AlwaysValid: true})
+	cfg := baseConfig(p)
+	cfg.Domains = []string{"a.example,www.a.example", "b.example"}
+	cfg.HTTP01Challenge.Port = p.HTTPPort
+	dir := t.TempDir()
+	m := newManager(t, p, cfg, dir, acme.Options{})
+	if changed, err := m.Obtain(context.Background()); err != nil || !changed {
+		t.Fatalf("obtain: %v %v", changed, err)
+	}
+	for name, want := range map[string][]string{"a.example": {"a.example", "www.a.example"}, "b.example": {"b.example"}} {
+		pair, err := tls.LoadX509KeyPair(filepath.Join(dir, "certs", name+".crt"), filepath.Join(dir, "certs", name+".key"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		leaf, _ := x509.ParseCertificate(pair.Certificate[0])
+		for _, d := range want {
+			if leaf.VerifyHostname(d) != nil {
+				t.Errorf("%s.crt does not cover %s (%v)", name, d, leaf.DNSNames)
+			}
+		}
+		if len(leaf.DNSNames) != len(want) {
+			t.Errorf("%s.crt names %v", name, leaf.DNSNames)
+		}
+	}
+	if cf, _ := m.Files(); cf != filepath.Join(dir, "certs", "a.example.crt") {
+		t.Errorf("sections get %s, want the first entry's certificate", cf)
+	}
+}
