@@ -36,6 +36,18 @@ func ftpsLeaf(t *testing.T, addr string, roots *x509.CertPool) *x509.Certificate
 	return c.ConnectionState().PeerCertificates[0]
 }
 
+// tlsLeaf handshakes with addr and returns the verified server certificate.
+func tlsLeaf(t *testing.T, addr string, roots *x509.CertPool) *x509.Certificate {
+	t.Helper()
+	c, err := tls.DialWithDialer(&net.Dialer{Timeout: 10 * time.Second}, "tcp", addr,
+		&tls.Config{RootCAs: roots, ServerName: "localhost"})
+	if err != nil {
+		t.Fatalf("handshake with %s (chain against pebble's root): %v", addr, err)
+	}
+	defer c.Close()
+	return c.ConnectionState().PeerCertificates[0]
+}
+
 // httpsLeaf GETs /healthz over HTTPS and returns the server's certificate.
 func httpsLeaf(t *testing.T, addr string, roots *x509.CertPool) *x509.Certificate {
 	t.Helper()
@@ -54,9 +66,10 @@ func httpsLeaf(t *testing.T, addr string, roots *x509.CertPool) *x509.Certificat
 
 // TestACMECertificateServedAndRenewedInPlace: with acme.domains set and
 // no certificate_file, serve obtains the certificate from pebble at start
-// (TLS-ALPN-01), FTPS and HTTPS serve it (the chain verifies against
+// (TLS-ALPN-01), FTPS, HTTPS and WebDAV serve it, and telemetry whose
+// certificate_file names the ACME files (the chain verifies against
 // pebble's root), and a renewal forced by the clock reaches the next
-// handshake of both without a restart.
+// handshake of each without a restart.
 func TestACMECertificateServedAndRenewedInPlace(t *testing.T) {
 	p := acmetest.Start(t, acmetest.Options{})
 	dir := t.TempDir()
@@ -64,8 +77,11 @@ func TestACMECertificateServedAndRenewedInPlace(t *testing.T) {
 	cfg.DataProvider.Driver = "memory"
 	cfg.DataProvider.Name = ""
 	cfg.SFTPD.Bindings[0].Port = 0
-	cfg.WebDAVD.Bindings[0].Port = 0
-	ftpPort, httpPort := acmetest.FreePort(t), acmetest.FreePort(t)
+	ftpPort, httpPort, davPort, telPort := acmetest.FreePort(t), acmetest.FreePort(t), acmetest.FreePort(t), acmetest.FreePort(t)
+	cfg.WebDAVD.Bindings[0].Address, cfg.WebDAVD.Bindings[0].Port, cfg.WebDAVD.Bindings[0].EnableHTTPS = "127.0.0.1", davPort, true
+	// telemetry turns HTTPS on by naming a certificate: it names the ACME files
+	cfg.Telemetry.BindAddress, cfg.Telemetry.BindPort = "127.0.0.1", telPort
+	cfg.Telemetry.CertificateFile, cfg.Telemetry.CertificateKeyFile = "certs/localhost.crt", "certs/localhost.key"
 	cfg.FTPD.Bindings[0].Address, cfg.FTPD.Bindings[0].Port, cfg.FTPD.Bindings[0].TLSMode = "127.0.0.1", ftpPort, 2
 	cfg.HTTPD.Bindings[0].Address, cfg.HTTPD.Bindings[0].Port, cfg.HTTPD.Bindings[0].EnableHTTPS = "127.0.0.1", httpPort, true
 	cfg.ACME = config.ACMEConfig{Domains: []string{"localhost"}, Email: "ops@example.com", KeyType: "P256",
@@ -107,8 +123,11 @@ func TestACMECertificateServedAndRenewedInPlace(t *testing.T) {
 	roots := p.Roots(t)
 	ftpAddr, httpAddr := fmt.Sprintf("127.0.0.1:%d", ftpPort), fmt.Sprintf("127.0.0.1:%d", httpPort)
 	f1, h1 := ftpsLeaf(t, ftpAddr, roots), httpsLeaf(t, httpAddr, roots)
-	if f1.SerialNumber.Cmp(h1.SerialNumber) != 0 {
-		t.Fatal("FTPS and HTTPS serve different certificates")
+	davAddr, telAddr := fmt.Sprintf("127.0.0.1:%d", davPort), fmt.Sprintf("127.0.0.1:%d", telPort)
+	for _, l := range []*x509.Certificate{h1, tlsLeaf(t, davAddr, roots), httpsLeaf(t, telAddr, roots)} {
+		if f1.SerialNumber.Cmp(l.SerialNumber) != 0 {
+			t.Fatal("FTPS, HTTPS, WebDAV and telemetry serve different certificates")
+		}
 	}
 
 	later := start.Add(75 * 24 * time.Hour) // 15 days left < renew_days
@@ -119,8 +138,11 @@ func TestACMECertificateServedAndRenewedInPlace(t *testing.T) {
 		f2 := ftpsLeaf(t, ftpAddr, roots)
 		if f2.SerialNumber.Cmp(f1.SerialNumber) != 0 {
 			h2 := httpsLeaf(t, httpAddr, roots)
-			if h2.SerialNumber.Cmp(f2.SerialNumber) != 0 {
-				t.Fatalf("HTTPS serves %s after the renewal, FTPS %s", h2.SerialNumber, f2.SerialNumber)
+			for name, l := range map[string]*x509.Certificate{"HTTPS": h2, "WebDAV": tlsLeaf(t, davAddr, roots),
+				"telemetry": httpsLeaf(t, telAddr, roots)} {
+				if l.SerialNumber.Cmp(f2.SerialNumber) != 0 {
+					t.Fatalf("%s serves %s after the renewal, FTPS %s", name, l.SerialNumber, f2.SerialNumber)
+				}
 			}
 			break
 		}
