@@ -106,7 +106,7 @@ func TestFreshRegistryHasSFTPGoNames(t *testing.T) {
 			t.Errorf("fresh process lacks %s", n)
 		}
 	}
-	known := map[string]bool{"sftpgo_dataprovider_check_errors_total": true}
+	known := map[string]bool{"sftpgo_dataprovider_check_errors_total": true, "sftpgo_dataprovider_query_errors_total": true}
 	for _, n := range want {
 		known[n] = true
 	}
