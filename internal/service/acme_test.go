@@ -152,3 +152,50 @@ func TestACMECertificateServedAndRenewedInPlace(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestACMEUnreachableCAKeepsPlainListeners: with acme.domains set, a CA
+// that cannot be reached at the first start leaves a plain FTP binding
+// (no TLS needed) serving.
+func TestACMEUnreachableCAKeepsPlainListeners(t *testing.T) {
+	cfg := config.Default()
+	cfg.DataProvider.Driver = "memory"
+	cfg.DataProvider.Name = ""
+	cfg.SFTPD.Bindings[0].Port = 0
+	cfg.WebDAVD.Bindings[0].Port = 0
+	cfg.HTTPD.Bindings[0].Port = 0
+	ftpPort := acmetest.FreePort(t)
+	cfg.FTPD.Bindings[0].Address, cfg.FTPD.Bindings[0].Port = "127.0.0.1", ftpPort
+	cfg.ACME = config.ACMEConfig{Domains: []string{"localhost"}, Email: "ops@example.com", KeyType: "P256",
+		CertsPath: "certs", CAEndpoint: fmt.Sprintf("https://127.0.0.1:%d/dir", acmetest.FreePort(t)), RenewDays: 30}
+	cfg.ACME.HTTP01Challenge.Port = acmetest.FreePort(t)
+	started := make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, cfg, t.TempDir(), slog.New(slog.DiscardHandler), Options{
+			Started: func(map[string][]net.Addr) { close(started) }})
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	}()
+	select {
+	case <-started:
+	case err := <-done:
+		done <- nil
+		t.Fatalf("a plain FTP server did not start because the CA is unreachable: %v", err)
+	case <-time.After(60 * time.Second):
+		t.Fatal("service did not start")
+	}
+	c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", ftpPort), 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	if line, err := bufio.NewReader(c).ReadString('\n'); err != nil || !strings.HasPrefix(line, "220") {
+		t.Fatalf("FTP greeting %q: %v", line, err)
+	}
+}
