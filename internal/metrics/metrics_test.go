@@ -260,3 +260,12 @@ func BenchmarkTransferDone(b *testing.B) {
 		m.TransferDone("SFTP", "osfs", true, 32768, true)
 	}
 }
+
+// BenchmarkRequestDone: what counting one storage request costs.
+func BenchmarkRequestDone(b *testing.B) {
+	m := New()
+	b.ReportAllocs()
+	for b.Loop() {
+		m.RequestDone("s3fs", "head_object", nil)
+	}
+}
