@@ -112,6 +112,18 @@ func TestACMERunThenServe(t *testing.T) {
 	}
 }
 
+// replaceFile writes src's bytes over dst, as an administrator's cp does.
+func replaceFile(t *testing.T, src, dst string) {
+	t.Helper()
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestSIGHUPReplacesFTPSCertificateDuringTransfer: an FTPS upload is in
 // progress; the certificate file is replaced and SIGHUP sent; the next
 // FTPS handshake shows the new certificate (same process), and the open
@@ -120,8 +132,8 @@ func TestSIGHUPReplacesFTPSCertificateDuringTransfer(t *testing.T) {
 	dir := t.TempDir()
 	oldPKI, newPKI := newEdgePKI(t, filepath.Join(dir)), newEdgePKI(t, t.TempDir())
 	certFile, keyFile := filepath.Join(dir, "ftps.crt"), filepath.Join(dir, "ftps.key")
-	copyFile(t, oldPKI.certFile, certFile, 0o600)
-	copyFile(t, oldPKI.keyFile, keyFile, 0o600)
+	replaceFile(t, oldPKI.certFile, certFile)
+	replaceFile(t, oldPKI.keyFile, keyFile)
 	ftpsPort := freePort(t)
 	in := newInstance(t, dir,
 		"SFTPGO_FTPD__CERTIFICATE_FILE="+certFile,
@@ -156,8 +168,8 @@ func TestSIGHUPReplacesFTPSCertificateDuringTransfer(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	copyFile(t, newPKI.certFile, certFile, 0o600)
-	copyFile(t, newPKI.keyFile, keyFile, 0o600)
+	replaceFile(t, newPKI.certFile, certFile)
+	replaceFile(t, newPKI.keyFile, keyFile)
 	pid := in.cmd.Process.Pid
 	if err := in.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
