@@ -40,7 +40,7 @@ func TestSFTPGoReleaseConfigsLoad(t *testing.T) {
 		"v2.5.6": obsolete("common.data_retention_hook", "httpd.bindings[].branding.web_admin.login_image_path",
 			"httpd.bindings[].branding.web_client.login_image_path", "httpd.bindings[].security.expect_ct_header",
 			"httpd.bindings[].web_client_integrations", "sftpd.banner", "sftpd.moduli"),
-		"v2.6.6": obsolete("common.data_retention_hook"),
+		"v2.6.6": obsolete("common.data_retention_hook", "sftpd.min_dh_group_exchange_key_size"),
 		"v2.7.0": nil,
 		"v2.7.5": nil,
 		"HEAD":   nil,

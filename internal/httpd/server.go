@@ -88,6 +88,8 @@ type Options struct {
 	// Nodes, when the data provider is shared, lists and closes the
 	// sessions of every node and serves the node-to-node API.
 	Nodes NodeService
+	// Mailer sends password reset codes; nil: no reset by e-mail.
+	Mailer Mailer
 }
 
 // Limits on request bodies.
@@ -120,6 +122,8 @@ type Server struct {
 	loginLimiter *loginLimiter
 	web          *webUI
 	guard        *defender.Guard
+	mailer       Mailer
+	pwdResets    resetCodes
 
 	mu      sync.Mutex
 	servers []*http.Server
@@ -160,6 +164,7 @@ func newServer(opts Options, st store) (*Server, error) {
 		common:      opts.Common,
 		guard:       opts.Guard,
 		nodes:       opts.Nodes,
+		mailer:      opts.Mailer,
 	}
 	if opts.Nodes != nil {
 		s.conns = opts.Nodes
@@ -278,6 +283,7 @@ const apiPrefix = "/api/v2"
 
 func (s *Server) apiRoutes(r chi.Router) {
 	r.Get("/token", s.getToken)
+	s.passwordResetRoutes(r)
 	s.userAPIRoutes(r)
 	s.nodeRoutes(r)
 

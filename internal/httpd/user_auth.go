@@ -38,7 +38,8 @@ const (
 // webClientOptions lists them for the admin user form.
 var webClientOptions = []string{webClientWriteDisabled, webClientSharesDisabled,
 	webClientSharesNoPasswordDisabled, webClientPasswordChangeDisabled, webClientPubKeyChangeDisabled,
-	webClientTLSCertChangeDisabled, webClientInfoChangeDisabled, webClientAPIKeyAuthChangeDisabled}
+	webClientTLSCertChangeDisabled, webClientInfoChangeDisabled, webClientAPIKeyAuthChangeDisabled,
+	webClientPasswordResetDisabled}
 
 type ctxKeyUserT struct{}
 

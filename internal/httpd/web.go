@@ -139,6 +139,8 @@ type page struct {
 	Admin *adminNav
 	User  *userNav
 	Data  any
+	// ResetByMail: password reset by e-mail is available (SMTP configured).
+	ResetByMail bool
 }
 
 // render writes a page with the headers every HTML response gets.
@@ -150,6 +152,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		return
 	}
 	p.Base = s.webRoot
+	p.ResetByMail = s.mailer != nil
 	if p.Form == nil {
 		p.Form = url.Values{}
 	}

@@ -50,6 +50,7 @@ func (s *Server) webAdminRoutes(r chi.Router) {
 	r.Post("/setup", s.webAdminSetupPost)
 	r.Get("/login", s.webAdminLoginGet)
 	r.Post("/login", s.webAdminLoginPost)
+	s.webPasswordResetRoutes(r, true)
 	r.Group(func(r chi.Router) {
 		r.Use(s.requireWebAdmin)
 		r.Get("/logout", s.webAdminLogout)

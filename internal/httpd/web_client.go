@@ -35,6 +35,7 @@ func (s *Server) webClientRoutes(r chi.Router) {
 	})
 	r.Get("/login", s.webClientLoginGet)
 	r.Post("/login", s.webClientLoginPost)
+	s.webPasswordResetRoutes(r, false)
 	r.Route("/pubshares/{id}", func(r chi.Router) {
 		r.Get("/", s.webPubShare)
 		r.Post("/login", s.webPubShareLogin)
