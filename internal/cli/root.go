@@ -127,5 +127,6 @@ func NewRootCommand() *cobra.Command {
 		newResetProviderCommand(), newResetPwdCommand(), newPingCommand(), newGenCommand(),
 		newPortableCommand())
 	root.AddCommand(newSMTPTestCommand())
+	root.AddCommand(newACMECommand())
 	return root
 }

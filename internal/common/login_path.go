@@ -517,6 +517,9 @@ func (s *Server) loginOutcome(ctx context.Context, st *loginState, err error) {
 	ip := hostOf(req.RemoteAddr)
 	delay := time.Duration(s.cfg.Defender.LoginDelay.Success) * time.Millisecond
 	s.deps.Metrics.LoginDone(st.method, req.Protocol, err == nil)
+	if errors.Is(err, ErrProviderUnavailable) {
+		s.deps.Metrics.ProviderQueryFailed()
+	}
 	if err != nil {
 		detail := err
 		if st.detail != nil {
