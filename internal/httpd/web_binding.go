@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/sftpgo-ng/sftpgo/internal/config"
 )
@@ -130,14 +129,4 @@ func (s *Server) loginNav(r *http.Request, admin bool) *loginNav {
 		n.OtherURL = s.webRoot + webAdminPrefix + "/login"
 	}
 	return n
-}
-
-// absoluteURL turns a path under web_root into the binding's public URL
-// when base_url is set; otherwise it stays relative to the request's
-// host.
-func absoluteURL(r *http.Request, p string) string {
-	if wb := webBindingFrom(r.Context()); wb != nil && wb.b.BaseURL != "" {
-		return strings.TrimRight(wb.b.BaseURL, "/") + p
-	}
-	return p
 }

@@ -46,7 +46,6 @@ type User struct {
 type idpStorage struct {
 	*storage.Storage
 	claims     map[string]map[string]any // by user ID
-	redirects  []string
 	postLogout []string
 
 	mu         sync.Mutex
