@@ -236,12 +236,7 @@ func (o *sqlOps) GetUser(ctx context.Context, username string) (User, error) {
 	var id int64
 	var c User
 	var cs counterScan
-	err := o.readDoc(ctx, usersTable, username, &u, `, id, used_quota_size, used_quota_files, last_quota_update,
-		used_upload_data_transfer, used_download_data_transfer, last_login, first_download, first_upload`, &id,
-		col(&cs, "used_quota_size", &c.UsedQuotaSize), col(&cs, "used_quota_files", &c.UsedQuotaFiles),
-		col(&cs, "last_quota_update", &c.LastQuotaUpdate), col(&cs, "used_upload_data_transfer", &c.UsedUploadDataTransfer),
-		col(&cs, "used_download_data_transfer", &c.UsedDownloadDataTransfer), col(&cs, "last_login", &c.LastLogin),
-		col(&cs, "first_download", &c.FirstDownload), col(&cs, "first_upload", &c.FirstUpload))
+	err := o.readDoc(ctx, usersTable, username, &u, ", "+userCols, userDest(&id, &c, &cs)...)
 	if err == nil {
 		err = cs.err("user", username)
 	}
@@ -250,65 +245,179 @@ func (o *sqlOps) GetUser(ctx context.Context, username string) (User, error) {
 	}
 	u.ID = id
 	copyUserCounters(&u, &c)
-	rows, err := o.q().QueryContext(ctx, o.sq(`SELECT g.name, m.group_type FROM {p}users_groups_mapping m
-		JOIN {p}groups g ON g.id = m.group_id WHERE m.user_id = ? ORDER BY m.sort_order`), id)
-	if err != nil {
+	users := []User{u}
+	if err := o.userRelations(ctx, users); err != nil {
 		return User{}, err
 	}
-	u.Groups = nil
-	for rows.Next() {
-		var gm GroupMapping
-		if err := rows.Scan(&gm.Name, &gm.Type); err != nil {
-			rows.Close()
-			return User{}, err
+	return users[0], nil
+}
+
+// userCols are the columns of a user row besides its key and document,
+// scanned by userDest.
+const userCols = `id, used_quota_size, used_quota_files, last_quota_update, used_upload_data_transfer,
+	used_download_data_transfer, last_login, first_download, first_upload`
+
+func userDest(id *int64, c *User, cs *counterScan) []any {
+	return []any{id, col(cs, "used_quota_size", &c.UsedQuotaSize), col(cs, "used_quota_files", &c.UsedQuotaFiles),
+		col(cs, "last_quota_update", &c.LastQuotaUpdate), col(cs, "used_upload_data_transfer", &c.UsedUploadDataTransfer),
+		col(cs, "used_download_data_transfer", &c.UsedDownloadDataTransfer), col(cs, "last_login", &c.LastLogin),
+		col(cs, "first_download", &c.FirstDownload), col(cs, "first_upload", &c.FirstUpload)}
+}
+
+// inChunk bounds the ids of one IN (...) list.
+const inChunk = 500
+
+// forIDChunks calls fn with the ids in slices of at most inChunk and the
+// placeholders of an IN list for them.
+func forIDChunks(ids []int64, fn func(chunk []any, marks string) error) error {
+	for len(ids) > 0 {
+		n := min(len(ids), inChunk)
+		chunk := make([]any, n)
+		for i, id := range ids[:n] {
+			chunk[i] = id
 		}
-		u.Groups = append(u.Groups, gm)
+		if err := fn(chunk, strings.TrimSuffix(strings.Repeat("?, ", n), ", ")); err != nil {
+			return err
+		}
+		ids = ids[n:]
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return User{}, err
+	return nil
+}
+
+// userRelations fills the groups and virtual folders of users (read with
+// their ids), with one query per relation for up to inChunk users.
+func (o *sqlOps) userRelations(ctx context.Context, users []User) error {
+	ids := make([]int64, len(users))
+	byID := make(map[int64]*User, len(users))
+	for i := range users {
+		ids[i] = users[i].ID
+		byID[users[i].ID] = &users[i]
+		users[i].Groups = nil
 	}
-	u.VirtualFolders, err = o.mountedFolders(ctx, "users_folders_mapping", "user_id", id)
-	return u, err
+	err := forIDChunks(ids, func(chunk []any, marks string) error {
+		rows, err := o.q().QueryContext(ctx, o.sq(`SELECT m.user_id, g.name, m.group_type FROM {p}users_groups_mapping m
+			JOIN {p}groups g ON g.id = m.group_id WHERE m.user_id IN (`+marks+`) ORDER BY m.user_id, m.sort_order`), chunk...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var uid int64
+			var gm GroupMapping
+			if err := rows.Scan(&uid, &gm.Name, &gm.Type); err != nil {
+				return err
+			}
+			if u := byID[uid]; u != nil {
+				u.Groups = append(u.Groups, gm)
+			}
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return err
+	}
+	folders, err := o.mountedFoldersOf(ctx, "users_folders_mapping", "user_id", ids)
+	if err != nil {
+		return err
+	}
+	for i := range users {
+		users[i].VirtualFolders = folders[users[i].ID]
+	}
+	return nil
 }
 
 // mountedFolders resolves the folder mappings of a user or group.
 func (o *sqlOps) mountedFolders(ctx context.Context, table, ownerCol string, ownerID int64) ([]VirtualFolder, error) {
-	rows, err := o.q().QueryContext(ctx, o.sq(fmt.Sprintf(`SELECT f.id, f.data, f.used_quota_size, f.used_quota_files,
-		f.last_quota_update, m.virtual_path, m.quota_size, m.quota_files FROM {p}%s m
-		JOIN {p}folders f ON f.id = m.folder_id WHERE m.%s = ? ORDER BY m.sort_order`, table, ownerCol)), ownerID)
+	m, err := o.mountedFoldersOf(ctx, table, ownerCol, []int64{ownerID})
+	return m[ownerID], err
+}
+
+// mountedFoldersOf resolves the folder mappings of several users or
+// groups, by owner id, with one query for up to inChunk owners.
+func (o *sqlOps) mountedFoldersOf(ctx context.Context, table, ownerCol string, ownerIDs []int64) (map[int64][]VirtualFolder, error) {
+	out := map[int64][]VirtualFolder{}
+	err := forIDChunks(ownerIDs, func(chunk []any, marks string) error {
+		rows, err := o.q().QueryContext(ctx, o.sq(fmt.Sprintf(`SELECT m.%s, f.id, f.data, f.used_quota_size,
+			f.used_quota_files, f.last_quota_update, m.virtual_path, m.quota_size, m.quota_files FROM {p}%s m
+			JOIN {p}folders f ON f.id = m.folder_id WHERE m.%s IN (%s) ORDER BY m.%s, m.sort_order`,
+			ownerCol, table, ownerCol, marks, ownerCol)), chunk...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var vf VirtualFolder
+			var owner, id int64
+			var data string
+			var c BaseVirtualFolder
+			var cs counterScan
+			if err := rows.Scan(&owner, &id, &data, col(&cs, "used_quota_size", &c.UsedQuotaSize),
+				col(&cs, "used_quota_files", &c.UsedQuotaFiles), col(&cs, "last_quota_update", &c.LastQuotaUpdate),
+				&vf.VirtualPath, col(&cs, "quota_size", &vf.QuotaSize), col(&cs, "quota_files", &vf.QuotaFiles)); err != nil {
+				return err
+			}
+			if err := cs.err("folder", strconv.FormatInt(id, 10)); err != nil {
+				return err
+			}
+			if err := json.Unmarshal([]byte(data), &vf.BaseVirtualFolder); err != nil {
+				return &CorruptRecordError{Kind: "folder", Name: strconv.FormatInt(id, 10), Err: fmt.Errorf("decode: %w", err)}
+			}
+			vf.ID = id
+			vf.UsedQuotaSize, vf.UsedQuotaFiles, vf.LastQuotaUpdate = c.UsedQuotaSize, c.UsedQuotaFiles, c.LastQuotaUpdate
+			vf.Users, vf.Groups = nil, nil
+			out[owner] = append(out[owner], vf)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// ListUsers reads one page of users with a query for the rows and one per
+// relation (not one set of queries per user). A corrupt row is left out
+// and named in the SkippedRecords error.
+func (o *sqlOps) ListUsers(ctx context.Context, limit, offset int, desc bool) ([]User, error) {
+	limit, offset = pageArgs(limit, offset)
+	rows, err := o.q().QueryContext(ctx, o.sq(`SELECT username, data, `+userCols+` FROM {p}users ORDER BY username `+
+		orderBy(desc)+` LIMIT ? OFFSET ?`), limit, offset)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []VirtualFolder
+	var out []User
+	var skipped SkippedRecords
 	for rows.Next() {
-		var vf VirtualFolder
+		var name, data string
 		var id int64
-		var data string
-		var c BaseVirtualFolder
+		var c User
 		var cs counterScan
-		if err := rows.Scan(&id, &data, col(&cs, "used_quota_size", &c.UsedQuotaSize),
-			col(&cs, "used_quota_files", &c.UsedQuotaFiles), col(&cs, "last_quota_update", &c.LastQuotaUpdate),
-			&vf.VirtualPath, col(&cs, "quota_size", &vf.QuotaSize), col(&cs, "quota_files", &vf.QuotaFiles)); err != nil {
+		if err := rows.Scan(append([]any{&name, &data}, userDest(&id, &c, &cs)...)...); err != nil {
+			rows.Close()
 			return nil, err
 		}
-		if err := cs.err("folder", strconv.FormatInt(id, 10)); err != nil {
+		err := cs.err("user", name)
+		var u User
+		if err == nil {
+			if jerr := json.Unmarshal([]byte(data), &u); jerr != nil {
+				err = &CorruptRecordError{Kind: "user", Name: name, Err: fmt.Errorf("decode: %w", jerr)}
+			}
+		}
+		u.ID = id
+		copyUserCounters(&u, &c)
+		if err := keepOrSkip(&out, &skipped, u, err); err != nil {
+			rows.Close()
 			return nil, err
 		}
-		if err := json.Unmarshal([]byte(data), &vf.BaseVirtualFolder); err != nil {
-			return nil, &CorruptRecordError{Kind: "folder", Name: strconv.FormatInt(id, 10), Err: fmt.Errorf("decode: %w", err)}
-		}
-		vf.ID = id
-		vf.UsedQuotaSize, vf.UsedQuotaFiles, vf.LastQuotaUpdate = c.UsedQuotaSize, c.UsedQuotaFiles, c.LastQuotaUpdate
-		vf.Users, vf.Groups = nil, nil
-		out = append(out, vf)
 	}
-	return out, rows.Err()
-}
-
-func (o *sqlOps) ListUsers(ctx context.Context, limit, offset int, desc bool) ([]User, error) {
-	return sqlList(ctx, o, usersTable, limit, offset, desc, o.GetUser)
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if err := o.userRelations(ctx, out); err != nil {
+		return nil, err
+	}
+	if out == nil {
+		out = []User{}
+	}
+	return listResult(out, skipped)
 }
 
 // userDoc is the JSON document of a user: relations and counters live in
