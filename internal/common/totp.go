@@ -50,7 +50,40 @@ func (s *Server) CheckTOTP(user *dataprovider.User, code, algo string) error {
 	if !ValidateTOTP(plain, code, algo, time.Now()) {
 		return ErrTOTPInvalid
 	}
+	if !s.UseTOTPCode(plain, code) {
+		return ErrTOTPReused
+	}
 	return nil
+}
+
+// ErrTOTPReused: the one-time code was right but already accepted once.
+var ErrTOTPReused = errors.New("one-time code already used")
+
+// UseTOTPCode marks a code accepted for the plain secret; false when it
+// was accepted before within its validity window (see UsedCodes). The
+// admin checks of the REST API and the enrolment endpoints share it with
+// the protocols.
+func (s *Server) UseTOTPCode(secret, code string) bool {
+	return s.usedCodes.Use(secret, strings.TrimSpace(code))
+}
+
+// MissingSecondFactor returns the protocols of the user's
+// two_factor_protocols filter (its own or its groups') for which TOTP is
+// not enabled: the user must enrol before logging in over them.
+func MissingSecondFactor(user *dataprovider.User) []string {
+	var out []string
+	for _, p := range user.Filters.TwoFactorAuthProtocols {
+		if !TOTPRequired(user, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// ErrSecondFactorNotSet is the refusal of a user that must enrol TOTP
+// for the protocol first.
+func errSecondFactorNotSet(missing []string) error {
+	return newErr(ErrLoginDenied, "two-factor authentication requirements not met, please configure two-factor authentication for the following protocols: "+strings.Join(missing, ", "))
 }
 
 // ValidateTOTP checks a 6-digit code for the base32 secret at now,

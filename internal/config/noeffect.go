@@ -27,7 +27,6 @@ var noEffect = map[string]string{
 	"smtp":                 issueEvents,
 	// Defender, rate limiters, 2FA, IP allow list, secret strength.
 	"common.secret_min_entropy": issueSecurity,
-	"mfa.totp[].issuer":         issueSecurity,
 	// Ops.
 	"acme": issueOps,
 	// Web UI.

@@ -55,6 +55,9 @@ func (s *Server) checkAdminOTP(r *http.Request, a *dataprovider.Admin) error {
 			return errors.New("unable to read the TOTP secret")
 		}
 		if common.ValidateTOTP(plain, code, algo, s.now()) {
+			if !s.useOTP(plain, code) {
+				return errors.New("one-time code already used")
+			}
 			return nil
 		}
 	}

@@ -120,6 +120,8 @@ type Server struct {
 	loginLimiter *loginLimiter
 	web          *webUI
 	guard        *defender.Guard
+	// otpCodes refuses a replayed TOTP code when common is nil.
+	otpCodes *common.UsedCodes
 
 	mu      sync.Mutex
 	servers []*http.Server
@@ -164,6 +166,7 @@ func newServer(opts Options, st store) (*Server, error) {
 	if opts.Nodes != nil {
 		s.conns = opts.Nodes
 	}
+	s.otpCodes = common.NewUsedCodes(nil)
 	s.loginLimiter = newLoginLimiter(func() time.Time { return s.now() })
 	if s.backupsPath != "" {
 		secretfile.Warn(s.log, "backups in "+s.backupsPath+" are", secretfile.DirFiles(s.backupsPath)...)
@@ -283,6 +286,7 @@ func (s *Server) apiRoutes(r chi.Router) {
 
 	r.Group(func(r chi.Router) {
 		r.Use(s.requireAdmin)
+		r.Use(s.requireAdminMFASet)
 
 		r.Get("/logout", s.logout)
 		r.Get("/version", s.getVersion)
@@ -348,6 +352,7 @@ func (s *Server) apiRoutes(r chi.Router) {
 
 		s.defenderRoutes(r)
 		s.ipListRoutes(r)
+		s.adminTOTPRoutes(r)
 
 		r.With(s.checkPerm(dataprovider.AdminPermManageSystem)).Get("/dumpdata", s.dumpData)
 		r.With(s.checkPerm(dataprovider.AdminPermManageSystem)).Get("/loaddata", s.loadDataFromFile)
