@@ -207,7 +207,7 @@ func (s *Store) DecryptSecret(sec *kms.Secret) (string, error) {
 }
 
 // CurrentSchemaVersion is the schema this build expects.
-const CurrentSchemaVersion = 5
+const CurrentSchemaVersion = 7
 
 // ErrSchemaNewer: the database was migrated by a newer build.
 var ErrSchemaNewer = errors.New("database schema is newer than this build supports")
@@ -234,7 +234,14 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return nil
 	}
 	s.log.Info("migrating data provider schema", "from", v, "to", CurrentSchemaVersion)
-	return s.driver.MigrateTo(ctx, CurrentSchemaVersion)
+	if err := s.driver.MigrateTo(ctx, CurrentSchemaVersion); err != nil {
+		return err
+	}
+	if v < 7 {
+		// roles had no store of their own before version 7
+		return s.importRoleSection(ctx)
+	}
+	return nil
 }
 
 // Revert walks the schema down to version.
@@ -260,6 +267,12 @@ func (s *Store) Revert(ctx context.Context, version int) error {
 		return fmt.Errorf("dataprovider: cannot revert to version %d: the schema is at version %d", version, v)
 	}
 	s.log.Info("reverting data provider schema", "from", v, "to", version)
+	if v >= 7 && version < 7 {
+		// an older build keeps roles verbatim in the backup section
+		if err := s.exportRoleSection(ctx); err != nil {
+			return err
+		}
+	}
 	return s.driver.MigrateTo(ctx, version)
 }
 

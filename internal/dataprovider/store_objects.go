@@ -299,6 +299,13 @@ func (s *Store) prepareAdmin(ctx context.Context, ops Ops, a *Admin, old *Admin)
 		perms = []string{AdminPermAny}
 	}
 	a.Permissions = perms
+	a.Role = s.name(a.Role)
+	if err := validateRoleAdmin(a); err != nil {
+		return err
+	}
+	if err := checkRoleExists(ctx, ops, a.Role); err != nil {
+		return err
+	}
 	if err := validateCIDRs("filters.allow_list", a.Filters.AllowList); err != nil {
 		return err
 	}
