@@ -353,6 +353,7 @@ func (s *Server) apiRoutes(r chi.Router) {
 		s.defenderRoutes(r)
 		s.ipListRoutes(r)
 		s.adminTOTPRoutes(r)
+		s.roleRoutes(r)
 
 		r.With(s.checkPerm(dataprovider.AdminPermManageSystem)).Get("/dumpdata", s.dumpData)
 		r.With(s.checkPerm(dataprovider.AdminPermManageSystem)).Get("/loaddata", s.loadDataFromFile)
