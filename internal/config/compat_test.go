@@ -180,13 +180,13 @@ func TestNoEffectWarnings(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, dir, "sftpgo.json", `{"telemetry": {"bind_port": 10000},
  "httpd": {"bindings": [{"port": 8080, "oidc": {"client_id": "a"}}, {"port": 8081, "oidc": {"client_id": "b"}}]}}`)
-	cfg := mustLoad(t, dir, "", "SFTPGO_COMMON__SECRET_MIN_ENTROPY=60")
+	cfg := mustLoad(t, dir, "", "SFTPGO_COMMON__SECRET_MIN_ENTROPY=60", "SFTPGO_SFTPD__OPKSSH_PATH=/usr/bin/opkssh")
 	ws := cfg.Warnings()
 	want := []string{
-		`config key "common.secret_min_entropy" is set but has no effect yet (issue 16`,
+		`config key "sftpd.opkssh_path" is set but has no effect yet (no issue yet`,
 		`config key "httpd.bindings[0].oidc.client_id" is set but has no effect yet (issue 19`,
 	}
-	// telemetry.bind_port acts (internal/telemetry): no warning for it
+	// telemetry.bind_port and common.secret_min_entropy act: no warning
 	if len(ws) != len(want) {
 		t.Fatalf("warnings %q, want %d", ws, len(want))
 	}

@@ -25,8 +25,6 @@ var noEffect = map[string]string{
 	// Event manager.
 	"common.event_manager": issueEvents,
 	"smtp":                 issueEvents,
-	// Defender, rate limiters, 2FA, IP allow list, secret strength.
-	"common.secret_min_entropy": issueSecurity,
 	// Ops.
 	"acme": issueOps,
 	// Web UI.

@@ -57,6 +57,10 @@ type Options struct {
 	// Secrets, when set, encrypts and decrypts secrets instead of KMS
 	// (tests, embedders).
 	Secrets SecretEncrypter
+	// SecretMinEntropy is common.secret_min_entropy: the minimum
+	// estimated entropy, in bits, of the encryption passphrase and the
+	// S3 SSE-C key submitted in clear; 0 disables the check.
+	SecretMinEntropy float64
 }
 
 // Restore modes for loaddata.
@@ -82,6 +86,9 @@ type Store struct {
 	dummyOnce    sync.Once
 	dummyHash    string
 	quota        *quotaBuffer // delayed_quota_update, nil when off
+
+	// secretMinEntropy: see Options.SecretMinEntropy
+	secretMinEntropy float64
 }
 
 func nowMillis() int64 { return time.Now().UnixMilli() }
@@ -101,7 +108,8 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if err := checkShared(opts.Config.Driver, opts.Config.IsShared); err != nil {
 		return nil, err
 	}
-	s := &Store{cfg: opts.Config, log: opts.Logger, hasher: newPasswordHasher(opts.Config.PasswordHashing)}
+	s := &Store{cfg: opts.Config, log: opts.Logger, hasher: newPasswordHasher(opts.Config.PasswordHashing),
+		secretMinEntropy: opts.SecretMinEntropy}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

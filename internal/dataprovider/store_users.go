@@ -74,6 +74,9 @@ func (s *Store) prepareUser(ctx context.Context, ops Ops, u *User, old *User) er
 		oldCopy := *old
 		oldSecrets = userSecrets(&oldCopy)
 	}
+	if err := s.checkFsSecretEntropy(&u.FsConfig); err != nil {
+		return err
+	}
 	if err := sealSecrets(s.secrets, userSecrets(u), oldSecrets, u.Username); err != nil {
 		return err
 	}

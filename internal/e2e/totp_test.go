@@ -199,3 +199,25 @@ func TestTwoFactorRequiredBeforeEnrolment(t *testing.T) {
 		t.Fatalf("dirs: %d %s", s, b)
 	}
 }
+
+// TestSecretMinEntropyConfig: common.secret_min_entropy (env) reaches
+// the data provider: a passphrase weaker than it is refused over REST.
+func TestSecretMinEntropyConfig(t *testing.T) {
+	in := newInstance(t, t.TempDir(), "SFTPGO_COMMON__SECRET_MIN_ENTROPY=120")
+	in.start()
+	admin := in.token("admin", "admin-pass")
+	user := func(name, pass string) map[string]any {
+		return map[string]any{"username": name, "password": "Enc-user-pass1", "status": 1,
+			"home_dir": in.configDir + "/homes/" + name, "permissions": map[string][]string{"/": {"*"}},
+			"filesystem": map[string]any{"provider": 4,
+				"cryptconfig": map[string]any{"passphrase": map[string]any{"status": "Plain", "payload": pass}}}}
+	}
+	// about 100 bits: enough for the default 80, not for 120
+	if s, b := in.api(admin, http.MethodPost, "/api/v2/users", user("weak", "crypt-secret-7Qv9x")); s != http.StatusBadRequest ||
+		!strings.Contains(string(b), "entropy") {
+		t.Fatalf("weak passphrase: %d %s", s, b)
+	}
+	if s, b := in.api(admin, http.MethodPost, "/api/v2/users", user("strong", "crypt-secret-7Qv9xLp2Zr#Wk4")); s != http.StatusCreated {
+		t.Fatalf("strong passphrase: %d %s", s, b)
+	}
+}
