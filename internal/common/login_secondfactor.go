@@ -78,3 +78,13 @@ func (s *Server) matchRecoveryCode(user *dataprovider.User, code string) (int, e
 // TOTPConfigs returns mfa.totp, for the other second-factor checks (admin
 // tokens).
 func (s *Server) TOTPConfigs() []config.TOTPConfig { return s.deps.TOTPConfigs }
+
+// VerifySecondFactor checks the one-time code, or an unused recovery
+// code (then used up), of a user whose password was checked on its own:
+// the web client asks for the code on a second page.
+func (s *Server) VerifySecondFactor(ctx context.Context, user *dataprovider.User, code string) error {
+	if !user.Filters.TOTPConfig.Enabled {
+		return errors.New("two-factor authentication is not enabled")
+	}
+	return s.checkCode(ctx, user, code, true)
+}

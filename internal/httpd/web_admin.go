@@ -50,8 +50,11 @@ func (s *Server) webAdminRoutes(r chi.Router) {
 	r.Post("/setup", s.webAdminSetupPost)
 	r.Get("/login", s.webAdminLoginGet)
 	r.Post("/login", s.webAdminLoginPost)
+	s.webAdminLogin2FARoutes(r)
 	r.Group(func(r chi.Router) {
 		r.Use(s.requireWebAdmin)
+		r.Use(s.webRequireAdminMFASet)
+		s.webAdminMFARoutes(r)
 		r.Get("/logout", s.webAdminLogout)
 		r.Post("/logout", s.webAdminLogout)
 		r.Get("/profile", s.webAdminProfileGet)
@@ -307,9 +310,6 @@ func (s *Server) webAdminLoginPost(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = checkAdminUsable(&admin, ip)
 	}
-	if err == nil && admin.Filters.TOTPConfig.Enabled {
-		err = errors.New("two-factor authentication is not supported by the web admin yet")
-	}
 	if err != nil {
 		if errorStatus(err) == http.StatusInternalServerError {
 			s.log.Error("web admin login", "error", err)
@@ -319,6 +319,10 @@ func (s *Server) webAdminLoginPost(w http.ResponseWriter, r *http.Request) {
 		s.loginLimiter.failed(ip)
 		logger.LoginFailed(s.log, ip, username, dataprovider.LoginMethodPassword, protocolHTTP, err)
 		fail(http.StatusUnauthorized, "Invalid credentials.")
+		return
+	}
+	if admin.Filters.TOTPConfig.Enabled {
+		s.begin2FA(w, r, tokenAudienceWebAdmin2FA, s.adminLoginPath(), admin.Username)
 		return
 	}
 	stored, err := s.store.GetAdmin(r.Context(), admin.Username)
