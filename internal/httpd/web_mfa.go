@@ -240,9 +240,10 @@ type mfaUI struct {
 	path    string // the page, under webRoot
 	account func(*http.Request) (*mfaAccount, error)
 	page    func(*http.Request) *page
-	// saved runs after the account changed (the web client re-signs its
-	// session).
-	saved func(http.ResponseWriter, *http.Request)
+	// saved runs after the account changed: sessions bound to the
+	// account state are renewed; it returns the CSRF token of the session
+	// now in use.
+	saved func(http.ResponseWriter, *http.Request) string
 }
 
 func (s *Server) renderMFA(w http.ResponseWriter, r *http.Request, ui mfaUI, d *mfaPageData, msg string, status int) {
@@ -335,9 +336,7 @@ func (s *Server) mfaEnable(ui mfaUI) http.HandlerFunc {
 			retry(err.Error())
 			return
 		}
-		if ui.saved != nil {
-			ui.saved(w, r)
-		}
+		csrf := ui.saved(w, r)
 		acc2, err := ui.account(r)
 		if err != nil {
 			acc2 = acc
@@ -346,6 +345,7 @@ func (s *Server) mfaEnable(ui mfaUI) http.HandlerFunc {
 		d.Fresh = fresh
 		p := ui.page(r)
 		p.Data = d
+		p.CSRF = csrf
 		p.Flash = &flash{Kind: "ok", Msg: "Two-factor authentication is on."}
 		s.render(w, r, http.StatusOK, ui.tmpl, p)
 	}
@@ -379,13 +379,12 @@ func (s *Server) mfaRegenerate(ui mfaUI) http.HandlerFunc {
 			s.redirectFlash(w, r, ui.path, "error", "Unable to save the recovery codes.")
 			return
 		}
-		if ui.saved != nil {
-			ui.saved(w, r)
-		}
+		csrf := ui.saved(w, r)
 		d := s.mfaData(acc)
 		d.Fresh = plain
 		p := ui.page(r)
 		p.Data = d
+		p.CSRF = csrf
 		p.Flash = &flash{Kind: "ok", Msg: "New recovery codes: the old ones no longer work."}
 		s.render(w, r, http.StatusOK, ui.tmpl, p)
 	}
@@ -406,9 +405,7 @@ func (s *Server) mfaDisable(ui mfaUI) http.HandlerFunc {
 			s.redirectFlash(w, r, ui.path, "error", err.Error())
 			return
 		}
-		if ui.saved != nil {
-			ui.saved(w, r)
-		}
+		ui.saved(w, r)
 		s.redirectFlash(w, r, ui.path, "ok", "Two-factor authentication is off.")
 	}
 }
@@ -426,14 +423,13 @@ func (s *Server) webClientMFARoutes(r chi.Router) {
 	ui := mfaUI{tmpl: "client/mfa", path: webClientPrefix + "/mfa",
 		account: s.userMFAAccount,
 		page:    func(r *http.Request) *page { return s.clientPage(r, "Two-factor authentication", "mfa") },
-		saved: func(w http.ResponseWriter, r *http.Request) {
-			// the session is bound to the account state: renew it
+		saved: func(w http.ResponseWriter, r *http.Request) string {
 			sess := webSessionFrom(r.Context())
-			if u, err := s.store.GetEffectiveUser(r.Context(), sess.claims.Username); err == nil {
-				if s.startSession(w, r, tokenAudienceWebClient, s.clientCookiePath(), u.Username, nil, s.userSignature(&u)) == nil {
-					s.tokens.revoke(sess.claims)
-				}
+			u, err := s.store.GetEffectiveUser(r.Context(), sess.claims.Username)
+			if err != nil {
+				return sess.csrf
 			}
+			return s.renewSession(w, r, sess, tokenAudienceWebClient, s.clientCookiePath(), nil, s.userSignature(&u))
 		}}
 	s.mfaRoutes(r, ui, func(r *http.Request) string { return userFromContext(r.Context()).user.Username })
 }
@@ -443,13 +439,13 @@ func (s *Server) webAdminMFARoutes(r chi.Router) {
 	ui := mfaUI{tmpl: "admin/mfa", path: webAdminPrefix + "/mfa",
 		account: s.adminMFAAccount,
 		page:    func(r *http.Request) *page { return s.adminPage(r, "Two-factor authentication", "mfa") },
-		saved: func(w http.ResponseWriter, r *http.Request) {
+		saved: func(w http.ResponseWriter, r *http.Request) string {
 			sess := webSessionFrom(r.Context())
-			if a, err := s.store.GetAdmin(r.Context(), sess.claims.Username); err == nil {
-				if s.startSession(w, r, tokenAudienceWebAdmin, s.adminCookiePath(), a.Username, a.Permissions, s.tokens.signature(&a)) == nil {
-					s.tokens.revoke(sess.claims)
-				}
+			a, err := s.store.GetAdmin(r.Context(), sess.claims.Username)
+			if err != nil {
+				return sess.csrf
 			}
+			return s.renewSession(w, r, sess, tokenAudienceWebAdmin, s.adminCookiePath(), a.Permissions, s.tokens.signature(&a))
 		}}
 	s.mfaRoutes(r, ui, func(r *http.Request) string { return authFromContext(r.Context()).admin.Username })
 }
@@ -490,4 +486,24 @@ func (s *Server) mfaRequired(w http.ResponseWriter, r *http.Request, target stri
 		return
 	}
 	s.webError(w, r, http.StatusForbidden, msg, admin)
+}
+
+// renewSession replaces a session whose account state signature changed
+// (token_validation binds sessions to it) and returns the CSRF token of
+// the session in use afterwards.
+func (s *Server) renewSession(w http.ResponseWriter, r *http.Request, sess *webSession, audience, cookiePath string, perms []string, sig string) string {
+	if sig == sess.claims.Signature {
+		return sess.csrf
+	}
+	tok, _, err := s.tokens.issueFor(audience, s.cookieLifetime(), sess.claims.Username, perms, sig, clientIP(r))
+	if err != nil {
+		return sess.csrf
+	}
+	claims, err := s.tokens.verifyFor(tok, clientIP(r), audience)
+	if err != nil {
+		return sess.csrf
+	}
+	s.setCookie(w, r, cookieSession, tok, cookiePath, s.cookieLifetime())
+	s.tokens.revoke(sess.claims)
+	return s.sessionCSRF(claims)
 }

@@ -70,7 +70,9 @@ func TestWebClientTOTP(t *testing.T) {
 	if code, body := b.get("/web/client/files"); code != http.StatusOK || strings.Contains(body, "Sign in") {
 		t.Fatalf("files after enrolling: %d", code)
 	}
-	b.post("/web/client/logout", url.Values{})
+	if code, body := b.post("/web/client/logout", url.Values{}); code != http.StatusOK || !strings.Contains(body, "Sign in to your files") {
+		t.Fatalf("logout after enrolling: %d", code)
+	}
 
 	codes := totpCodes(t, secret, "sha1")
 	b.get("/web/client/login")
