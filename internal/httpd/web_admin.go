@@ -55,6 +55,7 @@ func (s *Server) webAdminRoutes(r chi.Router) {
 		r.Use(s.requireWebAdmin)
 		r.Use(s.webRequireAdminMFASet)
 		s.webAdminMFARoutes(r)
+		s.webAdminSecurityRoutes(r)
 		r.Get("/logout", s.webAdminLogout)
 		r.Post("/logout", s.webAdminLogout)
 		r.Get("/profile", s.webAdminProfileGet)
