@@ -1,6 +1,7 @@
 package common
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha1"
 	"crypto/sha256"
@@ -64,7 +65,30 @@ var ErrTOTPReused = errors.New("one-time code already used")
 // admin checks of the REST API and the enrolment endpoints share it with
 // the protocols.
 func (s *Server) UseTOTPCode(secret, code string) bool {
-	return s.usedCodes.Use(secret, strings.TrimSpace(code))
+	code = strings.TrimSpace(code)
+	if !s.usedCodes.Use(secret, code) {
+		return false
+	}
+	sc, ok := s.deps.Store.(SharedCodeStore)
+	if !ok || !sc.SharesOneTimeCodes() {
+		return true
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	fresh, err := sc.UseOneTimeCode(ctx, secret+"\x00"+code, totpReuseWindow)
+	if err != nil {
+		// refuse rather than let a code be replayed on another node
+		s.log.Error("unable to record a used one-time code", "error", err)
+		return false
+	}
+	return fresh
+}
+
+// SharedCodeStore keeps the accepted one-time codes in the database the
+// nodes share (data_provider.is_shared); *dataprovider.Store satisfies it.
+type SharedCodeStore interface {
+	SharesOneTimeCodes() bool
+	UseOneTimeCode(ctx context.Context, key string, window time.Duration) (bool, error)
 }
 
 // MissingSecondFactor returns the protocols of the user's
