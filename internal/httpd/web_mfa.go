@@ -166,17 +166,19 @@ func (s *Server) webClientLogin2FAPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, err := s.loadSessionUser(r.Context(), claims.Username, ip)
-	if err == nil {
-		err = s.common.VerifySecondFactor(r.Context(), &u, code)
-	}
 	if err != nil {
 		var ie *internalError
 		if errors.As(err, &ie) {
 			s.login2FAPage(w, r, http.StatusInternalServerError, "client/login_2fa", "The data provider is not available.")
 			return
 		}
+		s.login2FAPage(w, r, http.StatusForbidden, "client/login_2fa", err.Error())
+		return
+	}
+	// the shared login path logs the outcome, scores the defender and
+	// runs the post-login hook
+	if err := s.common.VerifySecondFactor(r.Context(), &u, protocolHTTP, ip, code); err != nil {
 		s.loginLimiter.failed(ip)
-		logger.LoginFailed(s.log, ip, claims.Username, dataprovider.LoginMethodPassword, protocolHTTP, err)
 		s.login2FAPage(w, r, http.StatusUnauthorized, "client/login_2fa", "Invalid authentication code.")
 		return
 	}
