@@ -2,12 +2,16 @@ package httpd
 
 import (
 	"context"
+	"encoding/hex"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/sftpgo-ng/sftpgo/internal/common"
+	"github.com/sftpgo-ng/sftpgo/internal/config"
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
+	"github.com/sftpgo-ng/sftpgo/internal/defender"
 )
 
 func webAdminLogin(t *testing.T, b *browser, user string) {
@@ -100,3 +104,42 @@ func TestWebAdminIPListsAndDefenderPages(t *testing.T) {
 	_, body = b.get("/web/admin/defender")
 	mustContain(t, body, "The defender is not enabled", "No host is banned or scored.")
 }
+
+// TestWebAdminDefenderUnban: a host the defender banned is listed with
+// its ban time and the unban button lifts the ban.
+func TestWebAdminDefenderUnban(t *testing.T) {
+	var guard *defender.Guard
+	e := newUserEnv(t, func(o *Options) {
+		if o.Store == nil { // the first pass only picks the driver
+			return
+		}
+		cfg := config.Default().Common
+		cfg.Defender.Enabled = true
+		cfg.Defender.Driver = "memory"
+		cfg.Defender.Threshold = 5
+		g, err := defender.New(context.Background(), cfg, defender.Stores{Lists: o.Store}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(g.Close)
+		o.Guard, guard = g, g
+	})
+	for range 3 {
+		guard.Defender().AddEvent("192.0.2.9", "SSH", common.DefenderUserNotFound)
+	}
+	if !guard.Defender().IsBanned("192.0.2.9") {
+		t.Fatal("host not banned")
+	}
+	b := e.browser()
+	webAdminLogin(t, b, testAdmin)
+	_, body := b.get("/web/admin/defender")
+	mustContain(t, body, "192.0.2.9", `badge badge-off`, "Unban")
+	id := defenderHostID("192.0.2.9")
+	_, body = b.post("/web/admin/defender/"+id+"/delete", url.Values{})
+	mustContain(t, body, "Host 192.0.2.9 removed from the defender", "No host is banned or scored.")
+	if guard.Defender().IsBanned("192.0.2.9") {
+		t.Fatal("still banned after the unban")
+	}
+}
+
+func defenderHostID(ip string) string { return hex.EncodeToString([]byte(ip)) }
