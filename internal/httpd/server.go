@@ -88,6 +88,8 @@ type Options struct {
 	// Nodes, when the data provider is shared, lists and closes the
 	// sessions of every node and serves the node-to-node API.
 	Nodes NodeService
+	// Mailer sends password reset codes; nil: no reset by e-mail.
+	Mailer Mailer
 }
 
 // Limits on request bodies.
@@ -122,6 +124,12 @@ type Server struct {
 	guard        *defender.Guard
 	// otpCodes refuses a replayed TOTP code when common is nil.
 	otpCodes *common.UsedCodes
+	// oidc holds the pending OpenID Connect sign-ins; oidcRPs the relying
+	// party of each binding that configures one (by bindingKey).
+	oidc      *oidcState
+	oidcRPs   map[string]*oidcRP
+	mailer    Mailer
+	pwdResets resetCodes
 
 	mu      sync.Mutex
 	servers []*http.Server
@@ -162,6 +170,7 @@ func newServer(opts Options, st store) (*Server, error) {
 		common:      opts.Common,
 		guard:       opts.Guard,
 		nodes:       opts.Nodes,
+		mailer:      opts.Mailer,
 	}
 	if opts.Nodes != nil {
 		s.conns = opts.Nodes
@@ -175,6 +184,9 @@ func newServer(opts Options, st store) (*Server, error) {
 		return nil, err
 	}
 	s.tokens = newTokenManager(key, opts.Config.TokenValidation, opts.Config.JWTLifetime, func() time.Time { return s.now() })
+	if err := s.setupOIDC(); err != nil {
+		return nil, err
+	}
 	for _, b := range opts.Config.Bindings {
 		if _, err := securityMiddleware(b.Security); err != nil {
 			return nil, err
@@ -238,6 +250,7 @@ func (s *Server) router(b config.HTTPDBinding) http.Handler {
 	r.Use(s.guardRequests)
 	r.Use(s.connectionCheck)
 	r.Use(corsMiddleware(s.cfg.CORS))
+	r.Use(withWebBinding(s.newWebBinding(b)))
 	if sec, err := securityMiddleware(b.Security); err == nil {
 		r.Use(sec)
 	}
@@ -281,6 +294,7 @@ const apiPrefix = "/api/v2"
 
 func (s *Server) apiRoutes(r chi.Router) {
 	r.Get("/token", s.getToken)
+	s.passwordResetRoutes(r)
 	s.userAPIRoutes(r)
 	s.nodeRoutes(r)
 

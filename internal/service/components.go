@@ -118,6 +118,7 @@ func (s *Service) buildComponents() error {
 			Common:      conns,
 			Guard:       guard,
 			Nodes:       nodes,
+			Mailer:      httpdMailer(newMailer(cfg.SMTP, s.configDir, s.logger)),
 		})
 		if err != nil {
 			return prefixed("httpd", err)
