@@ -7,6 +7,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -249,7 +250,14 @@ func (s *Server) login(ctx context.Context, st *loginState) (*LoginResult, error
 			return nil, err
 		}
 	}
-	// 6. second factor
+	// 6. second factor; a user required to have one for this protocol
+	// (two_factor_protocols) and without it is refused until it enrols,
+	// except over HTTP, where the web client and the user API let it in
+	// to enrol and nothing else.
+	if req.Protocol != dataprovider.ProtocolHTTP && slices.Contains(user.Filters.TwoFactorAuthProtocols, req.Protocol) &&
+		!TOTPRequired(&user, req.Protocol) {
+		return nil, errSecondFactorNotSet([]string{req.Protocol})
+	}
 	if err := s.checkSecondFactor(ctx, st, code); err != nil {
 		return nil, err
 	}

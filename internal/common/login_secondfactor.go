@@ -78,3 +78,21 @@ func (s *Server) matchRecoveryCode(user *dataprovider.User, code string) (int, e
 // TOTPConfigs returns mfa.totp, for the other second-factor checks (admin
 // tokens).
 func (s *Server) TOTPConfigs() []config.TOTPConfig { return s.deps.TOTPConfigs }
+
+// VerifySecondFactor checks the one-time code, or an unused recovery
+// code (then used up), of a user whose password was checked on its own
+// (a Probe login): the web client asks for the code on a second page.
+// The outcome is recorded as a login's (log line, last login, defender
+// event, post-login hook, login delay).
+func (s *Server) VerifySecondFactor(ctx context.Context, user *dataprovider.User, protocol, remoteAddr, code string) error {
+	st := &loginState{req: &LoginRequest{Protocol: protocol, Method: dataprovider.LoginMethodPassword,
+		Username: user.Username, RemoteAddr: remoteAddr}, method: dataprovider.LoginMethodPassword, user: user}
+	var err error
+	if !user.Filters.TOTPConfig.Enabled {
+		err = st.fail(authFailed(), errors.New("two-factor authentication is not enabled"))
+	} else if cerr := s.checkCode(ctx, user, code, true); cerr != nil {
+		err = st.fail(authFailed(), cerr)
+	}
+	s.loginOutcome(ctx, st, err)
+	return err
+}

@@ -137,6 +137,8 @@ type Server struct {
 	isRoot bool // may chown new files to users' uid/gid
 	// open files per user, capped at MaxOpenFilesPerUser (openfiles.go)
 	openFiles openFiles
+	// usedCodes refuses a TOTP code accepted once (totp_replay.go)
+	usedCodes *UsedCodes
 	stop      chan struct{}
 	done      chan struct{}
 	closed    sync.Once
@@ -180,6 +182,7 @@ func New(cfg config.CommonConfig, deps Deps) (*Server, error) {
 		s.umask = os.FileMode(v) & 0o777
 	}
 	s.reg.init()
+	s.usedCodes = NewUsedCodes(deps.Now)
 	interval := deps.IdleCheckInterval
 	if interval <= 0 {
 		interval = time.Minute

@@ -1,6 +1,7 @@
 package common
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha1"
 	"crypto/sha256"
@@ -50,7 +51,63 @@ func (s *Server) CheckTOTP(user *dataprovider.User, code, algo string) error {
 	if !ValidateTOTP(plain, code, algo, time.Now()) {
 		return ErrTOTPInvalid
 	}
+	if !s.UseTOTPCode(plain, code) {
+		return ErrTOTPReused
+	}
 	return nil
+}
+
+// ErrTOTPReused: the one-time code was right but already accepted once.
+var ErrTOTPReused = errors.New("one-time code already used")
+
+// UseTOTPCode marks a code accepted for the plain secret; false when it
+// was accepted before within its validity window (see UsedCodes). The
+// admin checks of the REST API and the enrolment endpoints share it with
+// the protocols.
+func (s *Server) UseTOTPCode(secret, code string) bool {
+	code = strings.TrimSpace(code)
+	if !s.usedCodes.Use(secret, code) {
+		return false
+	}
+	sc, ok := s.deps.Store.(SharedCodeStore)
+	if !ok || !sc.SharesOneTimeCodes() {
+		return true
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	fresh, err := sc.UseOneTimeCode(ctx, secret+"\x00"+code, totpReuseWindow)
+	if err != nil {
+		// refuse rather than let a code be replayed on another node
+		s.log.Error("unable to record a used one-time code", "error", err)
+		return false
+	}
+	return fresh
+}
+
+// SharedCodeStore keeps the accepted one-time codes in the database the
+// nodes share (data_provider.is_shared); *dataprovider.Store satisfies it.
+type SharedCodeStore interface {
+	SharesOneTimeCodes() bool
+	UseOneTimeCode(ctx context.Context, key string, window time.Duration) (bool, error)
+}
+
+// MissingSecondFactor returns the protocols of the user's
+// two_factor_protocols filter (its own or its groups') for which TOTP is
+// not enabled: the user must enrol before logging in over them.
+func MissingSecondFactor(user *dataprovider.User) []string {
+	var out []string
+	for _, p := range user.Filters.TwoFactorAuthProtocols {
+		if !TOTPRequired(user, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// ErrSecondFactorNotSet is the refusal of a user that must enrol TOTP
+// for the protocol first.
+func errSecondFactorNotSet(missing []string) error {
+	return newErr(ErrLoginDenied, "two-factor authentication requirements not met, please configure two-factor authentication for the following protocols: "+strings.Join(missing, ", "))
 }
 
 // ValidateTOTP checks a 6-digit code for the base32 secret at now,

@@ -183,10 +183,9 @@ func TestNoEffectWarnings(t *testing.T) {
 	cfg := mustLoad(t, dir, "", "SFTPGO_COMMON__SECRET_MIN_ENTROPY=60")
 	ws := cfg.Warnings()
 	want := []string{
-		`config key "common.secret_min_entropy" is set but has no effect yet (issue 16`,
 		`config key "httpd.bindings[0].languages" is set but has no effect yet (issue 19`,
 	}
-	// telemetry.bind_port acts (internal/telemetry): no warning for it
+	// telemetry.bind_port and common.secret_min_entropy act: no warning
 	if len(ws) != len(want) {
 		t.Fatalf("warnings %q, want %d", ws, len(want))
 	}

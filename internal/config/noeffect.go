@@ -23,9 +23,6 @@ const (
 var noEffect = map[string]string{
 	// Event manager.
 	"common.event_manager": issueEvents,
-	// Defender, rate limiters, 2FA, IP allow list, secret strength.
-	"common.secret_min_entropy": issueSecurity,
-	"mfa.totp[].issuer":         issueSecurity,
 	// Web UI.
 	"httpd.bindings[].languages": issueWebUI,
 }

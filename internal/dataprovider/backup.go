@@ -33,7 +33,7 @@ type BackupData struct {
 	Shares       []Share             `json:"shares"`
 	EventActions []json.RawMessage   `json:"event_actions"`
 	EventRules   []json.RawMessage   `json:"event_rules"`
-	Roles        []json.RawMessage   `json:"roles"`
+	Roles        []Role              `json:"roles"`
 	IPLists      []IPListEntry       `json:"ip_lists"`
 	Configs      json.RawMessage     `json:"configs,omitempty"`
 	Version      int                 `json:"version"`

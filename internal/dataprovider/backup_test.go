@@ -58,7 +58,7 @@ func populate(t *testing.T, s *Store) {
 		Shares:       []Share{{ShareID: "sh1", Name: "share", Scope: 1, Paths: []string{"/docs"}, Username: "kate", Password: "sharepw"}},
 		EventRules:   []json.RawMessage{json.RawMessage(`{"name":"rule1","trigger":1}`)},
 		EventActions: []json.RawMessage{json.RawMessage(`{"name":"action1","type":2}`)},
-		Roles:        []json.RawMessage{json.RawMessage(`{"name":"role1"}`)},
+		Roles:        []Role{{Name: "role1", Description: "first role"}},
 		IPLists: []IPListEntry{{IPOrNet: "1.2.3.0/24", Type: IPListTypeAllowList, Mode: ListModeAllow},
 			{IPOrNet: "2001:db8::1", Type: IPListTypeDefender, Mode: ListModeDeny, Protocols: IPListProtoSSH, Description: "blocked"}},
 		Configs: json.RawMessage(`{"sftp":{"host_keys":["x"]}}`),
@@ -98,6 +98,9 @@ func comparable(t testing.TB, d *BackupData) string {
 	}
 	for i := range c.IPLists {
 		c.IPLists[i].UpdatedAt = 0
+	}
+	for i := range c.Roles {
+		c.Roles[i].ID, c.Roles[i].UpdatedAt = 0, 0
 	}
 	b, err := json.MarshalIndent(c, "", " ")
 	if err != nil {
@@ -188,7 +191,7 @@ func TestRestoreFailureLeavesStoreUnchanged(t *testing.T) {
 			data := &BackupData{
 				Folders: []BaseVirtualFolder{{Name: "newfolder", MappedPath: "/nf"}},
 				Users:   []User{changed, good, bad},
-				Roles:   []json.RawMessage{json.RawMessage(`{"name":"r"}`)},
+				Roles:   []Role{{Name: "r"}},
 			}
 			err := s.Restore(ctx, data, RestoreModeAddUpdate)
 			if !errors.Is(err, ErrValidation) || !strings.Contains(err.Error(), "broken") {

@@ -57,6 +57,10 @@ type Options struct {
 	// Secrets, when set, encrypts and decrypts secrets instead of KMS
 	// (tests, embedders).
 	Secrets SecretEncrypter
+	// SecretMinEntropy is common.secret_min_entropy: the minimum
+	// estimated entropy, in bits, of the encryption passphrase and the
+	// S3 SSE-C key submitted in clear; 0 disables the check.
+	SecretMinEntropy float64
 }
 
 // Restore modes for loaddata.
@@ -82,6 +86,9 @@ type Store struct {
 	dummyOnce    sync.Once
 	dummyHash    string
 	quota        *quotaBuffer // delayed_quota_update, nil when off
+
+	// secretMinEntropy: see Options.SecretMinEntropy
+	secretMinEntropy float64
 }
 
 func nowMillis() int64 { return time.Now().UnixMilli() }
@@ -101,7 +108,8 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if err := checkShared(opts.Config.Driver, opts.Config.IsShared); err != nil {
 		return nil, err
 	}
-	s := &Store{cfg: opts.Config, log: opts.Logger, hasher: newPasswordHasher(opts.Config.PasswordHashing)}
+	s := &Store{cfg: opts.Config, log: opts.Logger, hasher: newPasswordHasher(opts.Config.PasswordHashing),
+		secretMinEntropy: opts.SecretMinEntropy}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -207,7 +215,7 @@ func (s *Store) DecryptSecret(sec *kms.Secret) (string, error) {
 }
 
 // CurrentSchemaVersion is the schema this build expects.
-const CurrentSchemaVersion = 5
+const CurrentSchemaVersion = 7
 
 // ErrSchemaNewer: the database was migrated by a newer build.
 var ErrSchemaNewer = errors.New("database schema is newer than this build supports")
@@ -234,7 +242,14 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return nil
 	}
 	s.log.Info("migrating data provider schema", "from", v, "to", CurrentSchemaVersion)
-	return s.driver.MigrateTo(ctx, CurrentSchemaVersion)
+	if err := s.driver.MigrateTo(ctx, CurrentSchemaVersion); err != nil {
+		return err
+	}
+	if v < 7 {
+		// roles had no store of their own before version 7
+		return s.importRoleSection(ctx)
+	}
+	return nil
 }
 
 // Revert walks the schema down to version.
@@ -260,6 +275,12 @@ func (s *Store) Revert(ctx context.Context, version int) error {
 		return fmt.Errorf("dataprovider: cannot revert to version %d: the schema is at version %d", version, v)
 	}
 	s.log.Info("reverting data provider schema", "from", v, "to", version)
+	if v >= 7 && version < 7 {
+		// an older build keeps roles verbatim in the backup section
+		if err := s.exportRoleSection(ctx); err != nil {
+			return err
+		}
+	}
 	return s.driver.MigrateTo(ctx, version)
 }
 

@@ -42,8 +42,7 @@ func (s *Store) Dump(ctx context.Context) (*BackupData, error) {
 	for _, sec := range []struct {
 		name string
 		dst  *[]json.RawMessage
-	}{{sectionEventActions, &data.EventActions}, {sectionEventRules, &data.EventRules},
-		{sectionRoles, &data.Roles}} {
+	}{{sectionEventActions, &data.EventActions}, {sectionEventRules, &data.EventRules}} {
 		b, err := d.GetSection(ctx, sec.name)
 		if err != nil {
 			return nil, err
@@ -53,6 +52,9 @@ func (s *Store) Dump(ctx context.Context) (*BackupData, error) {
 				return nil, fmt.Errorf("dump section %s: %w", sec.name, err)
 			}
 		}
+	}
+	if data.Roles, err = dumpRoles(ctx, d); err != nil {
+		return nil, err
 	}
 	if data.IPLists, err = dumpIPLists(ctx, d); err != nil {
 		return nil, err
@@ -121,6 +123,9 @@ func (s *Store) Restore(ctx context.Context, data *BackupData, mode int) error {
 // restoreOps restores a backup through ops (one transaction).
 func (s *Store) restoreOps(ctx context.Context, ops Ops, data *BackupData, addOnly bool) error {
 	{
+		if err := s.restoreRoles(ctx, ops, data.Roles, addOnly); err != nil {
+			return err
+		}
 		for i := range data.Folders {
 			f := deepCopy(data.Folders[i])
 			f.Name = s.name(f.Name)
@@ -359,8 +364,7 @@ func (s *Store) restoreSections(ctx context.Context, ops Ops, data *BackupData, 
 	for _, sec := range []struct {
 		name string
 		list []json.RawMessage
-	}{{sectionEventActions, data.EventActions}, {sectionEventRules, data.EventRules},
-		{sectionRoles, data.Roles}} {
+	}{{sectionEventActions, data.EventActions}, {sectionEventRules, data.EventRules}} {
 		if len(sec.list) == 0 {
 			continue
 		}

@@ -42,6 +42,9 @@ func (s *Store) prepareGroup(ctx context.Context, ops Ops, g *Group, old *Group)
 		oc := *old
 		oldSecrets = fsSecrets(&oc.UserSettings.FsConfig)
 	}
+	if err := s.checkFsSecretEntropy(&us.FsConfig); err != nil {
+		return err
+	}
 	if err := sealSecrets(s.secrets, fsSecrets(&us.FsConfig), oldSecrets, g.Name); err != nil {
 		return err
 	}
@@ -154,6 +157,9 @@ func (s *Store) prepareFolder(f *BaseVirtualFolder, old *BaseVirtualFolder) erro
 	if old != nil {
 		oc := *old
 		oldSecrets = fsSecrets(&oc.FsConfig)
+	}
+	if err := s.checkFsSecretEntropy(&f.FsConfig); err != nil {
+		return err
 	}
 	if err := sealSecrets(s.secrets, fsSecrets(&f.FsConfig), oldSecrets, f.Name); err != nil {
 		return err
@@ -299,6 +305,13 @@ func (s *Store) prepareAdmin(ctx context.Context, ops Ops, a *Admin, old *Admin)
 		perms = []string{AdminPermAny}
 	}
 	a.Permissions = perms
+	a.Role = s.name(a.Role)
+	if err := validateRoleAdmin(a); err != nil {
+		return err
+	}
+	if err := checkRoleExists(ctx, ops, a.Role); err != nil {
+		return err
+	}
 	if err := validateCIDRs("filters.allow_list", a.Filters.AllowList); err != nil {
 		return err
 	}

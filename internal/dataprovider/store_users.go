@@ -56,6 +56,10 @@ func (s *Store) prepareUser(ctx context.Context, ops Ops, u *User, old *User) er
 	if err := validateFilters(&u.Filters); err != nil {
 		return err
 	}
+	u.Role = s.name(u.Role)
+	if err := checkRoleExists(ctx, ops, u.Role); err != nil {
+		return err
+	}
 	if err := s.prepareUserGroups(ctx, ops, u); err != nil {
 		return err
 	}
@@ -69,6 +73,9 @@ func (s *Store) prepareUser(ctx context.Context, ops Ops, u *User, old *User) er
 	if old != nil {
 		oldCopy := *old
 		oldSecrets = userSecrets(&oldCopy)
+	}
+	if err := s.checkFsSecretEntropy(&u.FsConfig); err != nil {
+		return err
 	}
 	if err := sealSecrets(s.secrets, userSecrets(u), oldSecrets, u.Username); err != nil {
 		return err

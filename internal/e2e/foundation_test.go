@@ -24,7 +24,7 @@ func testUser(name, home string) map[string]any {
 		"quota_size":  1 << 20,
 		"filesystem": map[string]any{
 			"provider":    4,
-			"cryptconfig": map[string]any{"passphrase": map[string]any{"status": "Plain", "payload": "crypt-secret"}},
+			"cryptconfig": map[string]any{"passphrase": map[string]any{"status": "Plain", "payload": "crypt-secret-7Qv9xLp2Zr"}},
 		},
 		"description": "created by e2e",
 	}

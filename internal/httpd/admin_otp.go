@@ -35,6 +35,13 @@ func (s *Server) checkAdminOTP(r *http.Request, a *dataprovider.Admin) error {
 	if code == "" {
 		return errOTPRequired
 	}
+	return s.checkAdminCode(r.Context(), a, code)
+}
+
+// checkAdminCode verifies code as the current TOTP code of the admin, or
+// one of its unused recovery codes, which is then used up.
+func (s *Server) checkAdminCode(ctx context.Context, a *dataprovider.Admin, code string) error {
+	code = strings.TrimSpace(code)
 	st, ok := s.store.(adminOTPStore)
 	if !ok {
 		return errors.New("two-factor authentication is not supported by this data provider")
@@ -55,6 +62,9 @@ func (s *Server) checkAdminOTP(r *http.Request, a *dataprovider.Admin) error {
 			return errors.New("unable to read the TOTP secret")
 		}
 		if common.ValidateTOTP(plain, code, algo, s.now()) {
+			if !s.useOTP(plain, code) {
+				return errors.New("one-time code already used")
+			}
 			return nil
 		}
 	}
@@ -67,7 +77,7 @@ func (s *Server) checkAdminOTP(r *http.Request, a *dataprovider.Admin) error {
 			if err != nil || subtle.ConstantTimeCompare([]byte(plain), []byte(code)) != 1 {
 				continue
 			}
-			ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+			ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			defer cancel()
 			if err := st.UseAdminRecoveryCode(ctx, a.Username, i); err != nil {
 				return errors.New("invalid one-time code")

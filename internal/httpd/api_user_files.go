@@ -26,6 +26,8 @@ func (s *Server) userAPIRoutes(r chi.Router) {
 	})
 	r.Route("/user", func(r chi.Router) {
 		r.Use(s.requireUser)
+		r.Use(s.requireUserMFASet)
+		s.userTOTPRoutes(r)
 		r.Get("/logout", s.userLogout)
 		r.Get("/dirs", s.withConn(s.userListDir))
 		r.Post("/dirs", s.withWriteConn(s.userMkdir))

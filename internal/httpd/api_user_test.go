@@ -228,6 +228,9 @@ func TestUserDeleteDisconnects(t *testing.T) {
 func TestRoleAdminSeesOnlyItsUsers(t *testing.T) {
 	e := newTestEnv(t)
 	adm := e.adminAuth()
+	for _, role := range []string{"eu", "us"} {
+		e.expect(http.StatusCreated, http.MethodPost, "/api/v2/roles", adm, map[string]any{"name": role})
+	}
 	for _, c := range []struct{ name, role string }{{"eu1", "eu"}, {"us1", "us"}, {"eu2", "eu"}, {"none", ""}} {
 		u := testUser(c.name)
 		if c.role != "" {

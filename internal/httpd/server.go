@@ -122,6 +122,8 @@ type Server struct {
 	loginLimiter *loginLimiter
 	web          *webUI
 	guard        *defender.Guard
+	// otpCodes refuses a replayed TOTP code when common is nil.
+	otpCodes *common.UsedCodes
 	// oidc holds the pending OpenID Connect sign-ins; oidcRPs the relying
 	// party of each binding that configures one (by bindingKey).
 	oidc      *oidcState
@@ -173,6 +175,7 @@ func newServer(opts Options, st store) (*Server, error) {
 	if opts.Nodes != nil {
 		s.conns = opts.Nodes
 	}
+	s.otpCodes = common.NewUsedCodes(nil)
 	s.loginLimiter = newLoginLimiter(func() time.Time { return s.now() })
 	if s.backupsPath != "" {
 		secretfile.Warn(s.log, "backups in "+s.backupsPath+" are", secretfile.DirFiles(s.backupsPath)...)
@@ -297,6 +300,7 @@ func (s *Server) apiRoutes(r chi.Router) {
 
 	r.Group(func(r chi.Router) {
 		r.Use(s.requireAdmin)
+		r.Use(s.requireAdminMFASet)
 
 		r.Get("/logout", s.logout)
 		r.Get("/version", s.getVersion)
@@ -362,6 +366,8 @@ func (s *Server) apiRoutes(r chi.Router) {
 
 		s.defenderRoutes(r)
 		s.ipListRoutes(r)
+		s.adminTOTPRoutes(r)
+		s.roleRoutes(r)
 
 		r.With(s.checkPerm(dataprovider.AdminPermManageSystem)).Get("/dumpdata", s.dumpData)
 		r.With(s.checkPerm(dataprovider.AdminPermManageSystem)).Get("/loaddata", s.loadDataFromFile)

@@ -50,9 +50,13 @@ func (s *Server) webAdminRoutes(r chi.Router) {
 	r.Post("/setup", s.webAdminSetupPost)
 	r.Get("/login", s.webAdminLoginGet)
 	r.Post("/login", s.webAdminLoginPost)
+	s.webAdminLogin2FARoutes(r)
 	s.webPasswordResetRoutes(r, true)
 	r.Group(func(r chi.Router) {
 		r.Use(s.requireWebAdmin)
+		r.Use(s.webRequireAdminMFASet)
+		s.webAdminMFARoutes(r)
+		s.webAdminSecurityRoutes(r)
 		r.Get("/logout", s.webAdminLogout)
 		r.Post("/logout", s.webAdminLogout)
 		r.Get("/profile", s.webAdminProfileGet)
@@ -315,9 +319,6 @@ func (s *Server) webAdminLoginPost(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = checkAdminUsable(&admin, ip)
 	}
-	if err == nil && admin.Filters.TOTPConfig.Enabled {
-		err = errors.New("two-factor authentication is not supported by the web admin yet")
-	}
 	if err != nil {
 		if errorStatus(err) == http.StatusInternalServerError {
 			s.log.Error("web admin login", "error", err)
@@ -327,6 +328,10 @@ func (s *Server) webAdminLoginPost(w http.ResponseWriter, r *http.Request) {
 		s.loginLimiter.failed(ip)
 		logger.LoginFailed(s.log, ip, username, dataprovider.LoginMethodPassword, protocolHTTP, err)
 		fail(http.StatusUnauthorized, "Invalid credentials.")
+		return
+	}
+	if admin.Filters.TOTPConfig.Enabled {
+		s.begin2FA(w, r, tokenAudienceWebAdmin2FA, s.adminLoginPath(), admin.Username)
 		return
 	}
 	stored, err := s.store.GetAdmin(r.Context(), admin.Username)

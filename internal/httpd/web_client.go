@@ -35,6 +35,7 @@ func (s *Server) webClientRoutes(r chi.Router) {
 	})
 	r.Get("/login", s.webClientLoginGet)
 	r.Post("/login", s.webClientLoginPost)
+	s.webClientLogin2FARoutes(r)
 	s.webPasswordResetRoutes(r, false)
 	r.Route("/pubshares/{id}", func(r chi.Router) {
 		r.Get("/", s.webPubShare)
@@ -45,6 +46,8 @@ func (s *Server) webClientRoutes(r chi.Router) {
 	})
 	r.Group(func(r chi.Router) {
 		r.Use(s.requireWebUser)
+		r.Use(s.webRequireUserMFASet)
+		s.webClientMFARoutes(r)
 		r.Get("/logout", s.webClientLogout)
 		r.Post("/logout", s.webClientLogout)
 		r.Get("/files", s.webClientFiles)
@@ -134,7 +137,12 @@ func (s *Server) webClientLoginPost(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	u, err := s.loginUser(r.Context(), username, r.PostFormValue("password"), ip, withTLS(r))
+	opts := []loginOption{withTLS(r)}
+	needCode := s.webClientNeeds2FA(r, username)
+	if needCode {
+		opts = append(opts, probeOnly) // the code comes on the next page
+	}
+	u, err := s.loginUser(r.Context(), username, r.PostFormValue("password"), ip, opts...)
 	if err != nil {
 		var ie *internalError
 		switch {
@@ -146,6 +154,10 @@ func (s *Server) webClientLoginPost(w http.ResponseWriter, r *http.Request) {
 		default:
 			fail(http.StatusUnauthorized, "Invalid credentials or account not allowed to sign in here.")
 		}
+		return
+	}
+	if needCode {
+		s.begin2FA(w, r, tokenAudienceWebClient2FA, s.clientLoginPath(), u.Username)
 		return
 	}
 	if err := s.startSession(w, r, tokenAudienceWebClient, s.clientCookiePath(), u.Username, nil, s.userSignature(&u)); err != nil {

@@ -75,6 +75,8 @@ func OpenStore(ctx context.Context, cfg config.Config, configDir string, logger 
 		ConfigDir: configDir,
 		KMS:       km,
 		Logger:    logger,
+		// common.secret_min_entropy applies to storage encryption secrets
+		SecretMinEntropy: cfg.Common.SecretMinEntropy,
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("data provider: %w", err)

@@ -1,0 +1,2 @@
+-- Back to version 5: nothing to undo.
+SELECT 1
