@@ -57,6 +57,9 @@ type Options struct {
 	// Secrets, when set, encrypts and decrypts secrets instead of KMS
 	// (tests, embedders).
 	Secrets SecretEncrypter
+	// EventCommands are the commands event actions may run
+	// (common.event_manager.enabled_commands).
+	EventCommands []string
 }
 
 // Restore modes for loaddata.
@@ -82,6 +85,10 @@ type Store struct {
 	dummyOnce    sync.Once
 	dummyHash    string
 	quota        *quotaBuffer // delayed_quota_update, nil when off
+	// event manager: enabled commands and change listeners
+	eventCmdsMu    sync.RWMutex
+	eventCmds      []string
+	eventListeners []func()
 }
 
 func nowMillis() int64 { return time.Now().UnixMilli() }
@@ -102,6 +109,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{cfg: opts.Config, log: opts.Logger, hasher: newPasswordHasher(opts.Config.PasswordHashing)}
+	s.eventCmds = opts.EventCommands
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -207,7 +215,7 @@ func (s *Store) DecryptSecret(sec *kms.Secret) (string, error) {
 }
 
 // CurrentSchemaVersion is the schema this build expects.
-const CurrentSchemaVersion = 5
+const CurrentSchemaVersion = 6
 
 // ErrSchemaNewer: the database was migrated by a newer build.
 var ErrSchemaNewer = errors.New("database schema is newer than this build supports")
