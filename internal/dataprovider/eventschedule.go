@@ -136,7 +136,7 @@ func (c *CronSchedule) Next(t time.Time) time.Time {
 			t = time.Date(t.Year(), t.Month()+1, 1, 0, 0, 0, 0, t.Location())
 			continue
 		}
-		if !c.Matches(time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, t.Location()).Add(time.Duration(t.Hour())*time.Hour+time.Duration(t.Minute())*time.Minute)) {
+		if !c.Matches(time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, t.Location()).Add(time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute)) {
 			if c.hour&(1<<uint(t.Hour())) == 0 || !c.dayMatches(t) {
 				t = t.Truncate(time.Hour).Add(time.Hour)
 				continue

@@ -88,6 +88,8 @@ type Options struct {
 	// Nodes, when the data provider is shared, lists and closes the
 	// sessions of every node and serves the node-to-node API.
 	Nodes NodeService
+	// Events runs on-demand event rules (POST /eventrules/run); nil: 501.
+	Events EventRunner
 }
 
 // Limits on request bodies.
@@ -120,6 +122,7 @@ type Server struct {
 	loginLimiter *loginLimiter
 	web          *webUI
 	guard        *defender.Guard
+	events       EventRunner
 
 	mu      sync.Mutex
 	servers []*http.Server
@@ -160,6 +163,7 @@ func newServer(opts Options, st store) (*Server, error) {
 		common:      opts.Common,
 		guard:       opts.Guard,
 		nodes:       opts.Nodes,
+		events:      opts.Events,
 	}
 	if opts.Nodes != nil {
 		s.conns = opts.Nodes
@@ -348,6 +352,7 @@ func (s *Server) apiRoutes(r chi.Router) {
 
 		s.defenderRoutes(r)
 		s.ipListRoutes(r)
+		s.eventRoutes(r)
 
 		r.With(s.checkPerm(dataprovider.AdminPermManageSystem)).Get("/dumpdata", s.dumpData)
 		r.With(s.checkPerm(dataprovider.AdminPermManageSystem)).Get("/loaddata", s.loadDataFromFile)
