@@ -459,3 +459,23 @@ func (s *Store) restoreEvents(ctx context.Context, ops Ops, actions, rules []jso
 }
 
 func anyCommand(string) bool { return true }
+
+// ClaimEventRun records that node runs the schedule slot (a Unix minute)
+// of a rule and reports whether it was first: when several nodes share
+// the database, only the first one runs it. Drivers that cannot be
+// shared always answer true. Claims older than a day are dropped.
+func (s *Store) ClaimEventRun(ctx context.Context, rule string, slot int64, node string) (bool, error) {
+	d, ok := s.driver.(*sqlDriver)
+	if !ok {
+		return true, nil
+	}
+	_, err := d.exec(ctx, "INSERT INTO {p}event_schedule_runs (rule_name, slot, node) VALUES (?, ?, ?)", rule, slot, node)
+	if errors.Is(err, ErrConflict) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	_, _ = d.exec(ctx, "DELETE FROM {p}event_schedule_runs WHERE slot < ?", slot-24*60)
+	return true, nil
+}

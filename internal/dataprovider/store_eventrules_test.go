@@ -171,3 +171,25 @@ func TestCronSchedule(t *testing.T) {
 		t.Fatal("patterns")
 	}
 }
+
+func TestClaimEventRun(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		ok, err := s.ClaimEventRun(ctx, "nightly", 100, "node1")
+		must(t, err)
+		if !ok {
+			t.Fatal("first claim refused")
+		}
+		ok, err = s.ClaimEventRun(ctx, "nightly", 100, "node2")
+		must(t, err)
+		_, isSQL := s.driver.(*sqlDriver)
+		if ok == isSQL {
+			t.Fatalf("second claim of the same slot: %v (sql %v)", ok, isSQL)
+		}
+		ok, err = s.ClaimEventRun(ctx, "nightly", 101, "node2")
+		must(t, err)
+		if !ok {
+			t.Fatal("next slot refused")
+		}
+	})
+}

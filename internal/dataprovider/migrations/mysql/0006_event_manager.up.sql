@@ -29,3 +29,10 @@ CREATE TABLE IF NOT EXISTS {p}event_rules_actions (
   FOREIGN KEY (rule_id) REFERENCES {p}event_rules (id) ON DELETE CASCADE,
   FOREIGN KEY (action_id) REFERENCES {p}event_actions (id) ON DELETE RESTRICT
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin
+-- +statement
+CREATE TABLE IF NOT EXISTS {p}event_schedule_runs (
+  rule_name VARCHAR(255) NOT NULL,
+  slot BIGINT NOT NULL,
+  node VARCHAR(255) NOT NULL,
+  PRIMARY KEY (rule_name, slot)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin

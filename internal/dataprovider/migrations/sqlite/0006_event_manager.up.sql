@@ -29,3 +29,10 @@ CREATE TABLE {p}event_rules_actions (
 )
 -- +statement
 CREATE INDEX {p}event_rules_actions_action_id_idx ON {p}event_rules_actions (action_id)
+-- +statement
+CREATE TABLE {p}event_schedule_runs (
+  rule_name VARCHAR(255) NOT NULL,
+  slot BIGINT NOT NULL,
+  node VARCHAR(255) NOT NULL,
+  PRIMARY KEY (rule_name, slot)
+)
