@@ -23,8 +23,7 @@ const (
 // unread key missing here.
 var noEffect = map[string]string{
 	// Event manager.
-	"common.event_manager": issueEvents,
-	"smtp":                 issueEvents,
+	"smtp": issueEvents,
 	// Defender, rate limiters, 2FA, IP allow list, secret strength.
 	"common.secret_min_entropy": issueSecurity,
 	"mfa.totp[].issuer":         issueSecurity,

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"path/filepath"
+	"sync/atomic"
 
 	"github.com/sftpgo-ng/sftpgo/internal/common"
 	"github.com/sftpgo-ng/sftpgo/internal/config"
@@ -48,6 +49,8 @@ func (s *Service) buildComponents() error {
 	if err != nil {
 		return prefixed("common", err)
 	}
+	var connsRef atomic.Pointer[common.Server]
+	eventManager := s.buildEvents(runner, &connsRef)
 	m := metrics.New()
 	conns, err := common.New(cfg.Common, common.Deps{
 		Metrics:        m,
@@ -58,13 +61,14 @@ func (s *Service) buildComponents() error {
 		TrackQuota:     common.QuotaTrackingFromConfig(cfg.DataProvider.TrackQuota),
 		Login:          hooks,
 		TOTPConfigs:    cfg.MFA.TOTP,
-		Actions:        actions,
+		Actions:        common.JoinActionHooks(actions, eventManager),
 		PostDisconnect: disconnect,
 	})
 	if err != nil {
 		return prefixed("common", err)
 	}
 	s.common = conns
+	connsRef.Store(conns)
 	s.components = append(s.components, namedComponent{"common", commonComponent{conns}})
 	s.listeners = conns.RegisterListener
 	status := &servicesStatus{defenderOn: guard.Defender() != nil}
@@ -118,6 +122,7 @@ func (s *Service) buildComponents() error {
 			Common:      conns,
 			Guard:       guard,
 			Nodes:       nodes,
+			Events:      eventManager,
 		})
 		if err != nil {
 			return prefixed("httpd", err)

@@ -1,0 +1,114 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"sync/atomic"
+
+	"github.com/sftpgo-ng/sftpgo/internal/common"
+	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
+	"github.com/sftpgo-ng/sftpgo/internal/events"
+	"github.com/sftpgo-ng/sftpgo/internal/hooks"
+)
+
+// buildEvents creates the event manager: it reads its rules from the
+// store, runs commands listed in common.event_manager.enabled_commands,
+// calls HTTP endpoints through the shared client and does filesystem
+// actions through the connections layer, once conns is set.
+func (s *Service) buildEvents(runner *hooks.Runner, conns *atomic.Pointer[common.Server]) *events.Manager {
+	s.store.SetEventCommands(s.cfg.Common.EventManager.EnabledCommands)
+	node, _ := os.Hostname()
+	m := events.New(events.Options{
+		Store:  s.store,
+		Runner: runner,
+		Logger: s.logger,
+		Node:   node,
+		Fs: func(ctx context.Context, user dataprovider.User) (events.FsConn, error) {
+			srv := conns.Load()
+			if srv == nil {
+				return nil, fmt.Errorf("file access is not ready")
+			}
+			return newEventFsConn(ctx, s.store, srv, user)
+		},
+		// Mailer: the smtp client is wired when the smtp section acts.
+	})
+	s.components = append(s.components, namedComponent{"events", m})
+	return m
+}
+
+var eventConnID atomic.Int64
+
+// eventFsConn is a connection of the user with every permission, for
+// the filesystem actions of the event manager (protocol EventAction).
+type eventFsConn struct {
+	c *common.BaseConnection
+}
+
+func newEventFsConn(ctx context.Context, st *dataprovider.Store, srv *common.Server, user dataprovider.User) (*eventFsConn, error) {
+	u, err := st.GetEffectiveUser(ctx, user.Username)
+	if err != nil {
+		return nil, err
+	}
+	u.Permissions = map[string][]string{"/": {dataprovider.PermAny}}
+	u.Filters.FilePatterns = nil
+	id := fmt.Sprintf("event_%d", eventConnID.Add(1))
+	return &eventFsConn{c: srv.NewConnection(id, events.ProtocolEventAction, "127.0.0.1:0", "", u, nil)}, nil
+}
+
+func (e *eventFsConn) Stat(ctx context.Context, vpath string) (os.FileInfo, error) {
+	return e.c.Stat(ctx, vpath)
+}
+func (e *eventFsConn) Mkdir(ctx context.Context, vpath string) error { return e.c.Mkdir(ctx, vpath) }
+func (e *eventFsConn) Rename(ctx context.Context, src, dst string) error {
+	return e.c.Rename(ctx, src, dst)
+}
+func (e *eventFsConn) Copy(ctx context.Context, src, dst string) error {
+	return e.c.Copy(ctx, src, dst)
+}
+func (e *eventFsConn) RemoveAll(ctx context.Context, vpath string) error {
+	return e.c.RemoveAll(ctx, vpath)
+}
+func (e *eventFsConn) Close() error { return e.c.Close() }
+
+func (e *eventFsConn) OpenRead(ctx context.Context, vpath string) (io.ReadCloser, error) {
+	t, err := e.c.OpenForRead(ctx, vpath, 0)
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+func (e *eventFsConn) Create(ctx context.Context, vpath string) (events.FileWriter, error) {
+	t, err := e.c.OpenForWrite(ctx, vpath, common.WriteOptions{Truncate: true})
+	if err != nil {
+		return nil, err
+	}
+	return eventWriter{t}, nil
+}
+
+func (e *eventFsConn) ReadDir(ctx context.Context, vpath string) ([]os.FileInfo, error) {
+	l, err := e.c.ListDir(ctx, vpath)
+	if err != nil {
+		return nil, err
+	}
+	defer l.Close()
+	var out []os.FileInfo
+	for {
+		batch, err := l.Next(1000)
+		out = append(out, batch...)
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+type eventWriter struct{ t *common.Transfer }
+
+func (w eventWriter) Write(p []byte) (int, error) { return w.t.Write(p) }
+func (w eventWriter) Close() error                { return w.t.Close() }
+func (w eventWriter) Abort(err error)             { w.t.TransferError(err) }
