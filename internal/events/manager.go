@@ -156,7 +156,7 @@ func (m *Manager) Start(ctx context.Context) error {
 		m.log.Warn("unable to load the event rules", "error", err)
 	}
 	m.wg.Add(1)
-	go m.scheduler()
+	go m.scheduler(m.clock.Now().Truncate(time.Minute))
 	return nil
 }
 

@@ -9,9 +9,8 @@ import (
 
 // scheduler runs the schedule rules at the start of every minute their
 // schedules select, until Shutdown.
-func (m *Manager) scheduler() {
+func (m *Manager) scheduler(last time.Time) {
 	defer m.wg.Done()
-	last := m.clock.Now().Truncate(time.Minute)
 	for {
 		now := m.clock.Now()
 		wait := now.Truncate(time.Minute).Add(time.Minute).Sub(now)
