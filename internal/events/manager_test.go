@@ -145,7 +145,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	st, err := dataprovider.Open(context.Background(), dataprovider.Options{
-		Config: config.DataProviderConfig{Driver: "memory", UsersBaseDir: dir},
+		Config:    config.DataProviderConfig{Driver: "memory", UsersBaseDir: dir},
 		ConfigDir: dir, KMS: km, EventCommands: []string{"/bin/sh"}})
 	if err != nil {
 		t.Fatal(err)
