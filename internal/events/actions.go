@@ -120,14 +120,10 @@ func (m *Manager) runHTTP(ctx context.Context, c dataprovider.EventActionHTTPCon
 	case c.Body != "":
 		body = []byte(rd.render(c.Body, isJSONContent(c.Headers)))
 	}
-	timeout := time.Duration(c.Timeout) * time.Second
-	if timeout <= 0 {
-		timeout = 20 * time.Second
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
+	// the action's timeout bounds each attempt; the http section's
+	// retries apply
 	resp, err := m.opts.Runner.HTTP().DoRequest(ctx, hooks.Request{Method: c.Method, URL: u.String(), Body: body,
-		Header: hdr, SkipTLSVerify: c.SkipTLSVerify})
+		Header: hdr, SkipTLSVerify: c.SkipTLSVerify, Timeout: time.Duration(c.Timeout) * time.Second})
 	if err != nil {
 		return err
 	}

@@ -122,6 +122,9 @@ type Request struct {
 	Body          []byte
 	Header        http.Header
 	SkipTLSVerify bool
+	// Timeout, when set, bounds each attempt instead of the http
+	// section's timeout.
+	Timeout time.Duration
 }
 
 // DoRequest is Do for a Request: same retries, transport and logging.
@@ -160,6 +163,11 @@ func (c *Client) DoRequest(ctx context.Context, r Request) (*Response, error) {
 }
 
 func (c *Client) once(ctx context.Context, r Request) (*Response, error) {
+	if r.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, r.Timeout)
+		defer cancel()
+	}
 	var rd io.Reader
 	if r.Body != nil {
 		rd = bytes.NewReader(r.Body)

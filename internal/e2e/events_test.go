@@ -1,0 +1,208 @@
+package e2e
+
+import (
+	"encoding/json"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// eventReceiver is a real HTTP receiver on 127.0.0.1 for event actions:
+// paths under /fail answer 500.
+func eventReceiver(t *testing.T) *hookReceiver {
+	h := &hookReceiver{t: t}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body := make([]byte, 0, 512)
+		buf := make([]byte, 512)
+		for {
+			n, err := r.Body.Read(buf)
+			body = append(body, buf[:n]...)
+			if err != nil {
+				break
+			}
+		}
+		q := r.URL.Query()
+		q.Set("__path", r.URL.Path)
+		h.mu.Lock()
+		h.reqs = append(h.reqs, hookCall{Method: r.Method, Query: q, Body: body})
+		h.mu.Unlock()
+		if strings.HasPrefix(r.URL.Path, "/fail") {
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(l) //nolint:errcheck // closed by Cleanup
+	t.Cleanup(func() { srv.Close() })
+	h.url = "http://" + l.Addr().String()
+	return h
+}
+
+func atPath(p string) func(hookCall) bool {
+	return func(c hookCall) bool { return c.Query.Get("__path") == p }
+}
+
+// TestEventManagerThroughBinary drives the event manager of the built
+// binary: rules and actions made over REST, real SFTP uploads, a real
+// HTTP receiver, a command from enabled_commands.
+func TestEventManagerThroughBinary(t *testing.T) {
+	dir := t.TempDir()
+	marker := filepath.Join(dir, "failure-ran")
+	in := newInstance(t, dir, "SFTPGO_COMMON__EVENT_MANAGER__ENABLED_COMMANDS=/bin/sh")
+	in.start()
+	rc := eventReceiver(t)
+	tok := in.token("admin", "admin-pass")
+
+	mustAPI := func(method, path string, body any, want int) []byte {
+		t.Helper()
+		s, b := in.api(tok, method, path, body)
+		if s != want {
+			t.Fatalf("%s %s: %d %s", method, path, s, b)
+		}
+		return b
+	}
+	httpAction := func(name, path, body string) map[string]any {
+		return map[string]any{"name": name, "type": 1, "options": map[string]any{"http_config": map[string]any{
+			"endpoint": rc.url + path, "method": "POST", "timeout": 10, "body": body,
+			"headers": []map[string]string{{"key": "Content-Type", "value": "application/json"}}}}}
+	}
+	// a command not in enabled_commands is refused
+	s, b := in.api(tok, http.MethodPost, "/api/v2/eventactions", map[string]any{"name": "nope", "type": 2,
+		"options": map[string]any{"cmd_config": map[string]any{"cmd": "/usr/bin/true", "timeout": 5}}})
+	if s != http.StatusBadRequest || !strings.Contains(string(b), "enabled_commands") {
+		t.Fatalf("command outside enabled_commands: %d %s", s, b)
+	}
+	mustAPI(http.MethodPost, "/api/v2/eventactions", httpAction("notify-csv", "/csv",
+		`{"user":"{{.Name}}","path":"{{.VirtualPath}}","size":{{.FileSize}},"proto":"{{.Protocol}}","event":"{{.Event}}"}`), http.StatusCreated)
+	mustAPI(http.MethodPost, "/api/v2/eventactions", map[string]any{"name": "archive", "type": 9,
+		"options": map[string]any{"fs_config": map[string]any{"type": 1, "renames": []map[string]any{
+			{"key": "{{.VirtualPath}}", "value": "/archive/{{.ObjectName}}"}}}}}, http.StatusCreated)
+	mustAPI(http.MethodPost, "/api/v2/eventactions", httpAction("bad-hook", "/fail", `{}`), http.StatusCreated)
+	mustAPI(http.MethodPost, "/api/v2/eventactions", map[string]any{"name": "on-failure", "type": 2,
+		"options": map[string]any{"cmd_config": map[string]any{"cmd": "/bin/sh", "timeout": 10,
+			"args": []string{"-c", "echo {{.Name}} {{.VirtualPath}} > " + marker}}}}, http.StatusCreated)
+	mustAPI(http.MethodPost, "/api/v2/eventactions", httpAction("on-demand", "/manual", `{"event":"{{.Event}}"}`), http.StatusCreated)
+	mustAPI(http.MethodPost, "/api/v2/eventactions", httpAction("user-added", "/users",
+		`{"admin":"{{.Name}}","name":"{{.ObjectName}}","type":"{{.ObjectType}}","obj":{{.ObjectData}}}`), http.StatusCreated)
+
+	mustAPI(http.MethodPost, "/api/v2/eventrules", map[string]any{"name": "csv-upload", "status": 1, "trigger": 1,
+		"conditions": map[string]any{"fs_events": []string{"upload"}, "options": map[string]any{
+			"fs_paths": []map[string]any{{"pattern": "/*.csv"}}}},
+		"actions": []map[string]any{{"name": "notify-csv", "order": 1}}}, http.StatusCreated)
+	mustAPI(http.MethodPost, "/api/v2/eventrules", map[string]any{"name": "archive-inbox", "status": 1, "trigger": 1,
+		"conditions": map[string]any{"fs_events": []string{"upload"}, "options": map[string]any{
+			"fs_paths": []map[string]any{{"pattern": "/inbox/*"}}}},
+		"actions": []map[string]any{{"name": "archive", "order": 1}}}, http.StatusCreated)
+	mustAPI(http.MethodPost, "/api/v2/eventrules", map[string]any{"name": "failing", "status": 1, "trigger": 1,
+		"conditions": map[string]any{"fs_events": []string{"upload"}, "options": map[string]any{
+			"fs_paths": []map[string]any{{"pattern": "/fail/*"}}}},
+		"actions": []map[string]any{{"name": "bad-hook", "order": 1},
+			{"name": "on-failure", "order": 2, "relation_options": map[string]any{"is_failure_action": true}}}}, http.StatusCreated)
+	mustAPI(http.MethodPost, "/api/v2/eventrules", map[string]any{"name": "manual", "status": 1, "trigger": 6,
+		"actions": []map[string]any{{"name": "on-demand"}}}, http.StatusCreated)
+	mustAPI(http.MethodPost, "/api/v2/eventrules", map[string]any{"name": "new-user", "status": 1, "trigger": 2,
+		"conditions": map[string]any{"provider_events": []string{"add"}, "options": map[string]any{
+			"provider_objects": []string{"user"}}},
+		"actions": []map[string]any{{"name": "user-added"}}}, http.StatusCreated)
+
+	// REST shapes: list, get with the rule's actions filled in, in-use delete refused
+	var rules []map[string]any
+	if err := json.Unmarshal(mustAPI(http.MethodGet, "/api/v2/eventrules?limit=2&order=DESC", nil, http.StatusOK), &rules); err != nil || len(rules) != 2 ||
+		rules[0]["name"] != "new-user" {
+		t.Fatalf("rules page: %v %v", err, rules)
+	}
+	var rule map[string]any
+	_ = json.Unmarshal(mustAPI(http.MethodGet, "/api/v2/eventrules/failing", nil, http.StatusOK), &rule)
+	if acts, _ := rule["actions"].([]any); len(acts) != 2 || acts[0].(map[string]any)["type"] != float64(1) {
+		t.Fatalf("rule actions: %v", rule["actions"])
+	}
+	mustAPI(http.MethodDelete, "/api/v2/eventactions/bad-hook", nil, http.StatusBadRequest)
+	mustAPI(http.MethodPost, "/api/v2/eventrules/run/csv-upload", nil, http.StatusBadRequest)
+	mustAPI(http.MethodPost, "/api/v2/eventrules/run/missing", nil, http.StatusNotFound)
+
+	// provider rule: creating a user fires it
+	home := in.addUser(tok, "evuser", "evpass", nil)
+	c := rc.waitFor("user rule", func(c hookCall) bool { return c.Query.Get("__path") == "/users" })
+	prov := c.json(t)
+	if prov["admin"] != "admin" || prov["name"] != "evuser" || prov["type"] != "user" {
+		t.Fatalf("provider action body: %s", c.Body)
+	}
+	if obj, _ := prov["obj"].(map[string]any); obj["username"] != "evuser" || obj["password"] != nil {
+		t.Fatalf("object data: %s", c.Body)
+	}
+
+	// uploads: a.csv notifies, b.txt does not; /inbox is archived; /fail fails
+	_, sc := dialSFTP(t, in.sftpPort, "evuser", "evpass")
+	for _, d := range []string{"/inbox", "/fail"} {
+		if err := sc.Mkdir(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range []string{"/b.txt", "/a.csv", "/inbox/report.pdf", "/fail/x.dat"} {
+		f, err := sc.Create(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.Write([]byte("hello,world\n")); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			t.Fatalf("upload %s: %v", p, err)
+		}
+	}
+	c = rc.waitFor("csv rule", func(c hookCall) bool { return c.Query.Get("__path") == "/csv" })
+	body := c.json(t)
+	if body["user"] != "evuser" || body["path"] != "/a.csv" || body["size"] != float64(12) || body["proto"] != "SFTP" || body["event"] != "upload" {
+		t.Fatalf("csv action body: %s", c.Body)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, errSrc := os.Stat(filepath.Join(home, "inbox", "report.pdf"))
+		_, errDst := os.Stat(filepath.Join(home, "archive", "report.pdf"))
+		b, errMarker := os.ReadFile(marker)
+		if os.IsNotExist(errSrc) && errDst == nil && errMarker == nil && strings.TrimSpace(string(b)) == "evuser /fail/x.dat" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("archive: %v %v; failure action: %v %q\n%s", errSrc, errDst, errMarker, b, in.log.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, err := sc.Stat("/fail/x.dat"); err != nil {
+		t.Fatalf("the failing rule removed or blocked the upload: %v", err)
+	}
+	// the failure is logged with the rule and action names
+	waitLog(t, in, `msg="event action failed" component=eventmanager rule=failing action=bad-hook`)
+	waitLog(t, in, "unexpected status code 500")
+
+	// on demand
+	s, b = in.api(tok, http.MethodPost, "/api/v2/eventrules/run/manual", nil)
+	if s != http.StatusAccepted || !strings.Contains(string(b), "Event rule started") {
+		t.Fatalf("run: %d %s", s, b)
+	}
+	c = rc.waitFor("on-demand rule", func(c hookCall) bool { return c.Query.Get("__path") == "/manual" })
+	if c.json(t)["event"] != "on-demand" {
+		t.Fatalf("on-demand body: %s", c.Body)
+	}
+	if n := rc.count(atPath("/csv")); n != 1 {
+		t.Fatalf("csv rule called %d times (b.txt must not fire it, nor the archive move)", n)
+	}
+
+	// dump and load back keep the rules
+	var dump map[string]any
+	_ = json.Unmarshal(mustAPI(http.MethodGet, "/api/v2/dumpdata?output-data=1", nil, http.StatusOK), &dump)
+	if r, _ := dump["event_rules"].([]any); len(r) != 5 {
+		t.Fatalf("dumped rules: %v", dump["event_rules"])
+	}
+	if a, _ := dump["event_actions"].([]any); len(a) != 6 {
+		t.Fatalf("dumped actions: %v", dump["event_actions"])
+	}
+}
