@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -42,6 +44,8 @@ func (m *Manager) execute(ctx context.Context, a dataprovider.BaseEventAction, p
 		return m.forUsers(ctx, p, func(u dataprovider.User) error {
 			return m.store.UpdateUserTransferQuota(ctx, u.Username, 0, 0, true)
 		})
+	case dataprovider.ActionTypeBackup:
+		return m.runBackup(ctx)
 	case dataprovider.ActionTypeFolderQuotaReset:
 		return m.forFolders(ctx, p, func(f dataprovider.BaseVirtualFolder) error { return m.store.ScanFolderQuota(ctx, f) })
 	}
@@ -464,4 +468,34 @@ func compress(ctx context.Context, conn FsConn, name string, paths []string) err
 		return err
 	}
 	return w.Close()
+}
+
+// ---- backup
+
+// runBackup writes a dump, as dumpdata does, to backups_path as
+// backup_<weekday>_<hour>.json: a week of hourly backups at most, each
+// overwriting the one of a week before.
+func (m *Manager) runBackup(ctx context.Context) error {
+	dir := m.opts.BackupsPath
+	if dir == "" {
+		return errors.New("no data_provider.backups_path configured")
+	}
+	data, err := m.store.Dump(ctx)
+	if err != nil {
+		return err
+	}
+	b, err := json.Marshal(data)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	now := m.clock.Now()
+	name := filepath.Join(dir, fmt.Sprintf("backup_%d_%d.json", now.Weekday(), now.Hour()))
+	tmp := name + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, name)
 }

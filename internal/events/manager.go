@@ -55,6 +55,7 @@ type Store interface {
 	ScanFolderQuota(ctx context.Context, f dataprovider.BaseVirtualFolder) error
 	UpdateUserTransferQuota(ctx context.Context, username string, uploaded, downloaded int64, reset bool) error
 	ClaimEventRun(ctx context.Context, rule string, slot int64, node string) (bool, error)
+	Dump(ctx context.Context) (*dataprovider.BackupData, error)
 	OnObjectChange(fn dataprovider.ObjectChangeFunc)
 	OnEventRulesChange(fn func())
 }
@@ -114,6 +115,9 @@ type Options struct {
 	Clock  Clock
 	// Node names this node in schedule claims (a shared data provider).
 	Node string
+	// BackupsPath is where backup actions write their dumps
+	// (data_provider.backups_path); empty makes them fail.
+	BackupsPath string
 }
 
 // Manager runs the event rules.

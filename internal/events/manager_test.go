@@ -436,3 +436,30 @@ func TestSFTPGoDumpRuleRuns(t *testing.T) {
 		t.Fatalf("%d calls: /q1.csv is outside /reports", n)
 	}
 }
+
+func TestBackupAction(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+	e.mgr.opts.BackupsPath = dir
+	e.action(t, dataprovider.BaseEventAction{Name: "backup", Type: dataprovider.ActionTypeBackup})
+	e.rule(t, dataprovider.EventRule{Name: "nightly", Trigger: dataprovider.TriggerSchedule,
+		Conditions: dataprovider.EventConditions{Schedules: []dataprovider.Schedule{{Hours: "*", DayOfWeek: "*", DayOfMonth: "*", Month: "*"}}},
+		Actions:    []dataprovider.EventAction{ref("backup", dataprovider.EventActionOptions{})}})
+	e.mgr.RunSchedules(time.Date(2026, 12, 4, 3, 0, 0, 0, time.UTC)) // a Friday
+	file := filepath.Join(dir, "backup_5_4.json") // the clock of newEnv says 04:59 on Friday
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b, err := os.ReadFile(file)
+		if err == nil {
+			var d dataprovider.BackupData
+			if err := json.Unmarshal(b, &d); err != nil || len(d.EventRules) != 1 {
+				t.Fatalf("backup: %v %s", err, b)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no backup written: %v\n%s", err, e.logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -21,10 +21,11 @@ func (s *Service) buildEvents(runner *hooks.Runner, conns *atomic.Pointer[common
 	s.store.SetEventCommands(s.cfg.Common.EventManager.EnabledCommands)
 	node, _ := os.Hostname()
 	m := events.New(events.Options{
-		Store:  s.store,
-		Runner: runner,
-		Logger: s.logger,
-		Node:   node,
+		Store:       s.store,
+		Runner:      runner,
+		Logger:      s.logger,
+		Node:        node,
+		BackupsPath: s.resolve(s.cfg.DataProvider.BackupsPath),
 		Fs: func(ctx context.Context, user dataprovider.User) (events.FsConn, error) {
 			srv := conns.Load()
 			if srv == nil {
