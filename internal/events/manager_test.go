@@ -171,6 +171,16 @@ func newEnv(t *testing.T) *env {
 	return &env{store: st, mgr: m, logs: logs, clock: clock, mail: mail}
 }
 
+// drain stops the manager, waiting for every action it started.
+func (e *env) drain(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := e.mgr.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func (e *env) action(t *testing.T, a dataprovider.BaseEventAction) {
 	t.Helper()
 	if err := e.store.AddEventAction(context.Background(), &a); err != nil {
@@ -219,12 +229,12 @@ func TestFsRuleHTTPPlaceholders(t *testing.T) {
 		e.mgr.Go(&hooks.FsEvent{Action: "upload", Username: "alice", VirtualPath: p, FileSize: 42, Protocol: "SFTP",
 			IP: "10.0.0.1", Status: hooks.StatusOK})
 	}
-	calls := rc.wait(t, "/up/", 1)
-	time.Sleep(100 * time.Millisecond) // b.txt would have arrived by now too
-	if calls = rc.wait(t, "/up/", 1); len(calls) != 1 {
+	rc.wait(t, "/up/", 1)
+	e.drain(t) // every action started has finished
+	if calls := rc.get(); len(calls) != 1 {
 		t.Fatalf("calls: %+v", calls)
 	}
-	c := calls[0]
+	c := rc.get()[0]
 	var body map[string]any
 	if err := json.Unmarshal([]byte(c.Body), &body); err != nil {
 		t.Fatalf("body %q is not JSON (placeholders must be JSON-escaped): %v", c.Body, err)
@@ -266,7 +276,7 @@ func TestProviderRuleOnUserAdd(t *testing.T) {
 		obj["username"] != "bob" || obj["password"] != nil {
 		t.Fatalf("provider call: %s", c[0].Body)
 	}
-	time.Sleep(100 * time.Millisecond)
+	e.drain(t)
 	if n := len(rc.get()); n != 1 {
 		t.Fatalf("the group add fired the user rule too: %d calls", n)
 	}
@@ -431,7 +441,7 @@ func TestSFTPGoDumpRuleRuns(t *testing.T) {
 	if u, p, ok := (&http.Request{Header: c[0].Header}).BasicAuth(); !ok || u != "hook" || p == "" {
 		t.Fatalf("SFTPGo's password was not sent: %q %q %v", u, p, ok)
 	}
-	time.Sleep(100 * time.Millisecond)
+	e.drain(t)
 	if n := len(rc.get()); n != 1 {
 		t.Fatalf("%d calls: /q1.csv is outside /reports", n)
 	}
@@ -446,7 +456,7 @@ func TestBackupAction(t *testing.T) {
 		Conditions: dataprovider.EventConditions{Schedules: []dataprovider.Schedule{{Hours: "*", DayOfWeek: "*", DayOfMonth: "*", Month: "*"}}},
 		Actions:    []dataprovider.EventAction{ref("backup", dataprovider.EventActionOptions{})}})
 	e.mgr.RunSchedules(time.Date(2026, 12, 4, 3, 0, 0, 0, time.UTC)) // a Friday
-	file := filepath.Join(dir, "backup_5_4.json") // the clock of newEnv says 04:59 on Friday
+	file := filepath.Join(dir, "backup_5_4.json")                    // the clock of newEnv says 04:59 on Friday
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		b, err := os.ReadFile(file)
@@ -461,5 +471,86 @@ func TestBackupAction(t *testing.T) {
 			t.Fatalf("no backup written: %v\n%s", err, e.logs.String())
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestScheduleRunsOncePerCluster: two managers over one SQL database (two
+// nodes of a shared provider) run a scheduled minute once.
+func TestScheduleRunsOncePerCluster(t *testing.T) {
+	dir := t.TempDir()
+	st, err := dataprovider.Open(context.Background(), dataprovider.Options{
+		Config: config.DataProviderConfig{Driver: "sqlite", Name: filepath.Join(dir, "db.sqlite")}, ConfigDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	rc := newReceiver(t)
+	a := httpAct("tick", rc.srv.URL+"/sched", `{}`)
+	if err := st.AddEventAction(context.Background(), &a); err != nil {
+		t.Fatal(err)
+	}
+	r := dataprovider.EventRule{Name: "hourly", Status: 1, Trigger: dataprovider.TriggerSchedule,
+		Conditions: dataprovider.EventConditions{Schedules: []dataprovider.Schedule{{Hours: "*", DayOfWeek: "*", DayOfMonth: "*", Month: "*"}}},
+		Actions:    []dataprovider.EventAction{ref("tick", dataprovider.EventActionOptions{})}}
+	if err := st.AddEventRule(context.Background(), &r); err != nil {
+		t.Fatal(err)
+	}
+	runner, err := hooks.NewRunner(config.CommandConfig{}, config.HTTPClientConfig{Timeout: 10}, dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nodes []*Manager
+	for _, n := range []string{"node1", "node2"} {
+		nodes = append(nodes, New(Options{Store: st, Runner: runner, Node: n,
+			Clock: &fakeClock{now: time.Date(2026, 12, 4, 0, 0, 0, 0, time.UTC), tick: make(chan time.Time)}}))
+	}
+	at := time.Date(2026, 12, 4, 7, 0, 0, 0, time.UTC)
+	for _, m := range nodes {
+		m.RunSchedules(at)
+	}
+	for _, m := range nodes {
+		if err := m.Shutdown(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(rc.get()); n != 1 {
+		t.Fatalf("the scheduled minute ran %d times", n)
+	}
+}
+
+func TestUserQuotaResetOnDemand(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	for _, name := range []string{"q1", "q2", "other"} {
+		home := t.TempDir()
+		if err := os.WriteFile(filepath.Join(home, "f"), make([]byte, 100), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		u := dataprovider.User{Username: name, Status: 1, Password: "secret-" + name, HomeDir: home,
+			Permissions: map[string][]string{"/": {"*"}}}
+		if err := e.store.AddUser(ctx, &u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.action(t, dataprovider.BaseEventAction{Name: "scan", Type: dataprovider.ActionTypeUserQuotaReset})
+	e.rule(t, dataprovider.EventRule{Name: "scan-q", Trigger: dataprovider.TriggerOnDemand,
+		Conditions: dataprovider.EventConditions{Options: dataprovider.EventConditionOptions{
+			Names: []dataprovider.ConditionPattern{{Pattern: "q*"}}}},
+		Actions: []dataprovider.EventAction{ref("scan", dataprovider.EventActionOptions{})}})
+	if err := e.mgr.RunOnDemand(ctx, "scan-q"); err != nil {
+		t.Fatal(err)
+	}
+	e.drain(t)
+	for name, want := range map[string]int64{"q1": 100, "q2": 100, "other": 0} {
+		u, err := e.store.GetUser(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.UsedQuotaSize != want || (want > 0 && u.UsedQuotaFiles != 1) {
+			t.Fatalf("%s: used quota %d/%d, want %d", name, u.UsedQuotaSize, u.UsedQuotaFiles, want)
+		}
 	}
 }
