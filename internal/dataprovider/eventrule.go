@@ -464,6 +464,25 @@ func normalizeEventAction(a *BaseEventAction, rules int, allowed CommandValidato
 		}
 		keep.FsConfig = o.FsConfig
 	case ActionTypeDataRetentionCheck:
+		var rc struct {
+			Folders []struct {
+				Path      string `json:"path"`
+				Retention int    `json:"retention"`
+			} `json:"folders"`
+		}
+		if len(o.RetentionConfig) > 0 {
+			if err := json.Unmarshal(o.RetentionConfig, &rc); err != nil {
+				return invalid("retention_config", "invalid: %v", err)
+			}
+		}
+		if len(rc.Folders) == 0 {
+			return invalid("retention_config.folders", "at least one folder is required")
+		}
+		for _, f := range rc.Folders {
+			if !strings.HasPrefix(f.Path, "/") || f.Retention < 0 {
+				return invalid("retention_config.folders", "invalid folder %q (retention %d)", f.Path, f.Retention)
+			}
+		}
 		keep.RetentionConfig = o.RetentionConfig
 	case ActionTypePasswordExpiration:
 		keep.PwdExpirationConfig = o.PwdExpirationConfig

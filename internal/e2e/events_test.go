@@ -93,10 +93,19 @@ func TestEventManagerThroughBinary(t *testing.T) {
 	mustAPI(http.MethodPost, "/api/v2/eventactions", httpAction("user-added", "/users",
 		`{"admin":"{{.Name}}","name":"{{.ObjectName}}","type":"{{.ObjectType}}","obj":{{.ObjectData}}}`), http.StatusCreated)
 
+	mustAPI(http.MethodPost, "/api/v2/eventactions", map[string]any{"name": "send-file", "type": 1,
+		"options": map[string]any{"http_config": map[string]any{"endpoint": rc.url + "/file", "method": "POST", "timeout": 10,
+			"parts": []map[string]any{{"name": "meta", "body": "{{.Name}}"}, {"name": "file", "filepath": "{{.VirtualPath}}"}}}}}, http.StatusCreated)
+	mustAPI(http.MethodPost, "/api/v2/eventactions", map[string]any{"name": "retention", "type": 8,
+		"options": map[string]any{"retention_config": map[string]any{"folders": []map[string]any{
+			{"path": "/old", "retention": 1, "delete_empty_dirs": true}}}}}, http.StatusCreated)
 	mustAPI(http.MethodPost, "/api/v2/eventrules", map[string]any{"name": "csv-upload", "status": 1, "trigger": 1,
 		"conditions": map[string]any{"fs_events": []string{"upload"}, "options": map[string]any{
 			"fs_paths": []map[string]any{{"pattern": "/*.csv"}}}},
-		"actions": []map[string]any{{"name": "notify-csv", "order": 1}}}, http.StatusCreated)
+		"actions": []map[string]any{{"name": "notify-csv", "order": 1}, {"name": "send-file", "order": 2}}}, http.StatusCreated)
+	mustAPI(http.MethodPost, "/api/v2/eventrules", map[string]any{"name": "cleanup", "status": 1, "trigger": 6,
+		"conditions": map[string]any{"options": map[string]any{"names": []map[string]any{{"pattern": "ev*"}}}},
+		"actions": []map[string]any{{"name": "retention"}}}, http.StatusCreated)
 	mustAPI(http.MethodPost, "/api/v2/eventrules", map[string]any{"name": "archive-inbox", "status": 1, "trigger": 1,
 		"conditions": map[string]any{"fs_events": []string{"upload"}, "options": map[string]any{
 			"fs_paths": []map[string]any{{"pattern": "/inbox/*"}}}},
@@ -116,7 +125,7 @@ func TestEventManagerThroughBinary(t *testing.T) {
 	// REST shapes: list, get with the rule's actions filled in, in-use delete refused
 	var rules []map[string]any
 	if err := json.Unmarshal(mustAPI(http.MethodGet, "/api/v2/eventrules?limit=2&order=DESC", nil, http.StatusOK), &rules); err != nil || len(rules) != 2 ||
-		rules[0]["name"] != "new-user" {
+		rules[0]["name"] != "new-user" || rules[1]["name"] != "manual" {
 		t.Fatalf("rules page: %v %v", err, rules)
 	}
 	var rule map[string]any
@@ -192,6 +201,37 @@ func TestEventManagerThroughBinary(t *testing.T) {
 	if c.json(t)["event"] != "on-demand" {
 		t.Fatalf("on-demand body: %s", c.Body)
 	}
+	c = rc.waitFor("multipart file", atPath("/file"))
+	if !strings.Contains(string(c.Body), "hello,world\n") || !strings.Contains(string(c.Body), `filename="a.csv"`) ||
+		!strings.Contains(string(c.Body), "evuser") {
+		t.Fatalf("multipart body: %s", c.Body)
+	}
+
+	// data retention on demand: /old/stale.txt (two hours old) goes, /old/new.txt stays
+	old := filepath.Join(home, "old")
+	if err := os.MkdirAll(filepath.Join(old, "empty"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"stale.txt", "new.txt"} {
+		if err := os.WriteFile(filepath.Join(old, n), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	past := time.Now().Add(-2 * time.Hour)
+	if err := os.Chtimes(filepath.Join(old, "stale.txt"), past, past); err != nil {
+		t.Fatal(err)
+	}
+	mustAPI(http.MethodPost, "/api/v2/eventrules/run/cleanup", nil, http.StatusAccepted)
+	waitLog(t, in, `msg="event action done" component=eventmanager rule=cleanup action=retention`)
+	if _, err := os.Stat(filepath.Join(old, "stale.txt")); !os.IsNotExist(err) {
+		t.Fatalf("stale file kept: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(old, "empty")); !os.IsNotExist(err) {
+		t.Fatalf("empty dir kept: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(old, "new.txt")); err != nil {
+		t.Fatalf("recent file removed: %v", err)
+	}
 	if n := rc.count(atPath("/csv")); n != 1 {
 		t.Fatalf("csv rule called %d times (b.txt must not fire it, nor the archive move)", n)
 	}
@@ -199,10 +239,10 @@ func TestEventManagerThroughBinary(t *testing.T) {
 	// dump and load back keep the rules
 	var dump map[string]any
 	_ = json.Unmarshal(mustAPI(http.MethodGet, "/api/v2/dumpdata?output-data=1", nil, http.StatusOK), &dump)
-	if r, _ := dump["event_rules"].([]any); len(r) != 5 {
+	if r, _ := dump["event_rules"].([]any); len(r) != 6 {
 		t.Fatalf("dumped rules: %v", dump["event_rules"])
 	}
-	if a, _ := dump["event_actions"].([]any); len(a) != 6 {
+	if a, _ := dump["event_actions"].([]any); len(a) != 8 {
 		t.Fatalf("dumped actions: %v", dump["event_actions"])
 	}
 }

@@ -31,7 +31,7 @@ func (m *Manager) execute(ctx context.Context, a dataprovider.BaseEventAction, p
 	o := a.Options
 	switch a.Type {
 	case dataprovider.ActionTypeHTTP:
-		return m.runHTTP(ctx, o.HTTPConfig, rd)
+		return m.runHTTP(ctx, o.HTTPConfig, p, rd)
 	case dataprovider.ActionTypeCommand:
 		return m.runCommand(ctx, o.CmdConfig, rd)
 	case dataprovider.ActionTypeEmail:
@@ -44,6 +44,8 @@ func (m *Manager) execute(ctx context.Context, a dataprovider.BaseEventAction, p
 		return m.forUsers(ctx, p, func(u dataprovider.User) error {
 			return m.store.UpdateUserTransferQuota(ctx, u.Username, 0, 0, true)
 		})
+	case dataprovider.ActionTypeDataRetentionCheck:
+		return m.runRetention(ctx, o.RetentionConfig, p)
 	case dataprovider.ActionTypeBackup:
 		return m.runBackup(ctx)
 	case dataprovider.ActionTypeFolderQuotaReset:
@@ -63,7 +65,7 @@ func isJSONContent(headers []dataprovider.KeyValue) bool {
 	return false
 }
 
-func (m *Manager) runHTTP(ctx context.Context, c dataprovider.EventActionHTTPConfig, rd *renderer) error {
+func (m *Manager) runHTTP(ctx context.Context, c dataprovider.EventActionHTTPConfig, p *Params, rd *renderer) error {
 	if m.opts.Runner == nil {
 		return errors.New("no HTTP client configured")
 	}
@@ -103,7 +105,10 @@ func (m *Manager) runHTTP(ctx context.Context, c dataprovider.EventActionHTTPCon
 				ph.Set(h.Key, rd.render(h.Value, false))
 			}
 			if part.Filepath != "" {
-				return errors.New("multipart parts with files are not supported yet")
+				if err := m.filePart(ctx, mw, ph, part, p, rd); err != nil {
+					return err
+				}
+				continue
 			}
 			if ph.Get("Content-Disposition") == "" {
 				ph.Set("Content-Disposition", fmt.Sprintf(`form-data; name=%q`, part.Name))
@@ -133,6 +138,43 @@ func (m *Manager) runHTTP(ctx context.Context, c dataprovider.EventActionHTTPCon
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return fmt.Errorf("unexpected status code %d from %s", resp.StatusCode, u.Redacted())
+	}
+	return nil
+}
+
+// filePart adds a part holding a file of the event's user (the body is
+// built in memory: attachments up to maxAttachmentSize).
+func (m *Manager) filePart(ctx context.Context, mw *multipart.Writer, ph textproto.MIMEHeader, part dataprovider.HTTPPart, p *Params, rd *renderer) error {
+	if p.Username == "" {
+		return errors.New("file parts need a user: only filesystem events have one")
+	}
+	conn, err := m.userFs(ctx, p.Username)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	vpath := dataprovider.CleanVirtualPath(rd.render(part.Filepath, false))
+	r, err := conn.OpenRead(ctx, vpath)
+	if err != nil {
+		return fmt.Errorf("part %q: %w", part.Name, err)
+	}
+	defer r.Close()
+	if ph.Get("Content-Disposition") == "" {
+		ph.Set("Content-Disposition", fmt.Sprintf(`form-data; name=%q; filename=%q`, part.Name, path.Base(vpath)))
+	}
+	if ph.Get("Content-Type") == "" {
+		ph.Set("Content-Type", "application/octet-stream")
+	}
+	w, err := mw.CreatePart(ph)
+	if err != nil {
+		return err
+	}
+	n, err := io.Copy(w, io.LimitReader(r, maxAttachmentSize+1))
+	if err != nil {
+		return fmt.Errorf("part %q: %w", part.Name, err)
+	}
+	if n > maxAttachmentSize {
+		return fmt.Errorf("part %q: %q is larger than %d bytes", part.Name, vpath, maxAttachmentSize)
 	}
 	return nil
 }

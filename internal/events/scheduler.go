@@ -36,23 +36,26 @@ func (m *Manager) scheduler(last time.Time) {
 
 // RunSchedules runs, in the background, the schedule rules selecting the
 // minute of t. With a shared data provider each rule's minute runs on the
-// node that claims it first.
+// node that claims it first, unless the rule allows concurrent_execution
+// (then every node runs it).
 func (m *Manager) RunSchedules(t time.Time) {
 	t = t.Truncate(time.Minute)
 	for _, r := range m.rulesFor(dataprovider.TriggerSchedule) {
 		if !scheduleMatches(r.Conditions.Schedules, t.UTC()) {
 			continue
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		ok, err := m.store.ClaimEventRun(ctx, r.Name, t.Unix()/60, m.opts.Node)
-		cancel()
-		if err != nil {
-			m.log.Warn("unable to claim a scheduled run", "rule", r.Name, "error", err)
-			continue
-		}
-		if !ok {
-			m.log.Debug("scheduled run taken by another node", "rule", r.Name, "minute", t)
-			continue
+		if !r.Conditions.Options.ConcurrentExecution {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			ok, err := m.store.ClaimEventRun(ctx, r.Name, t.Unix()/60, m.opts.Node)
+			cancel()
+			if err != nil {
+				m.log.Warn("unable to claim a scheduled run", "rule", r.Name, "error", err)
+				continue
+			}
+			if !ok {
+				m.log.Debug("scheduled run taken by another node", "rule", r.Name, "minute", t)
+				continue
+			}
 		}
 		m.goRun(func() {
 			_ = m.runRule(context.Background(), r, &Params{Event: "Schedule", Timestamp: t}, false)
