@@ -105,7 +105,7 @@ func TestEventManagerThroughBinary(t *testing.T) {
 		"actions": []map[string]any{{"name": "notify-csv", "order": 1}, {"name": "send-file", "order": 2}}}, http.StatusCreated)
 	mustAPI(http.MethodPost, "/api/v2/eventrules", map[string]any{"name": "cleanup", "status": 1, "trigger": 6,
 		"conditions": map[string]any{"options": map[string]any{"names": []map[string]any{{"pattern": "ev*"}}}},
-		"actions": []map[string]any{{"name": "retention"}}}, http.StatusCreated)
+		"actions":    []map[string]any{{"name": "retention"}}}, http.StatusCreated)
 	mustAPI(http.MethodPost, "/api/v2/eventrules", map[string]any{"name": "archive-inbox", "status": 1, "trigger": 1,
 		"conditions": map[string]any{"fs_events": []string{"upload"}, "options": map[string]any{
 			"fs_paths": []map[string]any{{"pattern": "/inbox/*"}}}},
