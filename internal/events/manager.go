@@ -218,11 +218,17 @@ func (m *Manager) loadRules(ctx context.Context) ([]dataprovider.EventRule, erro
 }
 
 func (m *Manager) rulesFor(trigger int) []dataprovider.EventRule {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	rules, err := m.loadRules(ctx)
-	if err != nil {
-		m.log.Warn("unable to load the event rules", "error", err)
+	m.mu.RLock()
+	rules, dirty := m.rules, m.dirty
+	m.mu.RUnlock()
+	if dirty {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		var err error
+		rules, err = m.loadRules(ctx)
+		cancel()
+		if err != nil {
+			m.log.Warn("unable to load the event rules", "error", err)
+		}
 	}
 	var out []dataprovider.EventRule
 	for _, r := range rules {
@@ -382,46 +388,21 @@ func (m *Manager) runAction(ctx context.Context, r dataprovider.EventRule, a dat
 	return nil
 }
 
-// redactObject returns a provider object without its secrets.
+// redactObject returns a provider object without its secrets: the
+// provider actions' redaction, plus the event manager's own objects.
 func redactObject(obj any) any {
 	switch o := obj.(type) {
-	case dataprovider.User:
-		o.Password = ""
-		o.FsConfig.RedactSecrets()
-		o.Filters.TOTPConfig.Secret = o.Filters.TOTPConfig.Secret.Redacted()
-		o.Filters.RecoveryCodes = nil
-		vfs := make([]dataprovider.VirtualFolder, len(o.VirtualFolders))
-		for i, vf := range o.VirtualFolders {
-			vf.FsConfig.RedactSecrets()
-			vfs[i] = vf
-		}
-		o.VirtualFolders = vfs
-		return o
-	case dataprovider.Admin:
-		o.Password = ""
-		o.Filters.TOTPConfig.Secret = o.Filters.TOTPConfig.Secret.Redacted()
-		o.Filters.RecoveryCodes = nil
-		return o
-	case dataprovider.Group:
-		o.UserSettings.FsConfig.RedactSecrets()
-		return o
-	case dataprovider.BaseVirtualFolder:
-		o.FsConfig.RedactSecrets()
-		return o
-	case dataprovider.APIKey:
-		o.Key = ""
-		return o
-	case dataprovider.Share:
-		o.Password = ""
-		return o
 	case dataprovider.BaseEventAction:
 		o.Options.HTTPConfig.Password = o.Options.HTTPConfig.Password.Redacted()
 		return o
 	case dataprovider.EventRule:
-		for i := range o.Actions {
-			o.Actions[i].Options.HTTPConfig.Password = o.Actions[i].Options.HTTPConfig.Password.Redacted()
+		actions := make([]dataprovider.EventAction, len(o.Actions))
+		for i, a := range o.Actions {
+			a.Options.HTTPConfig.Password = a.Options.HTTPConfig.Password.Redacted()
+			actions[i] = a
 		}
+		o.Actions = actions
 		return o
 	}
-	return obj
+	return hooks.RedactObject(obj)
 }
