@@ -48,6 +48,10 @@ func (m *Manager) execute(ctx context.Context, a dataprovider.BaseEventAction, p
 		return m.runRetention(ctx, o.RetentionConfig, p)
 	case dataprovider.ActionTypeBackup:
 		return m.runBackup(ctx)
+	case dataprovider.ActionTypeUserInactivityCheck:
+		return m.runInactivity(ctx, o.UserInactivityConfig, p)
+	case dataprovider.ActionTypePasswordExpiration:
+		return m.runPasswordExpiration(ctx, o.PwdExpirationConfig, p)
 	case dataprovider.ActionTypeFolderQuotaReset:
 		return m.forFolders(ctx, p, func(f dataprovider.BaseVirtualFolder) error { return m.store.ScanFolderQuota(ctx, f) })
 	}

@@ -48,6 +48,8 @@ type Store interface {
 	DecryptSecret(sec *kms.Secret) (string, error)
 	EventCommandAllowed(cmd string) bool
 	GetUser(ctx context.Context, username string) (dataprovider.User, error)
+	UpdateUser(ctx context.Context, u *dataprovider.User) error
+	DeleteUser(ctx context.Context, username string) error
 	ListUsers(ctx context.Context, limit, offset int, order string) ([]dataprovider.User, error)
 	GetFolder(ctx context.Context, name string) (dataprovider.BaseVirtualFolder, error)
 	ListFolders(ctx context.Context, limit, offset int, order string) ([]dataprovider.BaseVirtualFolder, error)

@@ -554,3 +554,70 @@ func TestUserQuotaResetOnDemand(t *testing.T) {
 		}
 	}
 }
+
+func TestInactivityAndPasswordExpiration(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	for _, name := range []string{"idle-a", "idle-b", "pwd"} {
+		u := dataprovider.User{Username: name, Status: 1, Password: "secret-" + name, HomeDir: t.TempDir(),
+			Email: name + "@example.com", Permissions: map[string][]string{"/": {"*"}}}
+		if name == "pwd" {
+			u.Filters.PasswordExpiration = 10
+		}
+		if err := e.store.AddUser(ctx, &u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.action(t, dataprovider.BaseEventAction{Name: "disable", Type: dataprovider.ActionTypeUserInactivityCheck,
+		Options: dataprovider.BaseEventActionOptions{UserInactivityConfig: json.RawMessage(`{"disable_threshold":30}`)}})
+	e.action(t, dataprovider.BaseEventAction{Name: "delete", Type: dataprovider.ActionTypeUserInactivityCheck,
+		Options: dataprovider.BaseEventActionOptions{UserInactivityConfig: json.RawMessage(`{"disable_threshold":10,"delete_threshold":35}`)}})
+	e.action(t, dataprovider.BaseEventAction{Name: "pwd-mail", Type: dataprovider.ActionTypePasswordExpiration,
+		Options: dataprovider.BaseEventActionOptions{PwdExpirationConfig: json.RawMessage(`{"threshold":3}`)}})
+	rule := func(name, action, pattern string) {
+		e.rule(t, dataprovider.EventRule{Name: name, Trigger: dataprovider.TriggerOnDemand,
+			Conditions: dataprovider.EventConditions{Options: dataprovider.EventConditionOptions{
+				Names: []dataprovider.ConditionPattern{{Pattern: pattern}}}},
+			Actions: []dataprovider.EventAction{ref(action, dataprovider.EventActionOptions{})}})
+	}
+	rule("r-disable", "disable", "idle-a")
+	rule("r-delete", "delete", "idle-b")
+	rule("r-pwd", "pwd-mail", "pwd")
+	e.clock.set(time.Now().Add(8 * 24 * time.Hour)) // password: 2 days left
+	if err := e.mgr.RunOnDemand(ctx, "r-pwd"); err != nil {
+		t.Fatal(err)
+	}
+	waitLog(t, e.logs, "rule=r-pwd action=pwd-mail")
+	e.clock.set(time.Now().Add(40 * 24 * time.Hour))
+	for _, r := range []string{"r-disable", "r-delete"} {
+		if err := e.mgr.RunOnDemand(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.drain(t)
+	if u, err := e.store.GetUser(ctx, "idle-a"); err != nil || u.Status != 0 {
+		t.Fatalf("idle-a: %v status %d", err, u.Status)
+	}
+	if _, err := e.store.GetUser(ctx, "idle-b"); err == nil {
+		t.Fatal("idle-b not deleted")
+	}
+	if u, err := e.store.GetUser(ctx, "pwd"); err != nil || u.Status != 1 {
+		t.Fatalf("pwd: %v", err)
+	}
+	e.mail.mu.Lock()
+	defer e.mail.mu.Unlock()
+	if len(e.mail.sent) != 1 || e.mail.sent[0].To[0] != "pwd@example.com" || !strings.Contains(e.mail.sent[0].Subject, "expires in 2 days") {
+		t.Fatalf("password mails: %+v", e.mail.sent)
+	}
+}
+
+func waitLog(t *testing.T, l *logBuffer, want string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(l.String(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("log lacks %q:\n%s", want, l.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
