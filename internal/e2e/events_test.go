@@ -246,3 +246,27 @@ func TestEventManagerThroughBinary(t *testing.T) {
 		t.Fatalf("dumped actions: %v", dump["event_actions"])
 	}
 }
+
+// TestEventIPBlockedThroughBinary: a host the defender bans fires the
+// rules with the "IP blocked" trigger.
+func TestEventIPBlockedThroughBinary(t *testing.T) {
+	in := newInstance(t, t.TempDir(), defenderEnv...)
+	in.start()
+	rc := eventReceiver(t)
+	tok := in.token("admin", "admin-pass")
+	if s, b := in.api(tok, http.MethodPost, "/api/v2/eventactions", map[string]any{"name": "banned", "type": 1,
+		"options": map[string]any{"http_config": map[string]any{"endpoint": rc.url + "/banned", "method": "POST", "timeout": 10,
+			"body": "{{.Event}} {{.IP}} {{.Protocol}}"}}}); s != http.StatusCreated {
+		t.Fatalf("action: %d %s", s, b)
+	}
+	if s, b := in.api(tok, http.MethodPost, "/api/v2/eventrules", map[string]any{"name": "on-ban", "status": 1, "trigger": 4,
+		"actions": []map[string]any{{"name": "banned"}}}); s != http.StatusCreated {
+		t.Fatalf("rule: %d %s", s, b)
+	}
+	in.addUser(tok, "alice", "alice-pass", nil)
+	banFromSFTP(t, in, "alice")
+	c := rc.waitFor("IP blocked rule", atPath("/banned"))
+	if string(c.Body) != "IP Blocked 127.0.0.2 SSH" {
+		t.Fatalf("body: %q", c.Body)
+	}
+}

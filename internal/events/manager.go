@@ -277,6 +277,15 @@ func (m *Manager) RunOnDemand(ctx context.Context, name string) error {
 	return nil
 }
 
+// IPBlocked runs, in the background, the rules with the "IP blocked"
+// trigger for a host the defender banned.
+func (m *Manager) IPBlocked(ip, protocol string) {
+	for _, r := range m.rulesFor(dataprovider.TriggerIPBlocked) {
+		p := &Params{Event: "IP Blocked", IP: ip, Protocol: protocol, Timestamp: time.Now()}
+		m.goRun(func() { _ = m.runRule(context.Background(), r, p, false) })
+	}
+}
+
 // onObjectChange runs the provider rules for a stored change.
 func (m *Manager) onObjectChange(ch dataprovider.ObjectChange) {
 	rules := m.rulesFor(dataprovider.TriggerProviderEvent)

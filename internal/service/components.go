@@ -72,6 +72,9 @@ func (s *Service) buildComponents() error {
 	s.components = append(s.components, namedComponent{"common", commonComponent{conns}})
 	s.listeners = conns.RegisterListener
 	status := &servicesStatus{defenderOn: guard.Defender() != nil}
+	if d := guard.Defender(); d != nil {
+		d.OnBan(eventManager.IPBlocked)
+	}
 	nodes, err := s.buildCluster(conns)
 	if err != nil {
 		return prefixed("cluster", err)
