@@ -270,3 +270,51 @@ func TestEventIPBlockedThroughBinary(t *testing.T) {
 		t.Fatalf("body: %q", c.Body)
 	}
 }
+
+// TestEventSyncPreUploadThroughBinary: a synchronous action of a
+// pre-upload rule that fails refuses the upload; elsewhere uploads pass.
+func TestEventSyncPreUploadThroughBinary(t *testing.T) {
+	in := newInstance(t, t.TempDir(), "SFTPGO_HTTP__RETRY_MAX=0")
+	in.start()
+	rc := eventReceiver(t)
+	tok := in.token("admin", "admin-pass")
+	if s, b := in.api(tok, http.MethodPost, "/api/v2/eventactions", map[string]any{"name": "gate", "type": 1,
+		"options": map[string]any{"http_config": map[string]any{"endpoint": rc.url + "/fail/gate", "method": "POST", "timeout": 10,
+			"body": "{{.VirtualPath}}"}}}); s != http.StatusCreated {
+		t.Fatalf("action: %d %s", s, b)
+	}
+	if s, b := in.api(tok, http.MethodPost, "/api/v2/eventrules", map[string]any{"name": "gate", "status": 1, "trigger": 1,
+		"conditions": map[string]any{"fs_events": []string{"pre-upload"}, "options": map[string]any{
+			"fs_paths": []map[string]any{{"pattern": "/deny/*"}}}},
+		"actions": []map[string]any{{"name": "gate", "relation_options": map[string]any{"execute_sync": true}}}}); s != http.StatusCreated {
+		t.Fatalf("rule: %d %s", s, b)
+	}
+	home := in.addUser(tok, "bob", "bob-pass", nil)
+	_, sc := dialSFTP(t, in.sftpPort, "bob", "bob-pass")
+	if err := sc.Mkdir("/deny"); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := sc.Create("/deny/x.txt"); err == nil {
+		_, werr := f.Write([]byte("x"))
+		cerr := f.Close()
+		if werr == nil && cerr == nil {
+			t.Fatal("upload allowed although the synchronous pre-upload action failed")
+		}
+	}
+	if _, err := os.Stat(filepath.Join(home, "deny", "x.txt")); err == nil {
+		t.Fatal("refused upload left a file")
+	}
+	f, err := sc.Create("/ok.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write([]byte("fine")); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatalf("upload outside /deny: %v", err)
+	}
+	if c := rc.waitFor("gate", atPath("/fail/gate")); string(c.Body) != "/deny/x.txt" {
+		t.Fatalf("gate body: %q", c.Body)
+	}
+}
