@@ -242,7 +242,13 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return nil
 	}
 	s.log.Info("migrating data provider schema", "from", v, "to", CurrentSchemaVersion)
-	return s.driver.MigrateTo(ctx, CurrentSchemaVersion)
+	if err := s.driver.MigrateTo(ctx, CurrentSchemaVersion); err != nil {
+		return err
+	}
+	if v > 0 && v < 6 {
+		s.adoptEventSections(ctx)
+	}
+	return nil
 }
 
 // Revert walks the schema down to version.

@@ -479,3 +479,40 @@ func (s *Store) ClaimEventRun(ctx context.Context, rule string, slot int64, node
 	_, _ = d.exec(ctx, "DELETE FROM {p}event_schedule_runs WHERE slot < ?", slot-24*60)
 	return true, nil
 }
+
+// adoptEventSections turns the event actions and rules that schema 5
+// kept as opaque backup sections into objects (once, after migrating to
+// schema 6). A section that does not load is kept, with a warning: dumps
+// still carry it.
+func (s *Store) adoptEventSections(ctx context.Context) {
+	err := s.driver.InTx(ctx, func(ops Ops) error {
+		var lists [2][]json.RawMessage
+		for i, name := range []string{sectionEventActions, sectionEventRules} {
+			b, err := ops.GetSection(ctx, name)
+			if err != nil {
+				return err
+			}
+			if len(b) > 0 {
+				if err := json.Unmarshal(b, &lists[i]); err != nil {
+					return fmt.Errorf("section %s: %w", name, err)
+				}
+			}
+		}
+		if len(lists[0]) == 0 && len(lists[1]) == 0 {
+			return nil
+		}
+		if err := s.restoreEvents(ctx, ops, lists[0], lists[1], true); err != nil {
+			return err
+		}
+		for _, name := range []string{sectionEventActions, sectionEventRules} {
+			if err := ops.SetSection(ctx, name, nil); err != nil {
+				return err
+			}
+		}
+		s.log.Info("event actions and rules of the backup sections are now objects", "actions", len(lists[0]), "rules", len(lists[1]))
+		return nil
+	})
+	if err != nil {
+		s.log.Warn("the event actions and rules kept as backup sections could not be loaded; dumps still carry them", "error", err)
+	}
+}

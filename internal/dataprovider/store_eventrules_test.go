@@ -193,3 +193,27 @@ func TestClaimEventRun(t *testing.T) {
 		}
 	})
 }
+
+// TestMigrateAdoptsEventSections: a schema 5 database kept event actions
+// and rules as sections; migrating to 6 makes them objects.
+func TestMigrateAdoptsEventSections(t *testing.T) {
+	ctx := context.Background()
+	s := newTestStore(t, "sqlite")
+	must(t, s.driver.MigrateTo(ctx, 5))
+	must(t, s.driver.SetSection(ctx, sectionEventActions, []byte(`[{"name":"a1","type":2,"options":{"cmd_config":{"cmd":"/bin/true","timeout":5}}}]`)))
+	must(t, s.driver.SetSection(ctx, sectionEventRules, []byte(`[{"name":"r1","status":1,"trigger":6,"actions":[{"name":"a1"}]}]`)))
+	must(t, s.Migrate(ctx))
+	r, err := s.GetEventRule(ctx, "r1")
+	must(t, err)
+	if len(r.Actions) != 1 || r.Actions[0].Options.CmdConfig.Cmd != "/bin/true" {
+		t.Fatalf("adopted rule: %+v", r)
+	}
+	if b, _ := s.driver.GetSection(ctx, sectionEventRules); len(b) != 0 {
+		t.Fatalf("section kept: %s", b)
+	}
+	dump, err := s.Dump(ctx)
+	must(t, err)
+	if len(dump.EventRules) != 1 || len(dump.EventActions) != 1 {
+		t.Fatalf("dump: %d rules %d actions", len(dump.EventRules), len(dump.EventActions))
+	}
+}
