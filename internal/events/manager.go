@@ -286,6 +286,19 @@ func (m *Manager) IPBlocked(ip, protocol string) {
 	}
 }
 
+// CertificateRenewed runs, in the background, the rules with the
+// "certificate renewal" trigger: name is the certificate's domain, err
+// the renewal's failure (nil on success). The ACME component calls it.
+func (m *Manager) CertificateRenewed(name string, err error) {
+	p := &Params{Name: name, ObjectName: name, Event: "Certificate renewal", Status: 1, Timestamp: time.Now()}
+	if err != nil {
+		p.Status, p.ErrorString = 2, err.Error()
+	}
+	for _, r := range m.rulesFor(dataprovider.TriggerCertificate) {
+		m.goRun(func() { _ = m.runRule(context.Background(), r, p, false) })
+	}
+}
+
 // onObjectChange runs the provider rules for a stored change.
 func (m *Manager) onObjectChange(ch dataprovider.ObjectChange) {
 	rules := m.rulesFor(dataprovider.TriggerProviderEvent)

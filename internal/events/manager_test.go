@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -619,5 +620,28 @@ func waitLog(t *testing.T, l *logBuffer, want string) {
 			t.Fatalf("log lacks %q:\n%s", want, l.String())
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestCertificateAndIPBlockedTriggers(t *testing.T) {
+	e := newEnv(t)
+	rc := newReceiver(t)
+	a := httpAct("note", rc.srv.URL+"/note", "")
+	a.Options.HTTPConfig.Headers = nil
+	a.Options.HTTPConfig.Body = "{{.Event}}|{{.Name}}|{{.Status}}|{{.ErrorString}}|{{.IP}}"
+	e.action(t, a)
+	for _, tr := range []int{dataprovider.TriggerCertificate, dataprovider.TriggerIPBlocked} {
+		e.rule(t, dataprovider.EventRule{Name: "r" + string(rune('0'+tr)), Trigger: tr,
+			Actions: []dataprovider.EventAction{ref("note", dataprovider.EventActionOptions{})}})
+	}
+	e.mgr.CertificateRenewed("files.example.com", errors.New("acme: rate limited"))
+	e.mgr.IPBlocked("192.0.2.7", "FTP")
+	e.drain(t)
+	got := map[string]bool{}
+	for _, c := range rc.get() {
+		got[c.Body] = true
+	}
+	if !got["Certificate renewal|files.example.com|2|acme: rate limited|"] || !got["IP Blocked||0||192.0.2.7"] || len(got) != 2 {
+		t.Fatalf("calls: %v", got)
 	}
 }
