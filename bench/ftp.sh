@@ -23,9 +23,9 @@ ensure_binary
 
 WORK=$(mktemp -d "$BENCH_TMP/sftpgo-bench-ftp.XXXXXX")
 chmod 755 "$WORK"
-SG_PID="" VSFTPD_PID=""
+SG_PID="" SP_PID="" VSFTPD_PID=""
 cleanup() {
-  kill_wait "$SG_PID" "$VSFTPD_PID"
+  kill_wait "$SG_PID" "$SP_PID" "$VSFTPD_PID"
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -39,6 +39,11 @@ mkdir -p "$WORK/home-ours"
 ssh-keygen -q -t ed25519 -N '' -f "$WORK/client_key"
 start_sftpgo "$WORK/ours"
 sftpgo_add_user bench bench-Pa55 "$WORK/home-ours" "$WORK/client_key.pub"
+if has_sftpgo_peer; then
+  mkdir -p "$WORK/home-sftpgo"
+  start_sftpgo_peer "$WORK/sftpgo"
+  sftpgo_peer_add_user bench bench-Pa55 "$WORK/home-sftpgo" "$WORK/client_key.pub"
+fi
 
 # --- vsftpd
 VS_PORT=$(free_port)
@@ -86,6 +91,8 @@ lftp_run() {
   local server=$1 mode=$2 port user pass tls
   if [ "$server" = ours ]; then
     port=$SG_FTP user=bench pass=bench-Pa55
+  elif [ "$server" = sftpgo ]; then
+    port=$SP_FTP user=bench pass=bench-Pa55
   else
     port=$VS_PORT user=anonymous pass=bench@
   fi
@@ -98,7 +105,7 @@ lftp_run() {
 }
 
 # remote_dir SERVER: where uploads go
-remote_dir() { if [ "$1" = ours ]; then echo .; else echo pub; fi; }
+remote_dir() { if [ "$1" = vsftpd ]; then echo pub; else echo .; fi; }
 
 declare -A R
 # transfer SERVER MODE OP: appends MB/s to R[SERVER-MODE-OP]
@@ -136,7 +143,7 @@ small_files() {
 }
 
 for round in $(seq 1 "$ROUNDS"); do
-  if [ $((round % 2)) -eq 1 ]; then order="ours vsftpd"; else order="vsftpd ours"; fi
+  order=$(rotation "$round" vsftpd)
   for mode in ftp ftps; do
     for op in put get; do
       for server in $order; do transfer "$server" "$mode" "$op"; done
@@ -145,20 +152,19 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 if [ "$SMALL" -gt 0 ]; then
   for round in $(seq 1 "$SMALL_ROUNDS"); do
-    if [ $((round % 2)) -eq 1 ]; then order="ours vsftpd"; else order="vsftpd ours"; fi
+    order=$(rotation "$round" vsftpd)
     for server in $order; do small_files "$server" "$round"; done
   done
 fi
 
-echo "| FTP / FTPS (${SIZE_MB} MiB file, lftp $(lftp --version | head -1 | awk '{print $4}'), ${ROUNDS} rounds; ${SMALL} x 4 KiB, ${SMALL_ROUNDS} rounds) | ours best / median | vsftpd best / median | ratio (median) |"
-echo "| --- | --- | --- | --- |"
+header3 "FTP / FTPS (${SIZE_MB} MiB file, lftp $(lftp --version | head -1 | awk '{print $4}'), ${ROUNDS} rounds; ${SMALL} x 4 KiB, ${SMALL_ROUNDS} rounds)" vsftpd
 for mode in ftp ftps; do
   for op in put get; do
     label="$([ "$mode" = ftp ] && echo FTP || echo "FTPS (explicit TLS)") $([ "$op" = put ] && echo upload || echo download), MB/s"
-    row "$label" "${R[ours-$mode-$op]}" "${R[vsftpd-$mode-$op]}"
+    row3 "$label" "${R[ours-$mode-$op]}" "${R[sftpgo-$mode-$op]:-}" "${R[vsftpd-$mode-$op]}"
   done
 done
 if [ "$SMALL" -gt 0 ]; then
-  row "FTP ${SMALL} x 4 KiB upload (mirror -R), files/s" "${R[ours-small-put]}" "${R[vsftpd-small-put]}"
-  row "FTP listing of ${SMALL} entries (lftp cls), entries/s" "${R[ours-small-list]}" "${R[vsftpd-small-list]}"
+  row3 "FTP ${SMALL} x 4 KiB upload (mirror -R), files/s" "${R[ours-small-put]}" "${R[sftpgo-small-put]:-}" "${R[vsftpd-small-put]}"
+  row3 "FTP listing of ${SMALL} entries (lftp cls), entries/s" "${R[ours-small-list]}" "${R[sftpgo-small-list]:-}" "${R[vsftpd-small-list]}"
 fi

@@ -6,7 +6,11 @@
 # Knobs (environment): BENCH_SIZE_MB (256), BENCH_ROUNDS (5),
 # BENCH_SMALL (10000 files of 4 KiB), BENCH_SMALL_ROUNDS (3),
 # BENCH_SESSIONS (200), BENCH_ONLY (space-separated subset of
-# "sftp ftp webdav cloud sessions go"), BENCH_NO_DOCS=1 to leave the docs alone.
+# "sftp ftp webdav cloud sessions scale go"), BENCH_NO_DOCS=1 to leave the docs alone.
+# PEER_SFTPGO_BIN=/path/to/sftpgo adds an SFTPGo column to every table
+# (unset: "not measured"). bench/scale.sh has its own knobs (LOGINS,
+# CONC_SESSIONS, CONC_MIB, BIG_MB, BIG_DIR, CRYPT_MB, SCALE_ROUNDS,
+# SCALE_ONLY); BIG_MB=256 makes a quick run of the 10 GiB row.
 # BENCH_ONLY may also name "soak" (bench/soak.sh: 500 SFTP + 200 FTP + 200
 # WebDAV sessions at once), which the default list leaves out.
 source "$(dirname "$0")/lib.sh"
@@ -16,7 +20,7 @@ ROUNDS=${BENCH_ROUNDS:-5}
 SMALL=${BENCH_SMALL:-10000}
 SMALL_ROUNDS=${BENCH_SMALL_ROUNDS:-3}
 SESSIONS=${BENCH_SESSIONS:-200}
-ONLY=${BENCH_ONLY:-"sftp ftp webdav cloud sessions go"}
+ONLY=${BENCH_ONLY:-"sftp ftp webdav cloud sessions scale go"}
 
 ensure_pkgs sftp:openssh-client sshd:openssh-server lftp:lftp vsftpd:vsftpd apache2:apache2 \
   htpasswd:apache2-utils curl:curl openssl:openssl python3:python3
@@ -40,7 +44,8 @@ section() {
   echo
   echo "Machine: $(nproc) cores ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo))," \
     "$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM, $(uname -sr), data on tmpfs," \
-    "everything on loopback. Ratios are ours / peer of the medians (higher is better for throughput)."
+    "everything on loopback. Ratios are ours / peer of the medians (higher is better for throughput)." \
+    "SFTPGo column: $(if [ -n "${PEER_SFTPGO_BIN:-}" ]; then "$PEER_SFTPGO_BIN" --version 2>/dev/null | head -1 || echo "$PEER_SFTPGO_BIN"; else echo "not measured (PEER_SFTPGO_BIN unset)"; fi)."
   echo
   if wants sftp; then
     section "SFTP and SCP against OpenSSH sshd (internal-sftp)"
@@ -65,6 +70,11 @@ section() {
   if wants sessions; then
     section "Memory per SFTP session"
     bash "$BENCH_ROOT/bench/sessions.sh" "$SESSIONS"
+    echo
+  fi
+  if wants scale; then
+    section "Scale: logins, 1000 concurrent sessions, a 10 GiB upload, cryptfs"
+    bash "$BENCH_ROOT/bench/scale.sh" || echo "scale.sh failed (exit $?): see its messages above"
     echo
   fi
   if wants soak; then

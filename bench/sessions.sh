@@ -27,9 +27,9 @@ ensure_pkgs sftp:openssh-client sshd:openssh-server curl:curl python3:python3 op
 ensure_binary
 
 WORK=$(mktemp -d "$BENCH_TMP/sftpgo-bench-sessions.XXXXXX")
-SG_PID="" SSHD_PID="" TOOL_PID=""
+SG_PID="" SP_PID="" SSHD_PID="" TOOL_PID=""
 cleanup() {
-  kill_wait "$TOOL_PID" "$SG_PID" "$SSHD_PID"
+  kill_wait "$TOOL_PID" "$SG_PID" "$SP_PID" "$SSHD_PID"
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -44,7 +44,11 @@ ME=$(id -un)
 
 # server_mem SERVER: PSS in KiB of the server's process tree
 server_mem() {
-  if [ "$1" = ours ]; then pss_kib "$SG_PID"; else pss_kib $(tree_pids "$SSHD_PID"); fi
+  case "$1" in
+    ours) pss_kib "$SG_PID" ;;
+    sftpgo) pss_kib "$SP_PID" ;;
+    *) pss_kib $(tree_pids "$SSHD_PID") ;;
+  esac
 }
 
 # measure SERVER MODE: prints "per_session_KiB peak_total_MiB"
@@ -55,6 +59,11 @@ measure() {
     start_sftpgo "$WORK/ours"
     sftpgo_add_user bench bench-Pa55 "$WORK/home-ours" "$WORK/client_key.pub"
     port=$SG_SFTP user=bench path=/
+  elif [ "$server" = sftpgo ]; then
+    rm -rf "$WORK/sftpgo"
+    start_sftpgo_peer "$WORK/sftpgo"
+    sftpgo_peer_add_user bench bench-Pa55 "$WORK/home-ours" "$WORK/client_key.pub"
+    port=$SP_SFTP user=bench path=/
   else
     start_sshd "$WORK/sshd" "$WORK/client_key.pub"
     port=$SSHD_PORT user=$ME path=$WORK/home-openssh/
@@ -80,24 +89,30 @@ measure() {
   exec {TOOL[1]}>&-
   wait "$TOOL_PID" 2>/dev/null || true
   TOOL_PID=""
-  if [ "$server" = ours ]; then kill_wait "$SG_PID"; SG_PID=""; else kill_wait "$SSHD_PID"; SSHD_PID=""; fi
+  case "$server" in
+    ours) kill_wait "$SG_PID"; SG_PID="" ;;
+    sftpgo) kill_wait "$SP_PID"; SP_PID="" ;;
+    *) kill_wait "$SSHD_PID"; SSHD_PID="" ;;
+  esac
   awk -v p="$peak" -v b="$before" -v n="$N" 'BEGIN { printf "%.0f %.1f", (p - b) / n, p / 1024 }'
 }
 
 declare -A PER TOTAL
 for mode in idle download stalled; do
-  for server in ours openssh; do
+  for server in $(rotation 1 openssh); do
     read -r PER[$server-$mode] TOTAL[$server-$mode] <<<"$(measure "$server" "$mode")"
   done
 done
 
-echo "| ${N} concurrent SFTP sessions (PSS of the server processes) | ours KiB per session | OpenSSH KiB per session | ratio (ours / OpenSSH, lower is better) | peak server total MiB ours / OpenSSH |"
-echo "| --- | --- | --- | --- | --- |"
+echo "| ${N} concurrent SFTP sessions (PSS of the server processes) | ours KiB per session | SFTPGo KiB per session | OpenSSH KiB per session | ours / SFTPGo (lower is better) | ours / OpenSSH (lower is better) | peak server total MiB ours / SFTPGo / OpenSSH |"
+echo "| --- | --- | --- | --- | --- | --- | --- |"
 for mode in idle download stalled; do
   case "$mode" in
     idle) label="idle (logged in, one stat)" ;;
     download) label="each downloading a ${FILE_MB} MiB file in a loop" ;;
     stalled) label="stalled reader (asked for 64 MiB in 255 KiB READs, reads no reply)" ;;
   esac
-  echo "| $label | ${PER[ours-$mode]} | ${PER[openssh-$mode]} | $(ratio "${PER[ours-$mode]}" "${PER[openssh-$mode]}") | ${TOTAL[ours-$mode]} / ${TOTAL[openssh-$mode]} |"
+  sp=${PER[sftpgo-$mode]:-not measured} st=${TOTAL[sftpgo-$mode]:-not measured}
+  sr=$(if has_sftpgo_peer; then ratio "${PER[ours-$mode]}" "${PER[sftpgo-$mode]}"; else echo "not measured"; fi)
+  echo "| $label | ${PER[ours-$mode]} | $sp | ${PER[openssh-$mode]} | $sr | $(ratio "${PER[ours-$mode]}" "${PER[openssh-$mode]}") | ${TOTAL[ours-$mode]} / $st / ${TOTAL[openssh-$mode]} |"
 done

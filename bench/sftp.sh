@@ -23,9 +23,9 @@ ensure_pkgs sftp:openssh-client sshd:openssh-server curl:curl python3:python3 op
 ensure_binary
 
 WORK=$(mktemp -d "$BENCH_TMP/sftpgo-bench-sftp.XXXXXX")
-SG_PID="" SSHD_PID=""
+SG_PID="" SP_PID="" SSHD_PID=""
 cleanup() {
-  kill_wait "$SG_PID" "$SSHD_PID"
+  kill_wait "$SG_PID" "$SP_PID" "$SSHD_PID"
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -35,9 +35,13 @@ make_payload "$WORK/payload" "$SIZE_MB"
 [ "$SMALL" -gt 0 ] && make_small_files "$WORK/small" "$SMALL"
 BYTES=$((SIZE_MB * 1048576))
 
-mkdir -p "$WORK/home-ours" "$WORK/home-openssh"
+mkdir -p "$WORK/home-ours" "$WORK/home-openssh" "$WORK/home-sftpgo"
 start_sftpgo "$WORK/ours"
 sftpgo_add_user bench bench-Pa55 "$WORK/home-ours" "$WORK/client_key.pub"
+if has_sftpgo_peer; then
+  start_sftpgo_peer "$WORK/sftpgo"
+  sftpgo_peer_add_user bench bench-Pa55 "$WORK/home-sftpgo" "$WORK/client_key.pub"
+fi
 start_sshd "$WORK/sshd" "$WORK/client_key.pub"
 ME=$(id -un)
 
@@ -51,6 +55,8 @@ transfer() {
   local server=$1 tool=$2 op=$3 port user rdir pid t0 t1 c0 c1
   if [ "$server" = ours ]; then
     port=$SG_SFTP user=bench rdir=/ pid=$SG_PID
+  elif [ "$server" = sftpgo ]; then
+    port=$SP_SFTP user=bench rdir=/ pid=$SP_PID
   else
     port=$SSHD_PORT user=$ME rdir=$WORK/home-openssh pid=$SSHD_PID
   fi
@@ -79,6 +85,8 @@ small_files() {
   local server=$1 port user rdir t0 t1 n
   if [ "$server" = ours ]; then
     port=$SG_SFTP user=bench rdir=/small-$2
+  elif [ "$server" = sftpgo ]; then
+    port=$SP_SFTP user=bench rdir=/small-$2
   else
     port=$SSHD_PORT user=$ME rdir=$WORK/home-openssh/small-$2
   fi
@@ -97,7 +105,7 @@ small_files() {
 for round in $(seq 1 "$ROUNDS"); do
   for o in $OPS; do
     tool=${o%-*} op=${o#*-}
-    if [ $((round % 2)) -eq 1 ]; then order="ours openssh"; else order="openssh ours"; fi
+    order=$(rotation "$round" openssh)
     for server in $order; do
       transfer "$server" "$tool" "$op"
     done
@@ -106,7 +114,7 @@ done
 
 if [ "$SMALL" -gt 0 ]; then
   for round in $(seq 1 "$SMALL_ROUNDS"); do
-    if [ $((round % 2)) -eq 1 ]; then order="ours openssh"; else order="openssh ours"; fi
+    order=$(rotation "$round" openssh)
     for server in $order; do small_files "$server" "$round"; done
   done
 fi
@@ -115,8 +123,10 @@ fi
 tck=$(getconf CLK_TCK)
 cpu_per_gib() { awk -v t="${CPU[$1]:-0}" -v hz="$tck" -v n="$ROUNDS" -v mb="$SIZE_MB" 'BEGIN { printf "%.2f", (t / hz) / (n * mb / 1024) }'; }
 
-echo "| SFTP / SCP (${SIZE_MB} MiB file, ${CIPHER}, OpenSSH $(ssh -V 2>&1 | sed 's/OpenSSH_\([^ ,]*\).*/\1/') client, ${ROUNDS} rounds; ${SMALL} x 4 KiB, ${SMALL_ROUNDS} rounds) | ours best / median | OpenSSH best / median | ratio (median) | server CPU s/GiB ours / OpenSSH |"
-echo "| --- | --- | --- | --- | --- |"
+# cpu_col SERVER-TOOL-OP of the SFTPGo column
+cpu_sftpgo() { if has_sftpgo_peer; then cpu_per_gib "sftpgo-$1"; else echo "not measured"; fi; }
+echo "| SFTP / SCP (${SIZE_MB} MiB file, ${CIPHER}, OpenSSH $(ssh -V 2>&1 | sed 's/OpenSSH_\([^ ,]*\).*/\1/') client, ${ROUNDS} rounds; ${SMALL} x 4 KiB, ${SMALL_ROUNDS} rounds) | ours best / median | SFTPGo best / median | OpenSSH best / median | ours / SFTPGo (median) | ours / OpenSSH (median) | server CPU s/GiB ours / SFTPGo / OpenSSH |"
+echo "| --- | --- | --- | --- | --- | --- | --- |"
 for o in $OPS; do
   tool=${o%-*} op=${o#*-}
   case "$o" in
@@ -125,9 +135,9 @@ for o in $OPS; do
     scp-put) label="SCP upload (scp -O), MB/s" ;;
     scp-get) label="SCP download (scp -O), MB/s" ;;
   esac
-  echo "$(row "$label" "${R[ours-$tool-$op]}" "${R[openssh-$tool-$op]}") $(cpu_per_gib "ours-$tool-$op") / $(cpu_per_gib "openssh-$tool-$op") |"
+  echo "$(row3 "$label" "${R[ours-$tool-$op]}" "${R[sftpgo-$tool-$op]:-}" "${R[openssh-$tool-$op]}") $(cpu_per_gib "ours-$tool-$op") / $(cpu_sftpgo "$tool-$op") / $(cpu_per_gib "openssh-$tool-$op") |"
 done
 if [ "$SMALL" -gt 0 ]; then
-  echo "$(row "SFTP ${SMALL} x 4 KiB upload (put -r), files/s" "${R[ours-small-put]}" "${R[openssh-small-put]}") |"
-  echo "$(row "SFTP listing of ${SMALL} entries (ls -l), entries/s" "${R[ours-small-list]}" "${R[openssh-small-list]}") |"
+  echo "$(row3 "SFTP ${SMALL} x 4 KiB upload (put -r), files/s" "${R[ours-small-put]}" "${R[sftpgo-small-put]:-}" "${R[openssh-small-put]}") |"
+  echo "$(row3 "SFTP listing of ${SMALL} entries (ls -l), entries/s" "${R[ours-small-list]}" "${R[sftpgo-small-list]:-}" "${R[openssh-small-list]}") |"
 fi

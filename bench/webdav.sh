@@ -28,9 +28,9 @@ MODS=/usr/lib/apache2/modules
 
 WORK=$(mktemp -d "$BENCH_TMP/sftpgo-bench-dav.XXXXXX")
 chmod 755 "$WORK" # Apache workers run as www-data
-SG_PID="" APACHE_PID=""
+SG_PID="" SP_PID="" APACHE_PID=""
 cleanup() {
-  kill_wait "$SG_PID" "$APACHE_PID"
+  kill_wait "$SG_PID" "$SP_PID" "$APACHE_PID"
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -44,6 +44,11 @@ mkdir -p "$WORK/home-ours"
 ssh-keygen -q -t ed25519 -N '' -f "$WORK/client_key"
 start_sftpgo "$WORK/ours" SFTPGO_COMMON__UPLOAD_MODE="${UPLOAD_MODE:-0}"
 sftpgo_add_user "$USER_NAME" "$USER_PASS" "$WORK/home-ours" "$WORK/client_key.pub"
+if has_sftpgo_peer; then
+  mkdir -p "$WORK/home-sftpgo"
+  start_sftpgo_peer "$WORK/sftpgo" SFTPGO_COMMON__UPLOAD_MODE="${UPLOAD_MODE:-0}"
+  sftpgo_peer_add_user "$USER_NAME" "$USER_PASS" "$WORK/home-sftpgo" "$WORK/client_key.pub"
+fi
 
 # --- Apache httpd + mod_dav
 mkdir -p "$WORK/apache/docs" "$WORK/apache/run"
@@ -86,7 +91,13 @@ APACHE_PID=$!
 wait_port 127.0.0.1 "$APACHE_PORT"
 
 CURL=(curl -sS -f -u "$USER_NAME:$USER_PASS")
-base_url() { if [ "$1" = ours ]; then echo "http://127.0.0.1:$SG_DAV"; else echo "http://127.0.0.1:$APACHE_PORT"; fi; }
+base_url() {
+  case "$1" in
+    ours) echo "http://127.0.0.1:$SG_DAV" ;;
+    sftpgo) echo "http://127.0.0.1:$SP_DAV" ;;
+    *) echo "http://127.0.0.1:$APACHE_PORT" ;;
+  esac
+}
 
 declare -A R
 put() {
@@ -126,22 +137,21 @@ small() {
 }
 
 for round in $(seq 1 "$ROUNDS"); do
-  if [ $((round % 2)) -eq 1 ]; then order="ours apache"; else order="apache ours"; fi
+  order=$(rotation "$round" apache)
   for server in $order; do put "$server"; done
   for server in $order; do get "$server"; done
 done
 if [ "$SMALL" -gt 0 ]; then
   for round in $(seq 1 "$SMALL_ROUNDS"); do
-    if [ $((round % 2)) -eq 1 ]; then order="ours apache"; else order="apache ours"; fi
+    order=$(rotation "$round" apache)
     for server in $order; do small "$server" "$round"; done
   done
 fi
 
-echo "| WebDAV (curl $(curl --version | head -1 | awk '{print $2}'), ${SIZE_MB} MiB file, ${ROUNDS} rounds; ${SMALL} x 4 KiB, ${SMALL_ROUNDS} rounds; our upload_mode ${UPLOAD_MODE:-0}) | ours best / median | Apache mod_dav best / median | ratio (median) |"
-echo "| --- | --- | --- | --- |"
-row "WebDAV upload (PUT), MB/s" "${R[ours-put]}" "${R[apache-put]}"
-row "WebDAV download (GET), MB/s" "${R[ours-get]}" "${R[apache-get]}"
+header3 "WebDAV (curl $(curl --version | head -1 | awk '{print $2}'), ${SIZE_MB} MiB file, ${ROUNDS} rounds; ${SMALL} x 4 KiB, ${SMALL_ROUNDS} rounds; our upload_mode ${UPLOAD_MODE:-0})" "Apache mod_dav"
+row3 "WebDAV upload (PUT), MB/s" "${R[ours-put]}" "${R[sftpgo-put]:-}" "${R[apache-put]}"
+row3 "WebDAV download (GET), MB/s" "${R[ours-get]}" "${R[sftpgo-get]:-}" "${R[apache-get]}"
 if [ "$SMALL" -gt 0 ]; then
-  row "WebDAV ${SMALL} x 4 KiB upload (PUT), files/s" "${R[ours-small]}" "${R[apache-small]}"
-  row "WebDAV listing of ${SMALL} entries (PROPFIND Depth 1), entries/s" "${R[ours-propfind]}" "${R[apache-propfind]}"
+  row3 "WebDAV ${SMALL} x 4 KiB upload (PUT), files/s" "${R[ours-small]}" "${R[sftpgo-small]:-}" "${R[apache-small]}"
+  row3 "WebDAV listing of ${SMALL} entries (PROPFIND Depth 1), entries/s" "${R[ours-propfind]}" "${R[sftpgo-propfind]:-}" "${R[apache-propfind]}"
 fi

@@ -15,6 +15,7 @@ targets=(
 	"./internal/httpd FuzzDecodeJSON"
 	"./internal/httpd FuzzRESTPaths"
 	"./internal/httpd FuzzPathParamName"
+	"./internal/httpd FuzzResetCode"
 	"./internal/vfs/httpfs FuzzReadDirReply"
 )
 for t in "${targets[@]}"; do

@@ -126,5 +126,7 @@ func NewRootCommand() *cobra.Command {
 	root.AddCommand(newServeCommand(), newInitProviderCommand(), newRevertProviderCommand(),
 		newResetProviderCommand(), newResetPwdCommand(), newPingCommand(), newGenCommand(),
 		newPortableCommand())
+	root.AddCommand(newSMTPTestCommand())
+	root.AddCommand(newACMECommand())
 	return root
 }

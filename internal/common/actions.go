@@ -45,13 +45,18 @@ const (
 // actionProtocol is the protocol an action reports: SSH sessions say
 // SFTP, SCP or SSH (other commands) depending on what runs.
 func (c *BaseConnection) actionProtocol() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.shownProtocol()
+}
+
+// shownProtocol is the protocol actions and the connection list report,
+// as SFTPGo names it; the caller holds c.mu.
+func (c *BaseConnection) shownProtocol() string {
 	if c.protocol != dataprovider.ProtocolSSH {
 		return c.protocol
 	}
-	c.mu.Lock()
-	cmd := c.command
-	c.mu.Unlock()
-	name, _, _ := strings.Cut(cmd, " ")
+	name, _, _ := strings.Cut(c.command, " ")
 	switch name {
 	case "scp":
 		return "SCP"

@@ -171,7 +171,7 @@ func (c *BaseConnection) Status() ConnectionStatus {
 		ConnectionTime: c.connTime.UnixMilli(),
 		Command:        c.command,
 		LastActivity:   c.LastActivity().UnixMilli(),
-		Protocol:       c.protocol,
+		Protocol:       c.shownProtocol(),
 	}
 	for _, t := range c.transfers {
 		st.ActiveTransfers = append(st.ActiveTransfers, t.status())

@@ -77,6 +77,13 @@ type LoginRequest struct {
 	// AccountCheck is a protocol's own account rule, run with the account
 	// checks (FTP: ftp_security).
 	AccountCheck func(user *dataprovider.User) error
+	// IdentityVerified: for LoginMethodIDP, the identity provider has
+	// authenticated Username (its ID token was verified); without it an
+	// IDP login fails.
+	IdentityVerified bool
+	// IDPFields are the ID token claims named by oidc.custom_fields,
+	// passed to the pre-login hook as "oidc_custom_fields".
+	IDPFields map[string]any
 	// Probe stops after the credential check: nothing is recorded on
 	// success. SSH uses it when a client asks whether a key would do,
 	// FTP when it sees a certificate at USER; failures are recorded as
@@ -187,7 +194,7 @@ func (s *Server) login(ctx context.Context, st *loginState) (*LoginResult, error
 	}
 	// 3. hooks that may provide the user or authenticate
 	external := false
-	if h.ExternalAuth != nil {
+	if h.ExternalAuth != nil && req.Method != dataprovider.LoginMethodIDP {
 		u, handled, err := h.ExternalAuth.Authenticate(ctx, req, st.user)
 		if handled {
 			if err != nil || u == nil {
@@ -309,6 +316,11 @@ func (s *Server) checkCredentials(ctx context.Context, store LoginStore, st *log
 			return err
 		}
 		return s.checkInteractive(ctx, store, st, password)
+	case dataprovider.LoginMethodIDP:
+		if !req.IdentityVerified {
+			return st.fail(authFailed(), errors.New("the identity provider did not verify the user"))
+		}
+		return nil
 	}
 	return st.fail(authFailed(), fmt.Errorf("unsupported login method %q", req.Method))
 }
@@ -505,6 +517,9 @@ func (s *Server) loginOutcome(ctx context.Context, st *loginState, err error) {
 	ip := hostOf(req.RemoteAddr)
 	delay := time.Duration(s.cfg.Defender.LoginDelay.Success) * time.Millisecond
 	s.deps.Metrics.LoginDone(st.method, req.Protocol, err == nil)
+	if errors.Is(err, ErrProviderUnavailable) {
+		s.deps.Metrics.ProviderQueryFailed()
+	}
 	if err != nil {
 		detail := err
 		if st.detail != nil {

@@ -82,14 +82,23 @@ func (s *Server) checkHomeStorage(user *dataprovider.User) error {
 func (s *Server) openFs(fsConfig dataprovider.Filesystem, root string) (vfs.Fs, func() error, error) {
 	if s.deps.NewFs == nil && isShared(fsConfig.Provider) {
 		if key, ok := sharedKey(fsConfig); ok {
-			return s.shared.acquire(key, func() (vfs.Fs, error) { return s.newFs(fsConfig, root, s.deps.KMS) })
+			return s.shared.acquire(key, func() (vfs.Fs, error) { return s.countRequests(s.newFs(fsConfig, root, s.deps.KMS)) })
 		}
 	}
-	f, err := s.newFs(fsConfig, root, s.deps.KMS)
+	f, err := s.countRequests(s.newFs(fsConfig, root, s.deps.KMS))
 	if err != nil {
 		return nil, nil, err
 	}
 	return f, f.Close, nil
+}
+
+// countRequests makes a remote backend count its storage requests in the
+// metrics.
+func (s *Server) countRequests(f vfs.Fs, err error) (vfs.Fs, error) {
+	if err == nil && s.deps.Metrics != nil {
+		vfs.CountRequests(f, s.deps.Metrics)
+	}
+	return f, err
 }
 
 // storageError is getFs's error for a storage that cannot be built: key

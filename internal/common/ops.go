@@ -329,17 +329,7 @@ func (c *BaseConnection) Rename(ctx context.Context, src, dst string) error {
 	if src == "/" || dst == "/" || c.isMountPoint(dst) {
 		return errPermissionDenied()
 	}
-	if err := c.checkPattern(src); err != nil {
-		return err
-	}
-	if err := c.checkPattern(dst); err != nil {
-		return err
-	}
-	sloc, err := c.resolve(src)
-	if err != nil {
-		return err
-	}
-	dloc, err := c.resolve(dst)
+	sloc, dloc, err := c.resolveBoth(src, dst)
 	if err != nil {
 		return err
 	}
@@ -410,34 +400,14 @@ func (c *BaseConnection) Symlink(ctx context.Context, target, link string) error
 		vtarget = path.Join(path.Dir(link), vtarget)
 	}
 	vtarget = dataprovider.CleanVirtualPath(vtarget)
-	if err := c.requirePerm(dataprovider.PermCreateSymlinks, parentDir(link)); err != nil {
-		return err
-	}
-	if link == "/" || c.isMountPoint(link) {
-		return errPermissionDenied()
-	}
-	if err := c.checkPattern(link); err != nil {
-		return err
-	}
-	if err := c.checkPattern(vtarget); err != nil {
-		return err
-	}
-	lloc, err := c.resolve(link)
+	tloc, lloc, err := c.linkEnds(vtarget, link)
 	if err != nil {
 		return err
 	}
-	tloc, err := c.resolve(vtarget)
-	if err != nil {
-		return err
-	}
-	if lloc.mountKey() != tloc.mountKey() {
-		return newErr(vfs.ErrNotSupported, ErrCrossFs.Error())
-	}
-	// Permissions follow virtual paths: a link to a place with other
-	// rules would let its content be reached under the link's rules.
-	if !slices.Equal(c.User.GetPermissionsForPath(link), c.User.GetPermissionsForPath(vtarget)) ||
-		c.hasRulesBelow(vtarget) || c.hasMountBelow(vtarget) {
-		return newErr(fs.ErrPermission, "symlink target has different permissions")
+	// a link to a directory with rules or mounts below it would reach
+	// them under the link's rules
+	if c.hasRulesBelow(vtarget) || c.hasMountBelow(vtarget) {
+		return newErr(fs.ErrPermission, "link target has different permissions")
 	}
 	if !c.symlinksAllowed(lloc) {
 		return newErr(fs.ErrPermission, "creating symbolic links is disabled on this storage")
@@ -676,17 +646,7 @@ func (c *BaseConnection) Copy(ctx context.Context, src, dst string) error {
 	if dst == "/" || c.isMountPoint(dst) {
 		return errPermissionDenied()
 	}
-	if err := c.checkPattern(src); err != nil {
-		return err
-	}
-	if err := c.checkPattern(dst); err != nil {
-		return err
-	}
-	sloc, err := c.resolve(src)
-	if err != nil {
-		return err
-	}
-	dloc, err := c.resolve(dst)
+	sloc, dloc, err := c.resolveBoth(src, dst)
 	if err != nil {
 		return err
 	}
@@ -905,37 +865,57 @@ func (c *BaseConnection) StatVFS(ctx context.Context, vpath string) (*vfs.StatVF
 	return st, nil
 }
 
+// resolveBoth checks two virtual paths against the file patterns and
+// resolves them, for the operations with a source and a target.
+func (c *BaseConnection) resolveBoth(a, b string) (aloc, bloc *location, err error) {
+	for _, p := range []string{a, b} {
+		if err := c.checkPattern(p); err != nil {
+			return nil, nil, err
+		}
+	}
+	if aloc, err = c.resolve(a); err != nil {
+		return nil, nil, err
+	}
+	if bloc, err = c.resolve(b); err != nil {
+		return nil, nil, err
+	}
+	return aloc, bloc, nil
+}
+
+// linkEnds checks what a symbolic or hard link at link to target (clean
+// virtual paths) needs: create_symlinks on link's parent, link neither
+// the root nor a mount point, both names allowed by the file patterns and
+// both ends on one storage with the same permissions (permissions follow
+// virtual paths: a link to a place with other rules would let its
+// content be reached under the link's rules). It returns the locations.
+func (c *BaseConnection) linkEnds(target, link string) (tloc, lloc *location, err error) {
+	if err := c.requirePerm(dataprovider.PermCreateSymlinks, parentDir(link)); err != nil {
+		return nil, nil, err
+	}
+	if link == "/" || c.isMountPoint(link) {
+		return nil, nil, errPermissionDenied()
+	}
+	if lloc, tloc, err = c.resolveBoth(link, target); err != nil {
+		return nil, nil, err
+	}
+	if lloc.mountKey() != tloc.mountKey() {
+		return nil, nil, newErr(vfs.ErrNotSupported, ErrCrossFs.Error())
+	}
+	if !slices.Equal(c.User.GetPermissionsForPath(link), c.User.GetPermissionsForPath(target)) {
+		return nil, nil, newErr(fs.ErrPermission, "link target has different permissions")
+	}
+	return tloc, lloc, nil
+}
+
 // Hardlink creates newname as a hard link to oldname on the same storage;
 // it needs create_symlinks on newname's parent.
 func (c *BaseConnection) Hardlink(ctx context.Context, oldname, newname string) error {
 	c.UpdateLastActivity()
 	oldname = dataprovider.CleanVirtualPath(oldname)
 	newname = dataprovider.CleanVirtualPath(newname)
-	if err := c.requirePerm(dataprovider.PermCreateSymlinks, parentDir(newname)); err != nil {
-		return err
-	}
-	if newname == "/" || c.isMountPoint(newname) {
-		return errPermissionDenied()
-	}
-	if err := c.checkPattern(oldname); err != nil {
-		return err
-	}
-	if err := c.checkPattern(newname); err != nil {
-		return err
-	}
-	oloc, err := c.resolve(oldname)
+	oloc, nloc, err := c.linkEnds(oldname, newname)
 	if err != nil {
 		return err
-	}
-	nloc, err := c.resolve(newname)
-	if err != nil {
-		return err
-	}
-	if oloc.mountKey() != nloc.mountKey() {
-		return newErr(vfs.ErrNotSupported, ErrCrossFs.Error())
-	}
-	if !slices.Equal(c.User.GetPermissionsForPath(oldname), c.User.GetPermissionsForPath(newname)) {
-		return newErr(fs.ErrPermission, "link target has different permissions")
 	}
 	lfs, ok := oloc.fs.(vfs.LinkFs)
 	if !ok {

@@ -60,7 +60,7 @@ func TestMaxSessionsAndStatus(t *testing.T) {
 	}
 	c1.SetCommand("ls")
 	st := s.Connections()
-	if len(st) != 2 || st[0].Username != "olga" || st[0].Protocol != "SSH" {
+	if len(st) != 2 || st[0].Username != "olga" || st[0].Protocol != "SFTP" {
 		t.Fatalf("status: %+v", st)
 	}
 	b, _ := json.Marshal(st[0])

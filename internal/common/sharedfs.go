@@ -2,12 +2,14 @@ package common
 
 import (
 	"encoding/json"
+	"errors"
+	"io"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
 	"github.com/sftpgo-ng/sftpgo/internal/vfs"
+	"github.com/sftpgo-ng/sftpgo/internal/vfs/connpool"
 )
 
 // cloudLinger keeps an object-store backend after its last session ends,
@@ -26,23 +28,10 @@ const cloudLinger = 2 * time.Minute
 // configuration (another bucket, key, endpoint, a re-encrypted secret) is
 // another key, so it gets a backend of its own at once; the old one goes
 // when its last session does.
-type sharedBackends struct {
-	linger  time.Duration
-	mu      sync.Mutex
-	entries map[string]*sharedBackend
-	closed  bool
-}
-
-type sharedBackend struct {
-	ready chan struct{} // closed once fs/err are set
-	fs    vfs.Fs
-	err   error
-	refs  int
-	timer *time.Timer
-}
+type sharedBackends struct{ reg *connpool.Shared }
 
 func newSharedBackends(linger time.Duration) *sharedBackends {
-	return &sharedBackends{linger: linger, entries: make(map[string]*sharedBackend)}
+	return &sharedBackends{reg: connpool.NewShared(linger)}
 }
 
 // isShared reports whether backends of this provider are shared.
@@ -66,104 +55,22 @@ func sharedKey(fsConfig dataprovider.Filesystem) (string, bool) {
 
 // acquire returns the backend for key, building it with build when there
 // is none; release gives it back. Concurrent callers for a key that is
-// being built wait for that one build; nothing is built under s.mu. A
+// being built wait for that one build; nothing is built under a lock. A
 // build that fails is not kept: the next caller tries again.
 func (s *sharedBackends) acquire(key string, build func() (vfs.Fs, error)) (vfs.Fs, func() error, error) {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
+	v, release, err := s.reg.Acquire(key, func() (io.Closer, error) { return build() })
+	if errors.Is(err, connpool.ErrClosed) {
 		return nil, nil, newErr(ErrTransferAborted, "server is shutting down")
 	}
-	e, ok := s.entries[key]
-	if ok {
-		e.refs++
-		if e.timer != nil {
-			e.timer.Stop()
-			e.timer = nil
-		}
-		s.mu.Unlock()
-		<-e.ready
-		if e.err != nil {
-			s.release(key, e)
-			return nil, nil, e.err
-		}
-		return e.fs, s.releaser(key, e), nil
+	if err != nil {
+		return nil, nil, err
 	}
-	e = &sharedBackend{ready: make(chan struct{}), refs: 1}
-	s.entries[key] = e
-	s.mu.Unlock()
-
-	e.fs, e.err = build()
-	if e.err != nil {
-		s.mu.Lock()
-		if s.entries[key] == e {
-			delete(s.entries, key)
-		}
-		s.mu.Unlock()
-	}
-	close(e.ready)
-	if e.err != nil {
-		s.release(key, e)
-		return nil, nil, e.err
-	}
-	return e.fs, s.releaser(key, e), nil
-}
-
-func (s *sharedBackends) releaser(key string, e *sharedBackend) func() error {
-	var once sync.Once
-	return func() error {
-		once.Do(func() { s.release(key, e) })
-		return nil
-	}
-}
-
-func (s *sharedBackends) release(key string, e *sharedBackend) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	e.refs--
-	if e.refs > 0 || e.err != nil {
-		return
-	}
-	if s.closed || s.entries[key] != e {
-		go e.fs.Close()
-		return
-	}
-	e.timer = time.AfterFunc(s.linger, func() {
-		s.mu.Lock()
-		if e.refs > 0 || s.entries[key] != e {
-			s.mu.Unlock()
-			return
-		}
-		delete(s.entries, key)
-		s.mu.Unlock()
-		e.fs.Close()
-	})
+	return v.(vfs.Fs), func() error { release(); return nil }, nil
 }
 
 // close closes the idle backends and makes the busy ones close when
 // released.
-func (s *sharedBackends) close() {
-	s.mu.Lock()
-	s.closed = true
-	var idle []vfs.Fs
-	for key, e := range s.entries {
-		delete(s.entries, key)
-		if e.refs == 0 && e.err == nil {
-			if e.timer != nil {
-				e.timer.Stop()
-			}
-			idle = append(idle, e.fs)
-		}
-	}
-	s.mu.Unlock()
-	for _, f := range idle {
-		f.Close()
-	}
-}
+func (s *sharedBackends) close() { _ = s.reg.CloseIdle() }
 
 // len is the number of backends kept (tests).
-func (s *sharedBackends) len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.entries)
-}
+func (s *sharedBackends) len() int { return s.reg.Len() }

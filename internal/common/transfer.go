@@ -550,8 +550,6 @@ func (t *Transfer) Close() error {
 	t.mu.Unlock()
 	defer t.conn.removeTransfer(t)
 	c := t.conn
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
 	if !t.upload {
 		err := t.closeReader()
 		c.updateTransferQuota(0, t.bytes.Load())
@@ -569,6 +567,17 @@ func (t *Transfer) Close() error {
 			return c.fail("close", t.vpath, err)
 		}
 		return nil
+	}
+	// the storage calls below (rename, remove, stat) get a context of
+	// their own, made only when one is needed: most uploads need none
+	var ctx context.Context
+	cancel := func() {}
+	defer func() { cancel() }()
+	opCtx := func() context.Context {
+		if ctx == nil {
+			ctx, cancel = context.WithTimeout(context.Background(), 5*time.Minute)
+		}
+		return ctx
 	}
 	err := t.firstErr()
 	var committed os.FileInfo // what the writer says it published
@@ -609,18 +618,18 @@ func (t *Transfer) Close() error {
 	if t.tmpPath != "" {
 		keep := err == nil || (c.srv.cfg.UploadMode == UploadModeAtomicWithResume && !quotaErr)
 		if keep {
-			if rerr := fsys.Rename(ctx, t.tmpPath, target); rerr != nil {
+			if rerr := fsys.Rename(opCtx(), t.tmpPath, target); rerr != nil {
 				c.log.Warn("unable to rename upload into place", "path", t.vpath, "error", rerr)
-				fsys.Remove(ctx, t.tmpPath)
+				fsys.Remove(opCtx(), t.tmpPath)
 				if err == nil {
 					err = t.setErr(rerr)
 				}
 			}
-		} else if rerr := fsys.Remove(ctx, t.tmpPath); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+		} else if rerr := fsys.Remove(opCtx(), t.tmpPath); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
 			c.log.Warn("unable to remove temp upload", "path", t.vpath, "error", rerr)
 		}
 	} else if quotaErr && !t.resume {
-		if rerr := fsys.Remove(ctx, target); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+		if rerr := fsys.Remove(opCtx(), target); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
 			c.log.Warn("unable to remove upload over quota", "path", t.vpath, "error", rerr)
 		}
 	}
@@ -633,7 +642,7 @@ func (t *Transfer) Close() error {
 	fi := final
 	if fi == nil || err != nil {
 		var serr error
-		if fi, serr = fsys.Stat(ctx, target); serr != nil {
+		if fi, serr = fsys.Stat(opCtx(), target); serr != nil {
 			fi = nil
 		}
 	}
@@ -654,7 +663,7 @@ func (t *Transfer) Close() error {
 	}
 	if aerr := c.postAction(ActionUpload, t.loc, nil, size, time.Since(t.start), err); aerr != nil && err == nil {
 		// a failed synchronous upload hook takes the file back
-		if rerr := fsys.Remove(ctx, target); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+		if rerr := fsys.Remove(opCtx(), target); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
 			c.log.Warn("unable to remove upload refused by the action hook", "path", t.vpath, "error", rerr)
 		} else if fi != nil && fi.Mode().IsRegular() {
 			c.updateQuota(t.loc, -fi.Size(), -1)

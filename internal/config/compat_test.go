@@ -40,7 +40,7 @@ func TestSFTPGoReleaseConfigsLoad(t *testing.T) {
 		"v2.5.6": obsolete("common.data_retention_hook", "httpd.bindings[].branding.web_admin.login_image_path",
 			"httpd.bindings[].branding.web_client.login_image_path", "httpd.bindings[].security.expect_ct_header",
 			"httpd.bindings[].web_client_integrations", "sftpd.banner", "sftpd.moduli"),
-		"v2.6.6": obsolete("common.data_retention_hook"),
+		"v2.6.6": obsolete("common.data_retention_hook", "sftpd.min_dh_group_exchange_key_size"),
 		"v2.7.0": nil,
 		"v2.7.5": nil,
 		"HEAD":   nil,
@@ -179,12 +179,12 @@ func TestTypoStillRefused(t *testing.T) {
 func TestNoEffectWarnings(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, dir, "sftpgo.json", `{"telemetry": {"bind_port": 10000},
- "httpd": {"bindings": [{"port": 8080, "oidc": {"client_id": "a"}}, {"port": 8081, "oidc": {"client_id": "b"}}]}}`)
+ "httpd": {"bindings": [{"port": 8080, "languages": ["de"]}, {"port": 8081, "languages": ["it"]}]}}`)
 	cfg := mustLoad(t, dir, "", "SFTPGO_COMMON__SECRET_MIN_ENTROPY=60")
 	ws := cfg.Warnings()
 	want := []string{
 		`config key "common.secret_min_entropy" is set but has no effect yet (issue 16`,
-		`config key "httpd.bindings[0].oidc.client_id" is set but has no effect yet (issue 19`,
+		`config key "httpd.bindings[0].languages" is set but has no effect yet (issue 19`,
 	}
 	// telemetry.bind_port acts (internal/telemetry): no warning for it
 	if len(ws) != len(want) {

@@ -12,7 +12,6 @@ const (
 	issueSecurity = "issue 16: defender, rate limiters, 2FA"
 	issueOps      = "issue 18: ops (telemetry, ACME)"
 	issueWebUI    = "issue 19: web UI (OIDC, branding, languages)"
-	issueNone     = "no issue yet"
 )
 
 // noEffect lists the keys the loader accepts (SFTPGo has them, so a
@@ -22,27 +21,11 @@ const (
 // value; docs/configuration.md marks them; TestNoSilentStubs fails for an
 // unread key missing here.
 var noEffect = map[string]string{
-	// Event manager.
-	"smtp": issueEvents,
 	// Defender, rate limiters, 2FA, IP allow list, secret strength.
 	"common.secret_min_entropy": issueSecurity,
 	"mfa.totp[].issuer":         issueSecurity,
-	// Ops.
-	"acme": issueOps,
 	// Web UI.
-	"httpd.bindings[].oidc":                   issueWebUI,
-	"httpd.bindings[].branding":               issueWebUI,
-	"httpd.bindings[].languages":              issueWebUI,
-	"httpd.bindings[].base_url":               issueWebUI,
-	"httpd.bindings[].enabled_login_methods":  issueWebUI,
-	"httpd.bindings[].disabled_login_methods": issueWebUI,
-	"httpd.bindings[].hide_login_url":         issueWebUI,
-	"httpd.hide_support_link":                 issueWebUI,
-	// Without an issue yet.
-	"data_provider.disable_sni":            issueNone,
-	"sftpd.min_dh_group_exchange_key_size": issueNone,
-	"sftpd.opkssh_path":                    issueNone,
-	"sftpd.opkssh_checksum":                issueNone,
+	"httpd.bindings[].languages": issueWebUI,
 }
 
 // actsInSection lists keys (or sections) that act although a section

@@ -18,6 +18,7 @@ var obsoleteKeys = map[string]string{
 	"common.whitelist_file":                                 "SFTPGo 2.4; replaced by IP lists and common.allowlist_status",
 	"common.rate_limiters[].allow_list":                     "SFTPGo 2.4; replaced by IP lists (/api/v2/iplists)",
 	"sftpd.moduli":                                          "SFTPGo 2.4 and 2.5; Diffie-Hellman group exchange uses built-in groups",
+	"sftpd.min_dh_group_exchange_key_size":                  "SFTPGo 2.6; Diffie-Hellman group exchange offers the built-in 2048-bit group only",
 	"sftpd.banner":                                          "SFTPGo 2.4 and 2.5; the SSH version string comes from common.server_version",
 	"httpd.bindings[].web_client_integrations":              "SFTPGo 2.4 and 2.5; removed without replacement",
 	"httpd.bindings[].security.expect_ct_header":            "SFTPGo 2.4 and 2.5; browsers ignore Expect-CT",

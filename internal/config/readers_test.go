@@ -150,8 +150,10 @@ func fieldOwner(sel *types.Selection) string {
 }
 
 func deref(t types.Type) types.Type {
+	// An alias (type Config = config.SMTPConfig) reads the same fields.
+	t = types.Unalias(t)
 	if p, ok := t.(*types.Pointer); ok {
-		return p.Elem()
+		return types.Unalias(p.Elem())
 	}
 	return t
 }

@@ -152,7 +152,6 @@ type SFTPDConfig struct {
 	HostCertificates                  []string       `json:"host_certificates"`
 	HostKeyAlgorithms                 []string       `json:"host_key_algorithms"`
 	KexAlgorithms                     []string       `json:"kex_algorithms"`
-	MinDHGroupExchangeKeySize         int            `json:"min_dh_group_exchange_key_size"`
 	Ciphers                           []string       `json:"ciphers"`
 	MACs                              []string       `json:"macs"`
 	PublicKeyAlgorithms               []string       `json:"public_key_algorithms"`

@@ -221,9 +221,6 @@ func (c *Config) validateSFTPD(v *validator) {
 		ls[i] = listener{b.Address, b.Port}
 	}
 	v.noDuplicates("sftpd.bindings", ls)
-	if s.MinDHGroupExchangeKeySize != 0 {
-		v.oneOf("sftpd.min_dh_group_exchange_key_size", s.MinDHGroupExchangeKeySize, 2048, 3072, 4096, 6144, 8192)
-	}
 	for i, cmd := range s.EnabledSSHCommands {
 		if cmd != "*" && !slices.Contains(sshCommands, cmd) {
 			v.failf(fmt.Sprintf("sftpd.enabled_ssh_commands[%d]", i), "unsupported command %q (supported: %s, or * for all)", cmd, strings.Join(sshCommands, " "))

@@ -83,22 +83,11 @@ func (o *memOps) resolveFolders(vfs []VirtualFolder) []VirtualFolder {
 }
 
 func (o *memOps) GetUser(ctx context.Context, username string) (User, error) {
-	u, ok := o.s.users[username]
-	if !ok {
-		return User{}, notFound("user", username)
-	}
-	u = deepCopy(u)
-	u.VirtualFolders = o.resolveFolders(u.VirtualFolders)
-	return u, nil
+	return memGet(o.users(), username)
 }
 
 func (o *memOps) ListUsers(ctx context.Context, limit, offset int, desc bool) ([]User, error) {
-	var out []User
-	for _, k := range page(o.s.users, limit, offset, desc) {
-		u, _ := o.GetUser(ctx, k)
-		out = append(out, u)
-	}
-	return out, nil
+	return memList(o.users(), limit, offset, desc), nil
 }
 
 func (o *memOps) checkUserRefs(u *User) error {
@@ -111,36 +100,12 @@ func (o *memOps) checkUserRefs(u *User) error {
 }
 
 func (o *memOps) AddUser(ctx context.Context, u *User) error {
-	if _, ok := o.s.users[u.Username]; ok {
-		return conflict("user", u.Username)
-	}
-	if err := o.checkUserRefs(u); err != nil {
-		return err
-	}
-	u.ID = o.nextID("users")
-	c := deepCopy(*u)
-	c.VirtualFolders = folderMappings(c.VirtualFolders)
-	o.s.users[u.Username] = c
-	o.touch("users", u.Username)
-	return nil
+	return memInsert(o, o.users(), u.Username, u, func() error { return o.checkUserRefs(u) })
 }
 
 func (o *memOps) UpdateUser(ctx context.Context, u *User) error {
-	old, ok := o.s.users[u.Username]
-	if !ok {
-		return notFound("user", u.Username)
-	}
-	if err := o.checkUserRefs(u); err != nil {
-		return err
-	}
-	c := deepCopy(*u)
-	c.ID = old.ID
-	c.VirtualFolders = folderMappings(c.VirtualFolders)
-	copyUserCounters(&c, &old)
-	u.ID = old.ID
-	o.s.users[u.Username] = c
-	o.touch("users", u.Username)
-	return nil
+	return memReplace(o, o.users(), u.Username, u, func() error { return o.checkUserRefs(u) },
+		func(old User, c *User) { copyUserCounters(c, &old) })
 }
 
 // copyUserCounters copies the usage counters from src to dst.
@@ -151,76 +116,50 @@ func copyUserCounters(dst, src *User) {
 }
 
 func (o *memOps) DeleteUser(ctx context.Context, username string) error {
-	if _, ok := o.s.users[username]; !ok {
-		return notFound("user", username)
+	if err := memRemove(o, o.users(), username); err != nil {
+		return err
 	}
-	delete(o.s.users, username)
-	o.touch("users", username)
-	for id, k := range o.s.apiKeys {
-		if k.User == username {
-			delete(o.s.apiKeys, id)
-			o.touch("apiKeys", id)
-		}
-	}
-	for id, sh := range o.s.shares {
-		if sh.Username == username {
-			delete(o.s.shares, id)
-			o.touch("shares", id)
-		}
-	}
+	memRemoveWhere(o, o.apiKeys(), func(k APIKey) bool { return k.User == username })
+	memRemoveWhere(o, o.shares(), func(sh Share) bool { return sh.Username == username })
 	return nil
 }
 
 func (o *memOps) UpdateUserQuota(ctx context.Context, username string, size int64, files int, reset bool) error {
-	u, ok := o.s.users[username]
-	if !ok {
-		return notFound("user", username)
-	}
-	if reset {
-		u.UsedQuotaSize, u.UsedQuotaFiles = size, files
-	} else {
-		u.UsedQuotaSize = addCounter(u.UsedQuotaSize, size)
-		u.UsedQuotaFiles = addCounter(u.UsedQuotaFiles, files)
-	}
-	u.LastQuotaUpdate = nowMillis()
-	o.s.users[username] = u
-	o.touch("users", username)
-	return nil
+	return memModify(o, o.users(), username, func(u *User) {
+		if reset {
+			u.UsedQuotaSize, u.UsedQuotaFiles = size, files
+		} else {
+			u.UsedQuotaSize = addCounter(u.UsedQuotaSize, size)
+			u.UsedQuotaFiles = addCounter(u.UsedQuotaFiles, files)
+		}
+		u.LastQuotaUpdate = nowMillis()
+	})
 }
 
 func (o *memOps) UpdateUserTransferQuota(ctx context.Context, username string, ul, dl int64, reset bool) error {
-	u, ok := o.s.users[username]
-	if !ok {
-		return notFound("user", username)
-	}
-	if reset {
-		u.UsedUploadDataTransfer, u.UsedDownloadDataTransfer = ul, dl
-	} else {
-		u.UsedUploadDataTransfer = addCounter(u.UsedUploadDataTransfer, ul)
-		u.UsedDownloadDataTransfer = addCounter(u.UsedDownloadDataTransfer, dl)
-	}
-	u.LastQuotaUpdate = nowMillis()
-	o.s.users[username] = u
-	o.touch("users", username)
-	return nil
+	return memModify(o, o.users(), username, func(u *User) {
+		if reset {
+			u.UsedUploadDataTransfer, u.UsedDownloadDataTransfer = ul, dl
+		} else {
+			u.UsedUploadDataTransfer = addCounter(u.UsedUploadDataTransfer, ul)
+			u.UsedDownloadDataTransfer = addCounter(u.UsedDownloadDataTransfer, dl)
+		}
+		u.LastQuotaUpdate = nowMillis()
+	})
 }
 
 func (o *memOps) SetUserLastLogin(ctx context.Context, username string, at int64) error {
-	u, ok := o.s.users[username]
-	if !ok {
-		return notFound("user", username)
-	}
-	u.LastLogin = at
-	o.s.users[username] = u
-	o.touch("users", username)
-	return nil
+	return memModify(o, o.users(), username, func(u *User) { u.LastLogin = at })
 }
 
 func (o *memOps) GetGroup(ctx context.Context, name string) (Group, error) {
-	g, ok := o.s.groups[name]
-	if !ok {
-		return Group{}, notFound("group", name)
-	}
+	return memGet(o.groups(), name)
+}
+
+// loadGroup completes a stored group with its folders, members and
+// admins.
+func (o *memOps) loadGroup(g Group) Group {
+	name := g.Name
 	g = deepCopy(g)
 	g.VirtualFolders = o.resolveFolders(g.VirtualFolders)
 	g.Users = nil
@@ -237,49 +176,19 @@ func (o *memOps) GetGroup(ctx context.Context, name string) (Group, error) {
 		}
 	}
 	sort.Strings(g.Admins)
-	return g, nil
+	return g
 }
 
 func (o *memOps) ListGroups(ctx context.Context, limit, offset int, desc bool) ([]Group, error) {
-	var out []Group
-	for _, k := range page(o.s.groups, limit, offset, desc) {
-		g, _ := o.GetGroup(ctx, k)
-		out = append(out, g)
-	}
-	return out, nil
+	return memList(o.groups(), limit, offset, desc), nil
 }
 
 func (o *memOps) AddGroup(ctx context.Context, g *Group) error {
-	if _, ok := o.s.groups[g.Name]; ok {
-		return conflict("group", g.Name)
-	}
-	if err := o.checkFolders(g.VirtualFolders); err != nil {
-		return err
-	}
-	g.ID = o.nextID("groups")
-	c := deepCopy(*g)
-	c.VirtualFolders = folderMappings(c.VirtualFolders)
-	c.Users, c.Admins = nil, nil
-	o.s.groups[g.Name] = c
-	o.touch("groups", g.Name)
-	return nil
+	return memInsert(o, o.groups(), g.Name, g, func() error { return o.checkFolders(g.VirtualFolders) })
 }
 
 func (o *memOps) UpdateGroup(ctx context.Context, g *Group) error {
-	old, ok := o.s.groups[g.Name]
-	if !ok {
-		return notFound("group", g.Name)
-	}
-	if err := o.checkFolders(g.VirtualFolders); err != nil {
-		return err
-	}
-	g.ID = old.ID
-	c := deepCopy(*g)
-	c.VirtualFolders = folderMappings(c.VirtualFolders)
-	c.Users, c.Admins = nil, nil
-	o.s.groups[g.Name] = c
-	o.touch("groups", g.Name)
-	return nil
+	return memReplace(o, o.groups(), g.Name, g, func() error { return o.checkFolders(g.VirtualFolders) }, nil)
 }
 
 func (o *memOps) DeleteGroup(ctx context.Context, name string) error {
@@ -304,10 +213,13 @@ func (o *memOps) DeleteGroup(ctx context.Context, name string) error {
 }
 
 func (o *memOps) GetFolder(ctx context.Context, name string) (BaseVirtualFolder, error) {
-	f, ok := o.s.folders[name]
-	if !ok {
-		return BaseVirtualFolder{}, notFound("folder", name)
-	}
+	return memGet(o.folders(), name)
+}
+
+// loadFolder completes a stored folder with the users and groups that
+// mount it.
+func (o *memOps) loadFolder(f BaseVirtualFolder) BaseVirtualFolder {
+	name := f.Name
 	f = deepCopy(f)
 	f.Users, f.Groups = nil, nil
 	mounts := func(vfs []VirtualFolder) bool {
@@ -325,42 +237,21 @@ func (o *memOps) GetFolder(ctx context.Context, name string) (BaseVirtualFolder,
 	}
 	sort.Strings(f.Users)
 	sort.Strings(f.Groups)
-	return f, nil
+	return f
 }
 
 func (o *memOps) ListFolders(ctx context.Context, limit, offset int, desc bool) ([]BaseVirtualFolder, error) {
-	var out []BaseVirtualFolder
-	for _, k := range page(o.s.folders, limit, offset, desc) {
-		f, _ := o.GetFolder(ctx, k)
-		out = append(out, f)
-	}
-	return out, nil
+	return memList(o.folders(), limit, offset, desc), nil
 }
 
 func (o *memOps) AddFolder(ctx context.Context, f *BaseVirtualFolder) error {
-	if _, ok := o.s.folders[f.Name]; ok {
-		return conflict("folder", f.Name)
-	}
-	f.ID = o.nextID("folders")
-	c := deepCopy(*f)
-	c.Users, c.Groups = nil, nil
-	o.s.folders[f.Name] = c
-	o.touch("folders", f.Name)
-	return nil
+	return memInsert(o, o.folders(), f.Name, f, nil)
 }
 
 func (o *memOps) UpdateFolder(ctx context.Context, f *BaseVirtualFolder) error {
-	old, ok := o.s.folders[f.Name]
-	if !ok {
-		return notFound("folder", f.Name)
-	}
-	f.ID = old.ID
-	c := deepCopy(*f)
-	c.Users, c.Groups = nil, nil
-	c.UsedQuotaSize, c.UsedQuotaFiles, c.LastQuotaUpdate = old.UsedQuotaSize, old.UsedQuotaFiles, old.LastQuotaUpdate
-	o.s.folders[f.Name] = c
-	o.touch("folders", f.Name)
-	return nil
+	return memReplace(o, o.folders(), f.Name, f, nil, func(old BaseVirtualFolder, c *BaseVirtualFolder) {
+		c.UsedQuotaSize, c.UsedQuotaFiles, c.LastQuotaUpdate = old.UsedQuotaSize, old.UsedQuotaFiles, old.LastQuotaUpdate
+	})
 }
 
 func (o *memOps) DeleteFolder(ctx context.Context, name string) error {
@@ -393,36 +284,23 @@ func (o *memOps) DeleteFolder(ctx context.Context, name string) error {
 }
 
 func (o *memOps) UpdateFolderQuota(ctx context.Context, name string, size int64, files int, reset bool) error {
-	f, ok := o.s.folders[name]
-	if !ok {
-		return notFound("folder", name)
-	}
-	if reset {
-		f.UsedQuotaSize, f.UsedQuotaFiles = size, files
-	} else {
-		f.UsedQuotaSize = addCounter(f.UsedQuotaSize, size)
-		f.UsedQuotaFiles = addCounter(f.UsedQuotaFiles, files)
-	}
-	f.LastQuotaUpdate = nowMillis()
-	o.s.folders[name] = f
-	o.touch("folders", name)
-	return nil
+	return memModify(o, o.folders(), name, func(f *BaseVirtualFolder) {
+		if reset {
+			f.UsedQuotaSize, f.UsedQuotaFiles = size, files
+		} else {
+			f.UsedQuotaSize = addCounter(f.UsedQuotaSize, size)
+			f.UsedQuotaFiles = addCounter(f.UsedQuotaFiles, files)
+		}
+		f.LastQuotaUpdate = nowMillis()
+	})
 }
 
 func (o *memOps) GetAdmin(ctx context.Context, username string) (Admin, error) {
-	a, ok := o.s.admins[username]
-	if !ok {
-		return Admin{}, notFound("admin", username)
-	}
-	return deepCopy(a), nil
+	return memGet(o.admins(), username)
 }
 
 func (o *memOps) ListAdmins(ctx context.Context, limit, offset int, desc bool) ([]Admin, error) {
-	var out []Admin
-	for _, k := range page(o.s.admins, limit, offset, desc) {
-		out = append(out, deepCopy(o.s.admins[k]))
-	}
-	return out, nil
+	return memList(o.admins(), limit, offset, desc), nil
 }
 
 func (o *memOps) checkAdminGroups(a *Admin) error {
@@ -435,60 +313,26 @@ func (o *memOps) checkAdminGroups(a *Admin) error {
 }
 
 func (o *memOps) AddAdmin(ctx context.Context, a *Admin) error {
-	if _, ok := o.s.admins[a.Username]; ok {
-		return conflict("admin", a.Username)
-	}
-	if err := o.checkAdminGroups(a); err != nil {
-		return err
-	}
-	a.ID = o.nextID("admins")
-	o.s.admins[a.Username] = deepCopy(*a)
-	o.touch("admins", a.Username)
-	return nil
+	return memInsert(o, o.admins(), a.Username, a, func() error { return o.checkAdminGroups(a) })
 }
 
 func (o *memOps) UpdateAdmin(ctx context.Context, a *Admin) error {
-	old, ok := o.s.admins[a.Username]
-	if !ok {
-		return notFound("admin", a.Username)
-	}
-	if err := o.checkAdminGroups(a); err != nil {
-		return err
-	}
-	a.ID = old.ID
-	c := deepCopy(*a)
-	c.LastLogin = old.LastLogin
-	o.s.admins[a.Username] = c
-	o.touch("admins", a.Username)
-	return nil
+	return memReplace(o, o.admins(), a.Username, a, func() error { return o.checkAdminGroups(a) },
+		func(old Admin, c *Admin) { c.LastLogin = old.LastLogin })
 }
 
 func (o *memOps) DeleteAdmin(ctx context.Context, username string) error {
-	if _, ok := o.s.admins[username]; !ok {
-		return notFound("admin", username)
+	if err := memRemove(o, o.admins(), username); err != nil {
+		return err
 	}
-	delete(o.s.admins, username)
-	o.touch("admins", username)
-	for id, k := range o.s.apiKeys {
-		if k.Admin == username {
-			delete(o.s.apiKeys, id)
-			o.touch("apiKeys", id)
-		}
-	}
+	memRemoveWhere(o, o.apiKeys(), func(k APIKey) bool { return k.Admin == username })
 	return nil
 }
 
 func (o *memOps) CountAdmins(ctx context.Context) (int, error) { return len(o.s.admins), nil }
 
 func (o *memOps) SetAdminLastLogin(ctx context.Context, username string, at int64) error {
-	a, ok := o.s.admins[username]
-	if !ok {
-		return notFound("admin", username)
-	}
-	a.LastLogin = at
-	o.s.admins[username] = a
-	o.touch("admins", username)
-	return nil
+	return memModify(o, o.admins(), username, func(a *Admin) { a.LastLogin = at })
 }
 
 // cloneAPIKey keeps the ID, which is not part of the JSON form.
@@ -499,19 +343,11 @@ func cloneAPIKey(k APIKey) APIKey {
 }
 
 func (o *memOps) GetAPIKey(ctx context.Context, keyID string) (APIKey, error) {
-	k, ok := o.s.apiKeys[keyID]
-	if !ok {
-		return APIKey{}, notFound("API key", keyID)
-	}
-	return cloneAPIKey(k), nil
+	return memGet(o.apiKeys(), keyID)
 }
 
 func (o *memOps) ListAPIKeys(ctx context.Context, limit, offset int, desc bool) ([]APIKey, error) {
-	var out []APIKey
-	for _, k := range page(o.s.apiKeys, limit, offset, desc) {
-		out = append(out, cloneAPIKey(o.s.apiKeys[k]))
-	}
-	return out, nil
+	return memList(o.apiKeys(), limit, offset, desc), nil
 }
 
 func (o *memOps) checkKeyOwner(k *APIKey) error {
@@ -529,101 +365,47 @@ func (o *memOps) checkKeyOwner(k *APIKey) error {
 }
 
 func (o *memOps) AddAPIKey(ctx context.Context, k *APIKey) error {
-	if _, ok := o.s.apiKeys[k.KeyID]; ok {
-		return conflict("API key", k.KeyID)
-	}
-	if err := o.checkKeyOwner(k); err != nil {
-		return err
-	}
-	k.ID = o.nextID("api_keys")
-	o.s.apiKeys[k.KeyID] = cloneAPIKey(*k)
-	o.touch("apiKeys", k.KeyID)
-	return nil
+	return memInsert(o, o.apiKeys(), k.KeyID, k, func() error { return o.checkKeyOwner(k) })
 }
 
 func (o *memOps) UpdateAPIKey(ctx context.Context, k *APIKey) error {
-	old, ok := o.s.apiKeys[k.KeyID]
-	if !ok {
-		return notFound("API key", k.KeyID)
-	}
-	if err := o.checkKeyOwner(k); err != nil {
-		return err
-	}
-	k.ID = old.ID
-	c := cloneAPIKey(*k)
-	c.LastUseAt = old.LastUseAt
-	o.s.apiKeys[k.KeyID] = c
-	o.touch("apiKeys", k.KeyID)
-	return nil
+	return memReplace(o, o.apiKeys(), k.KeyID, k, func() error { return o.checkKeyOwner(k) },
+		func(old APIKey, c *APIKey) { c.LastUseAt = old.LastUseAt })
 }
 
 func (o *memOps) DeleteAPIKey(ctx context.Context, keyID string) error {
-	if _, ok := o.s.apiKeys[keyID]; !ok {
-		return notFound("API key", keyID)
-	}
-	delete(o.s.apiKeys, keyID)
-	o.touch("apiKeys", keyID)
-	return nil
+	return memRemove(o, o.apiKeys(), keyID)
 }
 
 func (o *memOps) SetAPIKeyLastUse(ctx context.Context, keyID string, at int64) error {
-	k, ok := o.s.apiKeys[keyID]
-	if !ok {
-		return notFound("API key", keyID)
-	}
-	k.LastUseAt = at
-	o.s.apiKeys[keyID] = k
-	o.touch("apiKeys", keyID)
-	return nil
+	return memModify(o, o.apiKeys(), keyID, func(k *APIKey) { k.LastUseAt = at })
 }
 
 func (o *memOps) GetShare(ctx context.Context, shareID string) (Share, error) {
-	sh, ok := o.s.shares[shareID]
-	if !ok {
-		return Share{}, notFound("share", shareID)
-	}
-	return deepCopy(sh), nil
+	return memGet(o.shares(), shareID)
 }
 
 func (o *memOps) ListShares(ctx context.Context, limit, offset int, desc bool) ([]Share, error) {
-	var out []Share
-	for _, k := range page(o.s.shares, limit, offset, desc) {
-		out = append(out, deepCopy(o.s.shares[k]))
-	}
-	return out, nil
+	return memList(o.shares(), limit, offset, desc), nil
 }
 
 func (o *memOps) AddShare(ctx context.Context, sh *Share) error {
-	if _, ok := o.s.shares[sh.ShareID]; ok {
-		return conflict("share", sh.ShareID)
-	}
+	return memInsert(o, o.shares(), sh.ShareID, sh, func() error { return o.checkShareOwner(sh) })
+}
+
+func (o *memOps) checkShareOwner(sh *Share) error {
 	if _, ok := o.s.users[sh.Username]; !ok {
 		return notFound("user", sh.Username)
 	}
-	o.s.shares[sh.ShareID] = deepCopy(*sh)
-	o.touch("shares", sh.ShareID)
 	return nil
 }
 
 func (o *memOps) UpdateShare(ctx context.Context, sh *Share) error {
-	if _, ok := o.s.shares[sh.ShareID]; !ok {
-		return notFound("share", sh.ShareID)
-	}
-	if _, ok := o.s.users[sh.Username]; !ok {
-		return notFound("user", sh.Username)
-	}
-	o.s.shares[sh.ShareID] = deepCopy(*sh)
-	o.touch("shares", sh.ShareID)
-	return nil
+	return memReplace(o, o.shares(), sh.ShareID, sh, func() error { return o.checkShareOwner(sh) }, nil)
 }
 
 func (o *memOps) DeleteShare(ctx context.Context, shareID string) error {
-	if _, ok := o.s.shares[shareID]; !ok {
-		return notFound("share", shareID)
-	}
-	delete(o.s.shares, shareID)
-	o.touch("shares", shareID)
-	return nil
+	return memRemove(o, o.shares(), shareID)
 }
 
 func (o *memOps) GetSection(ctx context.Context, name string) ([]byte, error) {

@@ -53,43 +53,75 @@ func loadMySQLDialect() (*dialect, error) {
 	return mysqlDialect, mysqlDialectErr
 }
 
-// mysqlTLS returns the driver's tls parameter for data_provider.sslmode
-// (0 off, 1 and 3 verified, 2 unverified, 4 and 5 preferred), registering
-// a TLS configuration when certificates are configured.
-func mysqlTLS(cfg config.DataProviderConfig, configDir string) (string, error) {
-	mode := map[int]string{0: "false", 1: "true", 2: "skip-verify", 3: "true", 4: "preferred", 5: "preferred"}[cfg.SSLMode]
-	if mode == "" {
-		return "", fmt.Errorf("dataprovider: invalid sslmode %d", cfg.SSLMode)
+// mysqlTLSModes maps data_provider.sslmode to the driver's tls parameter
+// as the reference product documents it: 0 off, 1 verified, 2 unverified,
+// 3 preferred (TLS when the server offers it); 4 and 5 are PostgreSQL
+// modes and mean preferred here.
+var mysqlTLSModes = map[int]string{0: "false", 1: "true", 2: "skip-verify", 3: "preferred", 4: "preferred", 5: "preferred"}
+
+// mysqlTLSConfig returns the driver's tls mode for data_provider.sslmode
+// and, when certificates are configured or disable_sni asks for it, the
+// TLS configuration to register for it (nil: the driver's own).
+func mysqlTLSConfig(cfg config.DataProviderConfig, configDir string) (string, *tls.Config, error) {
+	mode, ok := mysqlTLSModes[cfg.SSLMode]
+	if !ok {
+		return "", nil, fmt.Errorf("dataprovider: invalid sslmode %d", cfg.SSLMode)
 	}
-	if mode == "false" || (cfg.RootCert == "" && cfg.ClientCert == "") {
-		return mode, nil
+	// the driver's unverified modes send no server name already
+	custom := cfg.RootCert != "" || cfg.ClientCert != "" || (cfg.DisableSNI && mode == "true")
+	if mode == "false" || !custom {
+		return mode, nil, nil
 	}
-	tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: mode == "skip-verify"}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: mode != "true"}
 	if cfg.RootCert != "" {
 		pem, err := os.ReadFile(resolvePath(configDir, cfg.RootCert))
 		if err != nil {
-			return "", fmt.Errorf("dataprovider: root_cert: %w", err)
+			return "", nil, fmt.Errorf("dataprovider: root_cert: %w", err)
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return "", fmt.Errorf("dataprovider: root_cert: no certificate found")
+			return "", nil, fmt.Errorf("dataprovider: root_cert: no certificate found")
 		}
 		tc.RootCAs = pool
 	}
 	if cfg.ClientCert != "" && cfg.ClientKey != "" {
 		cert, err := tls.LoadX509KeyPair(resolvePath(configDir, cfg.ClientCert), resolvePath(configDir, cfg.ClientKey))
 		if err != nil {
-			return "", fmt.Errorf("dataprovider: client certificate: %w", err)
+			return "", nil, fmt.Errorf("dataprovider: client certificate: %w", err)
 		}
 		tc.Certificates = []tls.Certificate{cert}
 	}
-	if cfg.Host != "" {
-		tc.ServerName = cfg.Host
+	if mode == "true" {
+		host := cfg.Host
+		if host == "" {
+			host = "127.0.0.1"
+		}
+		if cfg.DisableSNI {
+			// crypto/tls sends the name it verifies against, so with no
+			// server name the chain and host are verified here instead
+			tc.InsecureSkipVerify = true
+			tc.VerifyConnection = verifyServerCert(tc.RootCAs, host)
+		} else {
+			tc.ServerName = host
+		}
 	}
-	if err := mysql.RegisterTLSConfig("sftpgo", tc); err != nil {
-		return "", err
+	return mode, tc, nil
+}
+
+// verifyServerCert verifies the server's certificate chain against roots
+// (the system pool when nil) and its name against host.
+func verifyServerCert(roots *x509.CertPool, host string) func(tls.ConnectionState) error {
+	return func(cs tls.ConnectionState) error {
+		if len(cs.PeerCertificates) == 0 {
+			return errors.New("dataprovider: the database server sent no certificate")
+		}
+		inter := x509.NewCertPool()
+		for _, c := range cs.PeerCertificates[1:] {
+			inter.AddCert(c)
+		}
+		_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, DNSName: host})
+		return err
 	}
-	return "sftpgo", nil
 }
 
 // mysqlDSN builds the connection string: connection_string when set,
@@ -106,9 +138,14 @@ func mysqlDSN(cfg config.DataProviderConfig, configDir string) (string, error) {
 		mc.ClientFoundRows = true
 		return mc.FormatDSN(), nil
 	}
-	tlsParam, err := mysqlTLS(cfg, configDir)
+	tlsMode, tc, err := mysqlTLSConfig(cfg, configDir)
 	if err != nil {
 		return "", err
+	}
+	if tc != nil {
+		if err := mysql.RegisterTLSConfig("sftpgo", tc); err != nil {
+			return "", err
+		}
 	}
 	host := cfg.Host
 	if host == "" {
@@ -122,7 +159,11 @@ func mysqlDSN(cfg config.DataProviderConfig, configDir string) (string, error) {
 	mc.User, mc.Passwd, mc.Net = cfg.Username, cfg.Password, "tcp"
 	mc.Addr = host + ":" + strconv.Itoa(port)
 	mc.DBName = cfg.Name
-	mc.TLSConfig = tlsParam
+	mc.TLSConfig = tlsMode
+	if tc != nil {
+		mc.TLSConfig = "sftpgo"
+		mc.AllowFallbackToPlaintext = tlsMode == "preferred"
+	}
 	mc.Params = map[string]string{"charset": "utf8mb4"}
 	mc.ClientFoundRows = true
 	return mc.FormatDSN(), nil

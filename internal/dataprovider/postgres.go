@@ -56,8 +56,8 @@ var pgSSLModes = map[int]string{0: "disable", 1: "require", 2: "verify-ca", 3: "
 	4: "prefer", 5: "allow"}
 
 // postgresDSN builds the connection string: connection_string when set,
-// otherwise a URL from host, port, username, password, name, sslmode and
-// the certificate paths (relative to the config dir).
+// otherwise a URL from host, port, username, password, name, sslmode,
+// disable_sni and the certificate paths (relative to the config dir).
 func postgresDSN(cfg config.DataProviderConfig, configDir string) (string, error) {
 	if cfg.ConnectionString != "" {
 		return cfg.ConnectionString, nil
@@ -86,6 +86,9 @@ func postgresDSN(cfg config.DataProviderConfig, configDir string) (string, error
 	if cfg.ClientCert != "" && cfg.ClientKey != "" {
 		q.Set("sslcert", resolvePath(configDir, cfg.ClientCert))
 		q.Set("sslkey", resolvePath(configDir, cfg.ClientKey))
+	}
+	if cfg.DisableSNI {
+		q.Set("sslsni", "0")
 	}
 	if cfg.TargetSessionAttrs != "" {
 		q.Set("target_session_attrs", cfg.TargetSessionAttrs)

@@ -234,27 +234,19 @@ func toJSON(v any) (string, error) {
 func (o *sqlOps) GetUser(ctx context.Context, username string) (User, error) {
 	var u User
 	var id int64
-	var data string
 	var c User
 	var cs counterScan
-	err := o.queryRow(ctx, `SELECT id, data, used_quota_size, used_quota_files, last_quota_update,
-		used_upload_data_transfer, used_download_data_transfer, last_login, first_download, first_upload
-		FROM {p}users WHERE username = ?`, username).Scan(&id, &data, col(&cs, "used_quota_size", &c.UsedQuotaSize),
-		col(&cs, "used_quota_files", &c.UsedQuotaFiles), col(&cs, "last_quota_update", &c.LastQuotaUpdate),
-		col(&cs, "used_upload_data_transfer", &c.UsedUploadDataTransfer),
+	err := o.readDoc(ctx, usersTable, username, &u, `, id, used_quota_size, used_quota_files, last_quota_update,
+		used_upload_data_transfer, used_download_data_transfer, last_login, first_download, first_upload`, &id,
+		col(&cs, "used_quota_size", &c.UsedQuotaSize), col(&cs, "used_quota_files", &c.UsedQuotaFiles),
+		col(&cs, "last_quota_update", &c.LastQuotaUpdate), col(&cs, "used_upload_data_transfer", &c.UsedUploadDataTransfer),
 		col(&cs, "used_download_data_transfer", &c.UsedDownloadDataTransfer), col(&cs, "last_login", &c.LastLogin),
 		col(&cs, "first_download", &c.FirstDownload), col(&cs, "first_upload", &c.FirstUpload))
-	if errors.Is(err, sql.ErrNoRows) {
-		return User{}, notFound("user", username)
+	if err == nil {
+		err = cs.err("user", username)
 	}
 	if err != nil {
 		return User{}, err
-	}
-	if err := cs.err("user", username); err != nil {
-		return User{}, err
-	}
-	if err := json.Unmarshal([]byte(data), &u); err != nil {
-		return User{}, &CorruptRecordError{Kind: "user", Name: username, Err: fmt.Errorf("decode: %w", err)}
 	}
 	u.ID = id
 	copyUserCounters(&u, &c)
@@ -316,19 +308,7 @@ func (o *sqlOps) mountedFolders(ctx context.Context, table, ownerCol string, own
 }
 
 func (o *sqlOps) ListUsers(ctx context.Context, limit, offset int, desc bool) ([]User, error) {
-	names, err := o.names(ctx, "users", "username", limit, offset, desc)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]User, 0, len(names))
-	var skipped SkippedRecords
-	for _, n := range names {
-		u, err := o.GetUser(ctx, n)
-		if err := keepOrSkip(&out, &skipped, u, err); err != nil {
-			return nil, err
-		}
-	}
-	return listResult(out, skipped)
+	return sqlList(ctx, o, usersTable, limit, offset, desc, o.GetUser)
 }
 
 // userDoc is the JSON document of a user: relations and counters live in
@@ -398,21 +378,15 @@ func (o *sqlOps) insertID(ctx context.Context, q string, args ...any) (int64, er
 
 func (o *sqlOps) AddUser(ctx context.Context, u *User) error {
 	return o.write(ctx, func(o *sqlOps) error {
-		if ok, err := o.exists(ctx, "users", "username", u.Username); err != nil || ok {
-			if ok {
-				return conflict("user", u.Username)
-			}
-			return err
-		}
 		doc, err := userDoc(u)
 		if err != nil {
 			return err
 		}
-		id, err := o.insertID(ctx, `INSERT INTO {p}users (username, data, used_quota_size, used_quota_files,
-			last_quota_update, used_upload_data_transfer, used_download_data_transfer, last_login, first_download,
-			first_upload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, u.Username, doc, u.UsedQuotaSize, u.UsedQuotaFiles,
-			u.LastQuotaUpdate, u.UsedUploadDataTransfer, u.UsedDownloadDataTransfer, u.LastLogin, u.FirstDownload,
-			u.FirstUpload)
+		id, err := o.insertNew(ctx, usersTable, u.Username, `INSERT INTO {p}users (username, data, used_quota_size,
+			used_quota_files, last_quota_update, used_upload_data_transfer, used_download_data_transfer, last_login,
+			first_download, first_upload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, u.Username, doc, u.UsedQuotaSize,
+			u.UsedQuotaFiles, u.LastQuotaUpdate, u.UsedUploadDataTransfer, u.UsedDownloadDataTransfer, u.LastLogin,
+			u.FirstDownload, u.FirstUpload)
 		if err != nil {
 			return err
 		}
@@ -426,20 +400,22 @@ func (o *sqlOps) AddUser(ctx context.Context, u *User) error {
 
 func (o *sqlOps) UpdateUser(ctx context.Context, u *User) error {
 	return o.write(ctx, func(o *sqlOps) error {
-		id, err := o.idOf(ctx, "user", "users", "username", u.Username)
-		if err != nil {
-			return err
-		}
 		doc, err := userDoc(u)
 		if err != nil {
 			return err
 		}
-		if _, err := o.exec(ctx, "UPDATE {p}users SET data = ? WHERE id = ?", doc, id); err != nil {
+		id, err := o.updateDoc(ctx, usersTable, u.Username, doc, "")
+		if err != nil {
 			return err
 		}
 		u.ID = id
 		return o.setUserRelations(ctx, id, u)
 	})
+}
+
+// deleteKey deletes the object of t keyed by key.
+func (o *sqlOps) deleteKey(ctx context.Context, t sqlTable, key string) error {
+	return o.deleteByKey(ctx, t.kind, t.name, t.key, key)
 }
 
 func (o *sqlOps) deleteByKey(ctx context.Context, kind, table, col, name string) error {
@@ -456,7 +432,7 @@ func (o *sqlOps) deleteByKey(ctx context.Context, kind, table, col, name string)
 }
 
 func (o *sqlOps) DeleteUser(ctx context.Context, username string) error {
-	return o.write(ctx, func(o *sqlOps) error { return o.deleteByKey(ctx, "user", "users", "username", username) })
+	return o.write(ctx, func(o *sqlOps) error { return o.deleteKey(ctx, usersTable, username) })
 }
 
 // addCapped is the SQL of col + delta saturating at MaxCounter, so a sum

@@ -3,7 +3,6 @@ package dataprovider
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 )
@@ -13,18 +12,11 @@ import (
 func (o *sqlOps) GetGroup(ctx context.Context, name string) (Group, error) {
 	var g Group
 	var id int64
-	var data string
-	err := o.queryRow(ctx, "SELECT id, data FROM {p}groups WHERE name = ?", name).Scan(&id, &data)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Group{}, notFound("group", name)
-	}
-	if err != nil {
+	if err := o.readDoc(ctx, groupsTable, name, &g, ", id", &id); err != nil {
 		return Group{}, err
 	}
-	if err := json.Unmarshal([]byte(data), &g); err != nil {
-		return Group{}, fmt.Errorf("group %q: decode: %w", name, err)
-	}
 	g.ID = id
+	var err error
 	if g.VirtualFolders, err = o.mountedFolders(ctx, "groups_folders_mapping", "group_id", id); err != nil {
 		return Group{}, err
 	}
@@ -46,19 +38,7 @@ func (o *sqlOps) GetGroup(ctx context.Context, name string) (Group, error) {
 }
 
 func (o *sqlOps) ListGroups(ctx context.Context, limit, offset int, desc bool) ([]Group, error) {
-	names, err := o.names(ctx, "groups", "name", limit, offset, desc)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Group, 0, len(names))
-	for _, n := range names {
-		g, err := o.GetGroup(ctx, n)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, g)
-	}
-	return out, nil
+	return sqlList(ctx, o, groupsTable, limit, offset, desc, o.GetGroup)
 }
 
 func groupDoc(g *Group) (string, error) {
@@ -69,17 +49,11 @@ func groupDoc(g *Group) (string, error) {
 
 func (o *sqlOps) AddGroup(ctx context.Context, g *Group) error {
 	return o.write(ctx, func(o *sqlOps) error {
-		if ok, err := o.exists(ctx, "groups", "name", g.Name); err != nil || ok {
-			if ok {
-				return conflict("group", g.Name)
-			}
-			return err
-		}
 		doc, err := groupDoc(g)
 		if err != nil {
 			return err
 		}
-		id, err := o.insertID(ctx, "INSERT INTO {p}groups (name, data) VALUES (?, ?)", g.Name, doc)
+		id, err := o.insertNew(ctx, groupsTable, g.Name, "INSERT INTO {p}groups (name, data) VALUES (?, ?)", g.Name, doc)
 		if err != nil {
 			return err
 		}
@@ -93,15 +67,12 @@ func (o *sqlOps) AddGroup(ctx context.Context, g *Group) error {
 
 func (o *sqlOps) UpdateGroup(ctx context.Context, g *Group) error {
 	return o.write(ctx, func(o *sqlOps) error {
-		id, err := o.idOf(ctx, "group", "groups", "name", g.Name)
-		if err != nil {
-			return err
-		}
 		doc, err := groupDoc(g)
 		if err != nil {
 			return err
 		}
-		if _, err := o.exec(ctx, "UPDATE {p}groups SET data = ? WHERE id = ?", doc, id); err != nil {
+		id, err := o.updateDoc(ctx, groupsTable, g.Name, doc, "")
+		if err != nil {
 			return err
 		}
 		if _, err := o.exec(ctx, "DELETE FROM {p}groups_folders_mapping WHERE group_id = ?", id); err != nil {
@@ -173,23 +144,16 @@ func (o *sqlOps) removeAdminGroup(ctx context.Context, groupID int64, name strin
 func (o *sqlOps) GetFolder(ctx context.Context, name string) (BaseVirtualFolder, error) {
 	var f BaseVirtualFolder
 	var id int64
-	var data string
 	var c BaseVirtualFolder
 	var cs counterScan
-	err := o.queryRow(ctx, `SELECT id, data, used_quota_size, used_quota_files, last_quota_update
-		FROM {p}folders WHERE name = ?`, name).Scan(&id, &data, col(&cs, "used_quota_size", &c.UsedQuotaSize),
-		col(&cs, "used_quota_files", &c.UsedQuotaFiles), col(&cs, "last_quota_update", &c.LastQuotaUpdate))
-	if errors.Is(err, sql.ErrNoRows) {
-		return f, notFound("folder", name)
+	err := o.readDoc(ctx, foldersTable, name, &f, ", id, used_quota_size, used_quota_files, last_quota_update", &id,
+		col(&cs, "used_quota_size", &c.UsedQuotaSize), col(&cs, "used_quota_files", &c.UsedQuotaFiles),
+		col(&cs, "last_quota_update", &c.LastQuotaUpdate))
+	if err == nil {
+		err = cs.err("folder", name)
 	}
 	if err != nil {
-		return f, err
-	}
-	if err := cs.err("folder", name); err != nil {
-		return f, err
-	}
-	if err := json.Unmarshal([]byte(data), &f); err != nil {
-		return f, &CorruptRecordError{Kind: "folder", Name: name, Err: fmt.Errorf("decode: %w", err)}
+		return BaseVirtualFolder{}, err
 	}
 	f.ID = id
 	f.UsedQuotaSize, f.UsedQuotaFiles, f.LastQuotaUpdate = c.UsedQuotaSize, c.UsedQuotaFiles, c.LastQuotaUpdate
@@ -211,19 +175,7 @@ func (o *sqlOps) GetFolder(ctx context.Context, name string) (BaseVirtualFolder,
 }
 
 func (o *sqlOps) ListFolders(ctx context.Context, limit, offset int, desc bool) ([]BaseVirtualFolder, error) {
-	names, err := o.names(ctx, "folders", "name", limit, offset, desc)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]BaseVirtualFolder, 0, len(names))
-	var skipped SkippedRecords
-	for _, n := range names {
-		f, err := o.GetFolder(ctx, n)
-		if err := keepOrSkip(&out, &skipped, f, err); err != nil {
-			return nil, err
-		}
-	}
-	return listResult(out, skipped)
+	return sqlList(ctx, o, foldersTable, limit, offset, desc, o.GetFolder)
 }
 
 func folderDoc(f *BaseVirtualFolder) (string, error) {
@@ -235,18 +187,13 @@ func folderDoc(f *BaseVirtualFolder) (string, error) {
 
 func (o *sqlOps) AddFolder(ctx context.Context, f *BaseVirtualFolder) error {
 	return o.write(ctx, func(o *sqlOps) error {
-		if ok, err := o.exists(ctx, "folders", "name", f.Name); err != nil || ok {
-			if ok {
-				return conflict("folder", f.Name)
-			}
-			return err
-		}
 		doc, err := folderDoc(f)
 		if err != nil {
 			return err
 		}
-		id, err := o.insertID(ctx, `INSERT INTO {p}folders (name, data, used_quota_size, used_quota_files,
-			last_quota_update) VALUES (?, ?, ?, ?, ?)`, f.Name, doc, f.UsedQuotaSize, f.UsedQuotaFiles, f.LastQuotaUpdate)
+		id, err := o.insertNew(ctx, foldersTable, f.Name, `INSERT INTO {p}folders (name, data, used_quota_size,
+			used_quota_files, last_quota_update) VALUES (?, ?, ?, ?, ?)`, f.Name, doc, f.UsedQuotaSize,
+			f.UsedQuotaFiles, f.LastQuotaUpdate)
 		if err != nil {
 			return err
 		}
@@ -257,22 +204,20 @@ func (o *sqlOps) AddFolder(ctx context.Context, f *BaseVirtualFolder) error {
 
 func (o *sqlOps) UpdateFolder(ctx context.Context, f *BaseVirtualFolder) error {
 	return o.write(ctx, func(o *sqlOps) error {
-		id, err := o.idOf(ctx, "folder", "folders", "name", f.Name)
-		if err != nil {
-			return err
-		}
 		doc, err := folderDoc(f)
 		if err != nil {
 			return err
 		}
-		f.ID = id
-		_, err = o.exec(ctx, "UPDATE {p}folders SET data = ? WHERE id = ?", doc, id)
+		id, err := o.updateDoc(ctx, foldersTable, f.Name, doc, "")
+		if err == nil {
+			f.ID = id
+		}
 		return err
 	})
 }
 
 func (o *sqlOps) DeleteFolder(ctx context.Context, name string) error {
-	return o.write(ctx, func(o *sqlOps) error { return o.deleteByKey(ctx, "folder", "folders", "name", name) })
+	return o.write(ctx, func(o *sqlOps) error { return o.deleteKey(ctx, foldersTable, name) })
 }
 
 func (o *sqlOps) UpdateFolderQuota(ctx context.Context, name string, size int64, files int, reset bool) error {
@@ -290,35 +235,15 @@ func (o *sqlOps) UpdateFolderQuota(ctx context.Context, name string, size int64,
 func (o *sqlOps) GetAdmin(ctx context.Context, username string) (Admin, error) {
 	var a Admin
 	var id, lastLogin int64
-	var data string
-	err := o.queryRow(ctx, "SELECT id, data, last_login FROM {p}admins WHERE username = ?", username).Scan(&id, &data, &lastLogin)
-	if errors.Is(err, sql.ErrNoRows) {
-		return a, notFound("admin", username)
-	}
-	if err != nil {
-		return a, err
-	}
-	if err := json.Unmarshal([]byte(data), &a); err != nil {
-		return a, fmt.Errorf("admin %q: decode: %w", username, err)
+	if err := o.readDoc(ctx, adminsTable, username, &a, ", id, last_login", &id, &lastLogin); err != nil {
+		return Admin{}, err
 	}
 	a.ID, a.LastLogin = id, lastLogin
 	return a, nil
 }
 
 func (o *sqlOps) ListAdmins(ctx context.Context, limit, offset int, desc bool) ([]Admin, error) {
-	names, err := o.names(ctx, "admins", "username", limit, offset, desc)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Admin, 0, len(names))
-	for _, n := range names {
-		a, err := o.GetAdmin(ctx, n)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, nil
+	return sqlList(ctx, o, adminsTable, limit, offset, desc, o.GetAdmin)
 }
 
 func (o *sqlOps) setAdminGroups(ctx context.Context, adminID int64, a *Admin) error {
@@ -350,17 +275,12 @@ func adminDoc(a *Admin) (string, error) {
 
 func (o *sqlOps) AddAdmin(ctx context.Context, a *Admin) error {
 	return o.write(ctx, func(o *sqlOps) error {
-		if ok, err := o.exists(ctx, "admins", "username", a.Username); err != nil || ok {
-			if ok {
-				return conflict("admin", a.Username)
-			}
-			return err
-		}
 		doc, err := adminDoc(a)
 		if err != nil {
 			return err
 		}
-		id, err := o.insertID(ctx, "INSERT INTO {p}admins (username, data, last_login) VALUES (?, ?, ?)", a.Username, doc, a.LastLogin)
+		id, err := o.insertNew(ctx, adminsTable, a.Username, "INSERT INTO {p}admins (username, data, last_login) VALUES (?, ?, ?)",
+			a.Username, doc, a.LastLogin)
 		if err != nil {
 			return err
 		}
@@ -371,15 +291,12 @@ func (o *sqlOps) AddAdmin(ctx context.Context, a *Admin) error {
 
 func (o *sqlOps) UpdateAdmin(ctx context.Context, a *Admin) error {
 	return o.write(ctx, func(o *sqlOps) error {
-		id, err := o.idOf(ctx, "admin", "admins", "username", a.Username)
-		if err != nil {
-			return err
-		}
 		doc, err := adminDoc(a)
 		if err != nil {
 			return err
 		}
-		if _, err := o.exec(ctx, "UPDATE {p}admins SET data = ? WHERE id = ?", doc, id); err != nil {
+		id, err := o.updateDoc(ctx, adminsTable, a.Username, doc, "")
+		if err != nil {
 			return err
 		}
 		a.ID = id
@@ -388,7 +305,7 @@ func (o *sqlOps) UpdateAdmin(ctx context.Context, a *Admin) error {
 }
 
 func (o *sqlOps) DeleteAdmin(ctx context.Context, username string) error {
-	return o.write(ctx, func(o *sqlOps) error { return o.deleteByKey(ctx, "admin", "admins", "username", username) })
+	return o.write(ctx, func(o *sqlOps) error { return o.deleteKey(ctx, adminsTable, username) })
 }
 
 func (o *sqlOps) CountAdmins(ctx context.Context) (int, error) {
@@ -406,35 +323,15 @@ func (o *sqlOps) SetAdminLastLogin(ctx context.Context, username string, at int6
 func (o *sqlOps) GetAPIKey(ctx context.Context, keyID string) (APIKey, error) {
 	var k APIKey
 	var id, lastUse int64
-	var data string
-	err := o.queryRow(ctx, "SELECT id, data, last_use_at FROM {p}api_keys WHERE key_id = ?", keyID).Scan(&id, &data, &lastUse)
-	if errors.Is(err, sql.ErrNoRows) {
-		return k, notFound("API key", keyID)
-	}
-	if err != nil {
-		return k, err
-	}
-	if err := json.Unmarshal([]byte(data), &k); err != nil {
-		return k, fmt.Errorf("API key %q: decode: %w", keyID, err)
+	if err := o.readDoc(ctx, apiKeysTable, keyID, &k, ", id, last_use_at", &id, &lastUse); err != nil {
+		return APIKey{}, err
 	}
 	k.ID, k.LastUseAt = id, lastUse
 	return k, nil
 }
 
 func (o *sqlOps) ListAPIKeys(ctx context.Context, limit, offset int, desc bool) ([]APIKey, error) {
-	ids, err := o.names(ctx, "api_keys", "key_id", limit, offset, desc)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]APIKey, 0, len(ids))
-	for _, n := range ids {
-		k, err := o.GetAPIKey(ctx, n)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, k)
-	}
-	return out, nil
+	return sqlList(ctx, o, apiKeysTable, limit, offset, desc, o.GetAPIKey)
 }
 
 // keyOwners resolves the user and admin ids of a key (NULL when none).
@@ -464,12 +361,6 @@ func apiKeyDoc(k *APIKey) (string, error) {
 
 func (o *sqlOps) AddAPIKey(ctx context.Context, k *APIKey) error {
 	return o.write(ctx, func(o *sqlOps) error {
-		if ok, err := o.exists(ctx, "api_keys", "key_id", k.KeyID); err != nil || ok {
-			if ok {
-				return conflict("API key", k.KeyID)
-			}
-			return err
-		}
 		uid, aid, err := o.keyOwners(ctx, k)
 		if err != nil {
 			return err
@@ -478,8 +369,8 @@ func (o *sqlOps) AddAPIKey(ctx context.Context, k *APIKey) error {
 		if err != nil {
 			return err
 		}
-		id, err := o.insertID(ctx, `INSERT INTO {p}api_keys (key_id, data, user_id, admin_id, last_use_at)
-			VALUES (?, ?, ?, ?, ?)`, k.KeyID, doc, uid, aid, k.LastUseAt)
+		id, err := o.insertNew(ctx, apiKeysTable, k.KeyID, `INSERT INTO {p}api_keys (key_id, data, user_id, admin_id,
+			last_use_at) VALUES (?, ?, ?, ?, ?)`, k.KeyID, doc, uid, aid, k.LastUseAt)
 		if err != nil {
 			return err
 		}
@@ -490,8 +381,7 @@ func (o *sqlOps) AddAPIKey(ctx context.Context, k *APIKey) error {
 
 func (o *sqlOps) UpdateAPIKey(ctx context.Context, k *APIKey) error {
 	return o.write(ctx, func(o *sqlOps) error {
-		id, err := o.idOf(ctx, "API key", "api_keys", "key_id", k.KeyID)
-		if err != nil {
+		if _, err := o.idOf(ctx, apiKeysTable.kind, apiKeysTable.name, apiKeysTable.key, k.KeyID); err != nil {
 			return err
 		}
 		uid, aid, err := o.keyOwners(ctx, k)
@@ -502,14 +392,16 @@ func (o *sqlOps) UpdateAPIKey(ctx context.Context, k *APIKey) error {
 		if err != nil {
 			return err
 		}
-		k.ID = id
-		_, err = o.exec(ctx, "UPDATE {p}api_keys SET data = ?, user_id = ?, admin_id = ? WHERE id = ?", doc, uid, aid, id)
+		id, err := o.updateDoc(ctx, apiKeysTable, k.KeyID, doc, ", user_id = ?, admin_id = ?", uid, aid)
+		if err == nil {
+			k.ID = id
+		}
 		return err
 	})
 }
 
 func (o *sqlOps) DeleteAPIKey(ctx context.Context, keyID string) error {
-	return o.write(ctx, func(o *sqlOps) error { return o.deleteByKey(ctx, "API key", "api_keys", "key_id", keyID) })
+	return o.write(ctx, func(o *sqlOps) error { return o.deleteKey(ctx, apiKeysTable, keyID) })
 }
 
 func (o *sqlOps) SetAPIKeyLastUse(ctx context.Context, keyID string, at int64) error {
@@ -520,45 +412,19 @@ func (o *sqlOps) SetAPIKeyLastUse(ctx context.Context, keyID string, at int64) e
 
 func (o *sqlOps) GetShare(ctx context.Context, shareID string) (Share, error) {
 	var sh Share
-	var data string
-	err := o.queryRow(ctx, "SELECT data FROM {p}shares WHERE share_id = ?", shareID).Scan(&data)
-	if errors.Is(err, sql.ErrNoRows) {
-		return sh, notFound("share", shareID)
-	}
-	if err != nil {
-		return sh, err
-	}
-	if err := json.Unmarshal([]byte(data), &sh); err != nil {
-		return sh, fmt.Errorf("share %q: decode: %w", shareID, err)
+	if err := o.readDoc(ctx, sharesTable, shareID, &sh, ""); err != nil {
+		return Share{}, err
 	}
 	return sh, nil
 }
 
 func (o *sqlOps) ListShares(ctx context.Context, limit, offset int, desc bool) ([]Share, error) {
-	ids, err := o.names(ctx, "shares", "share_id", limit, offset, desc)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Share, 0, len(ids))
-	for _, n := range ids {
-		sh, err := o.GetShare(ctx, n)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, sh)
-	}
-	return out, nil
+	return sqlList(ctx, o, sharesTable, limit, offset, desc, o.GetShare)
 }
 
 func (o *sqlOps) AddShare(ctx context.Context, sh *Share) error {
 	return o.write(ctx, func(o *sqlOps) error {
-		if ok, err := o.exists(ctx, "shares", "share_id", sh.ShareID); err != nil || ok {
-			if ok {
-				return conflict("share", sh.ShareID)
-			}
-			return err
-		}
-		uid, err := o.idOf(ctx, "user", "users", "username", sh.Username)
+		uid, err := o.idOf(ctx, usersTable.kind, usersTable.name, usersTable.key, sh.Username)
 		if err != nil {
 			return err
 		}
@@ -566,17 +432,18 @@ func (o *sqlOps) AddShare(ctx context.Context, sh *Share) error {
 		if err != nil {
 			return err
 		}
-		_, err = o.exec(ctx, "INSERT INTO {p}shares (share_id, user_id, data) VALUES (?, ?, ?)", sh.ShareID, uid, doc)
+		_, err = o.insertNew(ctx, sharesTable, sh.ShareID, "INSERT INTO {p}shares (share_id, user_id, data) VALUES (?, ?, ?)",
+			sh.ShareID, uid, doc)
 		return err
 	})
 }
 
 func (o *sqlOps) UpdateShare(ctx context.Context, sh *Share) error {
 	return o.write(ctx, func(o *sqlOps) error {
-		if _, err := o.idOf(ctx, "share", "shares", "share_id", sh.ShareID); err != nil {
+		if _, err := o.idOf(ctx, sharesTable.kind, sharesTable.name, sharesTable.key, sh.ShareID); err != nil {
 			return err
 		}
-		uid, err := o.idOf(ctx, "user", "users", "username", sh.Username)
+		uid, err := o.idOf(ctx, usersTable.kind, usersTable.name, usersTable.key, sh.Username)
 		if err != nil {
 			return err
 		}
@@ -584,13 +451,13 @@ func (o *sqlOps) UpdateShare(ctx context.Context, sh *Share) error {
 		if err != nil {
 			return err
 		}
-		_, err = o.exec(ctx, "UPDATE {p}shares SET user_id = ?, data = ? WHERE share_id = ?", uid, doc, sh.ShareID)
+		_, err = o.updateDoc(ctx, sharesTable, sh.ShareID, doc, ", user_id = ?", uid)
 		return err
 	})
 }
 
 func (o *sqlOps) DeleteShare(ctx context.Context, shareID string) error {
-	return o.write(ctx, func(o *sqlOps) error { return o.deleteByKey(ctx, "share", "shares", "share_id", shareID) })
+	return o.write(ctx, func(o *sqlOps) error { return o.deleteKey(ctx, sharesTable, shareID) })
 }
 
 // ---- opaque sections

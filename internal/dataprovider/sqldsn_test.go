@@ -1,10 +1,14 @@
 package dataprovider
 
 import (
+	"crypto/tls"
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/sftpgo-ng/sftpgo/internal/config"
+	"github.com/sftpgo-ng/sftpgo/internal/testpki"
 )
 
 func TestPostgresDSN(t *testing.T) {
@@ -58,5 +62,88 @@ func TestMySQLDSN(t *testing.T) {
 	}
 	if _, err := mysqlDSN(config.DataProviderConfig{SSLMode: 1, RootCert: "/nonexistent/ca.pem"}, ""); err == nil {
 		t.Fatal("missing root certificate accepted")
+	}
+}
+
+// TestMySQLTLSConfig: sslmode maps as the reference product documents
+// it, and disable_sni sends no server name while the server's certificate
+// is still verified against root_cert and the host (a real handshake).
+func TestMySQLTLSConfig(t *testing.T) {
+	for mode, want := range map[int]string{0: "false", 1: "true", 2: "skip-verify", 3: "preferred", 4: "preferred"} {
+		got, tc, err := mysqlTLSConfig(config.DataProviderConfig{SSLMode: mode}, "")
+		if err != nil || got != want || tc != nil {
+			t.Errorf("sslmode %d: %q %v %v, want %q", mode, got, tc, err, want)
+		}
+	}
+	pki := testpki.New(t)
+	srv := pki.Server(t, "db.test")
+	names := make(chan string, 4)
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{
+		Certificates: []tls.Certificate{srv.TLS(t)},
+		GetConfigForClient: func(h *tls.ClientHelloInfo) (*tls.Config, error) {
+			names <- h.ServerName
+			return nil, nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			_ = c.(*tls.Conn).Handshake()
+			c.Close()
+		}
+	}()
+	handshake := func(cfg config.DataProviderConfig) (string, error) {
+		t.Helper()
+		_, tc, err := mysqlTLSConfig(cfg, "")
+		if err != nil || tc == nil {
+			t.Fatalf("tls config: %v %v", tc, err)
+		}
+		conn, err := tls.Dial("tcp", ln.Addr().String(), tc)
+		if err == nil {
+			conn.Close()
+		}
+		return <-names, err
+	}
+	base := config.DataProviderConfig{SSLMode: 1, Host: "db.test", RootCert: pki.CAFile}
+	if sni, err := handshake(base); err != nil || sni != "db.test" {
+		t.Fatalf("with SNI: %q %v", sni, err)
+	}
+	noSNI := base
+	noSNI.DisableSNI = true
+	if sni, err := handshake(noSNI); err != nil || sni != "" {
+		t.Fatalf("disable_sni: server name %q sent, err %v", sni, err)
+	}
+	noSNI.Host = "other.test"
+	if _, err := handshake(noSNI); err == nil {
+		t.Fatal("disable_sni: a certificate for another host was accepted")
+	}
+	dsn, err := mysqlDSN(config.DataProviderConfig{SSLMode: 3, RootCert: pki.CAFile}, "")
+	if err != nil || !strings.Contains(dsn, "tls=sftpgo") || !strings.Contains(dsn, "allowFallbackToPlaintext=true") {
+		t.Fatalf("preferred with root_cert: %q %v", dsn, err)
+	}
+}
+
+// TestPostgresDisableSNI: disable_sni reaches pgx as sslsni=0, so the TLS
+// configuration pgx builds carries no server name.
+func TestPostgresDisableSNI(t *testing.T) {
+	for _, sni := range []bool{false, true} {
+		dsn, err := postgresDSN(config.DataProviderConfig{Host: "db.test", SSLMode: 1, DisableSNI: sni}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		pc, err := pgconn.ParseConfig(dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := pc.TLSConfig.ServerName; (got == "") != sni {
+			t.Errorf("disable_sni %v: server name %q", sni, got)
+		}
 	}
 }

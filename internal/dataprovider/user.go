@@ -37,6 +37,9 @@ const (
 	LoginMethodKeyAndKeyboardInt    = "publickey+keyboard-interactive"
 	LoginMethodTLSCertificate       = "TLSCertificate"
 	LoginMethodTLSCertificateAndPwd = "TLSCertificate+password"
+	// LoginMethodIDP is a sign-in through an OpenID Connect provider
+	// (web admin and web client).
+	LoginMethodIDP = "IDP"
 )
 
 // Protocols, as used in denied_protocols.

@@ -12,6 +12,11 @@ import (
 // become "/", "a/../../b" becomes "/b". It never returns a path above "/".
 func CleanVirtualPath(p string) string {
 	p = strings.ReplaceAll(p, "\\", "/")
+	if strings.HasPrefix(p, "/") {
+		// the same result without the concatenation: path.Clean does not
+		// allocate for a path that is already clean, the common case
+		return path.Clean(p)
+	}
 	return path.Clean("/" + p)
 }
 

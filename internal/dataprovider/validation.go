@@ -132,7 +132,7 @@ func validateCIDRs(field string, list []string) error {
 var (
 	validLoginMethods = []string{LoginMethodPassword, "password-over-SSH", LoginMethodPublicKey,
 		LoginMethodKeyboardInteractive, LoginMethodKeyAndPassword, LoginMethodKeyAndKeyboardInt,
-		LoginMethodTLSCertificate, LoginMethodTLSCertificateAndPwd}
+		LoginMethodTLSCertificate, LoginMethodTLSCertificateAndPwd, LoginMethodIDP}
 	validProtocols          = []string{ProtocolSSH, ProtocolFTP, ProtocolWebDAV, ProtocolHTTP}
 	validTwoFactorProtocols = []string{ProtocolSSH, ProtocolFTP, ProtocolHTTP}
 	validTLSUsernames       = []string{"", "None", "CommonName"}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"sync"
 
 	ftpserver "github.com/fclairamb/ftpserverlib"
@@ -30,10 +31,12 @@ type file struct {
 	// start is the offset the transfer was opened at (REST); the library
 	// seeks there once, which is then a no-op.
 	start int64
+	read  int64 // bytes read so far (downloads)
 }
 
 func (f *file) Read(p []byte) (int, error) {
 	n, err := f.t.Read(p)
+	f.read += int64(n)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return n, ftpError(err)
 	}
@@ -46,8 +49,19 @@ func (f *file) Write(p []byte) (int, error) {
 }
 
 // WriteTo sends a download in large chunks (binary transfers; ASCII ones
-// go through the library's line converter).
+// go through the library's line converter). A plain local file going to
+// a plain TCP data connection is handed to the connection's ReadFrom
+// (sendfile: the bytes never enter the process) unless the transfer must
+// see them (bandwidth limit, data transfer allowance; Transfer.SendTo
+// decides). Under TLS the library gives us a *tls.Conn, never this path.
 func (f *file) WriteTo(w io.Writer) (int64, error) {
+	if tc := plainTCP(w); tc != nil {
+		n, handled, err := f.t.SendTo(tc, f.start+f.read, -1, nil)
+		if handled {
+			f.read += n
+			return n, ftpError(err)
+		}
+	}
 	bp := transferBuffers.Get().(*[]byte)
 	defer transferBuffers.Put(bp)
 	buf := *bp
@@ -277,4 +291,30 @@ func ftpError(err error) error {
 		return &diskFullErr{err}
 	}
 	return err
+}
+
+// plainTCP returns the TCP connection under a data connection with
+// nothing in between that must see the bytes (a passive connection's
+// gathered bytes are sent first), or nil.
+func plainTCP(w io.Writer) *net.TCPConn {
+	switch c := w.(type) {
+	case *net.TCPConn:
+		return c
+	case *passiveConn:
+		tc, ok := c.Conn.(*net.TCPConn)
+		if !ok {
+			return nil
+		}
+		c.mu.Lock()
+		err := c.werr
+		if err == nil {
+			err = c.flushLocked()
+		}
+		c.mu.Unlock()
+		if err != nil {
+			return nil // the buffered path reports the error
+		}
+		return tc
+	}
+	return nil
 }

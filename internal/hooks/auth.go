@@ -39,6 +39,9 @@ type LoginInfo struct {
 	KeyboardInteractive string
 	// TLSCert is the client certificate as PEM.
 	TLSCert string
+	// IDPFields: the OpenID Connect custom fields of an IDP login, sent
+	// to the pre-login hook in the user JSON as "oidc_custom_fields".
+	IDPFields map[string]any
 }
 
 // UserStore is what the hooks that provision users need;
@@ -305,7 +308,7 @@ func (p *PreLogin) Run(ctx context.Context, info LoginInfo) (*dataprovider.User,
 	var out []byte
 	if IsURL(p.Hook) {
 		q := url.Values{"login_method": {info.Method}, "ip": {info.IP}, "protocol": {info.Protocol}}
-		body, _ := json.Marshal(cur)
+		body := preLoginUserJSON(cur, info.IDPFields)
 		resp, err := p.Runner.HTTP().Do(ctx, http.MethodPost, withQuery(p.Hook, q), body, "application/json")
 		if err != nil {
 			return nil, fmt.Errorf("pre-login hook: %w", err)
@@ -320,7 +323,7 @@ func (p *PreLogin) Run(ctx context.Context, info LoginInfo) (*dataprovider.User,
 		}
 	} else {
 		out, err = p.Runner.Exec(ctx, KindPreLogin, p.Hook, env(
-			"SFTPGO_LOGIND_USER", userJSON(cur),
+			"SFTPGO_LOGIND_USER", string(preLoginUserJSON(cur, info.IDPFields)),
 			"SFTPGO_LOGIND_METHOD", info.Method,
 			"SFTPGO_LOGIND_IP", info.IP,
 			"SFTPGO_LOGIND_PROTOCOL", info.Protocol,
@@ -454,3 +457,21 @@ func withQuery(hook string, q url.Values) string {
 }
 
 func itoa(v int64) string { return strconv.FormatInt(v, 10) }
+
+// preLoginUserJSON is the user as the pre-login hook receives it, with
+// the OpenID Connect custom fields of an IDP login.
+func preLoginUserJSON(u *dataprovider.User, idpFields map[string]any) []byte {
+	b := []byte(userJSON(u))
+	if len(idpFields) == 0 {
+		return b
+	}
+	var m map[string]any
+	if json.Unmarshal(b, &m) != nil {
+		return b
+	}
+	m["oidc_custom_fields"] = idpFields
+	if out, err := json.Marshal(m); err == nil {
+		return out
+	}
+	return b
+}

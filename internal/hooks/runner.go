@@ -37,6 +37,8 @@ const (
 	KindPostLogin           Kind = "post_login"
 	KindExternalAuth        Kind = "external_auth"
 	KindKeyboardInteractive Kind = "keyboard_interactive"
+	// KindOPKSSH is sftpd.opkssh_path, run as "opkssh verify".
+	KindOPKSSH Kind = "opkssh"
 )
 
 // maxOutput bounds what is read from a program's stdout or an HTTP body.
@@ -102,15 +104,16 @@ func (r *Runner) settings(path string, kind Kind, fallback time.Duration) (time.
 	return timeout, env, args
 }
 
-// Command prepares the program at path to run as hook kind with exactly
-// env plus the configured environment; the returned context carries its
+// Command prepares the program at path to run as hook kind with args
+// after the configured ones and exactly env plus the configured
+// environment; the returned context carries its
 // timeout and cancel must be called when done. Cancelling the context
 // kills the program's whole process group, so a shell script's children
 // die with it.
-func (r *Runner) Command(ctx context.Context, kind Kind, path string, env []string, fallback time.Duration) (*exec.Cmd, context.Context, context.CancelFunc, time.Duration) {
-	timeout, extra, args := r.settings(path, kind, fallback)
+func (r *Runner) Command(ctx context.Context, kind Kind, path string, env []string, fallback time.Duration, args ...string) (*exec.Cmd, context.Context, context.CancelFunc, time.Duration) {
+	timeout, extra, confArgs := r.settings(path, kind, fallback)
 	ctx, cancel := context.WithTimeout(ctx, timeout)
-	cmd := exec.CommandContext(ctx, path, args...)
+	cmd := exec.CommandContext(ctx, path, append(confArgs, args...)...)
 	cmd.Env = append(append([]string{}, env...), extra...)
 	killGroupOnCancel(cmd)
 	// children holding stdout open must not keep Wait blocked
@@ -119,10 +122,10 @@ func (r *Runner) Command(ctx context.Context, kind Kind, path string, env []stri
 }
 
 // Exec runs the program at path as hook kind with env (KEY=VALUE) and
-// returns its standard output. A non-zero exit, a start failure or the
-// timeout is an error.
-func (r *Runner) Exec(ctx context.Context, kind Kind, path string, env []string, fallback time.Duration) ([]byte, error) {
-	cmd, cctx, cancel, timeout := r.Command(ctx, kind, path, env, fallback)
+// args after the configured ones, and returns its standard output. A
+// non-zero exit, a start failure or the timeout is an error.
+func (r *Runner) Exec(ctx context.Context, kind Kind, path string, env []string, fallback time.Duration, args ...string) ([]byte, error) {
+	cmd, cctx, cancel, timeout := r.Command(ctx, kind, path, env, fallback, args...)
 	defer cancel()
 	var stdout, stderr limitedBuffer
 	stdout.max, stderr.max = maxOutput, 4096

@@ -66,6 +66,10 @@ func sendUnauthorized(w http.ResponseWriter, r *http.Request, err error, basic b
 
 // getToken exchanges an admin's Basic credentials for a JWT.
 func (s *Server) getToken(w http.ResponseWriter, r *http.Request) {
+	if !apiLoginAllowed(r, loginMethodTokenAdmin) {
+		sendAPIError(w, r, http.StatusForbidden, errors.New("the admin token endpoint is disabled on this binding"))
+		return
+	}
 	username, password, ok := r.BasicAuth()
 	if !ok || username == "" || password == "" {
 		sendUnauthorized(w, r, errors.New("basic authentication with an admin username and password is required"), true)
@@ -143,7 +147,9 @@ func (s *Server) requireAdmin(next http.Handler) http.Handler {
 			info *authInfo
 			err  error
 		)
-		if key := r.Header.Get(apiKeyHeader); key != "" {
+		if key := r.Header.Get(apiKeyHeader); key != "" && !apiLoginAllowed(r, loginMethodAPIKeyAdmin) {
+			err = errors.New("API key authentication is disabled on this binding")
+		} else if key != "" {
 			info, err = s.authenticateAPIKey(r.Context(), key, ip)
 		} else {
 			info, err = s.authenticateBearer(r, ip)
@@ -155,6 +161,9 @@ func (s *Server) requireAdmin(next http.Handler) http.Handler {
 				return
 			}
 			sendUnauthorized(w, r, err, false)
+			return
+		}
+		if s.holdAdminAPI(w, r, info) {
 			return
 		}
 		ctx := context.WithValue(r.Context(), ctxKeyAdmin, info)

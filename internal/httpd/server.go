@@ -90,6 +90,8 @@ type Options struct {
 	Nodes NodeService
 	// Events runs on-demand event rules (POST /eventrules/run); nil: 501.
 	Events EventRunner
+	// Mailer sends password reset codes; nil: no reset by e-mail.
+	Mailer Mailer
 }
 
 // Limits on request bodies.
@@ -123,6 +125,12 @@ type Server struct {
 	web          *webUI
 	guard        *defender.Guard
 	events       EventRunner
+	// oidc holds the pending OpenID Connect sign-ins; oidcRPs the relying
+	// party of each binding that configures one (by bindingKey).
+	oidc      *oidcState
+	oidcRPs   map[string]*oidcRP
+	mailer    Mailer
+	pwdResets resetCodes
 
 	mu      sync.Mutex
 	servers []*http.Server
@@ -164,6 +172,7 @@ func newServer(opts Options, st store) (*Server, error) {
 		guard:       opts.Guard,
 		nodes:       opts.Nodes,
 		events:      opts.Events,
+		mailer:      opts.Mailer,
 	}
 	if opts.Nodes != nil {
 		s.conns = opts.Nodes
@@ -176,6 +185,9 @@ func newServer(opts Options, st store) (*Server, error) {
 		return nil, err
 	}
 	s.tokens = newTokenManager(key, opts.Config.TokenValidation, opts.Config.JWTLifetime, func() time.Time { return s.now() })
+	if err := s.setupOIDC(); err != nil {
+		return nil, err
+	}
 	for _, b := range opts.Config.Bindings {
 		if _, err := securityMiddleware(b.Security); err != nil {
 			return nil, err
@@ -239,6 +251,7 @@ func (s *Server) router(b config.HTTPDBinding) http.Handler {
 	r.Use(s.guardRequests)
 	r.Use(s.connectionCheck)
 	r.Use(corsMiddleware(s.cfg.CORS))
+	r.Use(withWebBinding(s.newWebBinding(b)))
 	if sec, err := securityMiddleware(b.Security); err == nil {
 		r.Use(sec)
 	}
@@ -282,6 +295,7 @@ const apiPrefix = "/api/v2"
 
 func (s *Server) apiRoutes(r chi.Router) {
 	r.Get("/token", s.getToken)
+	s.passwordResetRoutes(r)
 	s.userAPIRoutes(r)
 	s.nodeRoutes(r)
 

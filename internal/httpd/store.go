@@ -15,6 +15,7 @@ type store interface {
 	DeleteUser(ctx context.Context, username string) error
 	GetUser(ctx context.Context, username string) (dataprovider.User, error)
 	ListUsers(ctx context.Context, limit, offset int, order string) ([]dataprovider.User, error)
+	SearchUsers(ctx context.Context, q, role string, limit, offset int) ([]dataprovider.User, bool, error)
 	UpdateUserQuota(ctx context.Context, username string, size int64, files int, reset bool) error
 	UpdateUserTransferQuota(ctx context.Context, username string, uploaded, downloaded int64, reset bool) error
 	UpdateFolderQuota(ctx context.Context, name string, size int64, files int, reset bool) error

@@ -41,6 +41,8 @@ type tokenClaims struct {
 	// Signature binds the token to the state of the admin account (see
 	// tokenManager.signature).
 	Signature string `json:"sig,omitempty"`
+	// IDP marks a web session signed in through OpenID Connect.
+	IDP bool `json:"idp,omitempty"`
 }
 
 // tokenManager signs, verifies and revokes JWTs (HS256).
@@ -89,13 +91,28 @@ func (m *tokenManager) issue(username string, perms []string, sig, ip string) (s
 
 // issueFor returns a signed token for audience, valid for lifetime.
 func (m *tokenManager) issueFor(audience string, lifetime time.Duration, username string, perms []string, sig, ip string) (string, time.Time, error) {
+	claims := m.newClaims(audience, lifetime, username, perms, sig, ip)
+	signed, err := m.sign(claims)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	return signed, claims.ExpiresAt.Time, nil
+}
+
+// sign signs claims built by newClaims.
+func (m *tokenManager) sign(claims *tokenClaims) (string, error) {
+	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(m.key)
+}
+
+// newClaims builds the claims of a token for audience.
+func (m *tokenManager) newClaims(audience string, lifetime time.Duration, username string, perms []string, sig, ip string) *tokenClaims {
 	now := m.now()
 	exp := now.Add(lifetime)
 	aud := jwt.ClaimStrings{audience}
 	if m.bindIP {
 		aud = append(aud, ip)
 	}
-	claims := tokenClaims{
+	return &tokenClaims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			ID:        uuid.NewString(),
 			Subject:   username,
@@ -108,11 +125,6 @@ func (m *tokenManager) issueFor(audience string, lifetime time.Duration, usernam
 		Permissions: perms,
 		Signature:   sig,
 	}
-	signed, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(m.key)
-	if err != nil {
-		return "", time.Time{}, err
-	}
-	return signed, exp, nil
 }
 
 var (

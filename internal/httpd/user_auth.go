@@ -38,7 +38,8 @@ const (
 // webClientOptions lists them for the admin user form.
 var webClientOptions = []string{webClientWriteDisabled, webClientSharesDisabled,
 	webClientSharesNoPasswordDisabled, webClientPasswordChangeDisabled, webClientPubKeyChangeDisabled,
-	webClientTLSCertChangeDisabled, webClientInfoChangeDisabled, webClientAPIKeyAuthChangeDisabled}
+	webClientTLSCertChangeDisabled, webClientInfoChangeDisabled, webClientAPIKeyAuthChangeDisabled,
+	webClientPasswordResetDisabled}
 
 type ctxKeyUserT struct{}
 
@@ -130,7 +131,7 @@ func (s *Server) loginUser(ctx context.Context, username, password, ip string, o
 // loadSessionUser reloads the user a credential names and applies the
 // account rules again, so a disabled, expired or HTTP-denied user loses
 // access at once.
-func (s *Server) loadSessionUser(ctx context.Context, username, ip string) (dataprovider.User, error) {
+func (s *Server) loadSessionUser(ctx context.Context, username, ip string, method ...string) (dataprovider.User, error) {
 	if s.common == nil {
 		return dataprovider.User{}, errFilesUnavailable
 	}
@@ -141,7 +142,11 @@ func (s *Server) loadSessionUser(ctx context.Context, username, ip string) (data
 		}
 		return u, &internalError{err}
 	}
-	if err := s.common.CheckLogin(&u, protocolHTTP, dataprovider.LoginMethodPassword, ip); err != nil {
+	m := dataprovider.LoginMethodPassword
+	if len(method) > 0 {
+		m = method[0]
+	}
+	if err := s.common.CheckLogin(&u, protocolHTTP, m, ip); err != nil {
 		return u, err
 	}
 	return u, nil
@@ -150,6 +155,10 @@ func (s *Server) loadSessionUser(ctx context.Context, username, ip string) (data
 // getUserToken exchanges a user's Basic credentials for a JWT.
 func (s *Server) getUserToken(w http.ResponseWriter, r *http.Request) {
 	ip := clientIP(r)
+	if !apiLoginAllowed(r, loginMethodTokenUser) {
+		sendAPIError(w, r, http.StatusForbidden, errors.New("the user token endpoint is disabled on this binding"))
+		return
+	}
 	if !s.checkLoginRate(w, r, ip) {
 		sendAPIError(w, r, http.StatusTooManyRequests, errors.New("too many failed logins, retry later"))
 		return
@@ -208,13 +217,18 @@ func (s *Server) requireUser(next http.Handler) http.Handler {
 			sess *userSession
 			err  error
 		)
-		if key := r.Header.Get(apiKeyHeader); key != "" {
+		if key := r.Header.Get(apiKeyHeader); key != "" && !apiLoginAllowed(r, loginMethodAPIKeyUser) {
+			err = errors.New("API key authentication is disabled on this binding")
+		} else if key != "" {
 			sess, err = s.authenticateUserAPIKey(r.Context(), key, ip)
 		} else {
 			sess, err = s.authenticateUserBearer(r, ip)
 		}
 		if err != nil {
 			s.sendUserAuthError(w, r, err, false)
+			return
+		}
+		if s.holdUserAPI(w, r, sess) {
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKeyUserT{}, sess)))
@@ -235,7 +249,11 @@ func (s *Server) authenticateUserBearer(r *http.Request, ip string) (*userSessio
 }
 
 func (s *Server) sessionFromClaims(ctx context.Context, claims *tokenClaims, ip string) (*userSession, error) {
-	u, err := s.loadSessionUser(ctx, claims.Username, ip)
+	method := dataprovider.LoginMethodPassword
+	if claims.IDP {
+		method = dataprovider.LoginMethodIDP
+	}
+	u, err := s.loadSessionUser(ctx, claims.Username, ip, method)
 	if err != nil {
 		return nil, err
 	}

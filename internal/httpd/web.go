@@ -139,6 +139,12 @@ type page struct {
 	Admin *adminNav
 	User  *userNav
 	Data  any
+	// Login: the sign-in choices of a login page.
+	Login *loginNav
+	// Brand: the branding of the UI the page belongs to.
+	Brand *brandNav
+	// ResetByMail: password reset by e-mail is available (SMTP configured).
+	ResetByMail bool
 }
 
 // render writes a page with the headers every HTML response gets.
@@ -150,6 +156,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		return
 	}
 	p.Base = s.webRoot
+	p.ResetByMail = s.mailer != nil
 	if p.Form == nil {
 		p.Form = url.Values{}
 	}
@@ -162,6 +169,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	if p.Flash == nil {
 		p.Flash = takeFlash(w, r, s.webRoot)
 	}
+	s.decoratePage(r, name, p)
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout/base.html", p); err != nil {
 		s.log.Error("render template", "name", name, "error", err)
@@ -231,7 +239,11 @@ func (s *Server) webRoutes(r chi.Router, b config.HTTPDBinding) {
 		s.log.Error("web UI templates are not loaded")
 		return
 	}
+	wb := s.newWebBinding(b)
 	r.Get("/static/*", s.serveStatic)
+	if wb.oidc != nil {
+		r.Get(oidcRedirectPath, s.oidcRedirect)
+	}
 	r.Get("/", func(w http.ResponseWriter, r *http.Request) {
 		if b.EnableWebClient {
 			http.Redirect(w, r, s.webRoot+webClientPrefix+"/files", http.StatusFound)
@@ -240,10 +252,20 @@ func (s *Server) webRoutes(r chi.Router, b config.HTTPDBinding) {
 		http.Redirect(w, r, s.webRoot+webAdminPrefix, http.StatusFound)
 	})
 	if b.EnableWebAdmin {
-		r.Route(webAdminPrefix, s.webAdminRoutes)
+		r.Route(webAdminPrefix, func(r chi.Router) {
+			s.webAdminRoutes(r)
+			if wb.oidc != nil {
+				r.Get(oidcLoginPath, s.oidcStart(tokenAudienceWebAdmin))
+			}
+		})
 	}
 	if b.EnableWebClient {
-		r.Route(webClientPrefix, s.webClientRoutes)
+		r.Route(webClientPrefix, func(r chi.Router) {
+			s.webClientRoutes(r)
+			if wb.oidc != nil {
+				r.Get(oidcLoginPath, s.oidcStart(tokenAudienceWebClient))
+			}
+		})
 	}
 }
 
@@ -434,7 +456,10 @@ func (s *Server) refreshSession(w http.ResponseWriter, r *http.Request, sess *we
 	if sess.claims.ExpiresAt == nil || sess.claims.ExpiresAt.Sub(s.now()) > s.cookieLifetime()/2 {
 		return
 	}
-	if err := s.startSession(w, r, audience, cookiePath, sess.claims.Username, sess.claims.Permissions, sess.claims.Signature); err == nil {
+	c := s.tokens.newClaims(audience, s.cookieLifetime(), sess.claims.Username, sess.claims.Permissions, sess.claims.Signature, clientIP(r))
+	c.IDP = sess.claims.IDP
+	if tok, err := s.tokens.sign(c); err == nil {
+		s.setCookie(w, r, cookieSession, tok, cookiePath, s.cookieLifetime())
 		s.tokens.revoke(sess.claims)
 	}
 }

@@ -50,6 +50,7 @@ func (s *Server) webAdminRoutes(r chi.Router) {
 	r.Post("/setup", s.webAdminSetupPost)
 	r.Get("/login", s.webAdminLoginGet)
 	r.Post("/login", s.webAdminLoginPost)
+	s.webPasswordResetRoutes(r, true)
 	r.Group(func(r chi.Router) {
 		r.Use(s.requireWebAdmin)
 		r.Get("/logout", s.webAdminLogout)
@@ -140,6 +141,9 @@ func (s *Server) requireWebAdmin(next http.Handler) http.Handler {
 		}
 		if r.Method == http.MethodPost && !csrfDeferred(r, "/restore") && subtle.ConstantTimeCompare([]byte(csrfFromRequest(r)), []byte(sess.csrf)) != 1 {
 			s.webError(w, r, http.StatusForbidden, "The form has expired or was not sent by this site: reload the page and try again.", true)
+			return
+		}
+		if s.holdWeb(w, r, admin.Filters.RequirePasswordChange, sess, webAdminPrefix, true) {
 			return
 		}
 		s.refreshSession(w, r, sess, tokenAudienceWebAdmin, s.adminCookiePath())
@@ -294,6 +298,10 @@ func (s *Server) loginForm(w http.ResponseWriter, r *http.Request, ip, tmpl stri
 		fail(http.StatusForbidden, "The form has expired: please try again.")
 		return "", nil, false
 	}
+	if !s.webLoginAllowed(r, tmpl == "admin/login", loginMethodForm) {
+		fail(http.StatusForbidden, "Sign-in with a password is disabled here.")
+		return "", nil, false
+	}
 	return username, fail, true
 }
 
@@ -339,6 +347,10 @@ func (s *Server) webAdminLoginPost(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) webAdminLogout(w http.ResponseWriter, r *http.Request) {
 	s.endSession(w, r, webSessionFrom(r.Context()), s.adminCookiePath())
+	if t := s.oidcLogoutTarget(w, r, webAdminPrefix+"/login"); t != "" {
+		s.sameSiteRedirect(w, t)
+		return
+	}
 	http.Redirect(w, r, s.webRoot+webAdminPrefix+"/login", http.StatusSeeOther)
 }
 
@@ -423,7 +435,7 @@ func (s *Server) webAdminConnections(w http.ResponseWriter, r *http.Request) {
 	}
 	sort.Slice(conns, func(i, j int) bool { return conns[i].ConnectionTime > conns[j].ConnectionTime })
 	p := s.adminPage(r, "Active connections", "connections")
-	p.Data = conns
+	p.Data = connectionsPage(conns, strings.TrimSpace(r.URL.Query().Get("q")), pageNumber(r))
 	s.render(w, r, http.StatusOK, "admin/connections", p)
 }
 

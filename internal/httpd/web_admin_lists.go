@@ -113,3 +113,48 @@ func plural(n int, word string) string {
 	}
 	return strconv.Itoa(n) + " " + word + "s"
 }
+
+// listScanBatch is how many objects a list page reads at once while it
+// searches.
+const listScanBatch = 100
+
+// searchOnly returns match when the page searches (q not empty), else
+// nil, so collect reads one page instead of scanning.
+func searchOnly[T any](q string, match func(T) bool) func(T) bool {
+	if q == "" {
+		return nil
+	}
+	return match
+}
+
+// connectionsPage searches the connections (username, client address,
+// protocol, client version, ID) and cuts page pageNo of them.
+func connectionsPage(conns []ConnectionStatus, q string, pageNo int) listPage {
+	var match []ConnectionStatus
+	for _, c := range conns {
+		if containsFold(q, c.Username, c.RemoteAddress, c.Protocol, c.ClientVersion, c.ConnectionID) {
+			match = append(match, c)
+		}
+	}
+	lp := listPage{Query: q, Page: pageNo, HasPrev: pageNo > 1, Total: len(match)}
+	start := min((pageNo-1)*webPageSize, len(match))
+	end := min(start+webPageSize, len(match))
+	lp.Items, lp.HasNext = match[start:end], end < len(match)
+	return lp
+}
+
+// sharesPage searches a user's shares (name, description, paths, ID) and
+// cuts page pageNo of them; Items is left for the caller.
+func sharesPage(shares []dataprovider.Share, q string, pageNo int) (listPage, []dataprovider.Share) {
+	var match []dataprovider.Share
+	for _, sh := range shares {
+		if containsFold(q, append([]string{sh.Name, sh.Description, sh.ShareID}, sh.Paths...)...) {
+			match = append(match, sh)
+		}
+	}
+	lp := listPage{Query: q, Page: pageNo, HasPrev: pageNo > 1, Total: len(match)}
+	start := min((pageNo-1)*webPageSize, len(match))
+	end := min(start+webPageSize, len(match))
+	lp.HasNext = end < len(match)
+	return lp, match[start:end]
+}

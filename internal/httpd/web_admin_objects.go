@@ -66,9 +66,9 @@ func (s *Server) renderObjectError(w http.ResponseWriter, r *http.Request, tmpl,
 func (s *Server) webAdminGroups(w http.ResponseWriter, r *http.Request) {
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
 	pageNo := pageNumber(r)
-	items, more, err := collect(r.Context(), s.store.ListGroups, func(g dataprovider.Group) bool {
+	items, more, err := collect(r.Context(), s.store.ListGroups, searchOnly(q, func(g dataprovider.Group) bool {
 		return containsFold(q, g.Name, g.Description)
-	}, pageNo)
+	}), pageNo)
 	if err != nil {
 		s.webError(w, r, http.StatusInternalServerError, "The data provider is not available.", true)
 		return
@@ -192,9 +192,9 @@ func (s *Server) webAdminGroupDelete(w http.ResponseWriter, r *http.Request) {
 func (s *Server) webAdminFolders(w http.ResponseWriter, r *http.Request) {
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
 	pageNo := pageNumber(r)
-	items, more, err := collect(r.Context(), s.store.ListFolders, func(f dataprovider.BaseVirtualFolder) bool {
+	items, more, err := collect(r.Context(), s.store.ListFolders, searchOnly(q, func(f dataprovider.BaseVirtualFolder) bool {
 		return containsFold(q, f.Name, f.Description, f.MappedPath)
-	}, pageNo)
+	}), pageNo)
 	if err != nil {
 		s.webError(w, r, http.StatusInternalServerError, "The data provider is not available.", true)
 		return
@@ -280,9 +280,9 @@ func (s *Server) webAdminFolderDelete(w http.ResponseWriter, r *http.Request) {
 func (s *Server) webAdminAdmins(w http.ResponseWriter, r *http.Request) {
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
 	pageNo := pageNumber(r)
-	items, more, err := collect(r.Context(), s.store.ListAdmins, func(a dataprovider.Admin) bool {
+	items, more, err := collect(r.Context(), s.store.ListAdmins, searchOnly(q, func(a dataprovider.Admin) bool {
 		return containsFold(q, a.Username, a.Email, a.Description)
-	}, pageNo)
+	}), pageNo)
 	if err != nil {
 		s.webError(w, r, http.StatusInternalServerError, "The data provider is not available.", true)
 		return
@@ -411,9 +411,9 @@ func (s *Server) webAdminAdminDelete(w http.ResponseWriter, r *http.Request) {
 func (s *Server) webAdminAPIKeys(w http.ResponseWriter, r *http.Request) {
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
 	pageNo := pageNumber(r)
-	items, more, err := collect(r.Context(), s.store.ListAPIKeys, func(k dataprovider.APIKey) bool {
+	items, more, err := collect(r.Context(), s.store.ListAPIKeys, searchOnly(q, func(k dataprovider.APIKey) bool {
 		return containsFold(q, k.Name, k.Description, k.User, k.Admin, k.KeyID)
-	}, pageNo)
+	}), pageNo)
 	if err != nil {
 		s.webError(w, r, http.StatusInternalServerError, "The data provider is not available.", true)
 		return

@@ -32,12 +32,20 @@ func pageNumber(r *http.Request) int {
 }
 
 // collect pages through a store list, keeping what match accepts, and
-// returns page number pageNo of the result and whether more follow.
+// returns page number pageNo of the result and whether more follow. A
+// nil match (no search) reads just that page from the store.
 func collect[T any](ctx context.Context, list func(ctx context.Context, limit, offset int, order string) ([]T, error), match func(T) bool, pageNo int) ([]T, bool, error) {
 	skip := (pageNo - 1) * webPageSize
+	if match == nil {
+		items, err := list(ctx, webPageSize+1, skip, "ASC")
+		if err != nil || len(items) <= webPageSize {
+			return items, false, err
+		}
+		return items[:webPageSize], true, nil
+	}
 	var out []T
-	for off := 0; ; off += maxListLimit {
-		batch, err := list(ctx, maxListLimit, off, "ASC")
+	for off := 0; ; off += listScanBatch {
+		batch, err := list(ctx, listScanBatch, off, "ASC")
 		if err != nil {
 			return nil, false, err
 		}
@@ -54,7 +62,7 @@ func collect[T any](ctx context.Context, list func(ctx context.Context, limit, o
 			}
 			out = append(out, it)
 		}
-		if len(batch) < maxListLimit {
+		if len(batch) < listScanBatch {
 			return out, false, nil
 		}
 	}
@@ -77,9 +85,7 @@ func (s *Server) webAdminUsers(w http.ResponseWriter, r *http.Request) {
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
 	pageNo := pageNumber(r)
 	role := authFromContext(r.Context()).admin.Role
-	users, more, err := collect(r.Context(), s.store.ListUsers, func(u dataprovider.User) bool {
-		return (role == "" || u.Role == role) && containsFold(q, u.Username, u.Email, u.Description)
-	}, pageNo)
+	users, more, err := s.store.SearchUsers(r.Context(), q, role, webPageSize, (pageNo-1)*webPageSize)
 	if err != nil {
 		s.webError(w, r, http.StatusInternalServerError, "The data provider is not available.", true)
 		return
@@ -111,7 +117,7 @@ func (s *Server) userFormData(r *http.Request, isNew bool, u *dataprovider.User)
 	d := userFormData{
 		IsNew:         isNew,
 		Perms:         dataprovider.ValidPerms,
-		LoginMethods:  []string{"password", "password-over-SSH", "publickey", "keyboard-interactive", "publickey+password", "publickey+keyboard-interactive", "TLSCertificate", "TLSCertificate+password"},
+		LoginMethods:  []string{"password", "password-over-SSH", "publickey", "keyboard-interactive", "publickey+password", "publickey+keyboard-interactive", "TLSCertificate", "TLSCertificate+password", "IDP"},
 		Protocols:     []string{"SSH", "FTP", "DAV", "HTTP"},
 		TwoFAProtos:   []string{"SSH", "FTP", "HTTP"},
 		WebClientOpts: webClientOptions,

@@ -35,6 +35,7 @@ func (s *Server) webClientRoutes(r chi.Router) {
 	})
 	r.Get("/login", s.webClientLoginGet)
 	r.Post("/login", s.webClientLoginPost)
+	s.webPasswordResetRoutes(r, false)
 	r.Route("/pubshares/{id}", func(r chi.Router) {
 		r.Get("/", s.webPubShare)
 		r.Post("/login", s.webPubShareLogin)
@@ -96,6 +97,9 @@ func (s *Server) requireWebUser(next http.Handler) http.Handler {
 			s.webError(w, r, http.StatusForbidden, "The form has expired or was not sent by this site: reload the page and try again.", false)
 			return
 		}
+		if s.holdWeb(w, r, us.user.Filters.RequirePasswordChange, sess, webClientPrefix, false) {
+			return
+		}
 		s.refreshSession(w, r, sess, tokenAudienceWebClient, s.clientCookiePath())
 		ctx := context.WithValue(r.Context(), ctxKeyUserT{}, us)
 		ctx = context.WithValue(ctx, ctxWebSessionT{}, sess)
@@ -153,6 +157,10 @@ func (s *Server) webClientLoginPost(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) webClientLogout(w http.ResponseWriter, r *http.Request) {
 	s.endSession(w, r, webSessionFrom(r.Context()), s.clientCookiePath())
+	if t := s.oidcLogoutTarget(w, r, webClientPrefix+"/login"); t != "" {
+		s.sameSiteRedirect(w, t)
+		return
+	}
 	http.Redirect(w, r, s.webRoot+webClientPrefix+"/login", http.StatusSeeOther)
 }
 

@@ -17,8 +17,12 @@ type shareRow struct {
 	Expired bool
 }
 
-// publicBase is the origin the browser used, for share links.
+// publicBase is the binding's base_url, or else the origin the browser
+// used, for share links.
 func (s *Server) publicBase(r *http.Request) string {
+	if wb := webBindingFrom(r.Context()); wb != nil && wb.b.BaseURL != "" {
+		return strings.TrimRight(wb.b.BaseURL, "/") + s.webRoot
+	}
 	scheme := "http"
 	if isSecure(r) {
 		scheme = "https"
@@ -41,12 +45,15 @@ func (s *Server) webClientShares(w http.ResponseWriter, r *http.Request) {
 		s.webError(w, r, http.StatusInternalServerError, "The data provider is not available.", false)
 		return
 	}
-	rows := make([]shareRow, 0, len(shares))
-	for _, sh := range shares {
+	q, pageNo := strings.TrimSpace(r.URL.Query().Get("q")), pageNumber(r)
+	lp, shown := sharesPage(shares, q, pageNo)
+	rows := make([]shareRow, 0, len(shown))
+	for _, sh := range shown {
 		rows = append(rows, shareRow{Share: redactShare(sh), Link: s.shareLink(r, sh.ShareID), Expired: sh.IsExpired()})
 	}
+	lp.Items = rows
 	p := s.clientPage(r, "Shares", "shares")
-	p.Data = rows
+	p.Data = lp
 	s.render(w, r, http.StatusOK, "client/shares", p)
 }
 

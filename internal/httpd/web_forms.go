@@ -34,6 +34,7 @@ type option struct {
 }
 
 var templateFuncs = template.FuncMap{
+	"hasSuffix": strings.HasSuffix,
 	// fld builds a field from the page's form values and errors.
 	"fld": func(p *page, name, label, typ string, extra ...string) field {
 		f := field{Name: name, Label: label, Type: typ, Value: p.Form.Get(name), Error: p.Errors[name]}

@@ -122,6 +122,9 @@ type Metrics struct {
 	backendTransfers *prometheus.CounterVec   // backend, direction, result
 	providerErrors   prometheus.Counter       // failed availability checks
 	httpDuration     *prometheus.HistogramVec // method, code
+	backendRequests  *prometheus.CounterVec   // backend
+	backendReqErrors *prometheus.CounterVec   // backend
+	providerQueryErr prometheus.Counter       // provider failures seen by logins
 }
 
 // New builds the metrics and their registry.
@@ -213,6 +216,14 @@ func New() *Metrics {
 		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 	}, []string{"method", "code"})
 	m.reg.MustRegister(m.loginResults, m.protoTransfers, m.protoBytes, m.backendTransfers, m.httpDuration)
+	m.backendRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "sftpgo_backend_requests_total", Help: "Requests sent by remote storage backends (s3fs, gcsfs, azblobfs, sftpfs, ftpfs, httpfs) to their storage",
+	}, []string{"backend"})
+	m.backendReqErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "sftpgo_backend_request_errors_total", Help: "Requests of remote storage backends that failed (a missing file is an answer, not a failure)",
+	}, []string{"backend"})
+	m.providerQueryErr = counter("sftpgo_dataprovider_query_errors_total", "Data provider queries that failed (not found is not a failure) while logging users in")
+	m.reg.MustRegister(m.backendRequests, m.backendReqErrors)
 	return m
 }
 
@@ -343,4 +354,43 @@ func (m *Metrics) ProviderChecked(err error) {
 	}
 	m.providerAvail.Set(0)
 	m.providerErrors.Inc()
+}
+
+// RequestDone implements vfs.RequestCounter: one request of backend (an
+// Fs.Name) finished; object-store requests that SFTPGo counts per kind
+// (op) move its counters too.
+func (m *Metrics) RequestDone(backend, op string, err error) {
+	if m == nil {
+		return
+	}
+	m.backendRequests.WithLabelValues(backend).Inc()
+	if err != nil {
+		m.backendReqErrors.WithLabelValues(backend).Inc()
+	}
+	m.ObjectRequestDone(backend, op, err == nil)
+}
+
+// RequestSent implements vfs.RequestCounter.
+func (m *Metrics) RequestSent(backend, _ string) {
+	if m == nil {
+		return
+	}
+	m.backendRequests.WithLabelValues(backend).Inc()
+}
+
+// RequestFailed implements vfs.RequestCounter.
+func (m *Metrics) RequestFailed(backend, _ string) {
+	if m == nil {
+		return
+	}
+	m.backendReqErrors.WithLabelValues(backend).Inc()
+}
+
+// ProviderQueryFailed counts a data provider query that failed (the
+// provider, not the answer: a missing user is not counted).
+func (m *Metrics) ProviderQueryFailed() {
+	if m == nil {
+		return
+	}
+	m.providerQueryErr.Inc()
 }

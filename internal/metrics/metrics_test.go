@@ -106,7 +106,7 @@ func TestFreshRegistryHasSFTPGoNames(t *testing.T) {
 			t.Errorf("fresh process lacks %s", n)
 		}
 	}
-	known := map[string]bool{"sftpgo_dataprovider_check_errors_total": true}
+	known := map[string]bool{"sftpgo_dataprovider_check_errors_total": true, "sftpgo_dataprovider_query_errors_total": true}
 	for _, n := range want {
 		known[n] = true
 	}
@@ -258,5 +258,14 @@ func BenchmarkTransferDone(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		m.TransferDone("SFTP", "osfs", true, 32768, true)
+	}
+}
+
+// BenchmarkRequestDone: what counting one storage request costs.
+func BenchmarkRequestDone(b *testing.B) {
+	m := New()
+	b.ReportAllocs()
+	for b.Loop() {
+		m.RequestDone("s3fs", "head_object", nil)
 	}
 }

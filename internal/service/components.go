@@ -125,6 +125,7 @@ func (s *Service) buildComponents() error {
 			Common:      conns,
 			Guard:       guard,
 			Nodes:       nodes,
+			Mailer:      httpdMailer(newMailer(cfg.SMTP, s.configDir, s.logger)),
 			Events:      eventManager,
 		})
 		if err != nil {

@@ -78,7 +78,7 @@ func loginInfo(req *common.LoginRequest, method string) hooks.LoginInfo {
 	if method == "" {
 		method = req.Method
 	}
-	info := hooks.LoginInfo{Username: req.Username, IP: ip, Protocol: req.Protocol, Method: method, Password: req.Password}
+	info := hooks.LoginInfo{Username: req.Username, IP: ip, Protocol: req.Protocol, Method: method, Password: req.Password, IDPFields: req.IDPFields}
 	if len(req.PublicKey) > 0 {
 		if k, err := ssh.ParsePublicKey(req.PublicKey); err == nil {
 			info.PublicKey = strings.TrimSpace(string(ssh.MarshalAuthorizedKey(k)))

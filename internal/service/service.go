@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"runtime"
@@ -17,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sftpgo-ng/sftpgo/internal/acme"
 	"github.com/sftpgo-ng/sftpgo/internal/common"
 	"github.com/sftpgo-ng/sftpgo/internal/config"
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
@@ -57,6 +59,7 @@ type Service struct {
 	listeners func(net.Addr) (unregister func())
 	unreg     []func()
 	opts      Options
+	acme      *acme.Manager // nil without acme.domains
 }
 
 // OpenStore builds the KMS manager and opens the data provider; used by
@@ -121,6 +124,11 @@ type Options struct {
 	// LoadData is a dump loaded once the data provider is ready (serve
 	// --loaddata-from).
 	LoadData dataprovider.LoadDataOptions
+	// ACMEClock, ACMETick and ACMEHTTPClient replace the ACME renewal's
+	// clock, its check timer and its CA client (tests).
+	ACMEClock      func() time.Time
+	ACMETick       <-chan time.Time
+	ACMEHTTPClient *http.Client
 }
 
 // Run starts everything, waits for SIGINT/SIGTERM (or ctx), then stops
@@ -137,6 +145,9 @@ func Run(ctx context.Context, cfg config.Config, configDir string, logger *slog.
 		}
 		if o.LoadData.From != "" {
 			s.opts.LoadData = o.LoadData
+		}
+		if o.ACMEClock != nil || o.ACMETick != nil || o.ACMEHTTPClient != nil {
+			s.opts.ACMEClock, s.opts.ACMETick, s.opts.ACMEHTTPClient = o.ACMEClock, o.ACMETick, o.ACMEHTTPClient
 		}
 	}
 	ballast := newGCBallast()
@@ -187,8 +198,14 @@ func (s *Service) start(ctx context.Context) error {
 			return fmt.Errorf("user %q: %w", s.opts.Users[i].Username, err)
 		}
 	}
+	if err := s.setupACME(ctx); err != nil {
+		return err
+	}
 	if err := s.buildComponents(); err != nil {
 		return err
+	}
+	if s.acme != nil {
+		s.components = append(s.components, namedComponent{"acme", s.acme})
 	}
 	return s.startComponents(ctx)
 }

@@ -80,7 +80,16 @@ func (s *Server) keyOf(conn ssh.ConnMetadata, key ssh.PublicKey) *keyCredential 
 	k := &keyCredential{wire: key.Marshal()}
 	if cert, ok := key.(*ssh.Certificate); ok {
 		username := conn.User()
-		k.verify = func(context.Context, *dataprovider.User) error { return s.certs.check(username, cert) }
+		if s.opk != nil {
+			k.verify = func(ctx context.Context, _ *dataprovider.User) error {
+				if s.certs.isRevoked(cert) {
+					return errors.New("revoked certificate")
+				}
+				return s.opk.check(ctx, username, cert)
+			}
+		} else {
+			k.verify = func(context.Context, *dataprovider.User) error { return s.certs.check(username, cert) }
+		}
 	}
 	return k
 }
@@ -229,6 +238,12 @@ func newCertAuth(configDir string, caFiles []string, revokedFile string) (*certA
 	return a, nil
 }
 
+// isRevoked reports whether the certificate or its key is listed in
+// revoked_user_certs_file.
+func (a *certAuth) isRevoked(c *ssh.Certificate) bool {
+	return a.revoked[ssh.FingerprintSHA256(c)] || a.revoked[ssh.FingerprintSHA256(c.Key)]
+}
+
 func (a *certAuth) check(username string, cert *ssh.Certificate) error {
 	if len(a.cas) == 0 {
 		return errors.New("certificate login without trusted user CA keys")
@@ -252,9 +267,7 @@ func (a *certAuth) check(username string, cert *ssh.Certificate) error {
 	}
 	checker := ssh.CertChecker{
 		SupportedCriticalOptions: []string{"source-address"},
-		IsRevoked: func(c *ssh.Certificate) bool {
-			return a.revoked[ssh.FingerprintSHA256(c)] || a.revoked[ssh.FingerprintSHA256(c.Key)]
-		},
+		IsRevoked:                a.isRevoked,
 	}
 	if err := checker.CheckCert(username, cert); err != nil {
 		return err

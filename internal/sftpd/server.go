@@ -57,7 +57,8 @@ type Server struct {
 	sshConfig *ssh.ServerConfig
 	certs     *certAuth
 	hostKeys  []string
-	hooks     *hooks.Runner // keyboard_interactive_auth_hook; see SetHookRunner
+	hooks     *hooks.Runner // keyboard_interactive_auth_hook, opkssh; see SetHookRunner
+	opk       *opkssh       // sftpd.opkssh_path, nil when unset
 
 	mu        sync.Mutex
 	listeners []net.Listener
@@ -102,6 +103,9 @@ func New(cfg config.SFTPDConfig, srv *common.Server, store Store, configDir stri
 	}
 	s.certs, err = newCertAuth(configDir, cfg.TrustedUserCAKeys, cfg.RevokedUserCertsFile)
 	if err != nil {
+		return nil, err
+	}
+	if s.opk, err = newOPKSSH(cfg.OPKSSHPath, cfg.OPKSSHChecksum, s.hookRunner); err != nil {
 		return nil, err
 	}
 	sc := &ssh.ServerConfig{

@@ -150,7 +150,7 @@ func TestOperations(t *testing.T) {
 	if _, err := c.StatVFS("/"); err != nil {
 		t.Fatalf("statvfs: %v", err)
 	}
-	if st := e.common.Connections(); len(st) != 1 || st[0].Username != "carol" || st[0].Protocol != "SSH" {
+	if st := e.common.Connections(); len(st) != 1 || st[0].Username != "carol" || st[0].Protocol != "SFTP" {
 		t.Fatalf("connections: %+v", st)
 	}
 }

@@ -112,3 +112,32 @@ func makeFiles(b testing.TB, dir string, n int) {
 		f.Close()
 	}
 }
+
+// BenchmarkSFTPSmallFiles uploads 4 KiB files one after the other through
+// the SFTP request path without SSH, as OpenSSH's `put -r` does per file:
+// OPEN (create, truncate), one WRITE, CLOSE, each waiting for its reply.
+func BenchmarkSFTPSmallFiles(b *testing.B) {
+	e := newEnv(b, envOpts{})
+	e.addUser(b, "bench", userKey{}, func(u *dataprovider.User) { u.HomeDir = benchDir(b) })
+	c := pipeSession(b, e, "bench")
+	data := randomBytes(b, 4096)
+	if err := c.Mkdir("/small"); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		f, err := c.OpenFile(fmt.Sprintf("/small/f%05d", i%1000), os.O_WRONLY|os.O_CREATE|os.O_TRUNC)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := f.Write(data); err != nil {
+			b.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "files/s")
+}

@@ -23,6 +23,10 @@ func CleanPath(p string) (string, error) {
 		return "", fmt.Errorf("vfs: path %q: contains a NUL byte: %w", p, fs.ErrInvalid)
 	}
 	p = strings.ReplaceAll(p, `\`, "/")
-	// path.Clean on a rooted path drops ".." above the root.
+	// path.Clean on a rooted path drops ".." above the root; it does not
+	// allocate for a path already clean, so skip the concatenation then.
+	if strings.HasPrefix(p, "/") {
+		return path.Clean(p), nil
+	}
 	return path.Clean("/" + p), nil
 }

@@ -29,7 +29,9 @@ type Shared struct {
 }
 
 type sharedEntry struct {
+	ready chan struct{} // closed once v and err are set
 	v     io.Closer
+	err   error
 	refs  int
 	timer *time.Timer
 }
@@ -41,29 +43,43 @@ func NewShared(linger time.Duration) *Shared {
 }
 
 // Acquire returns the value for key, calling create when there is none.
-// create runs under the registry's lock, so it must not block: it should
-// build a value that connects lazily. release gives the value back; it
-// may be called more than once.
+// create runs outside the registry's lock; concurrent callers for a key
+// being created wait for that one call. A failed create is not kept: the
+// next caller tries again. release gives the value back; it may be
+// called more than once.
 func (s *Shared) Acquire(key string, create func() (io.Closer, error)) (v io.Closer, release func(), err error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed {
+		s.mu.Unlock()
 		return nil, nil, ErrClosed
 	}
 	e, ok := s.entries[key]
-	if !ok {
-		v, err := create()
-		if err != nil {
-			return nil, nil, err
+	if ok {
+		e.refs++
+		if e.timer != nil {
+			e.timer.Stop()
+			e.timer = nil
 		}
-		e = &sharedEntry{v: v}
+		s.mu.Unlock()
+		<-e.ready
+	} else {
+		e = &sharedEntry{ready: make(chan struct{}), refs: 1}
 		s.entries[key] = e
+		s.mu.Unlock()
+		e.v, e.err = create()
+		if e.err != nil {
+			s.mu.Lock()
+			if s.entries[key] == e {
+				delete(s.entries, key)
+			}
+			s.mu.Unlock()
+		}
+		close(e.ready)
 	}
-	if e.timer != nil {
-		e.timer.Stop()
-		e.timer = nil
+	if e.err != nil {
+		s.release(key, e)
+		return nil, nil, e.err
 	}
-	e.refs++
 	var once sync.Once
 	return e.v, func() { once.Do(func() { s.release(key, e) }) }, nil
 }
@@ -72,11 +88,13 @@ func (s *Shared) release(key string, e *sharedEntry) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e.refs--
-	if e.refs > 0 || s.entries[key] != e {
+	if e.refs > 0 || e.err != nil {
 		return
 	}
-	if s.linger <= 0 || s.closed {
-		delete(s.entries, key)
+	if s.closed || s.entries[key] != e || s.linger <= 0 {
+		if s.entries[key] == e {
+			delete(s.entries, key)
+		}
 		go e.v.Close()
 		return
 	}
@@ -101,21 +119,43 @@ func (s *Shared) Len() int {
 
 // Close closes every value, held or not; later Acquire calls fail.
 func (s *Shared) Close() error {
+	return s.shut(true)
+}
+
+// CloseIdle closes the values nobody holds and lets each held one close
+// when its last holder releases it (a transfer in progress finishes on
+// its connection); later Acquire calls fail.
+func (s *Shared) CloseIdle() error {
+	return s.shut(false)
+}
+
+func (s *Shared) shut(held bool) error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		return nil
 	}
 	s.closed = true
-	entries := s.entries
-	s.entries = map[string]*sharedEntry{}
-	s.mu.Unlock()
-	var errs []error
-	for _, e := range entries {
+	var closing []io.Closer
+	for key, e := range s.entries {
+		delete(s.entries, key)
+		select {
+		case <-e.ready:
+		default:
+			continue // its creator closes it when released
+		}
+		if e.err != nil || (e.refs > 0 && !held) {
+			continue
+		}
 		if e.timer != nil {
 			e.timer.Stop()
 		}
-		if err := e.v.Close(); err != nil {
+		closing = append(closing, e.v)
+	}
+	s.mu.Unlock()
+	var errs []error
+	for _, v := range closing {
+		if err := v.Close(); err != nil {
 			errs = append(errs, err)
 		}
 	}

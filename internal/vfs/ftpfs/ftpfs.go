@@ -94,6 +94,8 @@ type Fs struct {
 	feat    features
 	release func()
 	private *connpool.Shared
+
+	vfs.Requests // one per do
 }
 
 // chtimesFs is an Fs on a server that can set modification times.
@@ -210,7 +212,14 @@ func (f *Fs) Close() error {
 
 // do runs fn with a connection from the pool, bounding its commands by
 // cmdTimeout and by ctx, and gives the connection back.
-func (f *Fs) do(ctx context.Context, fn func(c *conn) error) error {
+func (f *Fs) do(ctx context.Context, fn func(c *conn) error) (err error) {
+	defer func() {
+		if errors.Is(err, fs.ErrNotExist) {
+			f.Done("ftpfs", "", nil) // an answer, not a failure
+		} else {
+			f.Done("ftpfs", "", err)
+		}
+	}()
 	c, err := f.pool.get(ctx)
 	if err != nil {
 		return err

@@ -242,8 +242,15 @@ func (f *Fs) request(ctx context.Context, method, op, name string, q url.Values,
 
 // do sends a call and returns the response of a successful one (200 or
 // 201); any other status is read into a StatusError.
-func (f *Fs) do(req *http.Request) (*http.Response, error) {
-	resp, err := f.hc.Do(req)
+func (f *Fs) do(req *http.Request) (resp *http.Response, err error) {
+	defer func() {
+		if errors.Is(err, fs.ErrNotExist) {
+			f.Done("httpfs", "", nil) // an answer, not a failure
+		} else {
+			f.Done("httpfs", "", err)
+		}
+	}()
+	resp, err = f.hc.Do(req)
 	if err != nil {
 		if ctxErr := req.Context().Err(); ctxErr != nil {
 			return nil, ctxErr

@@ -75,6 +75,8 @@ type Fs struct {
 	release func()
 	private *connpool.Shared
 	log     *slog.Logger
+
+	vfs.Requests // one per do
 }
 
 var (

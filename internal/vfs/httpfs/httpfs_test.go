@@ -259,7 +259,12 @@ func TestCancelLeavesNothing(t *testing.T) {
 	if err := w.Cancel(); err != nil {
 		t.Fatal(err)
 	}
-	// The handler learns of the cut on its next read: wait for it.
+	// The cut upload's handler may not have begun yet (the body was
+	// still in flight): give it the chance to, then wait until it has
+	// learnt of the cut and cleaned up.
+	for i := 0; srv.StartedUploads() < 2 && i < 400; i++ {
+		time.Sleep(5 * time.Millisecond)
+	}
 	for i := 0; srv.ActiveUploads() != 0; i++ {
 		if i > 1000 {
 			t.Fatal("the service still receives the cancelled upload")

@@ -11,6 +11,8 @@ import (
 	"path"
 	"strings"
 	"sync"
+
+	"github.com/sftpgo-ng/sftpgo/internal/vfs"
 )
 
 // ErrIncomplete: a transfer was cut short (the connection or the service
@@ -54,118 +56,29 @@ func (r *reader) Close() error {
 	return nil
 }
 
-// errCanceledWrite aborts the request body when the caller cancels.
-var errCanceledWrite = errors.New("httpfs: upload cancelled")
-
-// writer streams an upload as the body of one create call: Write feeds
-// a pipe that the HTTP transport reads from, and Close waits for the
-// service's answer, which is the commit.
-type writer struct {
-	ctx  context.Context
-	name string
-	pw   *io.PipeWriter
-	done chan struct{}
-	err  error // the outcome of the call, set before done closes
-	stop func() bool
-
-	mu       sync.Mutex
-	finished bool
-}
-
-func (f *Fs) newWriter(ctx context.Context, c, name string) (*writer, error) {
-	pr, pw := io.Pipe()
-	req, err := f.request(ctx, http.MethodPost, "create", c, nil, pr)
+// newWriter streams an upload as the body of one create call: the
+// service's answer is the commit, and a body cut before its end (Cancel)
+// leaves nothing on a service that commits only complete uploads (as the
+// reference service does).
+func (f *Fs) newWriter(ctx context.Context, c, name string) (*vfs.PipeWriter, error) {
+	req, err := f.request(ctx, http.MethodPost, "create", c, nil, nil)
 	if err != nil {
 		return nil, mapErr("create", name, err)
 	}
 	req.ContentLength = -1 // streamed: chunked transfer encoding
 	req.Header.Set("Content-Type", "application/octet-stream")
-	w := &writer{ctx: ctx, name: name, pw: pw, done: make(chan struct{})}
-	go func() {
-		defer close(w.done)
+	consume := func(body io.Reader) error {
 		// The file changes when the service commits (or refuses) it.
 		defer f.changed(ctx)
+		req.Body = io.NopCloser(body)
 		resp, err := f.do(req)
-		if err == nil {
-			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-			resp.Body.Close()
+		if err != nil {
+			return err
 		}
-		switch {
-		case err == nil:
-		case errors.Is(err, errCanceledWrite):
-			w.err = errCanceledWrite
-		case ctx.Err() != nil:
-			w.err = ctx.Err()
-		default:
-			w.err = mapErr("create", name, cutShort(err))
-		}
-		// The service answered (or the call failed): a Write still
-		// waiting on the pipe must not block.
-		if w.err != nil {
-			pr.CloseWithError(w.err)
-		} else {
-			pr.CloseWithError(errAnsweredEarly)
-		}
-	}()
-	w.stop = context.AfterFunc(ctx, func() { pw.CloseWithError(ctx.Err()) })
-	return w, nil
-}
-
-// errAnsweredEarly fails a Write after the service has already answered
-// the upload (a service that replies before reading the whole body).
-var errAnsweredEarly = errors.New("httpfs: the storage service answered before the upload ended")
-
-func (w *writer) Write(p []byte) (int, error) {
-	if err := w.ctx.Err(); err != nil {
-		return 0, err
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		return resp.Body.Close()
 	}
-	n, err := w.pw.Write(p)
-	if err != nil {
-		if ctxErr := w.ctx.Err(); ctxErr != nil {
-			return n, ctxErr
-		}
-		if errors.Is(err, io.ErrClosedPipe) {
-			return n, mapErr("write", w.name, err)
-		}
-		return n, err
-	}
-	return n, nil
-}
-
-// Close ends the body and waits for the service's answer: a nil error
-// means the service acknowledged the whole file.
-func (w *writer) Close() error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.finished {
-		return w.err
-	}
-	w.finished = true
-	w.pw.Close()
-	<-w.done
-	w.stop()
-	if w.err == nil {
-		if err := w.ctx.Err(); err != nil {
-			w.err = err
-		}
-	}
-	return w.err
-}
-
-// Cancel aborts the call: the body is cut before its end, so a service
-// that commits only complete uploads (as the reference service does)
-// keeps nothing. Cancel after Close is a no-op.
-func (w *writer) Cancel() error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.finished {
-		return nil
-	}
-	w.finished = true
-	w.pw.CloseWithError(errCanceledWrite)
-	<-w.done
-	w.stop()
-	return nil
+	return vfs.NewPipeWriter(ctx, consume, func(err error) error { return mapErr("create", name, cutShort(err)) }), nil
 }
 
 // lister decodes the JSON array of a readdir reply as batches are asked for.

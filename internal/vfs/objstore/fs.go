@@ -55,10 +55,12 @@ type Options struct {
 
 // Fs is a vfs.Fs over a Store. It is safe for concurrent use.
 type Fs struct {
-	store  Store
-	feat   Features
-	opts   Options
-	prefix string // "" or ends with "/"
+	vfs.Requests       // counts the requests sent through store
+	store        Store // raw wrapped in a countingStore
+	raw          Store // as given to New
+	feat         Features
+	opts         Options
+	prefix       string // "" or ends with "/"
 }
 
 var (
@@ -100,7 +102,9 @@ func New(store Store, opts Options) (*Fs, error) {
 	if feat.MaxParts <= 0 {
 		feat.MaxParts = 10000
 	}
-	return &Fs{store: store, feat: feat, opts: opts, prefix: prefix}, nil
+	f := &Fs{raw: store, feat: feat, opts: opts, prefix: prefix}
+	f.store = countingStore{Store: store, f: f}
+	return f, nil
 }
 
 // NormalizePrefix turns a configured key prefix into "" or "a/b/". It
@@ -129,7 +133,7 @@ func (*Fs) RenamesDirsRecursively() {}
 func (f *Fs) Prefix() string { return f.prefix }
 
 // Store returns the underlying store.
-func (f *Fs) Store() Store { return f.store }
+func (f *Fs) Store() Store { return f.raw }
 
 // Close implements vfs.Fs.
 func (f *Fs) Close() error { return f.store.Close() }

@@ -68,6 +68,8 @@ type Fs struct {
 	cl      *client
 	release func()
 	private *connpool.Shared
+
+	vfs.Requests // one per operation (begin), failures in fail
 }
 
 var (
@@ -183,6 +185,7 @@ func (f *Fs) begin(ctx context.Context, name string) (*session, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
+	f.Sent("sftpfs", "")
 	return s, r, nil
 }
 
@@ -192,7 +195,11 @@ func (f *Fs) fail(s *session, op, name string, err error) error {
 	if s != nil {
 		f.cl.checkAfterError(s, err)
 	}
-	return mapErr(op, name, err)
+	err = mapErr(op, name, err)
+	if s != nil && !errors.Is(err, fs.ErrNotExist) {
+		f.Failed("sftpfs", op, err)
+	}
+	return err
 }
 
 // fileInfo names a remote stat result after the Fs path.

@@ -8,6 +8,8 @@ import (
 	"sync"
 
 	"github.com/pkg/sftp"
+
+	"github.com/sftpgo-ng/sftpgo/internal/vfs"
 )
 
 // reader streams a download: a goroutine copies the remote file into a
@@ -74,95 +76,19 @@ func cutShort(err error) error {
 	return err
 }
 
-// writer streams an upload: Write feeds a pipe that a goroutine drains
-// with File.ReadFromWithConcurrency, keeping several write requests in
-// flight while the caller produces the next bytes.
-type writer struct {
-	ctx  context.Context
-	pw   *io.PipeWriter
-	pr   *io.PipeReader
-	done chan struct{}
-	err  error // result of the copy and of closing the handle
-	stop func() bool
-
-	mu       sync.Mutex
-	finished bool
-}
-
-// errCanceledWrite aborts the copy when the caller cancels.
-var errCanceledWrite = errors.New("sftpfs: upload cancelled")
-
-func newWriter(ctx context.Context, f *Fs, s *session, name string, file *sftp.File) *writer {
-	pr, pw := io.Pipe()
-	w := &writer{ctx: ctx, pw: pw, pr: pr, done: make(chan struct{})}
-	go func() {
-		defer close(w.done)
-		_, err := file.ReadFromWithConcurrency(pr, 0)
-		cerr := file.Close()
-		switch {
-		case err != nil && (errors.Is(err, errCanceledWrite) || w.ctx.Err() != nil):
-			w.err = err
-		case err != nil:
-			w.err = f.fail(s, "write", name, cutShort(err))
-		case cerr != nil:
-			w.err = f.fail(s, "close", name, cutShort(cerr))
+// newWriter streams an upload: a goroutine drains the pipe with
+// File.ReadFromWithConcurrency, keeping several write requests in flight
+// while the caller produces the next bytes; Close waits for every write
+// to be acknowledged and closes the remote handle. What reached the
+// server before a Cancel stays (a prefix of the data), like a local file.
+func newWriter(ctx context.Context, f *Fs, s *session, name string, file *sftp.File) *vfs.PipeWriter {
+	op := "write"
+	consume := func(r io.Reader) error {
+		_, err := file.ReadFromWithConcurrency(r, 0)
+		if cerr := file.Close(); err == nil && cerr != nil {
+			op, err = "close", cerr
 		}
-		// Unblock a Write waiting on a copy that stopped early.
-		if w.err != nil {
-			pr.CloseWithError(w.err)
-		}
-	}()
-	w.stop = context.AfterFunc(ctx, func() {
-		pw.CloseWithError(ctx.Err())
-		pr.CloseWithError(ctx.Err())
-	})
-	return w
-}
-
-func (w *writer) Write(p []byte) (int, error) {
-	if err := w.ctx.Err(); err != nil {
-		return 0, err
+		return err
 	}
-	n, err := w.pw.Write(p)
-	if err != nil {
-		if ctxErr := w.ctx.Err(); ctxErr != nil {
-			return n, ctxErr
-		}
-	}
-	return n, err
-}
-
-// Close commits: it waits for every write request to be acknowledged and
-// closes the remote handle.
-func (w *writer) Close() error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.finished {
-		return w.err
-	}
-	w.finished = true
-	w.pw.Close()
-	<-w.done
-	w.stop()
-	if w.err == nil {
-		if err := w.ctx.Err(); err != nil {
-			return err
-		}
-	}
-	return w.err
-}
-
-// Cancel stops the upload; what reached the server stays (a prefix of
-// the data), like a local file.
-func (w *writer) Cancel() error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.finished {
-		return nil
-	}
-	w.finished = true
-	w.pw.CloseWithError(errCanceledWrite)
-	<-w.done
-	w.stop()
-	return nil
+	return vfs.NewPipeWriter(ctx, consume, func(err error) error { return f.fail(s, op, name, cutShort(err)) })
 }

@@ -53,6 +53,7 @@ type Server struct {
 	protos   map[string]int // calls by protocol ("HTTP/1.1", "HTTP/2.0")
 	// uploads counts create calls whose body is being received.
 	uploads atomic.Int64
+	started atomic.Int64 // create calls begun
 }
 
 // New serves fsys.
@@ -86,6 +87,9 @@ func (s *Server) Protocols(proto string) int {
 
 // ActiveUploads returns the create calls whose body is being received.
 func (s *Server) ActiveUploads() int64 { return s.uploads.Load() }
+
+// StartedUploads returns how many create calls have begun.
+func (s *Server) StartedUploads() int64 { return s.started.Load() }
 
 // Running is a started service.
 type Running struct {
@@ -332,6 +336,7 @@ func (s *Server) open(w http.ResponseWriter, r *http.Request, name string) {
 // holding O_APPEND the target is continued in place.
 func (s *Server) create(w http.ResponseWriter, r *http.Request, name string) {
 	ctx := r.Context()
+	s.started.Add(1)
 	s.uploads.Add(1)
 	defer s.uploads.Add(-1)
 	flags := os.O_RDWR | os.O_CREATE | os.O_TRUNC
