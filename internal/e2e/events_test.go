@@ -1,14 +1,18 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sftpgo-ng/sftpgo/internal/smtp/smtptest"
 )
 
 // eventReceiver is a real HTTP receiver on 127.0.0.1 for event actions:
@@ -316,5 +320,87 @@ func TestEventSyncPreUploadThroughBinary(t *testing.T) {
 	}
 	if c := rc.waitFor("gate", atPath("/fail/gate")); string(c.Body) != "/deny/x.txt" {
 		t.Fatalf("gate body: %q", c.Body)
+	}
+}
+
+// TestEventEmailThroughBinary: an upload fires an e-mail action that a
+// real SMTP server (STARTTLS, AUTH) receives with the placeholders of its
+// subject rendered and the uploaded file attached; with the SMTP server
+// gone the action fails, is logged, runs its failure action and the
+// upload still succeeds.
+func TestEventEmailThroughBinary(t *testing.T) {
+	srv := smtptest.Start(t, smtptest.Options{Security: smtptest.StartTLS, Users: map[string]string{"mailer": "mail-secret"}})
+	// a working SMTP server, then one whose port nothing listens on
+	down := []string{"SFTPGO_SMTP__HOST=127.0.0.1", "SFTPGO_SMTP__PORT=" + strconv.Itoa(freePort(t)),
+		"SFTPGO_SMTP__FROM=sftpgo@example.com", "SFTPGO_SMTP__ENCRYPTION=0"}
+	for _, env := range [][]string{smtpEnv(t, srv), down} {
+		in := newInstance(t, t.TempDir(), append(env, "SFTPGO_HTTP__RETRY_MAX=0")...)
+		in.start()
+		rc := eventReceiver(t)
+		tok := in.token("admin", "admin-pass")
+		for _, a := range []map[string]any{
+			{"name": "mail", "type": 3, "options": map[string]any{"email_config": map[string]any{
+				"recipients": []string{"ops@example.com"}, "bcc": []string{"audit@example.com"},
+				"subject": "Upload by {{.Name}}: {{.VirtualPath}}", "body": "<p>{{.FileSize}} bytes</p>", "content_type": 1,
+				"attachments": []string{"{{.VirtualPath}}"}}}},
+			{"name": "mail-failed", "type": 1, "options": map[string]any{"http_config": map[string]any{
+				"endpoint": rc.url + "/mailfail", "method": "POST", "timeout": 10, "body": "{{.VirtualPath}}"}}},
+		} {
+			if s, b := in.api(tok, http.MethodPost, "/api/v2/eventactions", a); s != http.StatusCreated {
+				t.Fatalf("action: %d %s", s, b)
+			}
+		}
+		if s, b := in.api(tok, http.MethodPost, "/api/v2/eventrules", map[string]any{"name": "mail-uploads", "status": 1, "trigger": 1,
+			"conditions": map[string]any{"fs_events": []string{"upload"}},
+			"actions": []map[string]any{{"name": "mail", "order": 1},
+				{"name": "mail-failed", "order": 2, "relation_options": map[string]any{"is_failure_action": true}}}}); s != http.StatusCreated {
+			t.Fatalf("rule: %d %s", s, b)
+		}
+		in.addUser(tok, "mia", "mia-pass", nil)
+		_, sc := dialSFTP(t, in.sftpPort, "mia", "mia-pass")
+		f, err := sc.Create("/report.csv")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.Write([]byte("a,b\n1,2\n")); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			t.Fatalf("upload: %v", err)
+		}
+		if env[0] == down[0] && env[1] == down[1] {
+			// SMTP down: the action fails and is logged, its failure action
+			// runs, the upload stays
+			c := rc.waitFor("failure action", atPath("/mailfail"))
+			if string(c.Body) != "/report.csv" {
+				t.Fatalf("failure action body: %q", c.Body)
+			}
+			waitLog(t, in, `msg="event action failed" component=eventmanager rule=mail-uploads action=mail`)
+			if _, err := sc.Stat("/report.csv"); err != nil {
+				t.Fatalf("upload lost: %v", err)
+			}
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		msgs, err := srv.WaitMessages(ctx, 1)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := msgs[0]
+		p, err := m.Parse()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !m.TLS || m.AuthMech != "PLAIN" || strings.Join(m.Rcpt, ",") != "ops@example.com,audit@example.com" {
+			t.Fatalf("envelope: tls %v auth %q rcpt %v", m.TLS, m.AuthMech, m.Rcpt)
+		}
+		if p.Subject != "Upload by mia: /report.csv" || !strings.Contains(p.HTML, "<p>8 bytes</p>") ||
+			string(p.Attachments["report.csv"]) != "a,b\n1,2\n" || strings.Contains(p.Header.Get("To"), "audit") {
+			t.Fatalf("mail: subject %q html %q attachments %v to %q", p.Subject, p.HTML, p.Attachments, p.Header.Get("To"))
+		}
+		if n := rc.count(atPath("/mailfail")); n != 0 {
+			t.Fatalf("failure action ran %d times after a delivered mail", n)
+		}
 	}
 }

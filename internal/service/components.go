@@ -50,7 +50,8 @@ func (s *Service) buildComponents() error {
 		return prefixed("common", err)
 	}
 	var connsRef atomic.Pointer[common.Server]
-	eventManager := s.buildEvents(runner, &connsRef)
+	mailer := newMailer(cfg.SMTP, s.configDir, s.logger)
+	eventManager := s.buildEvents(runner, &connsRef, mailer)
 	m := metrics.New()
 	conns, err := common.New(cfg.Common, common.Deps{
 		Metrics:        m,
@@ -125,7 +126,7 @@ func (s *Service) buildComponents() error {
 			Common:      conns,
 			Guard:       guard,
 			Nodes:       nodes,
-			Mailer:      httpdMailer(newMailer(cfg.SMTP, s.configDir, s.logger)),
+			Mailer:      httpdMailer(mailer),
 			Events:      eventManager,
 		})
 		if err != nil {

@@ -11,16 +11,22 @@ import (
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
 	"github.com/sftpgo-ng/sftpgo/internal/events"
 	"github.com/sftpgo-ng/sftpgo/internal/hooks"
+	"github.com/sftpgo-ng/sftpgo/internal/smtp"
 )
 
 // buildEvents creates the event manager: it reads its rules from the
 // store, runs commands listed in common.event_manager.enabled_commands,
 // calls HTTP endpoints through the shared client and does filesystem
 // actions through the connections layer, once conns is set.
-func (s *Service) buildEvents(runner *hooks.Runner, conns *atomic.Pointer[common.Server]) *events.Manager {
+func (s *Service) buildEvents(runner *hooks.Runner, conns *atomic.Pointer[common.Server], mailer *smtp.Client) *events.Manager {
 	s.store.SetEventCommands(s.cfg.Common.EventManager.EnabledCommands)
 	node, _ := os.Hostname()
+	var m2 events.Mailer
+	if mailer != nil {
+		m2 = eventMailer{mailer}
+	}
 	m := events.New(events.Options{
+		Mailer:      m2,
 		Store:       s.store,
 		Runner:      runner,
 		Logger:      s.logger,
@@ -33,10 +39,21 @@ func (s *Service) buildEvents(runner *hooks.Runner, conns *atomic.Pointer[common
 			}
 			return newEventFsConn(ctx, s.store, srv, user)
 		},
-		// Mailer: the smtp client is wired when the smtp section acts.
 	})
 	s.components = append(s.components, namedComponent{"events", m})
 	return m
+}
+
+// eventMailer sends the e-mail actions through the smtp section's client.
+type eventMailer struct{ c *smtp.Client }
+
+func (e eventMailer) Send(ctx context.Context, m events.Mail) error {
+	atts := make([]smtp.Attachment, len(m.Attachments))
+	for i, a := range m.Attachments {
+		atts[i] = smtp.Attachment{Name: a.Name, Data: a.Data}
+	}
+	return e.c.Send(ctx, smtp.Mail{To: m.To, Cc: m.Cc, Bcc: m.Bcc, Subject: m.Subject, Body: m.Body, HTML: m.HTML,
+		Attachments: atts})
 }
 
 var eventConnID atomic.Int64
