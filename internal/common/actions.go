@@ -231,3 +231,58 @@ func (c *BaseConnection) firstTransfer(upload bool, loc *location, size int64, e
 		_ = c.postAction(action, loc, nil, size, elapsed, nil)
 	}
 }
+
+// JoinActionHooks combines the consumers of filesystem events (the
+// custom actions and the event manager) into one ActionHook: each gets
+// the events it wants, the synchronous ones wait for each other in
+// order and the first failure is the verdict. Nil hooks are skipped.
+func JoinActionHooks(list ...ActionHook) ActionHook {
+	var hs joinedHooks
+	for _, h := range list {
+		if h != nil {
+			hs = append(hs, h)
+		}
+	}
+	switch len(hs) {
+	case 0:
+		return nil
+	case 1:
+		return hs[0]
+	}
+	return hs
+}
+
+type joinedHooks []ActionHook
+
+func (j joinedHooks) Wants(action string) (fire, sync bool) {
+	for _, h := range j {
+		f, s := h.Wants(action)
+		fire, sync = fire || f, sync || (f && s)
+	}
+	return fire, sync
+}
+
+func (j joinedHooks) Run(ctx context.Context, ev *hooks.FsEvent) error {
+	var first error
+	for _, h := range j {
+		fire, sync := h.Wants(ev.Action)
+		switch {
+		case !fire:
+		case sync || strings.HasPrefix(ev.Action, "pre-"):
+			if err := h.Run(ctx, ev); err != nil && first == nil {
+				first = err
+			}
+		default:
+			h.Go(ev)
+		}
+	}
+	return first
+}
+
+func (j joinedHooks) Go(ev *hooks.FsEvent) {
+	for _, h := range j {
+		if fire, _ := h.Wants(ev.Action); fire {
+			h.Go(ev)
+		}
+	}
+}

@@ -21,8 +21,6 @@ const (
 // value; docs/configuration.md marks them; TestNoSilentStubs fails for an
 // unread key missing here.
 var noEffect = map[string]string{
-	// Event manager.
-	"common.event_manager": issueEvents,
 	// Web UI.
 	"httpd.bindings[].languages": issueWebUI,
 }

@@ -56,8 +56,8 @@ func populate(t *testing.T, s *Store) {
 	must(t, s.AddAPIKey(ctx, &k2))
 	data := &BackupData{
 		Shares:       []Share{{ShareID: "sh1", Name: "share", Scope: 1, Paths: []string{"/docs"}, Username: "kate", Password: "sharepw"}},
-		EventRules:   []json.RawMessage{json.RawMessage(`{"name":"rule1","trigger":1}`)},
-		EventActions: []json.RawMessage{json.RawMessage(`{"name":"action1","type":2}`)},
+		EventRules:   []json.RawMessage{json.RawMessage(`{"name":"rule1","status":1,"trigger":1,"conditions":{"fs_events":["upload"],"options":{"fs_paths":[{"pattern":"/*.csv"}]}},"actions":[{"name":"action1","order":1}]}`)},
+		EventActions: []json.RawMessage{json.RawMessage(`{"name":"action1","type":2,"options":{"cmd_config":{"cmd":"/usr/bin/true","timeout":10}}}`)},
 		Roles:        []Role{{Name: "role1", Description: "first role"}},
 		IPLists: []IPListEntry{{IPOrNet: "1.2.3.0/24", Type: IPListTypeAllowList, Mode: ListModeAllow},
 			{IPOrNet: "2001:db8::1", Type: IPListTypeDefender, Mode: ListModeDeny, Protocols: IPListProtoSSH, Description: "blocked"}},
@@ -244,7 +244,7 @@ const referenceDump = `{
  "admins": [{"id": 1, "status": 1, "username": "refadmin", "password": "$2a$04$tC1mKdLR7m32If2LVFloEuIEN4S9g/j7HSov1VscCeTLefpMTBqke",
    "permissions": ["view_users", "some_future_permission"], "filters": {"preferences": {}}, "role": ""}],
  "api_keys": [], "shares": [],
- "event_actions": [{"id": 1, "name": "a1", "type": 3}], "event_rules": [], "roles": [], "ip_lists": [],
+ "event_actions": [{"id": 1, "name": "a1", "type": 3, "options": {"email_config": {"recipients": ["a@example.com"], "subject": "s", "body": "b"}}}], "event_rules": [], "roles": [], "ip_lists": [],
  "configs": {"sftpd": {"host_key_algos": []}}, "version": 17
 }`
 

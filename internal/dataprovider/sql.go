@@ -163,7 +163,7 @@ func (d *sqlDriver) MigrateTo(ctx context.Context, target int) error {
 
 // Reset drops every table of the schema, whatever its version.
 func (d *sqlDriver) Reset(ctx context.Context) error {
-	tables := []string{"used_otp_codes", "roles", "nodes", "defender_events", "defender_hosts", "ip_lists", "api_keys", "sections", "shares", "admins_groups_mapping", "groups_folders_mapping",
+	tables := []string{"used_otp_codes", "roles", "event_schedule_runs", "event_rules_actions", "event_rules", "event_actions", "nodes", "defender_events", "defender_hosts", "ip_lists", "api_keys", "sections", "shares", "admins_groups_mapping", "groups_folders_mapping",
 		"users_folders_mapping", "users_groups_mapping", "admins", "folders", "groups", "users", "schema_version"}
 	return d.InTx(ctx, func(ops Ops) error {
 		o := ops.(*sqlOps)

@@ -61,6 +61,9 @@ type Options struct {
 	// estimated entropy, in bits, of the encryption passphrase and the
 	// S3 SSE-C key submitted in clear; 0 disables the check.
 	SecretMinEntropy float64
+	// EventCommands are the commands event actions may run
+	// (common.event_manager.enabled_commands).
+	EventCommands []string
 }
 
 // Restore modes for loaddata.
@@ -89,6 +92,10 @@ type Store struct {
 
 	// secretMinEntropy: see Options.SecretMinEntropy
 	secretMinEntropy float64
+	// event manager: enabled commands and change listeners
+	eventCmdsMu    sync.RWMutex
+	eventCmds      []string
+	eventListeners []func()
 }
 
 func nowMillis() int64 { return time.Now().UnixMilli() }
@@ -110,6 +117,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	}
 	s := &Store{cfg: opts.Config, log: opts.Logger, hasher: newPasswordHasher(opts.Config.PasswordHashing),
 		secretMinEntropy: opts.SecretMinEntropy}
+	s.eventCmds = opts.EventCommands
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -244,6 +252,9 @@ func (s *Store) Migrate(ctx context.Context) error {
 	s.log.Info("migrating data provider schema", "from", v, "to", CurrentSchemaVersion)
 	if err := s.driver.MigrateTo(ctx, CurrentSchemaVersion); err != nil {
 		return err
+	}
+	if v > 0 && v < 6 {
+		s.adoptEventSections(ctx)
 	}
 	if v < 7 {
 		// roles had no store of their own before version 7

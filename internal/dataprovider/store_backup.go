@@ -39,22 +39,23 @@ func (s *Store) Dump(ctx context.Context) (*BackupData, error) {
 	if data.Shares, err = d.ListShares(ctx, 0, 0, false); err != nil {
 		return nil, err
 	}
+	if data.Roles, err = dumpRoles(ctx, d); err != nil {
+		return nil, err
+	}
+	if data.EventActions, data.EventRules, err = dumpEvents(ctx, d); err != nil {
+		return nil, err
+	}
+	// a database loaded before schema 6 kept them as opaque sections
 	for _, sec := range []struct {
 		name string
 		dst  *[]json.RawMessage
 	}{{sectionEventActions, &data.EventActions}, {sectionEventRules, &data.EventRules}} {
-		b, err := d.GetSection(ctx, sec.name)
-		if err != nil {
-			return nil, err
+		if len(*sec.dst) > 0 {
+			continue
 		}
-		if len(b) > 0 {
-			if err := json.Unmarshal(b, sec.dst); err != nil {
-				return nil, fmt.Errorf("dump section %s: %w", sec.name, err)
-			}
+		if b, err := d.GetSection(ctx, sec.name); err == nil && len(b) > 0 {
+			_ = json.Unmarshal(b, sec.dst)
 		}
-	}
-	if data.Roles, err = dumpRoles(ctx, d); err != nil {
-		return nil, err
 	}
 	if data.IPLists, err = dumpIPLists(ctx, d); err != nil {
 		return nil, err
@@ -108,6 +109,9 @@ func (s *Store) Restore(ctx context.Context, data *BackupData, mode int) error {
 	err := s.driver.InTx(ctx, func(ops Ops) error {
 		return s.restoreOps(ctx, ops, data, mode == RestoreModeAddOnly)
 	})
+	if err == nil && (len(data.EventActions) > 0 || len(data.EventRules) > 0) {
+		s.notifyEventRulesChange()
+	}
 	for i := range data.Users {
 		s.pwdCache.remove("u:" + s.name(data.Users[i].Username))
 	}
@@ -267,6 +271,9 @@ func (s *Store) restoreOps(ctx context.Context, ops Ops, data *BackupData, addOn
 		if err := restoreIPLists(ctx, ops, data.IPLists, addOnly); err != nil {
 			return err
 		}
+		if err := s.restoreEvents(ctx, ops, data.EventActions, data.EventRules, addOnly); err != nil {
+			return err
+		}
 		return s.restoreSections(ctx, ops, data, addOnly)
 	}
 }
@@ -360,21 +367,6 @@ func (s *Store) restoreSections(ctx context.Context, ops Ops, data *BackupData, 
 			}
 		}
 		return ops.SetSection(ctx, name, b)
-	}
-	for _, sec := range []struct {
-		name string
-		list []json.RawMessage
-	}{{sectionEventActions, data.EventActions}, {sectionEventRules, data.EventRules}} {
-		if len(sec.list) == 0 {
-			continue
-		}
-		b, err := json.Marshal(sec.list)
-		if err != nil {
-			return fmt.Errorf("restore section %s: %w", sec.name, err)
-		}
-		if err := set(sec.name, b); err != nil {
-			return err
-		}
 	}
 	return set(sectionConfigs, data.Configs)
 }

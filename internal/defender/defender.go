@@ -65,6 +65,17 @@ type Defender struct {
 	now    func() time.Time
 	banFor time.Duration
 	incr   time.Duration
+
+	banMu sync.RWMutex
+	onBan []func(ip, protocol string)
+}
+
+// OnBan registers fn, called (synchronously: fn must not block) each time
+// an event bans a host; the event manager's "IP blocked" rules use it.
+func (d *Defender) OnBan(fn func(ip, protocol string)) {
+	d.banMu.Lock()
+	d.onBan = append(d.onBan, fn)
+	d.banMu.Unlock()
 }
 
 // ValidateConfig checks common.defender as SFTPGo does: positive times
@@ -174,6 +185,12 @@ func (d *Defender) AddEvent(ip, protocol string, ev common.DefenderEvent) {
 	if d.drv.addScore(ip, score, d.now()) {
 		d.log.Warn("host banned by the defender", "remote", ip, "proto", protocol,
 			"ban_time_minutes", d.cfg.BanTime, "threshold", d.cfg.Threshold)
+		d.banMu.RLock()
+		fns := d.onBan
+		d.banMu.RUnlock()
+		for _, fn := range fns {
+			fn(ip, protocol)
+		}
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sftpgo-ng/sftpgo/internal/config"
@@ -24,6 +25,10 @@ import (
 // and 5xx answers, and the configured extra headers.
 type Client struct {
 	hc       *http.Client
+	insecure struct {
+		once sync.Once
+		hc   *http.Client
+	}
 	retryMax int
 	waitMin  time.Duration
 	waitMax  time.Duration
@@ -102,10 +107,33 @@ func NewClient(cfg config.HTTPClientConfig, configDir string, log *slog.Logger) 
 // answer; body may be nil. A transport failure after the last attempt is
 // an error, any HTTP status is not.
 func (c *Client) Do(ctx context.Context, method, url string, body []byte, contentType string) (*Response, error) {
+	var hdr http.Header
+	if body != nil && contentType != "" {
+		hdr = http.Header{"Content-Type": {contentType}}
+	}
+	return c.DoRequest(ctx, Request{Method: method, URL: url, Body: body, Header: hdr})
+}
+
+// Request is one outgoing request with its own headers (the configured
+// extra headers are added unless the request sets them), and optionally
+// without certificate verification.
+type Request struct {
+	Method, URL   string
+	Body          []byte
+	Header        http.Header
+	SkipTLSVerify bool
+	// Timeout, when set, bounds each attempt instead of the http
+	// section's timeout.
+	Timeout time.Duration
+}
+
+// DoRequest is Do for a Request: same retries, transport and logging.
+func (c *Client) DoRequest(ctx context.Context, r Request) (*Response, error) {
+	method, url := r.Method, r.URL
 	start := time.Now()
 	var lastErr error
 	for attempt := 0; ; attempt++ {
-		resp, err := c.once(ctx, method, url, body, contentType)
+		resp, err := c.once(ctx, r)
 		retry := err != nil || resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500
 		if err != nil {
 			lastErr = err
@@ -134,24 +162,36 @@ func (c *Client) Do(ctx context.Context, method, url string, body []byte, conten
 	}
 }
 
-func (c *Client) once(ctx context.Context, method, url string, body []byte, contentType string) (*Response, error) {
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
+func (c *Client) once(ctx context.Context, r Request) (*Response, error) {
+	if r.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, r.Timeout)
+		defer cancel()
 	}
-	req, err := http.NewRequestWithContext(ctx, method, url, rd)
+	var rd io.Reader
+	if r.Body != nil {
+		rd = bytes.NewReader(r.Body)
+	}
+	req, err := http.NewRequestWithContext(ctx, r.Method, r.URL, rd)
 	if err != nil {
 		return nil, err
 	}
-	if body != nil && contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
 	for _, h := range c.headers {
-		if h.URL == "" || strings.HasPrefix(url, h.URL) {
+		if h.URL == "" || strings.HasPrefix(r.URL, h.URL) {
 			req.Header.Set(h.Key, h.Value)
 		}
 	}
-	resp, err := c.hc.Do(req)
+	for k, v := range r.Header {
+		req.Header[http.CanonicalHeaderKey(k)] = v
+	}
+	if host := req.Header.Get("Host"); host != "" {
+		req.Host = host
+	}
+	hc := c.hc
+	if r.SkipTLSVerify {
+		hc = c.insecureClient()
+	}
+	resp, err := hc.Do(req)
 	if err != nil {
 		return nil, err
 	}
@@ -161,6 +201,18 @@ func (c *Client) once(ctx context.Context, method, url string, body []byte, cont
 		return nil, err
 	}
 	return &Response{StatusCode: resp.StatusCode, Body: data}, nil
+}
+
+// insecureClient is the client with certificate verification off, for
+// requests that ask for it (event actions with skip_tls_verify).
+func (c *Client) insecureClient() *http.Client {
+	c.insecure.once.Do(func() {
+		tr := c.hc.Transport.(*http.Transport).Clone()
+		tr.TLSClientConfig = tr.TLSClientConfig.Clone()
+		tr.TLSClientConfig.InsecureSkipVerify = true //nolint:gosec // the action asks for it
+		c.insecure.hc = &http.Client{Transport: tr, Timeout: c.hc.Timeout}
+	})
+	return c.insecure.hc
 }
 
 // redactURL drops credentials and the query from url for the log.

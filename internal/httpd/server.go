@@ -88,6 +88,8 @@ type Options struct {
 	// Nodes, when the data provider is shared, lists and closes the
 	// sessions of every node and serves the node-to-node API.
 	Nodes NodeService
+	// Events runs on-demand event rules (POST /eventrules/run); nil: 501.
+	Events EventRunner
 	// Mailer sends password reset codes; nil: no reset by e-mail.
 	Mailer Mailer
 }
@@ -124,6 +126,7 @@ type Server struct {
 	guard        *defender.Guard
 	// otpCodes refuses a replayed TOTP code when common is nil.
 	otpCodes *common.UsedCodes
+	events   EventRunner
 	// oidc holds the pending OpenID Connect sign-ins; oidcRPs the relying
 	// party of each binding that configures one (by bindingKey).
 	oidc      *oidcState
@@ -170,6 +173,7 @@ func newServer(opts Options, st store) (*Server, error) {
 		common:      opts.Common,
 		guard:       opts.Guard,
 		nodes:       opts.Nodes,
+		events:      opts.Events,
 		mailer:      opts.Mailer,
 	}
 	if opts.Nodes != nil {
@@ -368,6 +372,7 @@ func (s *Server) apiRoutes(r chi.Router) {
 		s.ipListRoutes(r)
 		s.adminTOTPRoutes(r)
 		s.roleRoutes(r)
+		s.eventRoutes(r)
 
 		r.With(s.checkPerm(dataprovider.AdminPermManageSystem)).Get("/dumpdata", s.dumpData)
 		r.With(s.checkPerm(dataprovider.AdminPermManageSystem)).Get("/loaddata", s.loadDataFromFile)

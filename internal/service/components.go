@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"path/filepath"
+	"sync/atomic"
 
 	"github.com/sftpgo-ng/sftpgo/internal/common"
 	"github.com/sftpgo-ng/sftpgo/internal/config"
@@ -48,6 +49,9 @@ func (s *Service) buildComponents() error {
 	if err != nil {
 		return prefixed("common", err)
 	}
+	var connsRef atomic.Pointer[common.Server]
+	mailer := newMailer(cfg.SMTP, s.configDir, s.logger)
+	eventManager := s.buildEvents(runner, &connsRef, mailer)
 	m := metrics.New()
 	conns, err := common.New(cfg.Common, common.Deps{
 		Metrics:        m,
@@ -58,16 +62,20 @@ func (s *Service) buildComponents() error {
 		TrackQuota:     common.QuotaTrackingFromConfig(cfg.DataProvider.TrackQuota),
 		Login:          hooks,
 		TOTPConfigs:    cfg.MFA.TOTP,
-		Actions:        actions,
+		Actions:        common.JoinActionHooks(actions, eventManager),
 		PostDisconnect: disconnect,
 	})
 	if err != nil {
 		return prefixed("common", err)
 	}
 	s.common = conns
+	connsRef.Store(conns)
 	s.components = append(s.components, namedComponent{"common", commonComponent{conns}})
 	s.listeners = conns.RegisterListener
 	status := &servicesStatus{defenderOn: guard.Defender() != nil}
+	if d := guard.Defender(); d != nil {
+		d.OnBan(eventManager.IPBlocked)
+	}
 	nodes, err := s.buildCluster(conns)
 	if err != nil {
 		return prefixed("cluster", err)
@@ -118,7 +126,8 @@ func (s *Service) buildComponents() error {
 			Common:      conns,
 			Guard:       guard,
 			Nodes:       nodes,
-			Mailer:      httpdMailer(newMailer(cfg.SMTP, s.configDir, s.logger)),
+			Mailer:      httpdMailer(mailer),
+			Events:      eventManager,
 		})
 		if err != nil {
 			return prefixed("httpd", err)

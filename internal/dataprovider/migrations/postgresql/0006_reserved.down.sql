@@ -1,2 +1,0 @@
--- Back to version 5: nothing to undo.
-SELECT 1
