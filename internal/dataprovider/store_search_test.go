@@ -11,6 +11,9 @@ func TestSearchUsers(t *testing.T) {
 		t.Run(driver, func(t *testing.T) {
 			s := newTestStore(t, driver)
 			ctx := context.Background()
+			if err := s.AddRole(ctx, &Role{Name: "Team"}); err != nil {
+				t.Fatal(err)
+			}
 			for i := range 30 {
 				u := User{Username: fmt.Sprintf("user%02d", i), Password: "Passw0rd!x", Status: StatusEnabled,
 					HomeDir: "/srv/home", Permissions: map[string][]string{"/": {PermAny}}}
