@@ -48,6 +48,10 @@ type Options struct {
 	// OnChange runs after a certificate was obtained or renewed, so the
 	// listeners re-read their files (the service reloads every edge store).
 	OnChange func()
+	// OnRenewal is told the outcome of each certificate that was due:
+	// its first domain and the error (nil when it was obtained), for the
+	// event manager's certificate trigger.
+	OnRenewal func(domain string, err error)
 	// HTTPClient talks to the CA; nil: lego's default, which trusts the
 	// system roots or the PEM files in LEGO_CA_CERTIFICATES.
 	HTTPClient *http.Client
@@ -224,10 +228,14 @@ func (m *Manager) Obtain(ctx context.Context) (bool, error) {
 		kt, _ := keyType(m.cfg.KeyType)
 		res, err := client.Certificate.Obtain(ctx, certificate.ObtainRequest{Domains: names, KeyType: kt, Bundle: true})
 		if err != nil {
-			errs = append(errs, fmt.Errorf("acme: obtain certificate for %s: %w", strings.Join(names, ","), err))
-			continue
+			err = fmt.Errorf("acme: obtain certificate for %s: %w", strings.Join(names, ","), err)
+		} else {
+			err = m.saveCertificate(names, res)
 		}
-		if err := m.saveCertificate(names, res); err != nil {
+		if m.opts.OnRenewal != nil {
+			m.opts.OnRenewal(names[0], err)
+		}
+		if err != nil {
 			errs = append(errs, err)
 			continue
 		}

@@ -28,6 +28,13 @@ func (s *Service) setupACME(ctx context.Context) error {
 		Tick:       s.opts.ACMETick,
 		HTTPClient: s.opts.ACMEHTTPClient,
 		OnChange:   func() { s.reloadCertificates("acme certificate renewed") },
+		// the event manager starts after the first issuance: renewals
+		// from the loop reach its certificate rules
+		OnRenewal: func(domain string, err error) {
+			if em := s.eventsMgr.Load(); em != nil {
+				em.CertificateRenewed(domain, err)
+			}
+		},
 	})
 	if err != nil {
 		return err

@@ -6,9 +6,13 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -73,9 +77,23 @@ func httpsLeaf(t *testing.T, addr string, roots *x509.CertPool) *x509.Certificat
 func TestACMECertificateServedAndRenewedInPlace(t *testing.T) {
 	p := acmetest.Start(t, acmetest.Options{})
 	dir := t.TempDir()
+	// a rule with the certificate trigger, loaded with the memory
+	// provider's dump, reports renewals to an HTTP receiver
+	renewals := make(chan string, 4)
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		renewals <- string(b)
+	}))
+	defer recv.Close()
+	dump := fmt.Sprintf(`{"version": 17, "event_actions": [{"name": "notify", "type": 1, "options": {"http_config":
+		{"endpoint": %q, "method": "POST", "timeout": 10, "body": "{{.Event}}|{{.Name}}|{{.Status}}"}}}],
+		"event_rules": [{"name": "renewed", "status": 1, "trigger": 5, "actions": [{"name": "notify", "order": 1}]}]}`, recv.URL)
+	if err := os.WriteFile(filepath.Join(dir, "dump.json"), []byte(dump), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	cfg := config.Default()
 	cfg.DataProvider.Driver = "memory"
-	cfg.DataProvider.Name = ""
+	cfg.DataProvider.Name = "dump.json"
 	cfg.SFTPD.Bindings[0].Port = 0
 	ftpPort, httpPort, davPort, telPort := acmetest.FreePort(t), acmetest.FreePort(t), acmetest.FreePort(t), acmetest.FreePort(t)
 	cfg.WebDAVD.Bindings[0].Address, cfg.WebDAVD.Bindings[0].Port, cfg.WebDAVD.Bindings[0].EnableHTTPS = "127.0.0.1", davPort, true
@@ -150,6 +168,14 @@ func TestACMECertificateServedAndRenewedInPlace(t *testing.T) {
 			t.Fatal("FTPS still serves the old certificate after the renewal")
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+	select {
+	case got := <-renewals:
+		if got != "Certificate renewal|localhost|1" {
+			t.Fatalf("the certificate rule sent %q", got)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the certificate rule did not run after the renewal")
 	}
 }
 

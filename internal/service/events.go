@@ -41,6 +41,7 @@ func (s *Service) buildEvents(runner *hooks.Runner, conns *atomic.Pointer[common
 		},
 	})
 	s.components = append(s.components, namedComponent{"events", m})
+	s.eventsMgr.Store(m)
 	return m
 }
 

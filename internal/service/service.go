@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/sftpgo-ng/sftpgo/internal/common"
 	"github.com/sftpgo-ng/sftpgo/internal/config"
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
+	"github.com/sftpgo-ng/sftpgo/internal/events"
 	"github.com/sftpgo-ng/sftpgo/internal/kms"
 	"github.com/sftpgo-ng/sftpgo/internal/secretfile"
 )
@@ -60,6 +62,8 @@ type Service struct {
 	unreg     []func()
 	opts      Options
 	acme      *acme.Manager // nil without acme.domains
+	// eventsMgr is the event manager once built (ACME renewals report to it)
+	eventsMgr atomic.Pointer[events.Manager]
 }
 
 // OpenStore builds the KMS manager and opens the data provider; used by
