@@ -38,7 +38,7 @@ func TestWebAdminRolesPages(t *testing.T) {
 	}
 	mustContain(t, body, "Role eu created", "Europe")
 	if code, body = b.post("/web/admin/role", url.Values{"name": {"eu"}}); code != http.StatusBadRequest {
-		t.Fatalf("duplicate role: %d", code)
+		t.Fatalf("duplicate role: %d %s", code, excerpt(body))
 	}
 	b.get("/web/admin/role/eu")
 	if code, body = b.post("/web/admin/role/eu", url.Values{"description": {"European Union"}}); code != http.StatusOK {

@@ -36,7 +36,7 @@ func enrolWeb(t *testing.T, b *browser, side string, form url.Values) (string, [
 	codes := totpCodes(t, secret, "sha1")
 	enable := url.Values{"secret": {secret}, "config_name": {"Default"}, "passcode": {"000000"}, "protocols": form["protocols"]}
 	if code, body = b.post("/web/"+side+"/mfa/enable", enable); code != http.StatusBadRequest {
-		t.Fatalf("wrong code accepted: %d", code)
+		t.Fatalf("wrong code accepted: %d %s", code, excerpt(body))
 	}
 	enable.Set("passcode", codes[0])
 	code, body = b.post("/web/"+side+"/mfa/enable", enable)
