@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 	"time"
 
+	logpkg "github.com/sftpgo-ng/sftpgo/internal/logger"
 	"github.com/sftpgo-ng/sftpgo/internal/service"
 )
 
@@ -27,7 +28,8 @@ func newServeCommand() *cobra.Command {
 			defer closer.Close()
 			logger.Info("starting", "version", service.Version().String(), "config_dir", f.configDir)
 			return service.Run(cmd.Context(), cfg, f.configDir, logger,
-				service.Options{GraceTime: time.Duration(graceTime) * time.Second, LoadData: ld.options()})
+				service.Options{GraceTime: time.Duration(graceTime) * time.Second, LoadData: ld.options(),
+					RotateLog: func() error { return logpkg.Rotate(closer) }})
 		},
 	}
 	f.register(cmd, "sftpgo.log")

@@ -489,6 +489,22 @@ func normalizeEventAction(a *BaseEventAction, rules int, allowed CommandValidato
 	case ActionTypeUserInactivityCheck:
 		keep.UserInactivityConfig = o.UserInactivityConfig
 	case ActionTypeIDPAccountCheck:
+		var ic struct {
+			Mode          int    `json:"mode"`
+			TemplateUser  string `json:"template_user"`
+			TemplateAdmin string `json:"template_admin"`
+		}
+		if len(o.IDPConfig) > 0 {
+			if err := json.Unmarshal(o.IDPConfig, &ic); err != nil {
+				return invalid("idp_config", "invalid: %v", err)
+			}
+		}
+		if ic.Mode != 0 && ic.Mode != 1 {
+			return invalid("idp_config.mode", "must be 0 (create or update) or 1 (create only)")
+		}
+		if strings.TrimSpace(ic.TemplateUser) == "" && strings.TrimSpace(ic.TemplateAdmin) == "" {
+			return invalid("idp_config", "a user or an admin template is required")
+		}
 		keep.IDPConfig = o.IDPConfig
 	case ActionTypeBackup, ActionTypeUserQuotaReset, ActionTypeFolderQuotaReset, ActionTypeTransferQuotaReset,
 		ActionTypeMetadataCheck, ActionTypeUserExpiration, ActionTypeRotateLogs:

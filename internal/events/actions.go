@@ -54,6 +54,20 @@ func (m *Manager) execute(ctx context.Context, a dataprovider.BaseEventAction, p
 		return m.runPasswordExpiration(ctx, o.PwdExpirationConfig, p)
 	case dataprovider.ActionTypeFolderQuotaReset:
 		return m.forFolders(ctx, p, func(f dataprovider.BaseVirtualFolder) error { return m.store.ScanFolderQuota(ctx, f) })
+	case dataprovider.ActionTypeIDPAccountCheck:
+		return m.runIDPCheck(ctx, o.IDPConfig, p, rd)
+	case dataprovider.ActionTypeUserExpiration:
+		return m.runUserExpiration(ctx, p)
+	case dataprovider.ActionTypeRotateLogs:
+		if m.opts.RotateLogs == nil {
+			return errors.New("log rotation is not available: the log is not written to a file")
+		}
+		return m.opts.RotateLogs()
+	case dataprovider.ActionTypeMetadataCheck:
+		// SFTPGo's metadata check needs a metadata plugin and, without
+		// one, does nothing; plugins are not supported here.
+		m.log.Info("metadata check: no metadata plugin, nothing to check")
+		return nil
 	}
 	return fmt.Errorf("%w: type %d", ErrNotSupported, a.Type)
 }

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -48,6 +49,10 @@ type Store interface {
 	DecryptSecret(sec *kms.Secret) (string, error)
 	EventCommandAllowed(cmd string) bool
 	GetUser(ctx context.Context, username string) (dataprovider.User, error)
+	AddUser(ctx context.Context, u *dataprovider.User) error
+	GetAdmin(ctx context.Context, username string) (dataprovider.Admin, error)
+	AddAdmin(ctx context.Context, a *dataprovider.Admin) error
+	UpdateAdmin(ctx context.Context, a *dataprovider.Admin) error
 	UpdateUser(ctx context.Context, u *dataprovider.User) error
 	DeleteUser(ctx context.Context, username string) error
 	ListUsers(ctx context.Context, limit, offset int, order string) ([]dataprovider.User, error)
@@ -120,6 +125,9 @@ type Options struct {
 	// BackupsPath is where backup actions write their dumps
 	// (data_provider.backups_path); empty makes them fail.
 	BackupsPath string
+	// RotateLogs rotates the log file (action type 15); nil makes the
+	// action fail.
+	RotateLogs func() error
 }
 
 // Manager runs the event rules.
@@ -132,6 +140,8 @@ type Manager struct {
 	mu    sync.RWMutex
 	rules []dataprovider.EventRule
 	dirty bool
+	// retention are the running data retention checks by user
+	retention map[string]RetentionCheck
 
 	wg     sync.WaitGroup
 	stop   chan struct{}
@@ -347,6 +357,7 @@ func (m *Manager) runRule(ctx context.Context, r dataprovider.EventRule, p *Para
 	rd := newRenderer(p)
 	var syncErr error
 	failed := false
+	var errs []string // the failed actions' errors, {{.ErrorString}} of the failure actions
 	var async []dataprovider.EventAction
 	for _, a := range main {
 		if onlySync && !a.RelationOptions.ExecuteSync {
@@ -355,6 +366,7 @@ func (m *Manager) runRule(ctx context.Context, r dataprovider.EventRule, p *Para
 		}
 		if err := m.runAction(ctx, r, a, p, rd); err != nil {
 			failed = true
+			errs = append(errs, err.Error())
 			if a.RelationOptions.ExecuteSync && syncErr == nil {
 				syncErr = fmt.Errorf("%w: rule %q, action %q: %v", errActionFailed, r.Name, a.Name, err)
 			}
@@ -364,29 +376,38 @@ func (m *Manager) runRule(ctx context.Context, r dataprovider.EventRule, p *Para
 			}
 		}
 	}
-	finish := func(failed bool) {
-		if !failed {
+	// The failure actions see the event's error, if any, and the failed
+	// actions' errors in {{.ErrorString}}.
+	finish := func(failed bool, errs []string) {
+		if !failed || len(failure) == 0 {
 			return
 		}
+		fp := *p
+		if fp.ErrorString != "" {
+			errs = append([]string{fp.ErrorString}, errs...)
+		}
+		fp.ErrorString = strings.Join(errs, "; ")
+		frd := newRenderer(&fp)
 		for _, a := range failure {
-			_ = m.runAction(context.Background(), r, a, p, rd)
+			_ = m.runAction(context.Background(), r, a, &fp, frd)
 		}
 	}
 	if len(async) == 0 {
-		finish(failed)
+		finish(failed, errs)
 		return syncErr
 	}
 	m.goRun(func() {
-		f := failed
+		f, errs := failed, slices.Clone(errs)
 		for _, a := range async {
 			if err := m.runAction(context.Background(), r, a, p, rd); err != nil {
 				f = true
+				errs = append(errs, err.Error())
 				if a.RelationOptions.StopOnFailure {
 					break
 				}
 			}
 		}
-		finish(f)
+		finish(f, errs)
 	})
 	return syncErr
 }

@@ -645,3 +645,137 @@ func TestCertificateAndIPBlockedTriggers(t *testing.T) {
 		t.Fatalf("calls: %v", got)
 	}
 }
+
+// A user expiration check fails naming the expired users, so its failure
+// action (an e-mail here) reports them; the log rotation action rotates;
+// the metadata check (a plugin feature in SFTPGo) succeeds doing nothing.
+func TestUserExpirationRotateLogsMetadata(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	now := e.clock.Now()
+	for name, exp := range map[string]time.Time{"gone-1": now.Add(-time.Hour), "gone-2": now.Add(-48 * time.Hour),
+		"fine": now.Add(time.Hour), "never": {}, "other": now.Add(-time.Hour)} {
+		u := dataprovider.User{Username: name, Status: 1, Password: "secret-" + name, HomeDir: t.TempDir(),
+			Permissions: map[string][]string{"/": {"*"}}}
+		if !exp.IsZero() {
+			u.ExpirationDate = exp.UnixMilli()
+		}
+		if err := e.store.AddUser(ctx, &u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var rotated int
+	var mu sync.Mutex
+	e.mgr.opts.RotateLogs = func() error { mu.Lock(); rotated++; mu.Unlock(); return nil }
+	e.action(t, dataprovider.BaseEventAction{Name: "expired", Type: dataprovider.ActionTypeUserExpiration})
+	e.action(t, dataprovider.BaseEventAction{Name: "rotate", Type: dataprovider.ActionTypeRotateLogs})
+	e.action(t, dataprovider.BaseEventAction{Name: "meta", Type: dataprovider.ActionTypeMetadataCheck})
+	e.action(t, dataprovider.BaseEventAction{Name: "report", Type: dataprovider.ActionTypeEmail,
+		Options: dataprovider.BaseEventActionOptions{EmailConfig: dataprovider.EventActionEmailConfig{
+			Recipients: []string{"ops@example.com"}, Subject: "expired accounts", Body: "{{.ErrorString}}"}}})
+	e.rule(t, dataprovider.EventRule{Name: "nightly", Trigger: dataprovider.TriggerOnDemand,
+		Conditions: dataprovider.EventConditions{Options: dataprovider.EventConditionOptions{
+			Names: []dataprovider.ConditionPattern{{Pattern: "gone-*"}, {Pattern: "fine"}, {Pattern: "never"}}}},
+		Actions: []dataprovider.EventAction{
+			ref("meta", dataprovider.EventActionOptions{}),
+			ref("rotate", dataprovider.EventActionOptions{}),
+			ref("expired", dataprovider.EventActionOptions{}),
+			ref("report", dataprovider.EventActionOptions{IsFailureAction: true})}})
+	if err := e.mgr.RunOnDemand(ctx, "nightly"); err != nil {
+		t.Fatal(err)
+	}
+	e.drain(t)
+	mu.Lock()
+	if rotated != 1 {
+		t.Fatalf("log rotations: %d", rotated)
+	}
+	mu.Unlock()
+	e.mail.mu.Lock()
+	defer e.mail.mu.Unlock()
+	if len(e.mail.sent) != 1 || e.mail.sent[0].Body != "expired users: gone-1, gone-2" {
+		t.Fatalf("failure mail: %+v\n%s", e.mail.sent, e.logs.String())
+	}
+	if !strings.Contains(e.logs.String(), "metadata check: no metadata plugin") {
+		t.Fatalf("metadata check not logged:\n%s", e.logs.String())
+	}
+}
+
+// The IdP login rules run synchronously before the sign-in: an account
+// check creates the user from its template with the token's custom
+// fields, updates it on the next sign-in (mode 0), creates an admin from
+// the admin template, and a failing check refuses the sign-in.
+func TestIDPLoginAccountCheck(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	home := t.TempDir()
+	e.action(t, dataprovider.BaseEventAction{Name: "provision", Type: dataprovider.ActionTypeIDPAccountCheck,
+		Options: dataprovider.BaseEventActionOptions{IDPConfig: json.RawMessage(`{"mode":0,` +
+			`"template_user":"{\"username\":\"someone-else\",\"home_dir\":\"` + home + `/{{.Name}}\",\"permissions\":{\"/\":[\"*\"]},\"description\":\"{{.IDPFielddepartment}}\",\"quota_size\":{{.IDPFieldquota}}}",` +
+			`"template_admin":"{\"permissions\":[\"*\"],\"description\":\"from {{.IDPFielddepartment}}\"}"}`)}})
+	if err := e.store.AddEventAction(ctx, &dataprovider.BaseEventAction{Name: "bad", Type: dataprovider.ActionTypeIDPAccountCheck,
+		Options: dataprovider.BaseEventActionOptions{IDPConfig: json.RawMessage(`{"mode":3,"template_user":"{}"}`)}}); err == nil {
+		t.Fatal("idp_config.mode 3 accepted")
+	}
+	e.rule(t, dataprovider.EventRule{Name: "idp", Trigger: dataprovider.TriggerIDPLogin,
+		Conditions: dataprovider.EventConditions{Options: dataprovider.EventConditionOptions{
+			Names: []dataprovider.ConditionPattern{{Pattern: "idp-*"}}}},
+		Actions: []dataprovider.EventAction{ref("provision", dataprovider.EventActionOptions{ExecuteSync: true})}})
+	fields := map[string]any{"department": `R&D "west"`, "quota": 1048576}
+	if err := e.mgr.IDPLogin(ctx, "idp-anna", false, "192.0.2.1", fields); err != nil {
+		t.Fatal(err)
+	}
+	u, err := e.store.GetUser(ctx, "idp-anna")
+	if err != nil {
+		t.Fatalf("user not created: %v\n%s", err, e.logs.String())
+	}
+	if u.Status != 1 || u.Description != `R&D "west"` || u.QuotaSize != 1048576 || u.HomeDir != filepath.Join(home, "idp-anna") {
+		t.Fatalf("created user: %+v", u)
+	}
+	if _, err := e.store.GetUser(ctx, "someone-else"); err == nil {
+		t.Fatal("the template named another account and it was created")
+	}
+	fields["department"] = "Sales"
+	if err := e.mgr.IDPLogin(ctx, "idp-anna", false, "192.0.2.1", fields); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := e.store.GetUser(ctx, "idp-anna"); u.Description != "Sales" {
+		t.Fatalf("user not updated: %q", u.Description)
+	}
+	if err := e.mgr.IDPLogin(ctx, "idp-boss", true, "192.0.2.1", fields); err != nil {
+		t.Fatal(err)
+	}
+	if a, err := e.store.GetAdmin(ctx, "idp-boss"); err != nil || a.Description != "from Sales" || a.Status != 1 {
+		t.Fatalf("admin: %+v %v", a, err)
+	}
+	// names outside the rule's conditions are left alone
+	if err := e.mgr.IDPLogin(ctx, "carl", false, "192.0.2.1", fields); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.GetUser(ctx, "carl"); err == nil {
+		t.Fatal("carl created by a rule for idp-*")
+	}
+	// a template that does not render to a user refuses the sign-in
+	fields["quota"] = "not a number"
+	if err := e.mgr.IDPLogin(ctx, "idp-zed", false, "192.0.2.1", fields); err == nil {
+		t.Fatal("a broken template did not refuse the sign-in")
+	}
+}
+
+// A running data retention check is listed, once per user.
+func TestRetentionChecksRegistry(t *testing.T) {
+	e := newEnv(t)
+	if !e.mgr.retentionStart("ann", []folderRetention{{Path: "/", Retention: 24}}) {
+		t.Fatal("first check refused")
+	}
+	if e.mgr.retentionStart("ann", nil) {
+		t.Fatal("a second check of the same user started")
+	}
+	got := e.mgr.RetentionChecks()
+	if len(got) != 1 || got[0].Username != "ann" || got[0].Folders[0].Retention != 24 || got[0].StartTime != e.clock.Now().UnixMilli() {
+		t.Fatalf("checks: %+v", got)
+	}
+	e.mgr.retentionDone("ann")
+	if len(e.mgr.RetentionChecks()) != 0 {
+		t.Fatal("finished check still listed")
+	}
+}

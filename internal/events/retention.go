@@ -44,6 +44,10 @@ func (m *Manager) runRetention(ctx context.Context, raw json.RawMessage, p *Para
 	// the most specific path first
 	sort.Slice(cfg.Folders, func(i, j int) bool { return len(cfg.Folders[i].Path) > len(cfg.Folders[j].Path) })
 	return m.forUsers(ctx, p, func(u dataprovider.User) error {
+		if !m.retentionStart(u.Username, cfg.Folders) {
+			return fmt.Errorf("a data retention check of user %q is already running", u.Username)
+		}
+		defer m.retentionDone(u.Username)
 		conn, err := m.userFs(ctx, u.Username)
 		if err != nil {
 			return err
@@ -58,6 +62,47 @@ func (m *Manager) runRetention(ctx context.Context, raw json.RawMessage, p *Para
 		m.log.Info("data retention check done", "username", u.Username, "deleted_files", rc.files, "deleted_size", rc.size)
 		return nil
 	})
+}
+
+// RetentionCheck is a data retention check running on this node, as GET
+// /api/v2/retention/users/checks lists it.
+type RetentionCheck struct {
+	Username  string            `json:"username"`
+	Folders   []folderRetention `json:"folders"`
+	StartTime int64             `json:"start_time"`
+}
+
+// retentionStart registers a running check; false if one of the same
+// user runs.
+func (m *Manager) retentionStart(username string, folders []folderRetention) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.retention == nil {
+		m.retention = map[string]RetentionCheck{}
+	}
+	if _, ok := m.retention[username]; ok {
+		return false
+	}
+	m.retention[username] = RetentionCheck{Username: username, Folders: folders, StartTime: m.clock.Now().UnixMilli()}
+	return true
+}
+
+func (m *Manager) retentionDone(username string) {
+	m.mu.Lock()
+	delete(m.retention, username)
+	m.mu.Unlock()
+}
+
+// RetentionChecks lists the data retention checks running on this node.
+func (m *Manager) RetentionChecks() []RetentionCheck {
+	m.mu.RLock()
+	out := make([]RetentionCheck, 0, len(m.retention))
+	for _, c := range m.retention {
+		out = append(out, c)
+	}
+	m.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].Username < out[j].Username })
+	return out
 }
 
 type retentionRun struct {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
@@ -85,4 +86,30 @@ func (m *Manager) runPasswordExpiration(ctx context.Context, raw json.RawMessage
 			Body: fmt.Sprintf("The password of the account %q expires on %s. Please change it.", u.Username,
 				expires.UTC().Format("2006-01-02 15:04 MST"))})
 	})
+}
+
+// ErrExpiredUsers is the failure of a user expiration check (action type
+// 12) that found expired accounts: the error names them, so the rule's
+// failure actions (an e-mail with {{.ErrorString}}, say) report them.
+var ErrExpiredUsers = errors.New("expired users")
+
+// runUserExpiration lists the enabled users, among those the rule's name
+// conditions select, whose expiration date has passed.
+func (m *Manager) runUserExpiration(ctx context.Context, p *Params) error {
+	now := m.clock.Now().UnixMilli()
+	var expired []string
+	err := m.forUsers(ctx, p, func(u dataprovider.User) error {
+		if u.ExpirationDate > 0 && u.ExpirationDate < now {
+			expired = append(expired, u.Username)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if len(expired) == 0 {
+		return nil
+	}
+	m.log.Info("user expiration check: expired users found", "users", expired)
+	return fmt.Errorf("%w: %s", ErrExpiredUsers, strings.Join(expired, ", "))
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
+	"github.com/sftpgo-ng/sftpgo/internal/events"
 )
 
 // eventStore is the part of the store the event manager API uses.
@@ -54,6 +55,7 @@ func (s *Server) eventRoutes(r chi.Router) {
 		r.Delete("/{name}", s.deleteEventRule)
 		r.Post("/run/{name}", s.runEventRule)
 	})
+	r.With(s.checkPerm(dataprovider.AdminPermRetentionChecks)).Get("/retention/users/checks", s.getRetentionChecks)
 }
 
 func (s *Server) eventStore(w http.ResponseWriter, r *http.Request) (eventStore, bool) {
@@ -263,4 +265,19 @@ func (s *Server) runEventRule(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sendMessage(w, http.StatusAccepted, "Event rule started")
+}
+
+// RetentionLister lists the data retention checks running on this node;
+// *events.Manager is one.
+type RetentionLister interface {
+	RetentionChecks() []events.RetentionCheck
+}
+
+// getRetentionChecks answers GET /retention/users/checks.
+func (s *Server) getRetentionChecks(w http.ResponseWriter, _ *http.Request) {
+	checks := []events.RetentionCheck{}
+	if rl, ok := s.events.(RetentionLister); ok {
+		checks = rl.RetentionChecks()
+	}
+	renderJSON(w, http.StatusOK, checks)
 }

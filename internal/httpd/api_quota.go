@@ -149,11 +149,6 @@ func checkSum(field string, cur, delta int64) error {
 	return nil
 }
 
-// getQuotaScans lists running quota scans; none run yet.
-func (s *Server) getQuotaScans(w http.ResponseWriter, _ *http.Request) {
-	renderJSON(w, http.StatusOK, []struct{}{})
-}
-
 func (s *Server) listConnections(w http.ResponseWriter, _ *http.Request) {
 	conns := []ConnectionStatus{}
 	if s.conns != nil {

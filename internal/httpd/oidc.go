@@ -239,7 +239,16 @@ func (s *Server) oidcRedirect(w http.ResponseWriter, r *http.Request) {
 	if !rp.cfg.ImplicitRoles {
 		isAdmin = claimHasRole(claimValue(claims, rp.cfg.RoleField), oidcRoleAdmin)
 	}
+	fields := map[string]any{}
+	for _, f := range rp.cfg.CustomFields {
+		if v := claimValue(claims, f); v != nil {
+			fields[f] = v
+		}
+	}
 	wb := webBindingFrom(r.Context())
+	if !s.runIDPLoginRules(w, r, pend, username, isAdmin, wb, fields) {
+		return
+	}
 	if isAdmin {
 		if wb == nil || !wb.b.EnableWebAdmin {
 			s.oidcFail(w, r, pend, http.StatusForbidden, "The web admin is not enabled here.", errors.New("admin sign-in on a binding without web admin"))
@@ -252,13 +261,30 @@ func (s *Server) oidcRedirect(w http.ResponseWriter, r *http.Request) {
 		s.oidcFail(w, r, pend, http.StatusForbidden, "The web client is not enabled here.", errors.New("user sign-in on a binding without web client"))
 		return
 	}
-	fields := map[string]any{}
-	for _, f := range rp.cfg.CustomFields {
-		if v := claimValue(claims, f); v != nil {
-			fields[f] = v
-		}
-	}
 	s.oidcUserLogin(w, r, pend, username, rawID, fields)
+}
+
+// IDPLoginRunner runs the event rules with the IdP login trigger before
+// an OpenID Connect sign-in goes on (an account check may create the
+// account); *events.Manager is one.
+type IDPLoginRunner interface {
+	IDPLogin(ctx context.Context, username string, admin bool, ip string, fields map[string]any) error
+}
+
+// runIDPLoginRules runs the IdP login rules when the UI signed in to is
+// enabled on this binding; false: the sign-in was refused and answered.
+func (s *Server) runIDPLoginRules(w http.ResponseWriter, r *http.Request, pend *oidcPending, username string, isAdmin bool,
+	wb *webBinding, fields map[string]any) bool {
+	ir, ok := s.events.(IDPLoginRunner)
+	if !ok || wb == nil || (isAdmin && !wb.b.EnableWebAdmin) || (!isAdmin && !wb.b.EnableWebClient) {
+		return true
+	}
+	if err := ir.IDPLogin(r.Context(), username, isAdmin, clientIP(r), fields); err != nil {
+		s.oidcFail(w, r, pend, http.StatusForbidden, "Your account could not be prepared for sign-in.",
+			fmt.Errorf("IdP login rules: %w", err))
+		return false
+	}
+	return true
 }
 
 func (s *Server) oidcAdminLogin(w http.ResponseWriter, r *http.Request, pend *oidcPending, username, rawID string) {

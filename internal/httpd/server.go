@@ -138,6 +138,7 @@ type Server struct {
 	servers []*http.Server
 	addrs   []net.Addr
 	wg      sync.WaitGroup
+	scans   quotaScans
 }
 
 // New builds a Server; it does not listen yet.
@@ -358,8 +359,10 @@ func (s *Server) apiRoutes(r chi.Router) {
 		})
 
 		r.Route("/quotas", func(r chi.Router) {
-			r.With(s.checkPerm(dataprovider.AdminPermQuotaScans)).Get("/users/scans", s.getQuotaScans)
-			r.With(s.checkPerm(dataprovider.AdminPermQuotaScans)).Get("/folders/scans", s.getQuotaScans)
+			r.With(s.checkPerm(dataprovider.AdminPermQuotaScans)).Get("/users/scans", s.getUserQuotaScans)
+			r.With(s.checkPerm(dataprovider.AdminPermQuotaScans)).Get("/folders/scans", s.getFolderQuotaScans)
+			r.With(s.checkPerm(dataprovider.AdminPermQuotaScans)).Post("/users/{username}/scan", s.startUserQuotaScan)
+			r.With(s.checkPerm(dataprovider.AdminPermQuotaScans)).Post("/folders/{name}/scan", s.startFolderQuotaScan)
 			r.With(s.checkPerm(dataprovider.AdminPermEditUsers)).Put("/users/{username}/usage", s.updateUserQuotaUsage)
 			r.With(s.checkPerm(dataprovider.AdminPermEditUsers)).Put("/users/{username}/transfer-usage", s.updateUserTransferUsage)
 			r.With(s.checkPerm(dataprovider.AdminPermManageFolders)).Put("/folders/{name}/usage", s.updateFolderQuotaUsage)
@@ -483,6 +486,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
+	s.scans.stop(ctx)
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
 	select {

@@ -221,3 +221,21 @@ const Fail2banTextRegex = `^time=\S+ level=WARN msg="connection failed" (?:[a-z_
 // gap stands for the time field, which fail2ban cuts out of the line when
 // its datepattern finds it.
 const Fail2banJSONRegex = `^\{"level":"debug",.*?"sender":"connection_failed","client_ip":"<HOST>",`
+
+// ErrNotRotatable is Rotate's error when the log goes to stdout or to a
+// caller's Writer: there is no file to rotate.
+var ErrNotRotatable = errors.New("logger: the log is not written to a file, nothing to rotate")
+
+// Rotate rotates the log file of the Closer New returned: the current
+// file is renamed with a timestamp (and compressed when configured) and a
+// new one is opened, whatever its size.
+func Rotate(c io.Closer) error {
+	r, ok := c.(interface{ Rotate() error })
+	if !ok {
+		return ErrNotRotatable
+	}
+	if err := r.Rotate(); err != nil {
+		return fmt.Errorf("logger: rotate: %w", err)
+	}
+	return nil
+}

@@ -221,3 +221,39 @@ func TestLoginFailedTextLine(t *testing.T) {
 		}
 	}
 }
+
+// Rotate starts a new file whatever the size (SIGUSR1 and the log
+// rotation event action); stdout has nothing to rotate.
+func TestRotateOnDemand(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sftpgo.log")
+	l, c, err := New(Options{FilePath: path, Level: "info"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	l.Info("before")
+	if err := Rotate(c); err != nil {
+		t.Fatal(err)
+	}
+	l.Info("after")
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 2 {
+		t.Fatalf("files after a rotation: %v", entries)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(data), "before") || !strings.Contains(string(data), "after") {
+		t.Fatalf("current file after rotation: %q", data)
+	}
+	_, so, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Rotate(so); !errors.Is(err, ErrNotRotatable) {
+		t.Fatalf("stdout rotation: %v", err)
+	}
+}

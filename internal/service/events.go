@@ -32,6 +32,7 @@ func (s *Service) buildEvents(runner *hooks.Runner, conns *atomic.Pointer[common
 		Logger:      s.logger,
 		Node:        node,
 		BackupsPath: s.resolve(s.cfg.DataProvider.BackupsPath),
+		RotateLogs:  s.opts.RotateLog,
 		Fs: func(ctx context.Context, user dataprovider.User) (events.FsConn, error) {
 			srv := conns.Load()
 			if srv == nil {

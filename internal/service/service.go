@@ -135,6 +135,9 @@ type Options struct {
 	ACMEClock      func() time.Time
 	ACMETick       <-chan time.Time
 	ACMEHTTPClient *http.Client
+	// RotateLog rotates the log file (SIGUSR1 and the log rotation event
+	// action); nil when the log is not a file.
+	RotateLog func() error
 }
 
 // Run starts everything, waits for SIGINT/SIGTERM (or ctx), then stops
@@ -155,6 +158,9 @@ func Run(ctx context.Context, cfg config.Config, configDir string, logger *slog.
 		if o.ACMEClock != nil || o.ACMETick != nil || o.ACMEHTTPClient != nil {
 			s.opts.ACMEClock, s.opts.ACMETick, s.opts.ACMEHTTPClient = o.ACMEClock, o.ACMETick, o.ACMEHTTPClient
 		}
+		if o.RotateLog != nil {
+			s.opts.RotateLog = o.RotateLog
+		}
 	}
 	ballast := newGCBallast()
 	defer runtime.KeepAlive(ballast)
@@ -172,6 +178,11 @@ func Run(ctx context.Context, cfg config.Config, configDir string, logger *slog.
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
+	usr := make(chan os.Signal, 1)
+	if sigs := rotateSignals(); len(sigs) > 0 {
+		signal.Notify(usr, sigs...)
+		defer signal.Stop(usr)
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -182,6 +193,10 @@ func Run(ctx context.Context, cfg config.Config, configDir string, logger *slog.
 			return nil
 		case <-hup:
 			s.reload()
+		case <-usr:
+			if err := s.rotateLog(); err != nil {
+				s.logger.Warn("log rotation", "error", err)
+			}
 		}
 	}
 }
@@ -289,6 +304,18 @@ func (s *Service) reload() {
 			}
 		}
 	}
+}
+
+// rotateLog rotates the log file, logging the rotation in the new file.
+func (s *Service) rotateLog() error {
+	if s.opts.RotateLog == nil {
+		return errors.New("the log is not written to a file, nothing to rotate")
+	}
+	if err := s.opts.RotateLog(); err != nil {
+		return err
+	}
+	s.logger.Info("log file rotated")
+	return nil
 }
 
 // prefixed names the component in err unless the component already did,
