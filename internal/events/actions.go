@@ -163,6 +163,24 @@ func (m *Manager) runHTTP(ctx context.Context, c dataprovider.EventActionHTTPCon
 // filePart adds a part holding a file of the event's user (the body is
 // built in memory: attachments up to maxAttachmentSize).
 func (m *Manager) filePart(ctx context.Context, mw *multipart.Writer, ph textproto.MIMEHeader, part dataprovider.HTTPPart, p *Params, rd *renderer) error {
+	if strings.TrimSpace(part.Filepath) == retentionReportsPlaceholder {
+		data, err := p.retentionZip()
+		if err != nil {
+			return fmt.Errorf("part %q: %w", part.Name, err)
+		}
+		if ph.Get("Content-Disposition") == "" {
+			ph.Set("Content-Disposition", fmt.Sprintf(`form-data; name=%q; filename="retention-reports.zip"`, part.Name))
+		}
+		if ph.Get("Content-Type") == "" {
+			ph.Set("Content-Type", "application/zip")
+		}
+		w, err := mw.CreatePart(ph)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(data)
+		return err
+	}
 	if p.Username == "" {
 		return errors.New("file parts need a user: only filesystem events have one")
 	}
@@ -272,7 +290,19 @@ func (m *Manager) runEmail(ctx context.Context, c dataprovider.EventActionEmailC
 	for _, r := range c.Bcc {
 		mail.Bcc = append(mail.Bcc, rd.render(r, false))
 	}
-	if len(c.Attachments) > 0 {
+	var files []string
+	for _, a := range c.Attachments {
+		if strings.TrimSpace(a) == retentionReportsPlaceholder {
+			data, err := p.retentionZip()
+			if err != nil {
+				return err
+			}
+			mail.Attachments = append(mail.Attachments, Attachment{Name: "retention-reports.zip", Data: data})
+			continue
+		}
+		files = append(files, a)
+	}
+	if len(files) > 0 {
 		if p.Username == "" {
 			return errors.New("attachments need a user: only filesystem events have one")
 		}
@@ -281,7 +311,7 @@ func (m *Manager) runEmail(ctx context.Context, c dataprovider.EventActionEmailC
 			return err
 		}
 		defer conn.Close()
-		for _, a := range c.Attachments {
+		for _, a := range files {
 			vpath := dataprovider.CleanVirtualPath(rd.render(a, false))
 			r, err := conn.OpenRead(ctx, vpath)
 			if err != nil {

@@ -345,6 +345,7 @@ var errActionFailed = errors.New("event action failed")
 func (m *Manager) runRule(ctx context.Context, r dataprovider.EventRule, p *Params, onlySync bool) error {
 	pp := *p
 	pp.names = r.Conditions.Options.Names
+	pp.reports = &retentionReports{}
 	p = &pp
 	var main, failure []dataprovider.EventAction
 	for _, a := range r.Actions {

@@ -38,6 +38,8 @@ type Params struct {
 	// names are the rule's name conditions: the users (or folders) that
 	// schedule and on-demand actions apply to.
 	names []dataprovider.ConditionPattern
+	// reports are the retention reports of the rule's checks so far
+	reports *retentionReports
 }
 
 // StatusString names a status as SFTPGo writes it.

@@ -1,13 +1,18 @@
 package events
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
@@ -54,10 +59,16 @@ func (m *Manager) runRetention(ctx context.Context, raw json.RawMessage, p *Para
 		}
 		defer conn.Close()
 		rc := &retentionRun{ctx: ctx, conn: conn, user: u, folders: cfg.Folders, now: m.clock.Now()}
+		start := time.Now()
+		var werr error
 		for _, f := range cfg.Folders {
-			if err := rc.walk(f.Path); err != nil {
-				return err
+			if werr = rc.walk(f.Path); werr != nil {
+				break
 			}
+		}
+		p.addRetentionReport(rc.report(time.Since(start), werr))
+		if werr != nil {
+			return werr
 		}
 		m.log.Info("data retention check done", "username", u.Username, "deleted_files", rc.files, "deleted_size", rc.size)
 		return nil
@@ -114,6 +125,40 @@ type retentionRun struct {
 	seen    map[string]bool
 	files   int
 	size    int64
+	// byFolder are the deletions per configured path
+	byFolder map[string]*folderDeletions
+}
+
+type folderDeletions struct {
+	files int
+	size  int64
+}
+
+// retentionReport is what one user's check did, for {{RetentionReports}}.
+type retentionReport struct {
+	username string
+	csv      []byte
+}
+
+// report renders the run as CSV: one line per configured path.
+func (r *retentionRun) report(elapsed time.Duration, err error) retentionReport {
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	_ = w.Write([]string{"username", "path", "retention_hours", "deleted_files", "deleted_size", "elapsed_ms", "error"})
+	for _, f := range r.folders {
+		d := r.byFolder[f.Path]
+		if d == nil {
+			d = &folderDeletions{}
+		}
+		e := ""
+		if err != nil {
+			e = err.Error()
+		}
+		_ = w.Write([]string{r.user.Username, f.Path, strconv.Itoa(f.Retention), strconv.Itoa(d.files),
+			strconv.FormatInt(d.size, 10), strconv.FormatInt(elapsed.Milliseconds(), 10), e})
+	}
+	w.Flush()
+	return retentionReport{username: r.user.Username, csv: b.Bytes()}
 }
 
 // rule returns the retention that applies in dir: the longest
@@ -165,10 +210,69 @@ func (r *retentionRun) walk(dir string) error {
 		}
 		r.files++
 		r.size += fi.Size()
+		if r.byFolder == nil {
+			r.byFolder = map[string]*folderDeletions{}
+		}
+		d := r.byFolder[f.Path]
+		if d == nil {
+			d = &folderDeletions{}
+			r.byFolder[f.Path] = d
+		}
+		d.files++
+		d.size += fi.Size()
 	}
 	return nil
 }
 
 func (r *retentionRun) allowed(perm string, f folderRetention, dir string) bool {
 	return f.IgnoreUserPermissions || r.user.HasAnyPerm([]string{dataprovider.PermDelete, perm}, dir)
+}
+
+// retentionReports collects the reports of a rule's retention checks;
+// the rule's later actions attach them.
+type retentionReports struct {
+	mu      sync.Mutex
+	reports []retentionReport
+}
+
+// retentionReportsPlaceholder, as an e-mail attachment or the file path
+// of a multipart HTTP part, attaches the reports of the rule's retention
+// checks as a zip of one CSV file per user.
+const retentionReportsPlaceholder = "{{RetentionReports}}"
+
+func (p *Params) addRetentionReport(r retentionReport) {
+	if p.reports == nil {
+		return
+	}
+	p.reports.mu.Lock()
+	p.reports.reports = append(p.reports.reports, r)
+	p.reports.mu.Unlock()
+}
+
+// retentionZip is the zip of the reports collected so far.
+func (p *Params) retentionZip() ([]byte, error) {
+	var list []retentionReport
+	if p.reports != nil {
+		p.reports.mu.Lock()
+		list = append(list, p.reports.reports...)
+		p.reports.mu.Unlock()
+	}
+	if len(list) == 0 {
+		return nil, errors.New("no data retention report: no retention check ran before this action in the rule")
+	}
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	for _, r := range list {
+		w, err := zw.Create(r.username + ".csv")
+		if err != nil {
+			return nil, err
+		}
+		if _, err := w.Write(r.csv); err != nil {
+			return nil, err
+		}
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }
