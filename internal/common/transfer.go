@@ -64,6 +64,10 @@ type Transfer struct {
 	seqOff  int64
 	err     error
 	closed  bool
+	// closing is closed once Close has finished; a second Close (the
+	// protocol's cleanup racing the connection's) waits for it, so a
+	// connection is unregistered only after its uploads are committed
+	closing chan struct{}
 	pending []func() // metadata changes applied after a successful upload
 
 	openSlot func() // gives back the user's open-file slot (openfiles.go)
@@ -540,14 +544,20 @@ func (t *Transfer) closeReader() error {
 // previous file intact, upload_mode 2 keeps the partial data at the final
 // path so the client can resume, and an upload stopped by a quota is
 // removed. Quota and data transfer usage are updated in the store.
+// A second call returns nil once the first one has finished.
 func (t *Transfer) Close() error {
 	t.mu.Lock()
 	if t.closed {
+		done := t.closing
 		t.mu.Unlock()
+		<-done
 		return nil
 	}
 	t.closed = true
+	t.closing = make(chan struct{})
+	done := t.closing
 	t.mu.Unlock()
+	defer close(done)
 	defer t.conn.removeTransfer(t)
 	c := t.conn
 	if !t.upload {
