@@ -57,6 +57,7 @@ func (s *Server) webAdminRoutes(r chi.Router) {
 		r.Use(s.webRequireAdminMFASet)
 		s.webAdminMFARoutes(r)
 		s.webAdminSecurityRoutes(r)
+		s.webAdminEventRoutes(r)
 		r.Get("/logout", s.webAdminLogout)
 		r.Post("/logout", s.webAdminLogout)
 		r.Get("/profile", s.webAdminProfileGet)
