@@ -60,10 +60,10 @@ type Transfer struct {
 	logProto   string // the transfer line's protocol, "" for the connection's
 	logFTPMode string // "active" or "passive" for FTP transfers
 
-	mu      sync.Mutex
-	seqOff  int64
-	err     error
-	closed  bool
+	mu     sync.Mutex
+	seqOff int64
+	err    error
+	closed bool
 	// closing is closed once Close has finished; a second Close (the
 	// protocol's cleanup racing the connection's) waits for it, so a
 	// connection is unregistered only after its uploads are committed
