@@ -4,7 +4,8 @@ package templates
 
 import "embed"
 
-// FS holds layout/*.html, admin/*.html and client/*.html.
+// FS holds layout/*.html, admin/*.html, client/*.html and the
+// translations i18n/*.json.
 //
-//go:embed layout/*.html admin/*.html client/*.html
+//go:embed layout/*.html admin/*.html client/*.html i18n/*.json
 var FS embed.FS

@@ -179,11 +179,11 @@ func TestTypoStillRefused(t *testing.T) {
 func TestNoEffectWarnings(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, dir, "sftpgo.json", `{"telemetry": {"bind_port": 10000},
- "httpd": {"bindings": [{"port": 8080, "languages": ["de"]}, {"port": 8081, "languages": ["it"]}]}}`)
+ "httpd": {"bindings": [{"port": 8080, "languages": ["de", "fr"]}, {"port": 8081, "languages": ["it"]}]}}`)
 	cfg := mustLoad(t, dir, "", "SFTPGO_COMMON__SECRET_MIN_ENTROPY=60")
 	ws := cfg.Warnings()
 	want := []string{
-		`config key "httpd.bindings[0].languages" is set but has no effect yet (issue 19`,
+		`config key "httpd.bindings[0].languages[1]": "fr" has no translations yet`,
 	}
 	// telemetry.bind_port and common.secret_min_entropy act: no warning
 	if len(ws) != len(want) {

@@ -3,15 +3,8 @@ package config
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
-)
-
-// Issues of this project that track keys accepted without effect yet.
-const (
-	issueEvents   = "issue 15: event manager"
-	issueSecurity = "issue 16: defender, rate limiters, 2FA"
-	issueOps      = "issue 18: ops (telemetry, ACME)"
-	issueWebUI    = "issue 19: web UI (OIDC, branding, languages)"
 )
 
 // noEffect lists the keys the loader accepts (SFTPGo has them, so a
@@ -20,10 +13,12 @@ const (
 // implement it. Warnings reports each such key set to a non-default
 // value; docs/configuration.md marks them; TestNoSilentStubs fails for an
 // unread key missing here.
-var noEffect = map[string]string{
-	// Web UI.
-	"httpd.bindings[].languages": issueWebUI,
-}
+var noEffect = map[string]string{}
+
+// TranslatedLanguages are the web UI languages with a catalogue; the
+// other codes httpd.bindings[].languages accepts (SFTPGo has them) show
+// their pages in English, with a warning at start.
+var TranslatedLanguages = []string{"en", "de", "it"}
 
 // actsInSection lists keys (or sections) that act although a section
 // above them is on the noEffect list.
@@ -77,6 +72,13 @@ func (c Config) Warnings() []string {
 		seen[g] = true
 		out = append(out, fmt.Sprintf("config key %q is set but has no effect yet (%s)", path, r))
 	})
+	for i, b := range c.HTTPD.Bindings {
+		for j, l := range b.Languages {
+			if !slices.Contains(TranslatedLanguages, l) {
+				out = append(out, fmt.Sprintf("config key \"httpd.bindings[%d].languages[%d]\": %q has no translations yet, its pages show in English", i, j, l))
+			}
+		}
+	}
 	return out
 }
 

@@ -21,27 +21,7 @@ import (
 // (role claim) and a user, the branded login page, and the first page of
 // a list of 10,000 users, timed in the browser.
 func TestWebOIDCInBrowser(t *testing.T) {
-	node := requireTool(t, "node")
-	chromium := "/usr/bin/chromium"
-	if p := os.Getenv("CHROMIUM_PATH"); p != "" {
-		chromium = p
-	}
-	if _, err := os.Stat(chromium); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is required in CI: run scripts/install-test-deps.sh", chromium)
-		}
-		t.Skipf("%s not installed", chromium)
-	}
-	testDir, err := filepath.Abs("../../test/browser")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(testDir, "node_modules", "playwright-core", "package.json")); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("playwright-core is required in CI: run scripts/install-test-deps.sh")
-		}
-		t.Skip("playwright-core not installed in test/browser (run scripts/install-test-deps.sh)")
-	}
+	node, chromium, testDir := browserTools(t)
 
 	dir := t.TempDir()
 	// the branding logo lives under static_files_path (default "static")

@@ -122,27 +122,7 @@ func TestSMTPSectionDrivesTheBinary(t *testing.T) {
 // from the mail the test SMTP server received (served to the script on a
 // loopback URL), and the new password signs in.
 func TestPasswordResetInBrowser(t *testing.T) {
-	node := requireTool(t, "node")
-	chromium := "/usr/bin/chromium"
-	if p := os.Getenv("CHROMIUM_PATH"); p != "" {
-		chromium = p
-	}
-	if _, err := os.Stat(chromium); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is required in CI: run scripts/install-test-deps.sh", chromium)
-		}
-		t.Skipf("%s not installed", chromium)
-	}
-	testDir, err := filepath.Abs("../../test/browser")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(testDir, "node_modules", "playwright-core", "package.json")); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("playwright-core is required in CI: run scripts/install-test-deps.sh")
-		}
-		t.Skip("playwright-core not installed in test/browser (run scripts/install-test-deps.sh)")
-	}
+	node, chromium, testDir := browserTools(t)
 
 	srv := smtptest.Start(t, smtptest.Options{Security: smtptest.StartTLS, Users: map[string]string{"mailer": "mail-secret"}})
 	dir := t.TempDir()

@@ -34,6 +34,8 @@ import (
 type webUI struct {
 	pages  map[string]*template.Template
 	static fs.FS
+	// cats are the translations by language code (web_i18n.go)
+	cats map[string]*catalogue
 }
 
 // overlayFS serves a file from disk when present there, else from the
@@ -81,6 +83,11 @@ func newWebUI(cfg config.HTTPDConfig, configDir string) (*webUI, error) {
 		pages:  map[string]*template.Template{},
 		static: overlayFS{disk: dirFS(resolvePath(configDir, cfg.StaticFilesPath)), base: static.FS},
 	}
+	cats, err := loadCatalogues(tfs)
+	if err != nil {
+		return nil, err
+	}
+	ui.cats = cats
 	layout := template.New("base").Funcs(templateFuncs)
 	for _, f := range layoutFiles {
 		b, err := tfs.ReadFile(f)
@@ -145,6 +152,10 @@ type page struct {
 	Brand *brandNav
 	// ResetByMail: password reset by e-mail is available (SMTP configured).
 	ResetByMail bool
+	// Lang is the page's language; Langs the binding offers (the menu
+	// shows when there are several).
+	Lang  string
+	Langs []uiLanguage
 }
 
 // render writes a page with the headers every HTML response gets.
@@ -170,16 +181,23 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		p.Flash = takeFlash(w, r, s.webRoot)
 	}
 	s.decoratePage(r, name, p)
+	p.Lang, p.Langs = s.pageLanguage(w, r)
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout/base.html", p); err != nil {
 		s.log.Error("render template", "name", name, "error", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
+	body := buf.Bytes()
+	if c := s.web.cats[p.Lang]; c != nil {
+		body = translateHTML(body, c)
+	}
 	setPageHeaders(w)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Language", p.Lang)
+	w.Header().Add("Vary", "Accept-Language, Cookie")
 	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(body)
 }
 
 // setPageHeaders adds a strict policy to every page unless the binding's

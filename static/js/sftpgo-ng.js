@@ -7,6 +7,8 @@
   var $ = function (sel, root) { return (root || document).querySelector(sel); };
   var $$ = function (sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); };
   var meta = function (name) { var m = $('meta[name="' + name + '"]'); return m ? m.getAttribute("content") : ""; };
+  // the page's translations of the texts this script writes (data-msg-* on body)
+  var msg = function (key, fallback) { return (document.body && document.body.getAttribute("data-msg-" + key)) || fallback; };
 
   // ---- theme
   $$("[data-theme-toggle]").forEach(function (b) {
@@ -79,7 +81,7 @@
       var input = document.getElementById(b.getAttribute("data-copy"));
       if (!input) { return; }
       input.select();
-      var done = function () { var t = b.textContent; b.textContent = "Copied"; setTimeout(function () { b.textContent = t; }, 1500); };
+      var done = function () { var t = b.textContent; b.textContent = msg("copied", "Copied"); setTimeout(function () { b.textContent = t; }, 1500); };
       if (navigator.clipboard && window.isSecureContext) {
         navigator.clipboard.writeText(input.value).then(done, function () { document.execCommand("copy"); done(); });
       } else { document.execCommand("copy"); done(); }
@@ -149,7 +151,7 @@
       b.addEventListener("click", function () {
         var kind = b.getAttribute("data-bulk");
         if (kind === "zip") { bulk("zip-form"); }
-        if (kind === "delete") { bulk("delete-form", "Delete %n selected item(s)? This cannot be undone."); }
+        if (kind === "delete") { bulk("delete-form", msg("delete-selected", "Delete %n selected item(s)? This cannot be undone.")); }
         if (kind === "share") {
           var q = selected().map(function (p) { return "path=" + encodeURIComponent(p); }).join("&");
           window.location.href = meta("base") + "/web/client/share?" + q;
@@ -181,8 +183,8 @@
       var total = 0;
       Array.prototype.forEach.call(files, function (f) { fd.append("filenames", f, f.name); total += f.size; });
       panel.hidden = false;
-      label.textContent = files.length === 1 ? "Uploading " + files[0].name : "Uploading " + files.length + " files";
-      stat.textContent = "0 of " + fmt(total);
+      label.textContent = files.length === 1 ? msg("uploading-one", "Uploading %s").replace("%s", files[0].name) : msg("uploading-many", "Uploading %s files").replace("%s", files.length);
+      stat.textContent = msg("progress", "%s of %s").replace("%s", "0").replace("%s", fmt(total));
       bar.style.width = "0%";
       var started = Date.now();
       var xhr = new XMLHttpRequest();
@@ -195,22 +197,22 @@
         bar.style.width = pct + "%";
         var secs = (Date.now() - started) / 1000;
         var speed = secs > 0 ? " · " + fmt(e.loaded / secs) + "/s" : "";
-        stat.textContent = fmt(Math.min(e.loaded, total)) + " of " + fmt(total) + " (" + pct + "%)" + speed;
+        stat.textContent = msg("progress", "%s of %s").replace("%s", fmt(Math.min(e.loaded, total))).replace("%s", fmt(total)) + " (" + pct + "%)" + speed;
       });
       xhr.addEventListener("load", function () {
         busy = false;
         if (xhr.status >= 200 && xhr.status < 300) {
           bar.style.width = "100%";
-          label.textContent = "Upload completed";
+          label.textContent = msg("upload-done", "Upload completed");
           window.location.reload();
           return;
         }
-        var msg = "Upload failed (" + xhr.status + ")";
-        try { var b = JSON.parse(xhr.responseText); if (b.error) { msg = "Upload failed: " + b.error; } } catch (e) { /* not JSON */ }
-        label.textContent = msg;
+        var text = msg("upload-failed", "Upload failed") + " (" + xhr.status + ")";
+        try { var b = JSON.parse(xhr.responseText); if (b.error) { text = msg("upload-failed", "Upload failed") + ": " + b.error; } } catch (e) { /* not JSON */ }
+        label.textContent = text;
         panel.classList.add("alert-error");
       });
-      xhr.addEventListener("error", function () { busy = false; label.textContent = "Upload failed: network error"; });
+      xhr.addEventListener("error", function () { busy = false; label.textContent = msg("upload-failed", "Upload failed") + ": " + msg("network-error", "network error"); });
       xhr.send(fd);
     };
     if (input) { input.addEventListener("change", function () { send(input.files); }); }
