@@ -50,7 +50,7 @@ func TestConformance(t *testing.T) {
 	az := cloudtest.StartAzurite(t, cloudtest.AzuriteOptions{})
 	vfstest.Run(t, func(t *testing.T) vfs.Fs {
 		return newFs(t, testConfig(az, "conformance/"+t.Name()))
-	})
+	}, vfstest.ObjectStore...)
 }
 
 // TestKeyLayout: blobs under the prefix, markers for directories, MD5 of

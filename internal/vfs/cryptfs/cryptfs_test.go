@@ -19,5 +19,5 @@ func newTestFs(t testing.TB) *Fs {
 }
 
 func TestConformance(t *testing.T) {
-	vfstest.Run(t, func(t *testing.T) vfs.Fs { return newTestFs(t) })
+	vfstest.Run(t, func(t *testing.T) vfs.Fs { return newTestFs(t) }, vfstest.Chmod, vfstest.Chown, vfstest.Chtimes, vfstest.Copy, vfstest.Link, vfstest.LocalPath, vfstest.ReaderAt, vfstest.StatVFS)
 }

@@ -41,7 +41,7 @@ func TestConformanceVsftpd(t *testing.T) {
 					t.Fatal(err)
 				}
 				return fsys
-			})
+			}, vfstest.Append)
 		})
 	}
 }

@@ -115,7 +115,7 @@ func TestConformanceOwnServer(t *testing.T) {
 					t.Fatal(err)
 				}
 				return fsys
-			})
+			}, vfstest.Chtimes, vfstest.Append)
 		})
 	}
 }

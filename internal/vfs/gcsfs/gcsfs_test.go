@@ -46,7 +46,7 @@ func TestConformance(t *testing.T) {
 	srv := cloudtest.StartGCS(t)
 	vfstest.Run(t, func(t *testing.T) vfs.Fs {
 		return newFs(t, testConfig(srv, "conformance/"+t.Name()))
-	})
+	}, vfstest.ObjectStore...)
 }
 
 // TestKeyLayout: objects under the prefix, markers for directories,

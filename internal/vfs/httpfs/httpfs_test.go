@@ -60,7 +60,7 @@ func TestConformance(t *testing.T) {
 			t.Fatal(err)
 		}
 		return fsys
-	})
+	}, vfstest.Chmod, vfstest.Chtimes, vfstest.StatVFS, vfstest.Truncate)
 }
 
 // TestConformanceUnixSocket runs the suite over the endpoint form
@@ -85,7 +85,7 @@ func TestConformanceUnixSocket(t *testing.T) {
 			t.Fatalf("endpoint %q is not the unix socket form", srv.URL)
 		}
 		return newFs(t, config(srv.URL))
-	})
+	}, vfstest.Chmod, vfstest.Chtimes, vfstest.StatVFS, vfstest.Truncate)
 }
 
 // TestConformanceTLS runs the suite over HTTPS with HTTP/2, the
@@ -103,7 +103,7 @@ func TestConformanceTLS(t *testing.T) {
 		cfg := config(srv.URL)
 		cfg.SkipTLSVerify = true
 		return newFs(t, cfg)
-	})
+	}, vfstest.Chmod, vfstest.Chtimes, vfstest.StatVFS, vfstest.Truncate)
 	if n := last.Protocols("HTTP/2.0"); n == 0 || last.Protocols("HTTP/1.1") != 0 {
 		t.Fatalf("calls over HTTP/2: %d, over HTTP/1.1: %d; want HTTP/2 only", n, last.Protocols("HTTP/1.1"))
 	}

@@ -33,7 +33,7 @@ func TestConformance(t *testing.T) {
 	vfstest.Run(t, func(t *testing.T) vfs.Fs {
 		f, _ := newTestFs(t, testOpts)
 		return f
-	})
+	}, vfstest.ObjectStore...)
 }
 
 func TestConformanceSingleStream(t *testing.T) {
@@ -43,7 +43,7 @@ func TestConformanceSingleStream(t *testing.T) {
 	vfstest.Run(t, func(t *testing.T) vfs.Fs {
 		f, _ := newTestFs(t, opts)
 		return f
-	})
+	}, vfstest.ObjectStore...)
 }
 
 func TestNormalizePrefix(t *testing.T) {

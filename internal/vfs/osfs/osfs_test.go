@@ -22,7 +22,8 @@ func newTestFs(t testing.TB) *Fs {
 }
 
 func TestConformance(t *testing.T) {
-	vfstest.Run(t, func(t *testing.T) vfs.Fs { return newTestFs(t) })
+	vfstest.Run(t, func(t *testing.T) vfs.Fs { return newTestFs(t) }, vfstest.Chmod, vfstest.Chown, vfstest.Chtimes, vfstest.Copy, vfstest.Link, vfstest.LocalPath, vfstest.RandomAccess,
+		vfstest.ReaderAt, vfstest.StatVFS, vfstest.Symlink, vfstest.Truncate, vfstest.Append)
 }
 
 func TestNewCreatesRootAndAppliesModes(t *testing.T) {

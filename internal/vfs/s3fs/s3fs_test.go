@@ -91,7 +91,7 @@ func TestConformance(t *testing.T) {
 	srv := cloudtest.StartS3(t)
 	vfstest.Run(t, func(t *testing.T) vfs.Fs {
 		return newFs(t, testConfig(srv.Endpoint(), srv.Bucket, "conformance/"+t.Name()))
-	})
+	}, vfstest.ObjectStore...)
 }
 
 // TestKeyLayout: objects sit under the key prefix, directories are marker
@@ -308,7 +308,7 @@ func TestConformanceS3rver(t *testing.T) {
 		cfg := testConfig(srv.Endpoint, srv.Bucket, "conformance/"+t.Name())
 		cfg.AccessKey, cfg.AccessSecret = srv.AccessKey, srv.Secret
 		return newFs(t, cfg)
-	})
+	}, vfstest.ObjectStore...)
 }
 
 // The baselines move the same bytes with one plain SDK request each, the

@@ -55,7 +55,7 @@ func TestConformanceOpenSSH(t *testing.T) {
 			t.Fatal(err)
 		}
 		return fsys
-	})
+	}, vfstest.Chmod, vfstest.Chown, vfstest.Chtimes, vfstest.Link, vfstest.StatVFS, vfstest.Symlink, vfstest.Truncate, vfstest.Append)
 }
 
 func TestConformanceOwnServer(t *testing.T) {
@@ -66,7 +66,7 @@ func TestConformanceOwnServer(t *testing.T) {
 			t.Fatal(err)
 		}
 		return fsys
-	})
+	}, vfstest.Chmod, vfstest.Chown, vfstest.Chtimes, vfstest.Link, vfstest.StatVFS, vfstest.Symlink, vfstest.Truncate, vfstest.Append)
 }
 
 // TestPrefix checks files land under the prefix on the remote and that

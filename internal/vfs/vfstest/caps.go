@@ -13,6 +13,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -20,19 +21,88 @@ import (
 	"github.com/sftpgo-ng/sftpgo/internal/vfs"
 )
 
-// capability returns fsys as T or skips the test.
-func capability[T any](t *testing.T, fsys vfs.Fs) T {
+// The optional capabilities a backend may have: the names of the vfs
+// interfaces, and Append for vfs.CreateOptions.Append. Run takes the ones
+// a backend claims, so a backend that loses one fails the suite instead of
+// skipping its cases, and one that gains one must say so.
+const (
+	RandomAccess       = "RandomAccessFs"
+	ReaderAt           = "ReaderAtFs"
+	Truncate           = "TruncateFs"
+	Chmod              = "ChmodFs"
+	Chown              = "ChownFs"
+	Chtimes            = "ChtimesFs"
+	Symlink            = "SymlinkFs"
+	Link               = "LinkFs"
+	Copy               = "CopyFs"
+	Hash               = "HashFs"
+	StatVFS            = "StatVFSFs"
+	LocalPath          = "LocalPathFs"
+	RecursiveDirRename = "RecursiveDirRenameFs"
+	Metadata           = "MetadataFs"
+	Append             = "Append"
+)
+
+// ObjectStore are the capabilities of the backends built on objstore
+// (S3, GCS, Azure Blob, the in-memory store).
+var ObjectStore = []string{Chtimes, Copy, Hash, Metadata, RecursiveDirRename}
+
+// implemented returns the capability interfaces fsys implements.
+func implemented(fsys vfs.Fs) []string {
+	var out []string
+	add := func(ok bool, name string) {
+		if ok {
+			out = append(out, name)
+		}
+	}
+	_, ok := fsys.(vfs.RandomAccessFs)
+	add(ok, RandomAccess)
+	_, ok = fsys.(vfs.ReaderAtFs)
+	add(ok, ReaderAt)
+	_, ok = fsys.(vfs.TruncateFs)
+	add(ok, Truncate)
+	_, ok = fsys.(vfs.ChmodFs)
+	add(ok, Chmod)
+	_, ok = fsys.(vfs.ChownFs)
+	add(ok, Chown)
+	_, ok = fsys.(vfs.ChtimesFs)
+	add(ok, Chtimes)
+	_, ok = fsys.(vfs.SymlinkFs)
+	add(ok, Symlink)
+	_, ok = fsys.(vfs.LinkFs)
+	add(ok, Link)
+	_, ok = fsys.(vfs.CopyFs)
+	add(ok, Copy)
+	_, ok = fsys.(vfs.HashFs)
+	add(ok, Hash)
+	_, ok = fsys.(vfs.StatVFSFs)
+	add(ok, StatVFS)
+	_, ok = fsys.(vfs.LocalPathFs)
+	add(ok, LocalPath)
+	_, ok = fsys.(vfs.RecursiveDirRenameFs)
+	add(ok, RecursiveDirRename)
+	_, ok = fsys.(vfs.MetadataFs)
+	add(ok, Metadata)
+	return out
+}
+
+// capability returns fsys as T: a claimed capability that is missing
+// fails the test, an unclaimed one skips it.
+func capability[T any](t *testing.T, s *suite, fsys vfs.Fs) T {
 	t.Helper()
 	c, ok := fsys.(T)
+	name := reflect.TypeFor[T]().Name()
 	if !ok {
-		var zero T
-		t.Skipf("%s does not implement %T", fsys.Name(), &zero)
+		if s.caps[name] {
+			t.Fatalf("%s claims %s but does not implement it", fsys.Name(), name)
+		}
+		t.Skipf("%s does not implement %s", fsys.Name(), name)
 	}
 	return c
 }
 
 func (s *suite) randomAccess(t *testing.T, fsys vfs.Fs) {
-	ra := capability[vfs.RandomAccessFs](t, fsys)
+	ra := capability[vfs.RandomAccessFs](t, s, fsys)
 	ctx := t.Context()
 	data := RandomData(t, 4*64<<10+999)
 	f, err := ra.OpenFile(ctx, "/ra", os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
@@ -97,7 +167,7 @@ func writeChunk(t *testing.T, f vfs.RandomAccessFile, data []byte, off, n int) {
 }
 
 func (s *suite) readerAt(t *testing.T, fsys vfs.Fs) {
-	rfs := capability[vfs.ReaderAtFs](t, fsys)
+	rfs := capability[vfs.ReaderAtFs](t, s, fsys)
 	const size = 3*64<<10 + 17
 	data := RandomData(t, size)
 	WriteFile(t, fsys, "/f", data)
@@ -148,7 +218,7 @@ func (s *suite) readerAt(t *testing.T, fsys vfs.Fs) {
 }
 
 func (s *suite) truncate(t *testing.T, fsys vfs.Fs) {
-	tfs := capability[vfs.TruncateFs](t, fsys)
+	tfs := capability[vfs.TruncateFs](t, s, fsys)
 	ctx := t.Context()
 	data := RandomData(t, 100000)
 	WriteFile(t, fsys, "/f", data)
@@ -168,7 +238,7 @@ func (s *suite) truncate(t *testing.T, fsys vfs.Fs) {
 }
 
 func (s *suite) chmod(t *testing.T, fsys vfs.Fs) {
-	cfs := capability[vfs.ChmodFs](t, fsys)
+	cfs := capability[vfs.ChmodFs](t, s, fsys)
 	ctx := t.Context()
 	WriteFile(t, fsys, "/f", []byte("x"))
 	mustMkdir(t, fsys, "/d")
@@ -191,7 +261,7 @@ func (s *suite) chmod(t *testing.T, fsys vfs.Fs) {
 }
 
 func (s *suite) chown(t *testing.T, fsys vfs.Fs) {
-	cfs := capability[vfs.ChownFs](t, fsys)
+	cfs := capability[vfs.ChownFs](t, s, fsys)
 	ctx := t.Context()
 	WriteFile(t, fsys, "/f", []byte("x"))
 	if err := cfs.Chown(ctx, "/f", -1, -1); err != nil {
@@ -201,7 +271,7 @@ func (s *suite) chown(t *testing.T, fsys vfs.Fs) {
 }
 
 func (s *suite) chtimes(t *testing.T, fsys vfs.Fs) {
-	cfs := capability[vfs.ChtimesFs](t, fsys)
+	cfs := capability[vfs.ChtimesFs](t, s, fsys)
 	ctx := t.Context()
 	WriteFile(t, fsys, "/f", []byte("x"))
 	mustMkdir(t, fsys, "/d")
@@ -232,7 +302,7 @@ func resolveLink(name, target string) string {
 }
 
 func (s *suite) symlink(t *testing.T, fsys vfs.Fs) {
-	sfs := capability[vfs.SymlinkFs](t, fsys)
+	sfs := capability[vfs.SymlinkFs](t, s, fsys)
 	ctx := t.Context()
 	data := RandomData(t, 1000)
 	mustMkdir(t, fsys, "/d")
@@ -290,7 +360,7 @@ func (s *suite) symlink(t *testing.T, fsys vfs.Fs) {
 }
 
 func (s *suite) symlinkEscape(t *testing.T, fsys vfs.Fs) {
-	sfs := capability[vfs.SymlinkFs](t, fsys)
+	sfs := capability[vfs.SymlinkFs](t, s, fsys)
 	ctx := t.Context()
 	mustMkdir(t, fsys, "/d")
 	for _, c := range []struct{ target, name string }{
@@ -314,7 +384,7 @@ func (s *suite) symlinkEscape(t *testing.T, fsys vfs.Fs) {
 }
 
 func (s *suite) link(t *testing.T, fsys vfs.Fs) {
-	lfs := capability[vfs.LinkFs](t, fsys)
+	lfs := capability[vfs.LinkFs](t, s, fsys)
 	ctx := t.Context()
 	data := RandomData(t, 5000)
 	WriteFile(t, fsys, "/f", data)
@@ -332,7 +402,7 @@ func (s *suite) link(t *testing.T, fsys vfs.Fs) {
 }
 
 func (s *suite) copy(t *testing.T, fsys vfs.Fs) {
-	cfs := capability[vfs.CopyFs](t, fsys)
+	cfs := capability[vfs.CopyFs](t, s, fsys)
 	ctx := t.Context()
 	data := RandomData(t, 3<<20+5)
 	WriteFile(t, fsys, "/src", data)
@@ -358,7 +428,7 @@ func (s *suite) copy(t *testing.T, fsys vfs.Fs) {
 }
 
 func (s *suite) hash(t *testing.T, fsys vfs.Fs) {
-	hfs := capability[vfs.HashFs](t, fsys)
+	hfs := capability[vfs.HashFs](t, s, fsys)
 	data := RandomData(t, 100000)
 	WriteFile(t, fsys, "/f", data)
 	algos := map[string]func() hash.Hash{"md5": md5.New, "sha1": sha1.New, "sha256": sha256.New}
@@ -387,7 +457,7 @@ func (s *suite) hash(t *testing.T, fsys vfs.Fs) {
 }
 
 func (s *suite) statVFS(t *testing.T, fsys vfs.Fs) {
-	sfs := capability[vfs.StatVFSFs](t, fsys)
+	sfs := capability[vfs.StatVFSFs](t, s, fsys)
 	st, err := sfs.StatVFS(t.Context(), "/")
 	if errors.Is(err, vfs.ErrNotSupported) {
 		t.Skip("StatVFS not supported here")
@@ -401,7 +471,7 @@ func (s *suite) statVFS(t *testing.T, fsys vfs.Fs) {
 }
 
 func (s *suite) localPath(t *testing.T, fsys vfs.Fs) {
-	lfs := capability[vfs.LocalPathFs](t, fsys)
+	lfs := capability[vfs.LocalPathFs](t, s, fsys)
 	mustMkdir(t, fsys, "/d")
 	p, err := lfs.LocalPath("/d/x")
 	if err != nil {

@@ -39,9 +39,30 @@ import (
 )
 
 // Run runs the whole suite. newFs must return a new, empty Fs whose root
-// exists; it may call t.Fatal or t.Skip.
-func Run(t *testing.T, newFs func(t *testing.T) vfs.Fs) {
-	s := &suite{newFs: newFs}
+// exists; it may call t.Fatal or t.Skip. caps are the optional
+// capabilities the backend has (RandomAccess, Copy, Append, ...): each
+// must work, and the backend must have no other.
+func Run(t *testing.T, newFs func(t *testing.T) vfs.Fs, caps ...string) {
+	s := &suite{newFs: newFs, caps: map[string]bool{}}
+	for _, c := range caps {
+		s.caps[c] = true
+	}
+	t.Run("Capabilities", func(t *testing.T) {
+		fsys := newFs(t)
+		defer fsys.Close()
+		got := implemented(fsys)
+		var want []string
+		for _, c := range caps {
+			if c != Append {
+				want = append(want, c)
+			}
+		}
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Fatalf("%s implements %v, the test claims %v", fsys.Name(), got, want)
+		}
+	})
 	cases := []struct {
 		name string
 		fn   func(t *testing.T, fsys vfs.Fs)
@@ -97,6 +118,7 @@ func Run(t *testing.T, newFs func(t *testing.T) vfs.Fs) {
 
 type suite struct {
 	newFs func(t *testing.T) vfs.Fs
+	caps  map[string]bool // claimed capabilities
 }
 
 // RandomData returns n random bytes.
@@ -746,10 +768,16 @@ func (s *suite) appendCase(t *testing.T, fsys vfs.Fs) {
 	WriteFile(t, fsys, "/f", first)
 	w, err := fsys.Create(t.Context(), "/f", vfs.CreateOptions{Size: -1, Append: true})
 	if errors.Is(err, vfs.ErrNotSupported) {
+		if s.caps[Append] {
+			t.Fatalf("%s claims Append but does not support it", fsys.Name())
+		}
 		t.Skip("Append not supported")
 	}
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !s.caps[Append] {
+		t.Errorf("%s supports Append: claim it", fsys.Name())
 	}
 	if _, err := w.Write(second); err != nil {
 		t.Fatal(err)
