@@ -97,10 +97,8 @@ func (c *BaseConnection) actionEvent(action string, loc, target *location) *hook
 // actionPath is the storage path of loc: the host path on local storage,
 // the backend path elsewhere.
 func actionPath(loc *location) string {
-	if lp, ok := loc.fs.(vfs.LocalPathFs); ok {
-		if p, err := lp.LocalPath(loc.fsPath); err == nil {
-			return p
-		}
+	if p, ok, err := vfs.LocalPath(loc.fs, loc.fsPath); ok && err == nil {
+		return p
 	}
 	return loc.fsPath
 }

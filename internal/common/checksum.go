@@ -54,14 +54,12 @@ func (c *BaseConnection) Checksum(ctx context.Context, vpath, algo string) (stri
 	if err != nil {
 		return "", err
 	}
-	if hfs, ok := loc.fs.(vfs.HashFs); ok {
-		sum, err := hfs.Hash(ctx, loc.fsPath, algo)
-		if err == nil {
-			return sum, nil
-		}
-		if !errors.Is(err, vfs.ErrNotSupported) {
-			return "", c.fail("hash", vpath, err)
-		}
+	sum, err := vfs.StoredHash(ctx, loc.fs, loc.fsPath, algo)
+	if err == nil {
+		return sum, nil
+	}
+	if !errors.Is(err, vfs.ErrNotSupported) {
+		return "", c.fail("hash", vpath, err)
 	}
 	t, err := c.OpenForRead(ctx, vpath, 0)
 	if err != nil {

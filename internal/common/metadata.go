@@ -15,11 +15,7 @@ func (c *BaseConnection) readMetadata(ctx context.Context, loc *location) {
 	if c.srv.cfg.Metadata.Read != 1 {
 		return
 	}
-	mf, ok := loc.fs.(vfs.MetadataFs)
-	if !ok {
-		return
-	}
-	m, err := mf.Metadata(ctx, loc.fsPath)
+	m, err := vfs.Metadata(ctx, loc.fs, loc.fsPath)
 	if err != nil {
 		c.log.Warn("unable to read the file's metadata", "path", loc.vpath, "error", err)
 		return

@@ -412,11 +412,7 @@ func (c *BaseConnection) Symlink(ctx context.Context, target, link string) error
 	if !c.symlinksAllowed(lloc) {
 		return newErr(fs.ErrPermission, "creating symbolic links is disabled on this storage")
 	}
-	sfs, ok := lloc.fs.(vfs.SymlinkFs)
-	if !ok {
-		return errNotSupported()
-	}
-	if err := sfs.Symlink(ctx, tloc.fsPath, lloc.fsPath); err != nil {
+	if err := vfs.Symlink(ctx, lloc.fs, tloc.fsPath, lloc.fsPath); err != nil {
 		return c.fail("symlink", link, err)
 	}
 	c.log.Info("symlink", "path", link, "target", vtarget)
@@ -461,11 +457,7 @@ func (c *BaseConnection) Readlink(ctx context.Context, vpath string) (string, er
 	if err != nil {
 		return "", err
 	}
-	sfs, ok := loc.fs.(vfs.SymlinkFs)
-	if !ok {
-		return "", errNotSupported()
-	}
-	target, err := sfs.Readlink(ctx, loc.fsPath)
+	target, err := vfs.Readlink(ctx, loc.fs, loc.fsPath)
 	if err != nil {
 		return "", c.fail("readlink", vpath, err)
 	}
@@ -484,7 +476,7 @@ func (c *BaseConnection) Readlink(ctx context.Context, vpath string) (string, er
 // runs with a context that outlives the request (its own is cancelled by
 // the time the client closes the file), and a failure is logged as an
 // error since the client was already told it succeeded.
-func (c *BaseConnection) setstat(ctx context.Context, op, perm, vpath string, apply func(context.Context, *location) (bool, error)) error {
+func (c *BaseConnection) setstat(ctx context.Context, op, perm, vpath string, apply func(context.Context, *location) error) error {
 	c.UpdateLastActivity()
 	vpath = dataprovider.CleanVirtualPath(vpath)
 	if c.srv.cfg.SetstatMode == SetstatModeIgnore {
@@ -508,18 +500,19 @@ func (c *BaseConnection) setstat(ctx context.Context, op, perm, vpath string, ap
 		t.afterCommit(func() {
 			actx, cancel := context.WithTimeout(queued, time.Minute)
 			defer cancel()
-			supported, err := apply(actx, loc)
+			err := apply(actx, loc)
+			unsupported := errors.Is(err, vfs.ErrNotSupported)
 			switch {
-			case !supported && c.srv.cfg.SetstatMode != SetstatModeIgnoreCloud:
+			case unsupported && c.srv.cfg.SetstatMode != SetstatModeIgnoreCloud:
 				c.log.Error("queued metadata change not supported by the storage", "op", op, "path", vpath)
-			case supported && err != nil:
+			case !unsupported && err != nil:
 				c.log.Error("unable to apply a queued metadata change after upload", "op", op, "path", vpath, "error", err)
 			}
 		})
 		return nil
 	}
-	supported, err := apply(ctx, loc)
-	if !supported {
+	err = apply(ctx, loc)
+	if errors.Is(err, vfs.ErrNotSupported) {
 		if c.srv.cfg.SetstatMode == SetstatModeIgnoreCloud {
 			return nil
 		}
@@ -534,35 +527,23 @@ func (c *BaseConnection) setstat(ctx context.Context, op, perm, vpath string, ap
 
 // Chmod changes permission bits; it needs chmod on the parent.
 func (c *BaseConnection) Chmod(ctx context.Context, vpath string, mode os.FileMode) error {
-	return c.setstat(ctx, "chmod", dataprovider.PermChmod, vpath, func(ctx context.Context, l *location) (bool, error) {
-		f, ok := l.fs.(vfs.ChmodFs)
-		if !ok {
-			return false, nil
-		}
-		return true, f.Chmod(ctx, l.fsPath, mode)
+	return c.setstat(ctx, "chmod", dataprovider.PermChmod, vpath, func(ctx context.Context, l *location) error {
+		return vfs.Chmod(ctx, l.fs, l.fsPath, mode)
 	})
 }
 
 // Chown changes ownership; it needs chown on the parent.
 func (c *BaseConnection) Chown(ctx context.Context, vpath string, uid, gid int) error {
-	return c.setstat(ctx, "chown", dataprovider.PermChown, vpath, func(ctx context.Context, l *location) (bool, error) {
-		f, ok := l.fs.(vfs.ChownFs)
-		if !ok {
-			return false, nil
-		}
-		return true, f.Chown(ctx, l.fsPath, uid, gid)
+	return c.setstat(ctx, "chown", dataprovider.PermChown, vpath, func(ctx context.Context, l *location) error {
+		return vfs.Chown(ctx, l.fs, l.fsPath, uid, gid)
 	})
 }
 
 // Chtimes changes access and modification times; it needs chtimes on the
 // parent.
 func (c *BaseConnection) Chtimes(ctx context.Context, vpath string, atime, mtime time.Time) error {
-	return c.setstat(ctx, "chtimes", dataprovider.PermChtimes, vpath, func(ctx context.Context, l *location) (bool, error) {
-		f, ok := l.fs.(vfs.ChtimesFs)
-		if !ok {
-			return false, nil
-		}
-		return true, f.Chtimes(ctx, l.fsPath, atime, mtime)
+	return c.setstat(ctx, "chtimes", dataprovider.PermChtimes, vpath, func(ctx context.Context, l *location) error {
+		return vfs.Chtimes(ctx, l.fs, l.fsPath, atime, mtime)
 	})
 }
 
@@ -686,10 +667,10 @@ func (c *BaseConnection) Copy(ctx context.Context, src, dst string) error {
 	if limit >= 0 && sfi.Size() > limit {
 		return errQuota()
 	}
-	if cfs, ok := sloc.fs.(vfs.CopyFs); ok && sloc.mountKey() == dloc.mountKey() {
-		err = cfs.Copy(ctx, sloc.fsPath, dloc.fsPath)
+	if sloc.mountKey() == dloc.mountKey() {
+		err = vfs.Copy(ctx, sloc.fs, sloc.fsPath, dloc.fsPath, sfi.Size())
 	} else {
-		err = copyStream(ctx, sloc, dloc, sfi.Size())
+		err = vfs.CopyAcross(ctx, sloc.fs, sloc.fsPath, dloc.fs, dloc.fsPath, sfi.Size())
 	}
 	if err != nil {
 		return c.fail("copy", src, err)
@@ -802,23 +783,6 @@ func (c *BaseConnection) RemoveAll(ctx context.Context, vpath string) error {
 	return c.RemoveDir(ctx, vpath)
 }
 
-func copyStream(ctx context.Context, sloc, dloc *location, size int64) error {
-	r, err := sloc.fs.Open(ctx, sloc.fsPath, 0)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	w, err := dloc.fs.Create(ctx, dloc.fsPath, vfs.CreateOptions{Size: size, Mode: 0o644})
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(w, r); err != nil {
-		w.Cancel()
-		return err
-	}
-	return w.Close()
-}
-
 // StatVFS reports the space of the storage holding vpath. Where a size
 // or files quota applies, the totals and free values are the quota's, so
 // clients' "df" shows what the user may still upload.
@@ -829,11 +793,12 @@ func (c *BaseConnection) StatVFS(ctx context.Context, vpath string) (*vfs.StatVF
 	if err != nil {
 		return nil, err
 	}
-	var st *vfs.StatVFS
-	if sfs, ok := loc.fs.(vfs.StatVFSFs); ok {
-		if st, err = sfs.StatVFS(ctx, loc.fsPath); err != nil {
-			return nil, c.fail("statvfs", vpath, err)
-		}
+	st, err := vfs.Space(ctx, loc.fs, loc.fsPath)
+	if errors.Is(err, vfs.ErrNotSupported) {
+		st, err = nil, nil
+	}
+	if err != nil {
+		return nil, c.fail("statvfs", vpath, err)
 	}
 	limitSize, limitFiles, usedSize, usedFiles := c.quotaFor(ctx, loc)
 	if limitSize <= 0 && limitFiles <= 0 {
@@ -917,11 +882,7 @@ func (c *BaseConnection) Hardlink(ctx context.Context, oldname, newname string) 
 	if err != nil {
 		return err
 	}
-	lfs, ok := oloc.fs.(vfs.LinkFs)
-	if !ok {
-		return errNotSupported()
-	}
-	if err := lfs.Link(ctx, oloc.fsPath, nloc.fsPath); err != nil {
+	if err := vfs.Link(ctx, oloc.fs, oloc.fsPath, nloc.fsPath); err != nil {
 		return c.fail("link", newname, err)
 	}
 	c.log.Info("link", "path", newname, "target", oldname)
@@ -932,7 +893,7 @@ func (c *BaseConnection) Hardlink(ctx context.Context, oldname, newname string) 
 // backend that would move it entry by entry, unless common.rename_mode
 // is 1: such a rename is slow and, if interrupted, leaves the tree split.
 func (c *BaseConnection) checkRecursiveRename(ctx context.Context, fsys vfs.Fs, dir, vpath string) error {
-	if _, ok := fsys.(vfs.RecursiveDirRenameFs); !ok || c.srv.cfg.RenameMode == 1 {
+	if !vfs.RenamesDirsRecursively(fsys) || c.srv.cfg.RenameMode == 1 {
 		return nil
 	}
 	lister, err := fsys.ReadDir(ctx, dir)

@@ -277,19 +277,21 @@ func (c *BaseConnection) OpenForWrite(ctx context.Context, vpath string, opts Wr
 		return nil, err
 	}
 	writePath := loc.fsPath
-	if _, local := loc.fs.(vfs.LocalPathFs); local && c.srv.cfg.UploadMode != UploadModeStandard && !t.resume {
-		t.tmpPath = uploadTempName(loc.fsPath)
-		writePath = t.tmpPath
-		if lp, err := loc.fs.(vfs.LocalPathFs).LocalPath(t.tmpPath); err == nil {
-			t.tmpLocal = lp
-			c.srv.temps.active.Store(lp, struct{}{})
+	if c.srv.cfg.UploadMode != UploadModeStandard && !t.resume {
+		tmp := uploadTempName(loc.fsPath)
+		if lp, local, lerr := vfs.LocalPath(loc.fs, tmp); local {
+			t.tmpPath, writePath = tmp, tmp
+			if lerr == nil {
+				t.tmpLocal = lp
+				c.srv.temps.active.Store(lp, struct{}{})
+			}
 		}
 	}
+	random := vfs.HasRandomAccess(loc.fs)
 	if t.resume {
 		t.seqOff = t.existing
 		t.maxEnd.Store(t.existing)
 		if opts.Offset > 0 && opts.Offset != t.existing {
-			_, random := loc.fs.(vfs.RandomAccessFs)
 			if !random || opts.Offset > t.existing {
 				c.releaseQuota(t)
 				t.releaseOpenSlot()
@@ -298,7 +300,7 @@ func (c *BaseConnection) OpenForWrite(ctx context.Context, vpath string, opts Wr
 			t.seqOff = opts.Offset
 		}
 	}
-	if rfs, ok := loc.fs.(vfs.RandomAccessFs); ok {
+	if random {
 		flag := os.O_WRONLY | os.O_CREATE
 		if opts.ReadWrite {
 			flag = os.O_RDWR | os.O_CREATE
@@ -309,7 +311,7 @@ func (c *BaseConnection) OpenForWrite(ctx context.Context, vpath string, opts Wr
 		if opts.Exclusive && t.tmpPath == "" {
 			flag |= os.O_EXCL
 		}
-		t.wfile, err = rfs.OpenFile(ctx, writePath, flag, mode)
+		t.wfile, err = vfs.OpenRandomAccess(ctx, loc.fs, writePath, flag, mode)
 		if err == nil && t.resume && t.seqOff < t.existing {
 			if err = t.wfile.Truncate(t.seqOff); err == nil {
 				t.maxEnd.Store(t.seqOff)
@@ -711,12 +713,7 @@ func (t *Transfer) SetLogFTPMode(mode string) { t.logFTPMode = mode }
 // the backend otherwise.
 func (t *Transfer) logLine(err error, elapsed time.Duration) {
 	c := t.conn
-	filePath := t.loc.fsPath
-	if lp, ok := t.loc.fs.(vfs.LocalPathFs); ok {
-		if p, perr := lp.LocalPath(t.loc.fsPath); perr == nil {
-			filePath = p
-		}
-	}
+	filePath := actionPath(t.loc)
 	c.srv.deps.Metrics.TransferDone(cmp.Or(t.logProto, c.protocol), t.loc.fs.Name(), t.upload, t.bytes.Load(), err == nil)
 	logger.Transfer(c.log, logger.TransferRecord{
 		Upload:       t.upload,

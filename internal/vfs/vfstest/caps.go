@@ -485,3 +485,71 @@ func (s *suite) localPath(t *testing.T, fsys vfs.Fs) {
 		t.Fatalf("LocalPath(/d/x): parent %q: %v, %v", filepath.Dir(p), fi, err)
 	}
 }
+
+// fallbacks runs the vfs helper functions on every backend: Copy and
+// OpenReaderAt work everywhere they can (a read and a write where the
+// backend cannot copy), and the helper of a capability the backend does
+// not claim says ErrNotSupported.
+func (s *suite) fallbacks(t *testing.T, fsys vfs.Fs) {
+	ctx := t.Context()
+	data := RandomData(t, 1<<20+3)
+	WriteFile(t, fsys, "/src", data)
+	if err := vfs.Copy(ctx, fsys, "/src", "/dst", int64(len(data))); err != nil {
+		t.Fatal(err)
+	}
+	assertContent(t, fsys, "/dst", data)
+	assertErrIs(t, "vfs.Copy missing", vfs.Copy(ctx, fsys, "/missing", "/x", -1), fs.ErrNotExist)
+	assertNotExist(t, fsys, "/x")
+
+	ra, err := vfs.OpenReaderAt(ctx, fsys, "/src")
+	if s.caps[ReaderAt] || s.caps[RandomAccess] {
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 100)
+		if _, err := ra.ReadAt(buf, 1000); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(buf, data[1000:1100]) {
+			t.Fatal("vfs.OpenReaderAt reads other bytes")
+		}
+		ra.Close()
+	} else {
+		assertErrIs(t, "vfs.OpenReaderAt", err, vfs.ErrNotSupported)
+	}
+	if vfs.HasRandomAccess(fsys) != s.caps[RandomAccess] {
+		t.Errorf("vfs.HasRandomAccess = %v", vfs.HasRandomAccess(fsys))
+	}
+	if vfs.RenamesDirsRecursively(fsys) != s.caps[RecursiveDirRename] {
+		t.Errorf("vfs.RenamesDirsRecursively = %v", vfs.RenamesDirsRecursively(fsys))
+	}
+	if _, ok, _ := vfs.LocalPath(fsys, "/src"); ok != s.caps[LocalPath] {
+		t.Errorf("vfs.LocalPath ok = %v", ok)
+	}
+	if !s.caps[Metadata] {
+		if m, err := vfs.Metadata(ctx, fsys, "/src"); m != nil || err != nil {
+			t.Errorf("vfs.Metadata without the capability: %v %v", m, err)
+		}
+	}
+	unsupported := map[string]func() error{
+		Chmod:   func() error { return vfs.Chmod(ctx, fsys, "/src", 0o600) },
+		Chown:   func() error { return vfs.Chown(ctx, fsys, "/src", os.Getuid(), os.Getgid()) },
+		Chtimes: func() error { return vfs.Chtimes(ctx, fsys, "/src", time.Now(), time.Now()) },
+		Truncate: func() error {
+			return vfs.Truncate(ctx, fsys, "/src", 1)
+		},
+		Symlink: func() error { return vfs.Symlink(ctx, fsys, "/src", "/l") },
+		Link:    func() error { return vfs.Link(ctx, fsys, "/src", "/h") },
+		StatVFS: func() error { _, err := vfs.Space(ctx, fsys, "/"); return err },
+		Hash:    func() error { _, err := vfs.StoredHash(ctx, fsys, "/src", "sha256"); return err },
+	}
+	for name, call := range unsupported {
+		if !s.caps[name] {
+			assertErrIs(t, "helper of "+name, call(), vfs.ErrNotSupported)
+		}
+	}
+	if !s.caps[Symlink] {
+		_, err := vfs.Readlink(ctx, fsys, "/src")
+		assertErrIs(t, "vfs.Readlink", err, vfs.ErrNotSupported)
+	}
+}

@@ -102,6 +102,7 @@ func Run(t *testing.T, newFs func(t *testing.T) vfs.Fs, caps ...string) {
 		{"Hash", s.hash},
 		{"StatVFS", s.statVFS},
 		{"LocalPath", s.localPath},
+		{"Fallbacks", s.fallbacks},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
