@@ -1,14 +1,10 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -20,7 +16,7 @@ import (
 // endpoint when a user uploads in the web client. Same requirements as
 // TestWebUIInBrowser.
 func TestLanguagesAndEventRuleInBrowser(t *testing.T) {
-	node, chromium, testDir := browserTools(t)
+	br := requireBrowser(t)
 	var mu sync.Mutex
 	var hooks []map[string]string
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -40,30 +36,13 @@ func TestLanguagesAndEventRuleInBrowser(t *testing.T) {
 		"SFTPGO_HTTPD__BINDINGS__0__LANGUAGES=en,de,it",
 	)
 	in.start()
-	shots := os.Getenv("SFTPGO_SCREENSHOTS")
-	if shots == "" {
-		shots = t.TempDir()
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, filepath.Join(testDir, "i18n_events.test.js"))
-	cmd.Dir = testDir
-	cmd.Env = append(os.Environ(),
-		"SFTPGO_URL="+in.baseURL(),
+	br.run(t, in, "i18n_events.test.js",
 		"SFTPGO_ADMIN_USER=admin",
 		"SFTPGO_ADMIN_PASSWORD=admin-pass",
 		"SFTPGO_HOME_BASE="+t.TempDir(),
 		"SFTPGO_WORK_DIR="+t.TempDir(),
 		"SFTPGO_HOOK_URL="+hook.URL+"/uploaded",
-		"SFTPGO_SCREENSHOTS="+shots,
-		"CHROMIUM_PATH="+chromium,
-		"PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1",
 	)
-	out, err := cmd.CombinedOutput()
-	t.Logf("browser test output:\n%s", out)
-	if err != nil {
-		t.Fatalf("browser test failed: %v\nserver log:\n%s", err, in.log.String())
-	}
 	// the rule's action runs after the upload: wait for it
 	deadline := time.Now().Add(10 * time.Second)
 	for {

@@ -1,11 +1,9 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"testing"
@@ -21,7 +19,7 @@ import (
 // (role claim) and a user, the branded login page, and the first page of
 // a list of 10,000 users, timed in the browser.
 func TestWebOIDCInBrowser(t *testing.T) {
-	node, chromium, testDir := browserTools(t)
+	br := requireBrowser(t)
 
 	dir := t.TempDir()
 	// the branding logo lives under static_files_path (default "static")
@@ -70,32 +68,14 @@ func TestWebOIDCInBrowser(t *testing.T) {
 	}
 	t.Logf("loaded %d users in %v", bulk, time.Since(t0).Round(time.Millisecond))
 
-	shots := os.Getenv("SFTPGO_SCREENSHOTS")
-	if shots == "" {
-		shots = t.TempDir()
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, filepath.Join(testDir, "oidc.test.js"))
-	cmd.Dir = testDir
-	cmd.Env = append(os.Environ(),
-		"SFTPGO_URL="+base,
+	out := br.run(t, in, "oidc.test.js",
 		"IDP_URL="+idp.URL,
 		"IDP_ADMIN=admin", "IDP_ADMIN_PASSWORD=idp-admin-pass",
 		"IDP_USER=oidcuser", "IDP_USER_PASSWORD=idp-user-pass",
 		"BRAND_NAME=Acme Files", "BRAND_LOGO=/static/acme/logo.svg",
 		fmt.Sprintf("BULK_USERS=%d", bulk),
-		"SFTPGO_SCREENSHOTS="+shots,
-		"CHROMIUM_PATH="+chromium,
-		"PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1",
 	)
-	out, err := cmd.CombinedOutput()
-	t.Logf("browser test output:\n%s", out)
-	if err != nil {
-		t.Fatalf("browser test failed: %v\nserver log:\n%s", err, in.log.String())
-	}
 	if !regexp.MustCompile(`measure users-first-page users=10000 wall_ms=\d+`).Match(out) {
 		t.Fatal("the first page of the users list was not measured")
 	}
-	t.Logf("screenshots in %s", shots)
 }

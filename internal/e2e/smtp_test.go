@@ -5,9 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -122,7 +119,7 @@ func TestSMTPSectionDrivesTheBinary(t *testing.T) {
 // from the mail the test SMTP server received (served to the script on a
 // loopback URL), and the new password signs in.
 func TestPasswordResetInBrowser(t *testing.T) {
-	node, chromium, testDir := browserTools(t)
+	br := requireBrowser(t)
 
 	srv := smtptest.Start(t, smtptest.Options{Security: smtptest.StartTLS, Users: map[string]string{"mailer": "mail-secret"}})
 	dir := t.TempDir()
@@ -161,28 +158,10 @@ func TestPasswordResetInBrowser(t *testing.T) {
 	go func() { _ = codes.Serve(ln) }()
 	t.Cleanup(func() { _ = codes.Close() })
 
-	shots := os.Getenv("SFTPGO_SCREENSHOTS")
-	if shots == "" {
-		shots = t.TempDir()
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, filepath.Join(testDir, "password_reset.test.js"))
-	cmd.Dir = testDir
-	cmd.Env = append(os.Environ(),
-		"SFTPGO_URL="+in.baseURL(),
+	br.run(t, in, "password_reset.test.js",
 		"SFTPGO_CODES_URL=http://"+ln.Addr().String(),
-		"SFTPGO_SCREENSHOTS="+shots,
-		"CHROMIUM_PATH="+chromium,
-		"PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1",
 	)
-	out, err := cmd.CombinedOutput()
-	t.Logf("browser test output:\n%s", out)
-	if err != nil {
-		t.Fatalf("browser test failed: %v\nserver log:\n%s", err, in.log.String())
-	}
 	if n := len(srv.Messages()); n != 2 {
 		t.Errorf("%d mails, want one per UI", n)
 	}
-	t.Logf("screenshots in %s", shots)
 }

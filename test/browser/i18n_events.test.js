@@ -10,56 +10,18 @@
 // reached its endpoint (SFTPGO_HOOK_URL). Exit code 0 means success.
 "use strict";
 
-const { chromium } = require("playwright-core");
 const fs = require("fs");
 const path = require("path");
+const { must, check, step, watch, consoleErrors, shot, launch, signIn: signInAt, run } = require("./lib");
 
 const base = must("SFTPGO_URL");
 const adminUser = must("SFTPGO_ADMIN_USER");
 const adminPass = must("SFTPGO_ADMIN_PASSWORD");
 const homeBase = must("SFTPGO_HOME_BASE");
-const shots = must("SFTPGO_SCREENSHOTS");
 const hookURL = must("SFTPGO_HOOK_URL");
 const workDir = must("SFTPGO_WORK_DIR");
-const executablePath = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 
-function must(name) {
-  const v = process.env[name];
-  if (!v) {
-    console.error(`missing environment variable ${name}`);
-    process.exit(2);
-  }
-  return v;
-}
-
-function check(cond, msg) {
-  if (!cond) throw new Error("check failed: " + msg);
-}
-
-const consoleErrors = [];
-function watch(page, label) {
-  page.on("console", (m) => {
-    if (m.type() === "error" && !/status of 40[01]/.test(m.text())) consoleErrors.push(`${label}: ${m.text()}`);
-  });
-  page.on("pageerror", (e) => consoleErrors.push(`${label}: ${e.message}`));
-}
-
-async function shot(page, name) {
-  await page.screenshot({ path: path.join(shots, name + ".png"), fullPage: true });
-}
-
-async function step(name, fn) {
-  const t0 = Date.now();
-  await fn();
-  console.log(`ok  ${name} (${Date.now() - t0} ms)`);
-}
-
-async function signIn(page, side, user, pass, landing) {
-  await page.goto(base + `/web/${side}/login`);
-  await page.fill("#username", user);
-  await page.fill("#password", pass);
-  await Promise.all([page.waitForURL(landing), page.click("button[type=submit]")]);
-}
+const signIn = (page, side, user, pass, landing) => signInAt(page, base, side, user, pass, landing);
 
 // visibleTexts returns the text of every visible text node and the
 // placeholder, title and aria-label attributes, outside translate="no".
@@ -85,13 +47,7 @@ async function visibleTexts(page) {
 }
 
 async function main() {
-  fs.mkdirSync(shots, { recursive: true });
-  const browser = await chromium.launch({
-    executablePath,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-      "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"],
-  });
+  const browser = await launch();
   try {
     // ---- German from the browser's language, no English left
     const de = await browser.newContext({ locale: "de-DE", extraHTTPHeaders: { "Accept-Language": "de-DE,de;q=0.9" } });
@@ -177,10 +133,4 @@ async function main() {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (e) => {
-    console.error(e);
-    process.exit(1);
-  },
-);
+run(main);

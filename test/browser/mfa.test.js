@@ -9,30 +9,14 @@
 // Then the admin does the same in the web admin. Exit code 0 means success.
 "use strict";
 
-const { chromium } = require("playwright-core");
 const crypto = require("crypto");
-const fs = require("fs");
 const path = require("path");
+const { must, check, step, watch, consoleErrors, shot, launch, run } = require("./lib");
 
 const base = must("SFTPGO_URL");
 const adminUser = must("SFTPGO_ADMIN_USER");
 const adminPass = must("SFTPGO_ADMIN_PASSWORD");
 const homeBase = must("SFTPGO_HOME_BASE");
-const shots = must("SFTPGO_SCREENSHOTS");
-const executablePath = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
-
-function must(name) {
-  const v = process.env[name];
-  if (!v) {
-    console.error(`missing environment variable ${name}`);
-    process.exit(2);
-  }
-  return v;
-}
-
-function check(cond, msg) {
-  if (!cond) throw new Error("check failed: " + msg);
-}
 
 // RFC 6238 with SHA-1, 6 digits, 30 s steps; offset in steps.
 function totp(secret, offset = 0) {
@@ -52,24 +36,6 @@ async function freshStep() {
   while ((Date.now() / 1000) % 30 > 22) await new Promise((r) => setTimeout(r, 500));
 }
 
-const consoleErrors = [];
-const expected = /Failed to load resource: the server responded with a status of 40[01]/;
-function watch(page, label) {
-  page.on("console", (m) => {
-    if (m.type() === "error" && !expected.test(m.text())) consoleErrors.push(`${label}: ${m.text()}`);
-  });
-  page.on("pageerror", (e) => consoleErrors.push(`${label}: ${e.message}`));
-}
-
-async function shot(page, name) {
-  await page.screenshot({ path: path.join(shots, name + ".png"), fullPage: true });
-}
-
-async function step(name, fn) {
-  const t0 = Date.now();
-  await fn();
-  console.log(`ok  ${name} (${Date.now() - t0} ms)`);
-}
 
 async function api(method, p, token, body) {
   const r = await fetch(base + p, {
@@ -118,13 +84,7 @@ async function signInWithCode(page, side, user, pass, secret, landing) {
 }
 
 async function main() {
-  fs.mkdirSync(shots, { recursive: true });
-  const browser = await chromium.launch({
-    executablePath,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-      "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"],
-  });
+  const browser = await launch();
   const username = "mfatester";
   const userPass = "Mfa-Tester-pass!";
   try {
@@ -180,8 +140,4 @@ async function main() {
   }
 }
 
-main().catch((e) => {
-  console.error(e && e.stack ? e.stack : e);
-  if (consoleErrors.length) console.error("console errors:\n" + consoleErrors.join("\n"));
-  process.exit(1);
-});
+run(main);
