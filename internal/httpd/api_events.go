@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/url"
 
 	"github.com/go-chi/chi/v5"
 
@@ -40,19 +39,27 @@ type EventRunner interface {
 func (s *Server) eventRoutes(r chi.Router) {
 	r.Route("/eventactions", func(r chi.Router) {
 		r.Use(s.checkPerm(dataprovider.AdminPermManageEventRule))
-		r.Get("/", s.listEventActions)
-		r.Post("/", s.addEventAction)
-		r.Get("/{name}", s.getEventAction)
-		r.Put("/{name}", s.updateEventAction)
-		r.Delete("/{name}", s.deleteEventAction)
+		namedAPI[dataprovider.BaseEventAction, eventStore]{
+			path: "/eventactions", noun: "Event action", updated: "Event action updated", st: s.eventStore,
+			list: eventStore.ListEventActions, get: eventStore.GetEventAction, add: eventStore.AddEventAction,
+			update: eventStore.UpdateEventAction, del: eventStore.DeleteEventAction,
+			name:   func(a *dataprovider.BaseEventAction) string { return a.Name },
+			id:     func(a *dataprovider.BaseEventAction) int64 { return a.ID },
+			ident:  func(a *dataprovider.BaseEventAction, id int64, name string) { a.ID, a.Name = id, name },
+			redact: redactEventAction,
+		}.routes(s, r)
 	})
 	r.Route("/eventrules", func(r chi.Router) {
 		r.Use(s.checkPerm(dataprovider.AdminPermManageEventRule))
-		r.Get("/", s.listEventRules)
-		r.Post("/", s.addEventRule)
-		r.Get("/{name}", s.getEventRule)
-		r.Put("/{name}", s.updateEventRule)
-		r.Delete("/{name}", s.deleteEventRule)
+		namedAPI[dataprovider.EventRule, eventStore]{
+			path: "/eventrules", noun: "Event rule", updated: "Event rules updated", st: s.eventStore,
+			list: eventStore.ListEventRules, get: eventStore.GetEventRule, add: eventStore.AddEventRule,
+			update: eventStore.UpdateEventRule, del: eventStore.DeleteEventRule,
+			name:   func(r *dataprovider.EventRule) string { return r.Name },
+			id:     func(r *dataprovider.EventRule) int64 { return r.ID },
+			ident:  func(r *dataprovider.EventRule, id int64, name string) { r.ID, r.Name = id, name },
+			redact: redactEventRule,
+		}.routes(s, r)
 		r.Post("/run/{name}", s.runEventRule)
 	})
 	r.With(s.checkPerm(dataprovider.AdminPermRetentionChecks)).Get("/retention/users/checks", s.getRetentionChecks)
@@ -79,180 +86,6 @@ func redactEventRule(rule dataprovider.EventRule) dataprovider.EventRule {
 	}
 	rule.Actions = actions
 	return rule
-}
-
-func (s *Server) listEventActions(w http.ResponseWriter, r *http.Request) {
-	st, ok := s.eventStore(w, r)
-	if !ok {
-		return
-	}
-	p, err := parseListParams(r)
-	if err != nil {
-		sendAPIError(w, r, http.StatusBadRequest, err)
-		return
-	}
-	list, err := st.ListEventActions(r.Context(), p.limit, p.offset, p.order)
-	if err != nil {
-		s.sendStoreError(w, r, err)
-		return
-	}
-	renderJSON(w, http.StatusOK, mapSlice(list, redactEventAction))
-}
-
-func (s *Server) getEventAction(w http.ResponseWriter, r *http.Request) {
-	st, ok := s.eventStore(w, r)
-	if !ok {
-		return
-	}
-	a, err := st.GetEventAction(r.Context(), urlParam(r, "name"))
-	if err != nil {
-		s.sendStoreError(w, r, err)
-		return
-	}
-	renderJSON(w, http.StatusOK, unlessConfidential(r, a, redactEventAction))
-}
-
-func (s *Server) addEventAction(w http.ResponseWriter, r *http.Request) {
-	st, ok := s.eventStore(w, r)
-	if !ok {
-		return
-	}
-	var a dataprovider.BaseEventAction
-	if !decodeBody(w, r, &a) {
-		return
-	}
-	a.ID = 0
-	if err := st.AddEventAction(r.Context(), &a); err != nil {
-		s.sendStoreError(w, r, err)
-		return
-	}
-	created, err := st.GetEventAction(r.Context(), a.Name)
-	if err != nil {
-		created = a
-	}
-	w.Header().Set("Location", s.webRoot+apiPrefix+"/eventactions/"+url.PathEscape(created.Name))
-	renderJSON(w, http.StatusCreated, redactEventAction(created))
-}
-
-func (s *Server) updateEventAction(w http.ResponseWriter, r *http.Request) {
-	st, ok := s.eventStore(w, r)
-	if !ok {
-		return
-	}
-	current, err := st.GetEventAction(r.Context(), urlParam(r, "name"))
-	if err != nil {
-		s.sendStoreError(w, r, err)
-		return
-	}
-	var a dataprovider.BaseEventAction
-	if !decodeBody(w, r, &a) {
-		return
-	}
-	a.ID, a.Name = current.ID, current.Name
-	if err := st.UpdateEventAction(r.Context(), &a); err != nil {
-		s.sendStoreError(w, r, err)
-		return
-	}
-	sendMessage(w, http.StatusOK, "Event action updated")
-}
-
-func (s *Server) deleteEventAction(w http.ResponseWriter, r *http.Request) {
-	st, ok := s.eventStore(w, r)
-	if !ok {
-		return
-	}
-	if err := st.DeleteEventAction(r.Context(), urlParam(r, "name")); err != nil {
-		s.sendStoreError(w, r, err)
-		return
-	}
-	sendMessage(w, http.StatusOK, "Event action deleted")
-}
-
-func (s *Server) listEventRules(w http.ResponseWriter, r *http.Request) {
-	st, ok := s.eventStore(w, r)
-	if !ok {
-		return
-	}
-	p, err := parseListParams(r)
-	if err != nil {
-		sendAPIError(w, r, http.StatusBadRequest, err)
-		return
-	}
-	list, err := st.ListEventRules(r.Context(), p.limit, p.offset, p.order)
-	if err != nil {
-		s.sendStoreError(w, r, err)
-		return
-	}
-	renderJSON(w, http.StatusOK, mapSlice(list, redactEventRule))
-}
-
-func (s *Server) getEventRule(w http.ResponseWriter, r *http.Request) {
-	st, ok := s.eventStore(w, r)
-	if !ok {
-		return
-	}
-	rule, err := st.GetEventRule(r.Context(), urlParam(r, "name"))
-	if err != nil {
-		s.sendStoreError(w, r, err)
-		return
-	}
-	renderJSON(w, http.StatusOK, unlessConfidential(r, rule, redactEventRule))
-}
-
-func (s *Server) addEventRule(w http.ResponseWriter, r *http.Request) {
-	st, ok := s.eventStore(w, r)
-	if !ok {
-		return
-	}
-	var rule dataprovider.EventRule
-	if !decodeBody(w, r, &rule) {
-		return
-	}
-	rule.ID = 0
-	if err := st.AddEventRule(r.Context(), &rule); err != nil {
-		s.sendStoreError(w, r, err)
-		return
-	}
-	created, err := st.GetEventRule(r.Context(), rule.Name)
-	if err != nil {
-		created = rule
-	}
-	w.Header().Set("Location", s.webRoot+apiPrefix+"/eventrules/"+url.PathEscape(created.Name))
-	renderJSON(w, http.StatusCreated, redactEventRule(created))
-}
-
-func (s *Server) updateEventRule(w http.ResponseWriter, r *http.Request) {
-	st, ok := s.eventStore(w, r)
-	if !ok {
-		return
-	}
-	current, err := st.GetEventRule(r.Context(), urlParam(r, "name"))
-	if err != nil {
-		s.sendStoreError(w, r, err)
-		return
-	}
-	var rule dataprovider.EventRule
-	if !decodeBody(w, r, &rule) {
-		return
-	}
-	rule.ID, rule.Name = current.ID, current.Name
-	if err := st.UpdateEventRule(r.Context(), &rule); err != nil {
-		s.sendStoreError(w, r, err)
-		return
-	}
-	sendMessage(w, http.StatusOK, "Event rules updated")
-}
-
-func (s *Server) deleteEventRule(w http.ResponseWriter, r *http.Request) {
-	st, ok := s.eventStore(w, r)
-	if !ok {
-		return
-	}
-	if err := st.DeleteEventRule(r.Context(), urlParam(r, "name")); err != nil {
-		s.sendStoreError(w, r, err)
-		return
-	}
-	sendMessage(w, http.StatusOK, "Event rule deleted")
 }
 
 func (s *Server) runEventRule(w http.ResponseWriter, r *http.Request) {
