@@ -66,12 +66,22 @@ type Service struct {
 	eventsMgr atomic.Pointer[events.Manager]
 }
 
+// withPrefix names the component an error comes from, once: the
+// packages start most of their errors with their own name already
+// ("dataprovider: connect to postgresql: ...").
+func withPrefix(component string, err error) error {
+	if strings.HasPrefix(err.Error(), component+": ") {
+		return err
+	}
+	return fmt.Errorf("%s: %w", component, err)
+}
+
 // OpenStore builds the KMS manager and opens the data provider; used by
 // serve and by the provider maintenance commands.
 func OpenStore(ctx context.Context, cfg config.Config, configDir string, logger *slog.Logger) (*dataprovider.Store, *kms.Manager, error) {
 	km, err := kms.NewManager(cfg.KMS, configDir)
 	if err != nil {
-		return nil, nil, fmt.Errorf("kms: %w", err)
+		return nil, nil, withPrefix("kms", err)
 	}
 	secretfile.Warn(logger, "the KMS key files are", km.KeyFiles()...)
 	store, err := dataprovider.Open(ctx, dataprovider.Options{
@@ -83,7 +93,7 @@ func OpenStore(ctx context.Context, cfg config.Config, configDir string, logger 
 		SecretMinEntropy: cfg.Common.SecretMinEntropy,
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("data provider: %w", err)
+		return nil, nil, withPrefix("dataprovider", err)
 	}
 	return store, km, nil
 }
@@ -93,10 +103,10 @@ func OpenStore(ctx context.Context, cfg config.Config, configDir string, logger 
 func prepareStore(ctx context.Context, cfg config.DataProviderConfig, configDir string, store *dataprovider.Store, logger *slog.Logger) error {
 	if cfg.UpdateMode == 0 {
 		if err := store.Migrate(ctx); err != nil {
-			return fmt.Errorf("data provider: migrate: %w", err)
+			return fmt.Errorf("migrate the schema: %w", withPrefix("dataprovider", err))
 		}
 	} else if err := store.CheckSchema(ctx); err != nil {
-		return fmt.Errorf("data provider: %w (run \"sftpgo initprovider\" or set data_provider.update_mode to 0)", err)
+		return fmt.Errorf("%w (run \"sftpgo initprovider\" or set data_provider.update_mode to 0)", withPrefix("dataprovider", err))
 	}
 	if cfg.CreateDefaultAdmin {
 		// env.d files may hold the credentials too, as for config keys.

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/sftpgo-ng/sftpgo/internal/config"
 )
 
 type fakeComponent struct {
@@ -101,4 +103,24 @@ func TestReloadReachesEveryReloader(t *testing.T) {
 		}
 	}
 	s.shutdown()
+}
+
+// TestStoreErrorsNameTheComponentOnce: a data provider that cannot be
+// reached is reported as "dataprovider: ...", not "data provider:
+// dataprovider: ...".
+func TestStoreErrorsNameTheComponentOnce(t *testing.T) {
+	cfg := config.Default()
+	cfg.DataProvider.Driver = "postgresql"
+	cfg.DataProvider.Host = "127.0.0.1"
+	cfg.DataProvider.Port = 1
+	_, _, err := OpenStore(t.Context(), cfg, t.TempDir(), slog.New(slog.DiscardHandler))
+	if err == nil {
+		t.Fatal("a provider on port 1 opened")
+	}
+	if msg := err.Error(); !strings.HasPrefix(msg, "dataprovider: ") || strings.Count(msg, "dataprovider:") != 1 || strings.Contains(msg, "data provider:") {
+		t.Fatalf("error %q", msg)
+	}
+	if got := withPrefix("kms", errors.New("boom")).Error(); got != "kms: boom" {
+		t.Fatalf("withPrefix: %q", got)
+	}
 }
