@@ -104,10 +104,7 @@ func CertsPath(cfg config.ACMEConfig, configDir string) string {
 	if p == "" {
 		p = "certs"
 	}
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(configDir, p)
-	}
-	return p
+	return config.ResolvePath(configDir, p)
 }
 
 // CertificateFiles returns the files of the certificate of the first

@@ -132,3 +132,12 @@ func decodeFile(cfg *Config, ext string, data []byte, nt *notes) error {
 	}
 	return decode("", root, reflect.ValueOf(cfg).Elem(), nt)
 }
+
+// ResolvePath makes a path of the configuration relative to the config
+// dir; an empty or absolute path is returned as it is.
+func ResolvePath(configDir, p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(configDir, p)
+}

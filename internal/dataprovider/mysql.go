@@ -74,7 +74,7 @@ func mysqlTLSConfig(cfg config.DataProviderConfig, configDir string) (string, *t
 	}
 	tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: mode != "true"}
 	if cfg.RootCert != "" {
-		pem, err := os.ReadFile(resolvePath(configDir, cfg.RootCert))
+		pem, err := os.ReadFile(config.ResolvePath(configDir, cfg.RootCert))
 		if err != nil {
 			return "", nil, fmt.Errorf("dataprovider: root_cert: %w", err)
 		}
@@ -85,7 +85,7 @@ func mysqlTLSConfig(cfg config.DataProviderConfig, configDir string) (string, *t
 		tc.RootCAs = pool
 	}
 	if cfg.ClientCert != "" && cfg.ClientKey != "" {
-		cert, err := tls.LoadX509KeyPair(resolvePath(configDir, cfg.ClientCert), resolvePath(configDir, cfg.ClientKey))
+		cert, err := tls.LoadX509KeyPair(config.ResolvePath(configDir, cfg.ClientCert), config.ResolvePath(configDir, cfg.ClientKey))
 		if err != nil {
 			return "", nil, fmt.Errorf("dataprovider: client certificate: %w", err)
 		}

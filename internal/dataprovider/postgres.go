@@ -81,11 +81,11 @@ func postgresDSN(cfg config.DataProviderConfig, configDir string) (string, error
 	q := url.Values{}
 	q.Set("sslmode", mode)
 	if cfg.RootCert != "" {
-		q.Set("sslrootcert", resolvePath(configDir, cfg.RootCert))
+		q.Set("sslrootcert", config.ResolvePath(configDir, cfg.RootCert))
 	}
 	if cfg.ClientCert != "" && cfg.ClientKey != "" {
-		q.Set("sslcert", resolvePath(configDir, cfg.ClientCert))
-		q.Set("sslkey", resolvePath(configDir, cfg.ClientKey))
+		q.Set("sslcert", config.ResolvePath(configDir, cfg.ClientCert))
+		q.Set("sslkey", config.ResolvePath(configDir, cfg.ClientKey))
 	}
 	if cfg.DisableSNI {
 		q.Set("sslsni", "0")

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -100,14 +99,6 @@ type Store struct {
 
 func nowMillis() int64 { return time.Now().UnixMilli() }
 
-// resolvePath makes a relative path relative to the config dir.
-func resolvePath(configDir, p string) string {
-	if p == "" || filepath.IsAbs(p) {
-		return p
-	}
-	return filepath.Join(configDir, p)
-}
-
 // Open opens the configured driver. It does not migrate the schema.
 // The memory driver starts at CurrentSchemaVersion and, when
 // data_provider.name names a file, loads it as a dump.
@@ -132,14 +123,14 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if opts.Config.PasswordCaching {
 		s.pwdCache = newPasswordCache()
 	}
-	s.usersBaseDir = resolvePath(opts.ConfigDir, opts.Config.UsersBaseDir)
+	s.usersBaseDir = config.ResolvePath(opts.ConfigDir, opts.Config.UsersBaseDir)
 	switch opts.Config.Driver {
 	case "sqlite", "":
 		name := opts.Config.Name
 		if name == "" {
 			name = "sftpgo.db"
 		}
-		d, err := openSQLite(ctx, resolvePath(opts.ConfigDir, name), opts.Config.SQLTablesPrefix, opts.Config.PoolSize, s.log)
+		d, err := openSQLite(ctx, config.ResolvePath(opts.ConfigDir, name), opts.Config.SQLTablesPrefix, opts.Config.PoolSize, s.log)
 		if err != nil {
 			return nil, err
 		}
@@ -161,7 +152,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		if name == "" {
 			name = "sftpgo.bolt"
 		}
-		d, err := openBolt(resolvePath(opts.ConfigDir, name), s.log)
+		d, err := openBolt(config.ResolvePath(opts.ConfigDir, name), s.log)
 		if err != nil {
 			return nil, err
 		}
@@ -171,7 +162,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		d.state.version = CurrentSchemaVersion
 		s.driver = d
 		if opts.Config.Name != "" {
-			if err := s.loadDumpFile(ctx, resolvePath(opts.ConfigDir, opts.Config.Name)); err != nil {
+			if err := s.loadDumpFile(ctx, config.ResolvePath(opts.ConfigDir, opts.Config.Name)); err != nil {
 				return nil, err
 			}
 		}

@@ -14,7 +14,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -133,10 +132,7 @@ func New(cfg config.FTPDConfig, srv *common.Server, store Store, configDir strin
 }
 
 func (s *Server) resolvePath(p string) string {
-	if p == "" || filepath.IsAbs(p) {
-		return p
-	}
-	return filepath.Join(s.configDir, p)
+	return config.ResolvePath(s.configDir, p)
 }
 
 func (s *Server) loadBanner() (string, error) {

@@ -111,7 +111,7 @@ func newOIDCRP(ctx context.Context, b config.HTTPDBinding, webRoot, configDir st
 	c := b.OIDC
 	secret := c.ClientSecret
 	if c.ClientSecretFile != "" {
-		raw, err := os.ReadFile(resolvePath(configDir, c.ClientSecretFile))
+		raw, err := os.ReadFile(config.ResolvePath(configDir, c.ClientSecretFile))
 		if err != nil {
 			return nil, fmt.Errorf("httpd: oidc client_secret_file: %w", err)
 		}

@@ -13,7 +13,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -206,7 +205,7 @@ func newServer(opts Options, st store) (*Server, error) {
 func signingKey(cfg config.HTTPDConfig, configDir string) ([]byte, error) {
 	pass := cfg.SigningPassphrase
 	if cfg.SigningPassphraseFile != "" {
-		b, err := os.ReadFile(resolvePath(configDir, cfg.SigningPassphraseFile))
+		b, err := os.ReadFile(config.ResolvePath(configDir, cfg.SigningPassphraseFile))
 		if err != nil {
 			return nil, fmt.Errorf("httpd: read signing_passphrase_file: %w", err)
 		}
@@ -230,13 +229,6 @@ func normalizeWebRoot(p string) string {
 		return ""
 	}
 	return "/" + p
-}
-
-func resolvePath(dir, p string) string {
-	if p == "" || filepath.IsAbs(p) {
-		return p
-	}
-	return filepath.Join(dir, p)
 }
 
 // Handler returns the full handler (REST API enabled), for tests and for

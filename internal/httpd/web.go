@@ -78,10 +78,10 @@ func dirFS(p string) fs.FS {
 var layoutFiles = []string{"layout/base.html", "layout/admin.html", "layout/client.html", "layout/plain.html", "layout/fields.html"}
 
 func newWebUI(cfg config.HTTPDConfig, configDir string) (*webUI, error) {
-	tfs := overlayFS{disk: dirFS(resolvePath(configDir, cfg.TemplatesPath)), base: templates.FS}
+	tfs := overlayFS{disk: dirFS(config.ResolvePath(configDir, cfg.TemplatesPath)), base: templates.FS}
 	ui := &webUI{
 		pages:  map[string]*template.Template{},
-		static: overlayFS{disk: dirFS(resolvePath(configDir, cfg.StaticFilesPath)), base: static.FS},
+		static: overlayFS{disk: dirFS(config.ResolvePath(configDir, cfg.StaticFilesPath)), base: static.FS},
 	}
 	cats, err := loadCatalogues(tfs)
 	if err != nil {

@@ -65,9 +65,7 @@ func NewManager(cfg config.KMSConfig, configDir string) (*Manager, error) {
 	}
 	m := &Manager{}
 	if p := strings.TrimSpace(cfg.Secrets.MasterKeyPath); p != "" {
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(configDir, p)
-		}
+		p = config.ResolvePath(configDir, p)
 		data, err := os.ReadFile(p)
 		if err != nil {
 			return nil, fmt.Errorf("kms: read master key file: %w", err)

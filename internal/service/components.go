@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"path/filepath"
 	"sync/atomic"
 
 	"github.com/sftpgo-ng/sftpgo/internal/common"
@@ -23,10 +22,7 @@ func (c commonComponent) Start(context.Context) error    { return nil }
 func (c commonComponent) Shutdown(context.Context) error { return c.srv.Close() }
 
 func (s *Service) resolve(p string) string {
-	if p == "" || filepath.IsAbs(p) {
-		return p
-	}
-	return filepath.Join(s.configDir, p)
+	return config.ResolvePath(s.configDir, p)
 }
 
 func hasPort[T any](bindings []T, port func(T) int) bool {

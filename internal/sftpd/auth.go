@@ -11,6 +11,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/sftpgo-ng/sftpgo/internal/common"
+	"github.com/sftpgo-ng/sftpgo/internal/config"
 	"github.com/sftpgo-ng/sftpgo/internal/dataprovider"
 )
 
@@ -209,7 +210,7 @@ type certAuth struct {
 func newCertAuth(configDir string, caFiles []string, revokedFile string) (*certAuth, error) {
 	a := &certAuth{revoked: map[string]bool{}}
 	for _, f := range caFiles {
-		data, err := os.ReadFile(resolvePath(configDir, f))
+		data, err := os.ReadFile(config.ResolvePath(configDir, f))
 		if err != nil {
 			return nil, fmt.Errorf("sftpd: trusted user CA keys: %w", err)
 		}
@@ -223,7 +224,7 @@ func newCertAuth(configDir string, caFiles []string, revokedFile string) (*certA
 		}
 	}
 	if revokedFile != "" {
-		data, err := os.ReadFile(resolvePath(configDir, revokedFile))
+		data, err := os.ReadFile(config.ResolvePath(configDir, revokedFile))
 		if err != nil {
 			return nil, fmt.Errorf("sftpd: revoked user certificates: %w", err)
 		}

@@ -15,17 +15,12 @@ import (
 	"path/filepath"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/sftpgo-ng/sftpgo/internal/config"
 )
 
 // defaultHostKeys are generated in the config dir when host_keys is empty.
 var defaultHostKeys = []string{"id_rsa", "id_ecdsa", "id_ed25519"}
-
-func resolvePath(configDir, p string) string {
-	if p == "" || filepath.IsAbs(p) {
-		return p
-	}
-	return filepath.Join(configDir, p)
-}
 
 // loadHostKeys reads the configured host keys, generating the default
 // ones (0600, OpenSSH format) when they do not exist yet.
@@ -36,7 +31,7 @@ func loadHostKeys(configDir string, names []string) ([]ssh.Signer, []string, err
 	var signers []ssh.Signer
 	var paths []string
 	for _, name := range names {
-		p := resolvePath(configDir, name)
+		p := config.ResolvePath(configDir, name)
 		data, err := os.ReadFile(p)
 		if errors.Is(err, fs.ErrNotExist) {
 			kind := filepath.Base(p)

@@ -116,7 +116,7 @@ func New(cfg config.SFTPDConfig, srv *common.Server, store Store, configDir stri
 		return nil, err
 	}
 	if cfg.LoginBannerFile != "" {
-		banner, err := os.ReadFile(resolvePath(configDir, cfg.LoginBannerFile))
+		banner, err := os.ReadFile(config.ResolvePath(configDir, cfg.LoginBannerFile))
 		if err != nil {
 			return nil, fmt.Errorf("sftpd: login banner: %w", err)
 		}
@@ -133,7 +133,7 @@ func (s *Server) HostKeyPaths() []string { return s.hostKeys }
 
 func (s *Server) loadHostCertificates(signers *[]ssh.Signer) error {
 	for _, name := range s.cfg.HostCertificates {
-		data, err := os.ReadFile(resolvePath(s.configDir, name))
+		data, err := os.ReadFile(config.ResolvePath(s.configDir, name))
 		if err != nil {
 			return fmt.Errorf("sftpd: host certificate: %w", err)
 		}

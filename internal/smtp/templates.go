@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sftpgo-ng/sftpgo/internal/config"
 	"github.com/sftpgo-ng/sftpgo/templates/email"
 )
 
@@ -39,11 +40,7 @@ func (d PasswordResetData) ValidMinutes() int { return int(d.ValidFor / time.Min
 func loadTemplates(templatesPath, configDir string) (map[string]*template.Template, error) {
 	dir := ""
 	if templatesPath != "" {
-		dir = templatesPath
-		if !filepath.IsAbs(dir) {
-			dir = filepath.Join(configDir, dir)
-		}
-		dir = filepath.Join(dir, "email")
+		dir = filepath.Join(config.ResolvePath(configDir, templatesPath), "email")
 	}
 	out := map[string]*template.Template{}
 	for _, name := range []string{passwordResetTemplate} {

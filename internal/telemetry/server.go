@@ -67,10 +67,7 @@ type Server struct {
 func Enabled(cfg config.TelemetryConfig) bool { return cfg.BindPort > 0 }
 
 func (s *Server) resolve(p string) string {
-	if p == "" || filepath.IsAbs(p) {
-		return p
-	}
-	return filepath.Join(s.opts.ConfigDir, p)
+	return config.ResolvePath(s.opts.ConfigDir, p)
 }
 
 // New validates the configuration and loads the htpasswd file and the
