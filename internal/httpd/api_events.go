@@ -63,7 +63,19 @@ func (s *Server) eventRoutes(r chi.Router) {
 		r.Post("/run/{name}", s.runEventRule)
 	})
 	r.With(s.checkPerm(dataprovider.AdminPermRetentionChecks)).Get("/retention/users/checks", s.getRetentionChecks)
+	// SFTPGo searches stored events through a plugin; there is no event
+	// store here, so its search routes say so instead of 404
+	r.Route("/events", func(r chi.Router) {
+		r.Use(s.checkPerm(dataprovider.AdminPermViewEvents))
+		for _, kind := range []string{"fs", "provider", "logs"} {
+			r.Get("/"+kind, func(w http.ResponseWriter, r *http.Request) {
+				sendAPIError(w, r, http.StatusNotImplemented, errNoEventSearch)
+			})
+		}
+	})
 }
+
+var errNoEventSearch = errors.New("event searches are not available: this server does not store events (SFTPGo needs its eventsearcher plugin for them)")
 
 func (s *Server) eventStore(w http.ResponseWriter, r *http.Request) (eventStore, bool) {
 	st, ok := s.store.(eventStore)

@@ -103,3 +103,16 @@ func TestRetentionChecksList(t *testing.T) {
 		t.Fatalf("checks: %s", r.body)
 	}
 }
+
+// TestEventSearchesSayNotAvailable: SFTPGo's event search routes answer
+// 501 with the reason, not 404.
+func TestEventSearchesSayNotAvailable(t *testing.T) {
+	e := newTestEnv(t)
+	adm := e.adminAuth()
+	for _, kind := range []string{"fs", "provider", "logs"} {
+		r := e.expect(http.StatusNotImplemented, http.MethodGet, "/api/v2/events/"+kind+"?limit=10", adm, nil)
+		if !strings.Contains(string(r.body), "eventsearcher plugin") {
+			t.Fatalf("%s: %s", kind, r.body)
+		}
+	}
+}
