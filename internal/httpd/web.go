@@ -75,7 +75,8 @@ func dirFS(p string) fs.FS {
 
 // layouts are parsed with every page; a page defines "content" (and may
 // define "title" and "scripts").
-var layoutFiles = []string{"layout/base.html", "layout/admin.html", "layout/client.html", "layout/plain.html", "layout/fields.html"}
+var layoutFiles = []string{"layout/base.html", "layout/admin.html", "layout/client.html", "layout/plain.html", "layout/fields.html",
+	"layout/shared.html"}
 
 func newWebUI(cfg config.HTTPDConfig, configDir string) (*webUI, error) {
 	tfs := overlayFS{disk: dirFS(config.ResolvePath(configDir, cfg.TemplatesPath)), base: templates.FS}
@@ -152,6 +153,9 @@ type page struct {
 	Brand *brandNav
 	// ResetByMail: password reset by e-mail is available (SMTP configured).
 	ResetByMail bool
+	// UI is "admin" or "client": the UI the page belongs to, for the
+	// pages both share (layout/shared.html).
+	UI string
 	// Lang is the page's language; Langs the binding offers (the menu
 	// shows when there are several).
 	Lang  string
@@ -167,6 +171,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		return
 	}
 	p.Base = s.webRoot
+	p.UI, _, _ = strings.Cut(name, "/")
 	p.ResetByMail = s.mailer != nil
 	if p.Form == nil {
 		p.Form = url.Values{}
