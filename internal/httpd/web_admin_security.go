@@ -182,7 +182,15 @@ type ipListsPage struct {
 	Entries []ipListRow
 	// ProtoNames are the protocols an entry may be limited to.
 	ProtoNames []string
+	// Query is the address or network prefix searched; From the entry the
+	// page starts after ("" for the first page); Next the last entry shown
+	// when more follow.
+	Query, From, Next string
 }
+
+// ipListPageSize is how many entries the IP list page shows at once: a
+// list may hold a million, the page walks it by address.
+const ipListPageSize = 100
 
 var ipListTypes = []option{{Value: "1", Label: "Allow list"}, {Value: "2", Label: "Defender"}, {Value: "3", Label: "Rate limiter safe list"}}
 
@@ -222,12 +230,18 @@ func (s *Server) webAdminIPLists(w http.ResponseWriter, r *http.Request) {
 		s.webError(w, r, http.StatusNotImplemented, "IP lists are not supported by this data provider.", true)
 		return
 	}
-	entries, err := st.ListIPListEntries(r.Context(), dataprovider.IPListQuery{Type: t, Limit: maxListLimit})
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	from := strings.TrimSpace(r.URL.Query().Get("from"))
+	entries, err := st.ListIPListEntries(r.Context(), dataprovider.IPListQuery{Type: t, Filter: q, From: from, Limit: ipListPageSize + 1})
 	if err != nil {
 		s.webError(w, r, http.StatusInternalServerError, "The data provider is not available.", true)
 		return
 	}
-	d := ipListsPage{Type: int(t), Types: ipListTypes, ProtoNames: []string{"SSH", "FTP", "DAV", "HTTP"}}
+	d := ipListsPage{Type: int(t), Types: ipListTypes, ProtoNames: []string{"SSH", "FTP", "DAV", "HTTP"}, Query: q, From: from}
+	if len(entries) > ipListPageSize {
+		entries = entries[:ipListPageSize]
+		d.Next = entries[len(entries)-1].IPOrNet
+	}
 	for _, e := range entries {
 		d.Entries = append(d.Entries, ipListRow{IPListEntry: e, Protos: protoNames(e.Protocols)})
 	}

@@ -3,8 +3,10 @@ package httpd
 import (
 	"context"
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -143,3 +145,42 @@ func TestWebAdminDefenderUnban(t *testing.T) {
 }
 
 func defenderHostID(ip string) string { return hex.EncodeToString([]byte(ip)) }
+
+// TestWebAdminIPListPaging: a long list is walked a page at a time by
+// address, and a prefix search narrows it.
+func TestWebAdminIPListPaging(t *testing.T) {
+	e := newUserEnv(t)
+	ctx := context.Background()
+	st := e.store
+	for i := range 250 {
+		ent := dataprovider.IPListEntry{IPOrNet: fmt.Sprintf("10.0.%d.%d/32", i/100, i%100), Type: dataprovider.IPListTypeAllowList, Mode: 1}
+		if err := st.AddIPListEntry(ctx, &ent); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := e.browser()
+	webAdminLogin(t, b, testAdmin)
+	_, body := b.get("/web/admin/iplists?type=1")
+	if n := strings.Count(body, `name="ipornet" value="10.0.`); n != ipListPageSize {
+		t.Fatalf("first page shows %d entries", n)
+	}
+	nextRe := regexp.MustCompile(`href="\?type=1&(?:amp;)?q=&(?:amp;)?from=([^"]+)" data-testid="iplist-next"`)
+	m := nextRe.FindStringSubmatch(body)
+	if m == nil {
+		i := strings.Index(body, "iplist-pager")
+		t.Fatalf("no next link: %s", body[max(i-10, 0):min(i+400, len(body))])
+	}
+	seen := strings.Count(body, `name="ipornet" value="10.0.`)
+	for pages := 1; m != nil && pages < 10; pages++ {
+		_, body = b.get("/web/admin/iplists?type=1&from=" + m[1])
+		seen += strings.Count(body, `name="ipornet" value="10.0.`)
+		m = nextRe.FindStringSubmatch(body)
+	}
+	if seen != 250 {
+		t.Fatalf("the pages show %d entries, want 250", seen)
+	}
+	_, body = b.get("/web/admin/iplists?type=1&q=" + url.QueryEscape("10.0.2."))
+	if n := strings.Count(body, `name="ipornet" value="10.0.`); n != 50 || strings.Contains(body, `data-testid="iplist-next"`) {
+		t.Fatalf("search shows %d entries", n)
+	}
+}
