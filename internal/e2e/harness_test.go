@@ -64,13 +64,29 @@ func requireTool(t *testing.T, name string) string {
 
 func freePort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	givenPorts.mu.Lock()
+	defer givenPorts.mu.Unlock()
+	for {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		// the kernel may hand a closed port out again: never give the
+		// same one twice in this process (two listeners of one instance
+		// collided on it)
+		if !givenPorts.m[port] {
+			givenPorts.m[port] = true
+			return port
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
+
+var givenPorts = struct {
+	mu sync.Mutex
+	m  map[int]bool
+}{m: map[int]bool{}}
 
 // syncBuffer is a bytes.Buffer safe for the process's output copier and
 // the test reading it at the same time.
