@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/url"
 
 	"github.com/go-chi/chi/v5"
 
@@ -33,98 +32,25 @@ func (s *Server) roles() (roleStore, error) {
 func (s *Server) roleRoutes(r chi.Router) {
 	r.Route("/roles", func(r chi.Router) {
 		r.Use(s.checkPerm(dataprovider.AdminPermManageRoles))
-		r.Get("/", s.listRoles)
-		r.Post("/", s.addRole)
-		r.Get("/{name}", s.getRole)
-		r.Put("/{name}", s.updateRole)
-		r.Delete("/{name}", s.deleteRole)
+		namedAPI[dataprovider.Role, roleStore]{
+			path: "/roles", noun: "Role", updated: "Role updated", st: s.roleStore,
+			list: roleStore.ListRoles, get: roleStore.GetRole, add: roleStore.AddRole,
+			update: roleStore.UpdateRole, del: roleStore.DeleteRole,
+			name: func(r *dataprovider.Role) string { return r.Name },
+			id:   func(r *dataprovider.Role) int64 { return r.ID },
+			// users and admins are read-only; the store keeps the times
+			ident: func(r *dataprovider.Role, id int64, name string) {
+				r.ID, r.Name, r.CreatedAt, r.UpdatedAt = id, name, 0, 0
+			},
+			redact: func(r dataprovider.Role) dataprovider.Role { return r },
+		}.routes(s, r)
 	})
 }
 
-func (s *Server) listRoles(w http.ResponseWriter, r *http.Request) {
-	p, err := parseListParams(r)
-	if err != nil {
-		sendAPIError(w, r, http.StatusBadRequest, err)
-		return
-	}
+func (s *Server) roleStore(w http.ResponseWriter, r *http.Request) (roleStore, bool) {
 	rs, err := s.roles()
 	if err != nil {
 		sendAPIError(w, r, http.StatusNotImplemented, err)
-		return
 	}
-	list, err := rs.ListRoles(r.Context(), p.limit, p.offset, p.order)
-	if err != nil {
-		s.sendStoreError(w, r, err)
-		return
-	}
-	if list == nil {
-		list = []dataprovider.Role{}
-	}
-	renderJSON(w, http.StatusOK, list)
-}
-
-func (s *Server) getRole(w http.ResponseWriter, r *http.Request) {
-	rs, err := s.roles()
-	if err != nil {
-		sendAPIError(w, r, http.StatusNotImplemented, err)
-		return
-	}
-	role, err := rs.GetRole(r.Context(), urlParam(r, "name"))
-	if err != nil {
-		s.sendStoreError(w, r, err)
-		return
-	}
-	renderJSON(w, http.StatusOK, role)
-}
-
-func (s *Server) addRole(w http.ResponseWriter, r *http.Request) {
-	rs, err := s.roles()
-	if err != nil {
-		sendAPIError(w, r, http.StatusNotImplemented, err)
-		return
-	}
-	var role dataprovider.Role
-	if !decodeBody(w, r, &role) {
-		return
-	}
-	role.ID, role.CreatedAt, role.UpdatedAt = 0, 0, 0
-	if err := rs.AddRole(r.Context(), &role); err != nil {
-		s.sendStoreError(w, r, err)
-		return
-	}
-	w.Header().Set("Location", s.webRoot+apiPrefix+"/roles/"+url.PathEscape(role.Name))
-	renderJSON(w, http.StatusCreated, role)
-}
-
-// updateRole changes a role's description; the name comes from the path
-// and users/admins are read-only.
-func (s *Server) updateRole(w http.ResponseWriter, r *http.Request) {
-	rs, err := s.roles()
-	if err != nil {
-		sendAPIError(w, r, http.StatusNotImplemented, err)
-		return
-	}
-	var role dataprovider.Role
-	if !decodeBody(w, r, &role) {
-		return
-	}
-	role.Name = urlParam(r, "name")
-	if err := rs.UpdateRole(r.Context(), &role); err != nil {
-		s.sendStoreError(w, r, err)
-		return
-	}
-	sendMessage(w, http.StatusOK, "Role updated")
-}
-
-func (s *Server) deleteRole(w http.ResponseWriter, r *http.Request) {
-	rs, err := s.roles()
-	if err != nil {
-		sendAPIError(w, r, http.StatusNotImplemented, err)
-		return
-	}
-	if err := rs.DeleteRole(r.Context(), urlParam(r, "name")); err != nil {
-		s.sendStoreError(w, r, err)
-		return
-	}
-	sendMessage(w, http.StatusOK, "Role deleted")
+	return rs, err == nil
 }
