@@ -14,12 +14,14 @@ import (
 type webBinding struct {
 	b    config.HTTPDBinding
 	oidc *oidcRP // nil: no OpenID Connect on this binding
+	// langs are the languages of b.Languages that have a catalogue
+	langs []uiLanguage
 }
 
 type ctxWebBindingT struct{}
 
 func (s *Server) newWebBinding(b config.HTTPDBinding) *webBinding {
-	return &webBinding{b: b, oidc: s.oidcRPs[bindingKey(b)]}
+	return &webBinding{b: b, oidc: s.oidcRPs[bindingKey(b)], langs: bindingLanguages(b.Languages)}
 }
 
 func webBindingFrom(ctx context.Context) *webBinding {

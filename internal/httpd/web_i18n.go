@@ -54,6 +54,10 @@ type catPattern struct {
 
 var spaceRun = regexp.MustCompile(`\s+`)
 
+// decorations are what a page prints beside a label ("Name *", "Name:",
+// a sort arrow); a label with them translates as the label.
+const decorations = " *:…↑↓"
+
 // normText is the key of a text: trimmed, inner white space folded.
 func normText(s string) string { return spaceRun.ReplaceAllString(strings.TrimSpace(s), " ") }
 
@@ -111,7 +115,7 @@ func (c *catalogue) has(key string) bool { return c.keys[normText(key)] }
 // isTranslation reports whether a text is one the catalogue produces.
 func (c *catalogue) isTranslation(s string) bool {
 	k := normText(s)
-	if c.values[k] || c.values[strings.TrimRight(k, " *:…↑↓")] {
+	if c.values[k] || c.values[strings.TrimRight(k, decorations)] {
 		return true
 	}
 	for _, re := range c.outputs {
@@ -135,7 +139,7 @@ func (c *catalogue) lookup(s string) (string, bool) {
 		return lead + v + trail, true
 	}
 	// a label with a decoration printed next to it: "Name *", "Name:"
-	if core := strings.TrimRight(key, " *:…↑↓"); core != key && core != "" {
+	if core := strings.TrimRight(key, decorations); core != key && core != "" {
 		if v, ok := c.exact[core]; ok {
 			return lead + v + key[len(core):] + trail, true
 		}
@@ -198,6 +202,34 @@ func translatedAttr(name string) bool {
 // rawElements hold data, never interface text.
 var rawElements = map[atom.Atom]bool{atom.Script: true, atom.Style: true, atom.Textarea: true, atom.Pre: true, atom.Code: true}
 
+// dataScope follows the open elements of a page whose content is data,
+// not interface text: raw elements and anything under translate="no".
+// The translator and the tests' template walker share it.
+type dataScope struct{ open []atom.Atom }
+
+// inData reports whether the current position is inside data.
+func (d *dataScope) inData() bool { return len(d.open) > 0 }
+
+// start records a start tag; the element's own attributes are read
+// before it (they are interface text unless the scope is already data).
+func (d *dataScope) start(tt html.TokenType, tok html.Token) {
+	if tt != html.StartTagToken || isVoid(tok.DataAtom) {
+		return
+	}
+	if d.inData() || rawElements[tok.DataAtom] || slices.ContainsFunc(tok.Attr, func(a html.Attribute) bool {
+		return a.Key == "translate" && a.Val == "no"
+	}) {
+		d.open = append(d.open, tok.DataAtom)
+	}
+}
+
+// end records an end tag.
+func (d *dataScope) end(name []byte) {
+	if n := len(d.open); n > 0 && atom.Lookup(name) == d.open[n-1] {
+		d.open = d.open[:n-1]
+	}
+}
+
 // translateHTML rewrites a rendered page: text nodes and translatable
 // attributes found in the catalogue are replaced, everything else is
 // copied byte for byte.
@@ -205,8 +237,7 @@ func translateHTML(src []byte, c *catalogue) []byte {
 	var out bytes.Buffer
 	out.Grow(len(src) + len(src)/8)
 	z := html.NewTokenizer(bytes.NewReader(src))
-	// the open elements whose content is left alone, by depth
-	var skip []atom.Atom
+	var scope dataScope
 	for {
 		tt := z.Next()
 		switch tt {
@@ -214,27 +245,21 @@ func translateHTML(src []byte, c *catalogue) []byte {
 			return out.Bytes()
 		case html.TextToken:
 			raw := z.Raw()
-			if len(skip) > 0 {
-				out.Write(raw)
-				continue
+			if !scope.inData() {
+				if t, ok := c.lookup(html.UnescapeString(string(raw))); ok {
+					out.WriteString(html.EscapeString(t))
+					continue
+				}
 			}
-			text := html.UnescapeString(string(raw))
-			if t, ok := c.lookup(text); ok {
-				out.WriteString(html.EscapeString(t))
-			} else {
-				out.Write(raw)
-			}
+			out.Write(raw)
 		case html.StartTagToken, html.SelfClosingTagToken:
-			raw := z.Raw()
-			rawCopy := append([]byte(nil), raw...)
+			// Token lower-cases names in the tokenizer's buffer: keep the
+			// raw bytes first
+			raw := append([]byte(nil), z.Raw()...)
 			tok := z.Token()
 			changed := false
-			noTranslate := false
 			for i, a := range tok.Attr {
-				if a.Key == "translate" && a.Val == "no" {
-					noTranslate = true
-				}
-				if len(skip) == 0 && translatedAttr(a.Key) {
+				if !scope.inData() && translatedAttr(a.Key) {
 					if t, ok := c.lookup(a.Val); ok {
 						tok.Attr[i].Val = t
 						changed = true
@@ -244,21 +269,13 @@ func translateHTML(src []byte, c *catalogue) []byte {
 			if changed {
 				out.WriteString(tok.String())
 			} else {
-				out.Write(rawCopy)
+				out.Write(raw)
 			}
-			if tt == html.StartTagToken && !isVoid(tok.DataAtom) {
-				if len(skip) > 0 || noTranslate || rawElements[tok.DataAtom] {
-					skip = append(skip, tok.DataAtom)
-				}
-			}
+			scope.start(tt, tok)
 		case html.EndTagToken:
 			out.Write(z.Raw())
-			if n := len(skip); n > 0 {
-				name, _ := z.TagName()
-				if atom.Lookup(name) == skip[n-1] {
-					skip = skip[:n-1]
-				}
-			}
+			name, _ := z.TagName()
+			scope.end(name)
 		default:
 			out.Write(z.Raw())
 		}
@@ -295,11 +312,9 @@ func bindingLanguages(codes []string) []uiLanguage {
 // cookie), the cookie, then the browser's Accept-Language, among the
 // binding's languages; the binding's first language otherwise.
 func (s *Server) pageLanguage(w http.ResponseWriter, r *http.Request) (string, []uiLanguage) {
-	var langs []uiLanguage
+	langs := knownLanguages[:1]
 	if wb := webBindingFrom(r.Context()); wb != nil {
-		langs = bindingLanguages(wb.b.Languages)
-	} else {
-		langs = knownLanguages[:1]
+		langs = wb.langs
 	}
 	offered := func(code string) (string, bool) {
 		for _, l := range langs {

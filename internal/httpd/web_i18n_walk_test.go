@@ -8,7 +8,6 @@ import (
 	"unicode"
 
 	"golang.org/x/net/html"
-	"golang.org/x/net/html/atom"
 
 	"github.com/sftpgo-ng/sftpgo/templates"
 )
@@ -117,37 +116,27 @@ func sourceKeys(src string) []string {
 // value of an HTML page or template, as the translator sees them.
 func eachUIText(src string, visit func(string)) {
 	z := html.NewTokenizer(strings.NewReader(src))
-	var skip []atom.Atom
+	var scope dataScope
 	for {
 		tt := z.Next()
 		switch tt {
 		case html.ErrorToken:
 			return
 		case html.TextToken:
-			if len(skip) == 0 {
+			if !scope.inData() {
 				visit(html.UnescapeString(string(z.Raw())))
 			}
 		case html.StartTagToken, html.SelfClosingTagToken:
 			tok := z.Token()
-			noTranslate := false
 			for _, a := range tok.Attr {
-				if a.Key == "translate" && a.Val == "no" {
-					noTranslate = true
-				}
-				if len(skip) == 0 && translatedAttr(a.Key) {
+				if !scope.inData() && translatedAttr(a.Key) {
 					visit(a.Val)
 				}
 			}
-			if tt == html.StartTagToken && !isVoid(tok.DataAtom) && (len(skip) > 0 || noTranslate || rawElements[tok.DataAtom]) {
-				skip = append(skip, tok.DataAtom)
-			}
+			scope.start(tt, tok)
 		case html.EndTagToken:
-			if n := len(skip); n > 0 {
-				name, _ := z.TagName()
-				if atom.Lookup(name) == skip[n-1] {
-					skip = skip[:n-1]
-				}
-			}
+			name, _ := z.TagName()
+			scope.end(name)
 		}
 	}
 }
