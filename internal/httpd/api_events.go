@@ -37,31 +37,26 @@ type EventRunner interface {
 
 // eventRoutes registers /eventactions and /eventrules under the admin API.
 func (s *Server) eventRoutes(r chi.Router) {
-	r.Route("/eventactions", func(r chi.Router) {
-		r.Use(s.checkPerm(dataprovider.AdminPermManageEventRule))
-		namedAPI[dataprovider.BaseEventAction, eventStore]{
-			path: "/eventactions", noun: "Event action", updated: "Event action updated", st: s.eventStore,
-			list: eventStore.ListEventActions, get: eventStore.GetEventAction, add: eventStore.AddEventAction,
-			update: eventStore.UpdateEventAction, del: eventStore.DeleteEventAction,
-			name:   func(a *dataprovider.BaseEventAction) string { return a.Name },
-			id:     func(a *dataprovider.BaseEventAction) int64 { return a.ID },
-			ident:  func(a *dataprovider.BaseEventAction, id int64, name string) { a.ID, a.Name = id, name },
-			redact: redactEventAction,
-		}.routes(s, r)
-	})
-	r.Route("/eventrules", func(r chi.Router) {
-		r.Use(s.checkPerm(dataprovider.AdminPermManageEventRule))
-		namedAPI[dataprovider.EventRule, eventStore]{
-			path: "/eventrules", noun: "Event rule", updated: "Event rules updated", st: s.eventStore,
-			list: eventStore.ListEventRules, get: eventStore.GetEventRule, add: eventStore.AddEventRule,
-			update: eventStore.UpdateEventRule, del: eventStore.DeleteEventRule,
-			name:   func(r *dataprovider.EventRule) string { return r.Name },
-			id:     func(r *dataprovider.EventRule) int64 { return r.ID },
-			ident:  func(r *dataprovider.EventRule, id int64, name string) { r.ID, r.Name = id, name },
-			redact: redactEventRule,
-		}.routes(s, r)
-		r.Post("/run/{name}", s.runEventRule)
-	})
+	namedAPI[dataprovider.BaseEventAction, eventStore]{
+		path: "/eventactions", perm: dataprovider.AdminPermManageEventRule, st: s.eventStore,
+		noun: "Event action", updated: "Event action updated",
+		list: eventStore.ListEventActions, get: eventStore.GetEventAction, add: eventStore.AddEventAction,
+		update: eventStore.UpdateEventAction, del: eventStore.DeleteEventAction,
+		name:   func(a *dataprovider.BaseEventAction) string { return a.Name },
+		id:     func(a *dataprovider.BaseEventAction) int64 { return a.ID },
+		ident:  func(a *dataprovider.BaseEventAction, id int64, name string) { a.ID, a.Name = id, name },
+		redact: redactEventAction,
+	}.mount(s, r)
+	namedAPI[dataprovider.EventRule, eventStore]{
+		path: "/eventrules", perm: dataprovider.AdminPermManageEventRule, st: s.eventStore,
+		noun: "Event rule", updated: "Event rules updated",
+		list: eventStore.ListEventRules, get: eventStore.GetEventRule, add: eventStore.AddEventRule,
+		update: eventStore.UpdateEventRule, del: eventStore.DeleteEventRule,
+		name:   func(r *dataprovider.EventRule) string { return r.Name },
+		id:     func(r *dataprovider.EventRule) int64 { return r.ID },
+		ident:  func(r *dataprovider.EventRule, id int64, name string) { r.ID, r.Name = id, name },
+		redact: redactEventRule,
+	}.mount(s, r, func(r chi.Router) { r.Post("/run/{name}", s.runEventRule) })
 	r.With(s.checkPerm(dataprovider.AdminPermRetentionChecks)).Get("/retention/users/checks", s.getRetentionChecks)
 	// SFTPGo searches stored events through a plugin; there is no event
 	// store here, so its search routes say so instead of 404
@@ -75,12 +70,14 @@ func (s *Server) eventRoutes(r chi.Router) {
 	})
 }
 
+var errNoEventStore = errors.New("event rules are not supported by this data provider")
+
 var errNoEventSearch = errors.New("event searches are not available: this server does not store events (SFTPGo needs its eventsearcher plugin for them)")
 
 func (s *Server) eventStore(w http.ResponseWriter, r *http.Request) (eventStore, bool) {
 	st, ok := s.store.(eventStore)
 	if !ok {
-		sendAPIError(w, r, http.StatusNotImplemented, errors.New("event rules are not supported by this data provider"))
+		sendAPIError(w, r, http.StatusNotImplemented, errNoEventStore)
 	}
 	return st, ok
 }

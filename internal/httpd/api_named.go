@@ -16,6 +16,7 @@ import (
 // data. st resolves the store (false: it wrote the error).
 type namedAPI[T, S any] struct {
 	path    string // under /api/v2, e.g. "/eventactions"
+	perm    string // the admin permission every route needs
 	noun    string // for the messages: "Event action"
 	st      func(w http.ResponseWriter, r *http.Request) (S, bool)
 	list    func(st S, ctx context.Context, limit, offset int, order string) ([]T, error)
@@ -30,13 +31,20 @@ type namedAPI[T, S any] struct {
 	updated string // message of a successful PUT
 }
 
-// routes registers the five routes on r (inside the caller's Route).
-func (a namedAPI[T, S]) routes(s *Server, r chi.Router) {
-	r.Get("/", a.listHandler(s))
-	r.Post("/", a.addHandler(s))
-	r.Get("/{name}", a.getHandler(s))
-	r.Put("/{name}", a.updateHandler(s))
-	r.Delete("/{name}", a.deleteHandler(s))
+// mount registers the five routes under path, behind perm; extra adds
+// more routes of the same object there.
+func (a namedAPI[T, S]) mount(s *Server, r chi.Router, extra ...func(chi.Router)) {
+	r.Route(a.path, func(r chi.Router) {
+		r.Use(s.checkPerm(a.perm))
+		r.Get("/", a.listHandler(s))
+		r.Post("/", a.addHandler(s))
+		r.Get("/{name}", a.getHandler(s))
+		r.Put("/{name}", a.updateHandler(s))
+		r.Delete("/{name}", a.deleteHandler(s))
+		for _, f := range extra {
+			f(r)
+		}
+	})
 }
 
 func (a namedAPI[T, S]) listHandler(s *Server) http.HandlerFunc {

@@ -30,21 +30,18 @@ func (s *Server) roles() (roleStore, error) {
 
 // roleRoutes registers /roles (manage_roles), inside the admin group.
 func (s *Server) roleRoutes(r chi.Router) {
-	r.Route("/roles", func(r chi.Router) {
-		r.Use(s.checkPerm(dataprovider.AdminPermManageRoles))
-		namedAPI[dataprovider.Role, roleStore]{
-			path: "/roles", noun: "Role", updated: "Role updated", st: s.roleStore,
-			list: roleStore.ListRoles, get: roleStore.GetRole, add: roleStore.AddRole,
-			update: roleStore.UpdateRole, del: roleStore.DeleteRole,
-			name: func(r *dataprovider.Role) string { return r.Name },
-			id:   func(r *dataprovider.Role) int64 { return r.ID },
-			// users and admins are read-only; the store keeps the times
-			ident: func(r *dataprovider.Role, id int64, name string) {
-				r.ID, r.Name, r.CreatedAt, r.UpdatedAt = id, name, 0, 0
-			},
-			redact: func(r dataprovider.Role) dataprovider.Role { return r },
-		}.routes(s, r)
-	})
+	namedAPI[dataprovider.Role, roleStore]{
+		path: "/roles", perm: dataprovider.AdminPermManageRoles, noun: "Role", updated: "Role updated", st: s.roleStore,
+		list: roleStore.ListRoles, get: roleStore.GetRole, add: roleStore.AddRole,
+		update: roleStore.UpdateRole, del: roleStore.DeleteRole,
+		name: func(r *dataprovider.Role) string { return r.Name },
+		id:   func(r *dataprovider.Role) int64 { return r.ID },
+		// users and admins are read-only; the store keeps the times
+		ident: func(r *dataprovider.Role, id int64, name string) {
+			r.ID, r.Name, r.CreatedAt, r.UpdatedAt = id, name, 0, 0
+		},
+		redact: func(r dataprovider.Role) dataprovider.Role { return r },
+	}.mount(s, r)
 }
 
 func (s *Server) roleStore(w http.ResponseWriter, r *http.Request) (roleStore, bool) {

@@ -86,7 +86,7 @@ type eventActionRow struct {
 func (s *Server) webAdminEventActions(w http.ResponseWriter, r *http.Request) {
 	st, ok := s.store.(eventStore)
 	var list []dataprovider.BaseEventAction
-	var err error = errors.New("event rules are not supported by this data provider")
+	var err error = errNoEventStore
 	if ok {
 		list, err = st.ListEventActions(r.Context(), maxListLimit, 0, "ASC")
 	}
@@ -135,7 +135,7 @@ func indentJSON(b []byte) string {
 func (s *Server) webAdminEventActionEdit(w http.ResponseWriter, r *http.Request) {
 	st, ok := s.store.(eventStore)
 	if !ok {
-		s.webError(w, r, http.StatusNotImplemented, "Event rules are not supported by this data provider.", true)
+		s.webError(w, r, http.StatusNotImplemented, capitalize(errNoEventStore.Error())+".", true)
 		return
 	}
 	a, err := st.GetEventAction(r.Context(), urlParam(r, "name"))
@@ -200,7 +200,7 @@ func (s *Server) webAdminEventActionSave(w http.ResponseWriter, r *http.Request)
 	}
 	st, ok := s.store.(eventStore)
 	if err == nil && !ok {
-		err = errors.New("event rules are not supported by this data provider")
+		err = errNoEventStore
 	}
 	if err == nil {
 		if isNew {
@@ -231,7 +231,7 @@ func (s *Server) webAdminEventActionSave(w http.ResponseWriter, r *http.Request)
 func (s *Server) webAdminEventActionDelete(w http.ResponseWriter, r *http.Request) {
 	name := urlParam(r, "name")
 	st, ok := s.store.(eventStore)
-	err := errors.New("event rules are not supported by this data provider")
+	err := errNoEventStore
 	if ok {
 		err = st.DeleteEventAction(r.Context(), name)
 	}
@@ -260,7 +260,7 @@ type eventRuleRow struct {
 func (s *Server) webAdminEventRules(w http.ResponseWriter, r *http.Request) {
 	st, ok := s.store.(eventStore)
 	var list []dataprovider.EventRule
-	var err error = errors.New("event rules are not supported by this data provider")
+	var err error = errNoEventStore
 	if ok {
 		list, err = st.ListEventRules(r.Context(), maxListLimit, 0, "ASC")
 	}
@@ -326,7 +326,7 @@ func (s *Server) ruleActionRows(r *http.Request, st eventStore, used []dataprovi
 func (s *Server) webAdminEventRuleNew(w http.ResponseWriter, r *http.Request) {
 	st, ok := s.store.(eventStore)
 	if !ok {
-		s.webError(w, r, http.StatusNotImplemented, "Event rules are not supported by this data provider.", true)
+		s.webError(w, r, http.StatusNotImplemented, capitalize(errNoEventStore.Error())+".", true)
 		return
 	}
 	p := s.adminPage(r, "Add event rule", "eventrules")
@@ -339,7 +339,7 @@ func (s *Server) webAdminEventRuleNew(w http.ResponseWriter, r *http.Request) {
 func (s *Server) webAdminEventRuleEdit(w http.ResponseWriter, r *http.Request) {
 	st, ok := s.store.(eventStore)
 	if !ok {
-		s.webError(w, r, http.StatusNotImplemented, "Event rules are not supported by this data provider.", true)
+		s.webError(w, r, http.StatusNotImplemented, capitalize(errNoEventStore.Error())+".", true)
 		return
 	}
 	rule, err := st.GetEventRule(r.Context(), urlParam(r, "name"))
@@ -422,7 +422,7 @@ func (s *Server) webAdminEventRuleSave(w http.ResponseWriter, r *http.Request) {
 	}
 	st, ok := s.store.(eventStore)
 	if err == nil && !ok {
-		err = errors.New("event rules are not supported by this data provider")
+		err = errNoEventStore
 	}
 	if err == nil {
 		if isNew {
@@ -457,7 +457,7 @@ func (s *Server) webAdminEventRuleSave(w http.ResponseWriter, r *http.Request) {
 func (s *Server) webAdminEventRuleDelete(w http.ResponseWriter, r *http.Request) {
 	name := urlParam(r, "name")
 	st, ok := s.store.(eventStore)
-	err := errors.New("event rules are not supported by this data provider")
+	err := errNoEventStore
 	if ok {
 		err = st.DeleteEventRule(r.Context(), name)
 	}
