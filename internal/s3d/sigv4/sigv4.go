@@ -114,7 +114,8 @@ func (v *Verifier) now() time.Time {
 // Verify authenticates r. An unsigned request (no Authorization header
 // and no X-Amz-Signature) is an AccessDenied error.
 func (v *Verifier) Verify(r *http.Request) (*Result, error) {
-	p, err := parseAuth(r)
+	query := r.URL.Query()
+	p, err := parseAuth(r, query)
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +155,7 @@ func (v *Verifier) Verify(r *http.Request) (*Result, error) {
 	}
 	key := signingKey(secret, p.date, p.region, p.service)
 	scope := p.date + "/" + p.region + "/" + p.service + "/aws4_request"
-	canonical := canonicalRequest(r, p.signedHeaders, payload, p.presigned)
+	canonical := canonicalRequest(r, query, p.signedHeaders, payload, p.presigned)
 	sts := algorithm + "\n" + p.amzDate.Format(timeFormat) + "\n" + scope + "\n" + hexSHA256([]byte(canonical))
 	want := hex.EncodeToString(hmacSHA256(key, sts))
 	if !hmac.Equal([]byte(want), []byte(p.signature)) {
@@ -204,16 +205,19 @@ func decodedLength(r *http.Request) (int64, error) {
 	return n, nil
 }
 
+func errV2() *Error {
+	return newErr(http.StatusBadRequest, "InvalidRequest", "signature version 2 is not supported: use AWS4-HMAC-SHA256")
+}
+
 // parseAuth reads the signature from the Authorization header or the
 // query.
-func parseAuth(r *http.Request) (*authParams, error) {
-	q := r.URL.Query()
+func parseAuth(r *http.Request, q url.Values) (*authParams, error) {
 	if h := r.Header.Get("Authorization"); h != "" {
 		return parseHeader(r, h)
 	}
 	if q.Get("X-Amz-Signature") == "" {
-		if q.Get("Signature") != "" || strings.HasPrefix(r.Header.Get("Authorization"), "AWS ") {
-			return nil, newErr(http.StatusBadRequest, "InvalidRequest", "signature version 2 is not supported: use AWS4-HMAC-SHA256")
+		if q.Get("Signature") != "" {
+			return nil, errV2()
 		}
 		return nil, newErr(http.StatusForbidden, "AccessDenied", "the request is not signed")
 	}
@@ -245,7 +249,7 @@ func parseHeader(r *http.Request, h string) (*authParams, error) {
 	rest, ok := strings.CutPrefix(h, algorithm+" ")
 	if !ok {
 		if strings.HasPrefix(h, "AWS ") {
-			return nil, newErr(http.StatusBadRequest, "InvalidRequest", "signature version 2 is not supported: use AWS4-HMAC-SHA256")
+			return nil, errV2()
 		}
 		return nil, newErr(http.StatusBadRequest, "AuthorizationHeaderMalformed", "unsupported authorization type")
 	}
@@ -294,13 +298,13 @@ func (p *authParams) setCredential(c string) error {
 }
 
 // canonicalRequest builds the canonical request of SigV4.
-func canonicalRequest(r *http.Request, signed []string, payload string, presigned bool) string {
+func canonicalRequest(r *http.Request, query url.Values, signed []string, payload string, presigned bool) string {
 	var b strings.Builder
 	b.WriteString(r.Method)
 	b.WriteByte('\n')
 	b.WriteString(canonicalURI(r.URL))
 	b.WriteByte('\n')
-	b.WriteString(canonicalQuery(r.URL, presigned))
+	b.WriteString(canonicalQuery(query, presigned))
 	b.WriteByte('\n')
 	names := make([]string, len(signed))
 	for i, h := range signed {
@@ -352,10 +356,10 @@ func canonicalURI(u *url.URL) string {
 	return uriEncode(p, false)
 }
 
-func canonicalQuery(u *url.URL, presigned bool) string {
+func canonicalQuery(query url.Values, presigned bool) string {
 	type kv struct{ k, v string }
 	var pairs []kv
-	for k, vs := range u.Query() {
+	for k, vs := range query {
 		if presigned && k == "X-Amz-Signature" {
 			continue
 		}
