@@ -10,27 +10,13 @@
 // from the mail -> new password -> sign in with it. Exit code 0 is success.
 "use strict";
 
-const { chromium } = require("playwright-core");
 const fs = require("fs");
 const path = require("path");
+const { must, check, launch, run } = require("./lib");
 
 const base = must("SFTPGO_URL");
 const codesURL = must("SFTPGO_CODES_URL");
 const shots = must("SFTPGO_SCREENSHOTS");
-const executablePath = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
-
-function must(name) {
-  const v = process.env[name];
-  if (!v) {
-    console.error(`missing environment variable ${name}`);
-    process.exit(2);
-  }
-  return v;
-}
-
-function check(cond, msg) {
-  if (!cond) throw new Error("check failed: " + msg);
-}
 
 const consoleErrors = [];
 // The wrong-code attempt re-renders the form with a 400.
@@ -45,12 +31,7 @@ async function mailCode(n, to) {
 
 async function main() {
   fs.mkdirSync(shots, { recursive: true });
-  const browser = await chromium.launch({
-    executablePath,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-      "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"],
-  });
+  const browser = await launch();
   const cases = [
     { ui: "client", user: "grace", mail: "grace@example.com", pass: "N3w-grace-pass!", home: /\/web\/client\/files/ },
     { ui: "admin", user: "admin", mail: "root@example.com", pass: "N3w-admin-pass!", home: /\/web\/admin\/users/ },
@@ -103,7 +84,4 @@ async function main() {
   }
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+run(main);
